@@ -1,0 +1,97 @@
+# Makefile - build, run, test, asan, fuzz and bench for the BHXH coverage pipeline.
+#
+#   make          build everything into bin/
+#   make run      install missing Debian packages, build, start the pipeline on the
+#                 embedded default configuration and submit the sample data
+#   make test     install what is missing, build, run unit and end-to-end tests
+#   make asan     the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench    benchmarks (print numbers)
+
+CC      ?= cc
+BUILD   ?= build
+BIN     ?= bin
+PKGS    := libzmq msgpack yaml-0.1 sqlite3 libutf8proc libcrypto
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -Icommon -Itools
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lmsgpackc -lyaml -lsqlite3 -lutf8proc -lcrypto) -lm
+
+# Debian packages the build, the tests and `make run` need.
+DEBS := build-essential pkg-config libzmq3-dev libmsgpack-dev libyaml-dev libsqlite3-dev \
+        libutf8proc-dev libssl-dev libcurl4-openssl-dev libcmocka-dev sqlite3 \
+        python3-aiosmtpd
+DEB_CHECK := $(shell dpkg-query -W -f='$${db:Status-Abbrev}\n' $(DEBS) 2>/dev/null | grep -c '^ii')
+DEB_COUNT := $(words $(DEBS))
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+WORKERS    := ingest validate aggregate alert
+WORKER_BIN := $(WORKERS:%=$(BIN)/bhxh-%)
+TOOLS_BIN  := $(BIN)/bhxhctl $(BIN)/bhxh-gen
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BIN)/tests/%)
+
+.PHONY: all deps run test unit e2e asan bench clean check-deps
+all: $(WORKER_BIN) $(TOOLS_BIN) $(UNIT_BIN)
+
+deps:
+	@if [ "$(DEB_CHECK)" != "$(DEB_COUNT)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages: $(DEBS)"; \
+	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS) >/dev/null; \
+	  else \
+	    echo "missing packages; run as root:"; echo "  apt-get install -y $(DEBS)"; exit 1; \
+	  fi; \
+	fi
+
+$(BUILD)/%.o: %.c $(wildcard common/*.h) $(wildcard workers/*/*.h) $(wildcard tools/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libcommon.a: $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+define WORKER_RULE
+$$(BIN)/bhxh-$(1): $$(patsubst %.c,$$(BUILD)/%.o,$$(wildcard workers/$(1)/*.c)) $$(BUILD)/libcommon.a
+	@mkdir -p $$(BIN)
+	$$(CC) $$(CFLAGS) -o $$@ $$(filter %.o,$$^) $$(BUILD)/libcommon.a $$(LDFLAGS) $$(LDLIBS)
+endef
+$(foreach w,$(WORKERS),$(eval $(call WORKER_RULE,$(w))))
+
+$(BIN)/bhxhctl: $(BUILD)/tools/bhxhctl.o $(BUILD)/tools/supervise.o $(BUILD)/libcommon.a
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
+
+$(BIN)/bhxh-gen: $(BUILD)/tools/gen.o $(BUILD)/libcommon.a
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
+
+$(BIN)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcommon.a
+	@mkdir -p $(BIN)/tests
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS) -lcmocka
+
+run: deps all
+	@tools/run-sample.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run-all.sh
+
+unit: all
+	@tests/run-all.sh unit
+
+e2e: all
+	@tests/run-all.sh e2e
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan BIN=bin-asan CC=gcc \
+	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" all
+	@BHXH_BIN=bin-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  tests/run-all.sh
+
+bench: all
+	@tools/bench.sh
+
+clean:
+	rm -rf build build-asan bin bin-asan

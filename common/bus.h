@@ -1,0 +1,35 @@
+/* bus - the thin libzmq layer: socket set-up with the options every socket
+ * here needs, and sending/receiving whole msg_t values.
+ *
+ * Receivers bind a ROUTER; senders connect a DEALER (to one or more
+ * receivers, round-robin). Every socket gets ZMQ_MAXMSGSIZE, so an oversized
+ * message is dropped by libzmq before any allocation, and LINGER 0, because
+ * unacknowledged messages live in the sender's outbox, not in libzmq. */
+#ifndef BHXH_BUS_H
+#define BHXH_BUS_H
+
+#include <stddef.h>
+
+#include "msg.h"
+
+/* bus_endpoint - "ipc://VAR/run/NAME.sock" into buf; -1 if it would not fit a socket path. */
+int bus_endpoint(char *buf, size_t size, const char *var_dir, const char *name);
+
+/* bus_router_bind - a ROUTER bound to endpoint (stale ipc file removed first); NULL on error. */
+void *bus_router_bind(void *ctx, const char *endpoint);
+
+/* bus_dealer_connect - a DEALER connected to every endpoint; NULL on error. */
+void *bus_dealer_connect(void *ctx, const char *const *endpoints, int n);
+
+/* bus_send_raw - send [rid] + payload without blocking; 0, or -1 (errno EAGAIN: no peer ready). */
+int bus_send_raw(void *sock, const void *rid, size_t ridlen, const void *buf, size_t len);
+
+/* bus_send_msg - encode and send; 0 or -1. */
+int bus_send_msg(void *sock, const void *rid, size_t ridlen, const msg_t *m);
+
+/* bus_recv_raw - receive one message without blocking. For a ROUTER the
+ * routing id goes to rid/ridlen (rid must hold 256 bytes). The payload is
+ * malloc'd into *buf. Returns 1 if a message came, 0 if none, -1 on error. */
+int bus_recv_raw(void *sock, int router, unsigned char *rid, size_t *ridlen, char **buf, size_t *len);
+
+#endif

@@ -1,0 +1,114 @@
+/* config - the pipeline's configuration, loaded from YAML and checked whole.
+ *
+ * config_load reads the main file and the schema file it names, checks every
+ * key against the tables in config.c and reports every problem it finds with
+ * file:line:column, not only the first. The result is read-only and shared by
+ * all modules of a process. */
+#ifndef BHXH_CONFIG_H
+#define BHXH_CONFIG_H
+
+#include "yamltree.h"
+
+typedef struct {
+	char *code;
+	char *name;
+	int parent;  /* index into units, -1 for the root */
+	int depth;   /* 0 for the root */
+	int nchildren;
+} cfg_unit_t;
+
+typedef struct {
+	char *id;
+	char *name;
+	char *encoding;  /* NULL = UTF-8 */
+	char *scope;     /* org-unit code or NULL */
+	char *email;     /* may be NULL */
+	int ntypes;
+	char **types;
+} cfg_agency_t;
+
+typedef enum {
+	FT_STRING, FT_TAX_CODE, FT_INSURANCE_NO, FT_CITIZEN_ID, FT_UNIT_CODE, FT_CODE,
+	FT_ORG_UNIT, FT_ORG_UNIT_LEAF, FT_DATE, FT_PERIOD, FT_YEAR, FT_MONEY, FT_INT,
+	FT_PCT, FT_BOOL, FT_ENUM
+} cfg_ftype_t;
+
+typedef struct {
+	char *name;
+	cfg_ftype_t type;
+	int required;
+	int personal;      /* never echoed anywhere */
+	int naliases;
+	char **aliases;    /* as written */
+	char **folded;     /* aliases and the name, folded (text_fold_key), nfolded entries */
+	int nfolded;
+	int has_min, has_max;
+	double min, max;
+	int nvalues;       /* FT_ENUM */
+	char **values;     /* canonical values */
+	char ***value_aliases; /* NULL-terminated alias list per value */
+} cfg_field_t;
+
+typedef enum { APPLY_UPSERT, APPLY_SNAPSHOT } cfg_apply_t;
+
+typedef struct {
+	char *name;
+	cfg_apply_t apply;
+	int nprefixes;
+	char **prefixes;
+	int nfields;
+	cfg_field_t *fields;
+	int nkey;
+	int *key;          /* field indexes */
+	int nrules;
+	char **rules;
+} cfg_rtype_t;
+
+typedef struct config {
+	char *path;
+	char *dir;         /* directory of path, for relative paths */
+	int nunits;
+	cfg_unit_t *units; /* pre-order: a parent comes before its children */
+	int nagencies;
+	cfg_agency_t *agencies;
+	int nrtypes;
+	cfg_rtype_t *rtypes;
+	struct {
+		long long max_file_bytes;
+		int batch_rows;
+		int window;
+		int rescan_ms;
+	} ingest;
+	struct {
+		int instances;
+	} validate;
+	struct {
+		int year;
+		double bhxh_pct;
+		double bhtn_pct;
+	} goal;
+	char *log_level;
+} config_t;
+
+/* config_load - load and check path; NULL with every problem in d. */
+config_t *config_load(const char *path, yt_diag_t *d);
+
+void config_free(config_t **self_p);
+
+/* Look-ups; NULL / -1 when absent. O(n) scans: the tables are small. */
+int config_unit_index(const config_t *c, const char *code);
+const cfg_agency_t *config_agency(const config_t *c, const char *id);
+const cfg_rtype_t *config_rtype(const config_t *c, const char *name);
+int config_field_index(const cfg_rtype_t *t, const char *name);
+int config_agency_allows(const cfg_agency_t *a, const char *rtype);
+
+/* config_unit_within - 1 if unit index u is root or lies in root's subtree. */
+int config_unit_within(const config_t *c, int u, int root);
+
+/* config_rtype_for_file - the record type whose prefix starts the file name
+ * (longest match, followed by '_', '-', '.' or the end), or NULL. */
+const cfg_rtype_t *config_rtype_for_file(const config_t *c, const char *filename);
+
+const char *config_ftype_name(cfg_ftype_t t);
+
+#endif

@@ -1,0 +1,215 @@
+/* fsutil - durable file operations and a string buffer (see fsutil.h). */
+#include "fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* fs_mkdirs - create path and its parents. */
+int
+fs_mkdirs(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* fs_fsync_dir - make a rename in path's directory durable. */
+int
+fs_fsync_dir(const char *path)
+{
+	char *tmp = strdup(path);
+	int fd, rc = -1;
+
+	if (tmp == NULL)
+		return -1;
+	fd = open(dirname(tmp), O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	free(tmp);
+	return rc;
+}
+
+/* fs_write_atomic - write a temp file beside path, fsync, rename over path. */
+int
+fs_write_atomic(const char *path, const char *data, size_t len)
+{
+	char tmp[4200];
+	int fd;
+	size_t off = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -1;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0)
+		goto fail;
+	close(fd);
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		goto fail;
+	fs_fsync_dir(path);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+/* fs_move - rename and make both directory entries durable. */
+int
+fs_move(const char *src, const char *dst)
+{
+	if (rename(src, dst) != 0)
+		return -1;
+	fs_fsync_dir(dst);
+	fs_fsync_dir(src);
+	return 0;
+}
+
+void
+sb_init(sb_t *b)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+sb_free(sb_t *b)
+{
+	free(b->data);
+	sb_init(b);
+}
+
+/* sb_addn - append n bytes; aborts on out of memory (nothing sane to do). */
+void
+sb_addn(sb_t *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->data = realloc(b->data, cap);
+		if (b->data == NULL)
+			abort();
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void
+sb_add(sb_t *b, const char *s)
+{
+	sb_addn(b, s, strlen(s));
+}
+
+void
+sb_addf(sb_t *b, const char *fmt, ...)
+{
+	char small[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(small)) {
+		sb_addn(b, small, (size_t)n);
+		return;
+	}
+	{
+		char *big = malloc((size_t)n + 1);
+
+		if (big == NULL)
+			abort();
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		sb_addn(b, big, (size_t)n);
+		free(big);
+	}
+}
+
+/* sb_json_str - JSON string literal; control characters as \u00XX. */
+void
+sb_json_str(sb_t *b, const char *s)
+{
+	if (s == NULL) {
+		sb_add(b, "null");
+		return;
+	}
+	sb_add(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': sb_add(b, "\\\""); break;
+		case '\\': sb_add(b, "\\\\"); break;
+		case '\n': sb_add(b, "\\n"); break;
+		case '\r': sb_add(b, "\\r"); break;
+		case '\t': sb_add(b, "\\t"); break;
+		default:
+			if (*p < 0x20)
+				sb_addf(b, "\\u%04x", *p);
+			else
+				sb_addn(b, (const char *)p, 1);
+		}
+	}
+	sb_add(b, "\"");
+}
+
+/* sb_csv_field - RFC 4180 field. */
+void
+sb_csv_field(sb_t *b, const char *s)
+{
+	if (s == NULL)
+		return;
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		sb_add(b, s);
+		return;
+	}
+	sb_add(b, "\"");
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			sb_add(b, "\"");
+		sb_addn(b, p, 1);
+	}
+	sb_add(b, "\"");
+}

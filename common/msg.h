@@ -1,0 +1,112 @@
+/* msg - the one codec for every message that crosses a ZeroMQ socket.
+ *
+ * Wire format: a msgpack array [version, type, id, body]. `version` is
+ * MSG_VERSION; `type` one of msg_type_t; `id` a 64-bit number unique per
+ * sender and stable across resends (receivers use it for acknowledgements);
+ * `body` a msgpack array whose shape depends on the type (see msg.c).
+ *
+ * Decoding trusts nothing: unknown versions and types, wrong shapes, trailing
+ * bytes and any declared array/map/string length larger than the bytes left
+ * are rejected before anything is allocated from them. */
+#ifndef BHXH_MSG_H
+#define BHXH_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MSG_VERSION 1
+#define MSG_MAX_SIZE (64u * 1024u * 1024u) /* ZMQ_MAXMSGSIZE on every receiver */
+
+typedef enum {
+	MSG_T_BATCH = 1,    /* rows of one file: ingest -> validate -> aggregate */
+	MSG_T_FILE_END = 2, /* the file is complete: ingest -> validate -> aggregate */
+	MSG_T_ACK = 3,      /* receiver -> sender: these ids are durably stored */
+	MSG_T_EVENTS = 4    /* finding state changes: aggregate -> alert */
+} msg_type_t;
+
+/* One data row. values[i] belongs to batch.fields[i]; an empty cell is "".
+ * A rejected row has err_code set (and values may be absent: nvalues 0). */
+typedef struct {
+	uint32_t line;   /* line where the row starts; the header is line 1 */
+	uint32_t nvalues;
+	char **values;   /* NUL-terminated UTF-8 */
+	char *err_code;  /* NULL when the row is good */
+	char *err_field; /* may be NULL */
+	char *err_vi;    /* message for the clerk, Vietnamese */
+	char *err_en;    /* the same in English */
+} msg_row_t;
+
+typedef struct {
+	char *file_id;   /* SHA-256 of the file, lower-case hex */
+	uint32_t seq;    /* 0-based batch number within the file */
+	uint8_t validated; /* 0 from ingest, 1 once validate has checked it */
+	char *agency;
+	char *rtype;     /* record type, e.g. "participant" */
+	uint32_t nfields;
+	char **fields;   /* canonical field names, in column order */
+	uint32_t nrows;
+	msg_row_t *rows;
+} msg_batch_t;
+
+typedef struct {
+	char *file_id;
+	uint64_t file_no;   /* ingest's gapless file number: aggregate applies files in this order */
+	char *agency;
+	char *rtype;
+	char *name;         /* file name as dropped */
+	int64_t received_at; /* unix time in microseconds (names the receipt) */
+	uint32_t nbatches;  /* batches 0..nbatches-1 make the file */
+	uint64_t rows_read;
+	uint32_t nunknown;
+	char **unknown_columns;
+} msg_file_end_t;
+
+typedef struct {
+	uint32_t nids;
+	uint64_t *ids;
+} msg_ack_t;
+
+/* A change of a finding's state (DOMAIN.md section 6). */
+typedef struct {
+	char *kind;      /* not_enrolled, arrears, ... */
+	char *subject;   /* tax code, unit code, agent code, ORG:scheme, AGENCY:TYPE */
+	char *org_unit;  /* may be "" */
+	char *period;    /* YYYY-MM */
+	char *severity;  /* info, warning, major, critical */
+	char *state;     /* new, escalated, resolved */
+	char *name;      /* employer/agent/unit display name, may be "" */
+	double value;
+	double threshold;
+} msg_event_t;
+
+typedef struct {
+	uint32_t nevents;
+	msg_event_t *events;
+} msg_events_t;
+
+typedef struct {
+	uint16_t version;
+	msg_type_t type;
+	uint64_t id;
+	union {
+		msg_batch_t batch;
+		msg_file_end_t end;
+		msg_ack_t ack;
+		msg_events_t events;
+	} u;
+} msg_t;
+
+/* msg_encode - serialise m into a malloc'd buffer; 0 or -1 (bad message). */
+int msg_encode(const msg_t *m, char **buf, size_t *len);
+
+/* msg_decode - parse buf into m (caller frees with msg_free); 0, or -1 with
+ * a one-line reason in err. On failure m holds nothing to free. */
+int msg_decode(const char *buf, size_t len, msg_t *m, char *err, size_t errsz);
+
+/* msg_free - free everything msg_decode (or a caller using malloc'd strings) put in m. */
+void msg_free(msg_t *m);
+
+/* msg_type_name - "batch", "file_end", ... for logs. */
+const char *msg_type_name(int type);
+
+#endif

@@ -1,0 +1,223 @@
+/* outbox - reliable sending through a SQLite outbox (see outbox.h). */
+#include "outbox.h"
+#include "bus.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+typedef struct {
+	int64_t id;
+	int64_t sent_ms;
+} s_flight_t;
+
+struct outbox {
+	store_t *store;
+	void *sock;
+	int window;
+	int resend_ms;
+	int nflight;
+	s_flight_t *flight;  /* in memory only: after a restart everything is due */
+	int64_t last_id;     /* highest id sent since start */
+	long long pending;
+	uint64_t sent, resent;
+};
+
+static const char *const SQL_INSERT = "INSERT INTO outbox(body) VALUES (x'')";
+static const char *const SQL_SETBODY = "UPDATE outbox SET body = ? WHERE id = ?";
+static const char *const SQL_NEXT = "SELECT id, body FROM outbox WHERE id > ? ORDER BY id LIMIT 1";
+static const char *const SQL_GET = "SELECT body FROM outbox WHERE id = ?";
+static const char *const SQL_DELETE = "DELETE FROM outbox WHERE id = ?";
+
+/* now_ms - monotonic clock in milliseconds. */
+int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* outbox_new - an outbox over store's table, sending on sock. */
+outbox_t *
+outbox_new(store_t *store, void *sock, int window, int resend_ms)
+{
+	outbox_t *self = calloc(1, sizeof(*self));
+
+	if (self == NULL)
+		return NULL;
+	self->store = store;
+	self->sock = sock;
+	self->window = window > 0 ? window : 1;
+	self->resend_ms = resend_ms;
+	self->flight = calloc((size_t)self->window, sizeof(s_flight_t));
+	self->pending = store_int(store, "SELECT count(*) FROM outbox", 0);
+	if (self->flight == NULL) {
+		free(self);
+		return NULL;
+	}
+	return self;
+}
+
+void
+outbox_destroy(outbox_t **self_p)
+{
+	if (*self_p == NULL)
+		return;
+	free((*self_p)->flight);
+	free(*self_p);
+	*self_p = NULL;
+}
+
+/* outbox_put - store m with a fresh id inside the current transaction. */
+int
+outbox_put(outbox_t *self, msg_t *m)
+{
+	sqlite3_stmt *st = store_stmt(self->store, SQL_INSERT);
+	char *buf = NULL;
+	size_t len;
+	int rc = -1;
+
+	if (st == NULL || store_step_done(self->store, st) != 0)
+		return -1;
+	m->id = (uint64_t)sqlite3_last_insert_rowid(store_db(self->store));
+	if (msg_encode(m, &buf, &len) != 0) {
+		log_error("outbox: cannot encode %s message", msg_type_name(m->type));
+		return -1;
+	}
+	st = store_stmt(self->store, SQL_SETBODY);
+	if (st != NULL) {
+		sqlite3_bind_blob(st, 1, buf, (int)len, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)m->id);
+		rc = store_step_done(self->store, st);
+	}
+	free(buf);
+	if (rc == 0)
+		self->pending++;
+	return rc;
+}
+
+/* s_send_row - send the body in column col of st; 0, 1 if no peer, -1 error. */
+static int
+s_send_row(outbox_t *self, sqlite3_stmt *st, int col)
+{
+	const void *body = sqlite3_column_blob(st, col);
+	int len = sqlite3_column_bytes(st, col);
+
+	if (bus_send_raw(self->sock, NULL, 0, body, (size_t)len) != 0)
+		return errno == EAGAIN ? 1 : -1;
+	self->sent++;
+	return 0;
+}
+
+/* s_resend_due - resend in-flight messages whose acknowledgement is overdue. */
+static int
+s_resend_due(outbox_t *self, int64_t now)
+{
+	int sent = 0;
+
+	for (int i = 0; i < self->nflight; i++) {
+		sqlite3_stmt *st;
+		int rc;
+
+		if (now - self->flight[i].sent_ms < self->resend_ms)
+			continue;
+		st = store_stmt(self->store, SQL_GET);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, self->flight[i].id);
+		if (sqlite3_step(st) != SQLITE_ROW) { /* acknowledged meanwhile */
+			sqlite3_reset(st);
+			self->flight[i--] = self->flight[--self->nflight];
+			continue;
+		}
+		rc = s_send_row(self, st, 0);
+		sqlite3_reset(st);
+		if (rc != 0)
+			return rc < 0 ? -1 : sent;
+		self->flight[i].sent_ms = now;
+		self->resent++;
+		sent++;
+	}
+	return sent;
+}
+
+/* outbox_pump - resend overdue messages, then send new ones up to the window. */
+int
+outbox_pump(outbox_t *self, int64_t now)
+{
+	int sent = s_resend_due(self, now);
+
+	if (sent < 0)
+		return -1;
+	while (self->nflight < self->window) {
+		sqlite3_stmt *st = store_stmt(self->store, SQL_NEXT);
+		int64_t id;
+		int rc;
+
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, self->last_id);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_reset(st);
+			break;
+		}
+		id = sqlite3_column_int64(st, 0);
+		rc = s_send_row(self, st, 1);
+		sqlite3_reset(st);
+		if (rc != 0)
+			return rc < 0 ? -1 : sent;
+		self->flight[self->nflight++] = (s_flight_t){ id, now };
+		self->last_id = id;
+		sent++;
+	}
+	return sent;
+}
+
+/* outbox_acked - delete acknowledged messages in one transaction. */
+int
+outbox_acked(outbox_t *self, const msg_ack_t *ack)
+{
+	if (store_begin(self->store) != 0)
+		return -1;
+	for (uint32_t i = 0; i < ack->nids; i++) {
+		sqlite3_stmt *st = store_stmt(self->store, SQL_DELETE);
+
+		if (st == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)ack->ids[i]);
+		if (store_step_done(self->store, st) != 0)
+			goto fail;
+		if (sqlite3_changes(store_db(self->store)) > 0)
+			self->pending--;
+		for (int j = 0; j < self->nflight; j++)
+			if (self->flight[j].id == (int64_t)ack->ids[i]) {
+				self->flight[j] = self->flight[--self->nflight];
+				break;
+			}
+	}
+	return store_commit(self->store);
+fail:
+	store_rollback(self->store);
+	return -1;
+}
+
+long long
+outbox_pending(outbox_t *self)
+{
+	return self->pending;
+}
+
+uint64_t
+outbox_sent(outbox_t *self)
+{
+	return self->sent;
+}
+
+uint64_t
+outbox_resent(outbox_t *self)
+{
+	return self->resent;
+}

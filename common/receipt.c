@@ -1,0 +1,169 @@
+/* receipt - write the receipt of a dropped file (see receipt.h). */
+#include "receipt.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* s_stamp - UTC time from microseconds, for names and texts. */
+static void
+s_stamp(char *buf, size_t size, int64_t us, int for_name)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	if (for_name)
+		snprintf(buf, size, "%04d%02d%02dT%02d%02d%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)(us % 1000000));
+	else
+		snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* receipt_json - the receipt as one JSON object. */
+void
+receipt_json(sb_t *b, const receipt_t *r)
+{
+	char when[32];
+
+	s_stamp(when, sizeof(when), r->received_at, 0);
+	sb_add(b, "{\n  \"file\": ");
+	sb_json_str(b, r->file);
+	sb_add(b, ",\n  \"agency\": ");
+	sb_json_str(b, r->agency);
+	sb_add(b, ",\n  \"type\": ");
+	sb_json_str(b, r->type);
+	sb_add(b, ",\n  \"sha256\": ");
+	sb_json_str(b, r->sha256);
+	sb_add(b, ",\n  \"status\": ");
+	sb_json_str(b, r->status);
+	sb_add(b, ",\n  \"received_at\": ");
+	sb_json_str(b, when);
+	if (r->repeat_of != NULL) {
+		sb_add(b, ",\n  \"repeat_of\": ");
+		sb_json_str(b, r->repeat_of);
+	}
+	sb_addf(b, ",\n  \"rows_read\": %llu,\n  \"rows_applied\": %llu,\n  \"rows_rejected\": %llu,"
+	    "\n  \"rows_duplicate\": %llu,\n  \"unknown_columns\": [",
+	    (unsigned long long)r->rows_read, (unsigned long long)r->rows_applied,
+	    (unsigned long long)r->rows_rejected, (unsigned long long)r->rows_duplicate);
+	for (int i = 0; i < r->nunknown; i++) {
+		sb_add(b, i ? ", " : "");
+		sb_json_str(b, r->unknown_columns[i]);
+	}
+	sb_add(b, "],\n  \"errors\": [");
+	for (uint64_t i = 0; i < r->nerrors; i++) {
+		const receipt_error_t *e = &r->errors[i];
+
+		sb_addf(b, "%s\n    {\"line\": %llu, \"field\": ", i ? "," : "", (unsigned long long)e->line);
+		sb_json_str(b, e->field);
+		sb_add(b, ", \"code\": ");
+		sb_json_str(b, e->code);
+		sb_add(b, ", \"message_vi\": ");
+		sb_json_str(b, e->message_vi);
+		sb_add(b, ", \"message_en\": ");
+		sb_json_str(b, e->message_en);
+		sb_add(b, "}");
+	}
+	sb_add(b, r->nerrors ? "\n  ]\n}\n" : "]\n}\n");
+}
+
+/* receipt_text - the readable twin, Vietnamese first. */
+void
+receipt_text(sb_t *b, const receipt_t *r)
+{
+	static const struct { const char *status, *vi; } names[] = {
+		{ "applied", "đã áp dụng" }, { "rejected", "bị từ chối" }, { "repeat", "trùng lặp" }
+	};
+	const char *vi = r->status;
+	char when[32];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i].status, r->status) == 0)
+			vi = names[i].vi;
+	s_stamp(when, sizeof(when), r->received_at, 0);
+	sb_addf(b, "Biên nhận tệp / File receipt\n"
+	    "Tệp / File:            %s\n"
+	    "Cơ quan / Agency:      %s\n"
+	    "Loại / Type:           %s\n"
+	    "Nhận lúc / Received:   %s\n"
+	    "SHA-256:               %s\n"
+	    "Kết quả / Status:      %s (%s)\n",
+	    r->file, r->agency, r->type ? r->type : "-", when, r->sha256 ? r->sha256 : "-", vi, r->status);
+	if (r->repeat_of != NULL)
+		sb_addf(b, "Trùng với / Repeats:   %s\n", r->repeat_of);
+	sb_addf(b, "Số dòng đọc / Rows read:          %llu\n"
+	    "Số dòng áp dụng / Rows applied:   %llu\n"
+	    "Số dòng từ chối / Rows rejected:  %llu (trùng khóa / duplicates: %llu)\n",
+	    (unsigned long long)r->rows_read, (unsigned long long)r->rows_applied,
+	    (unsigned long long)r->rows_rejected, (unsigned long long)r->rows_duplicate);
+	if (r->nunknown > 0) {
+		sb_add(b, "Cột không dùng / Unknown columns:  ");
+		for (int i = 0; i < r->nunknown; i++)
+			sb_addf(b, "%s%s", i ? ", " : "", r->unknown_columns[i]);
+		sb_add(b, "\n");
+	}
+	if (r->nerrors > 0)
+		sb_add(b, "\nLỗi / Errors:\n");
+	for (uint64_t i = 0; i < r->nerrors; i++) {
+		const receipt_error_t *e = &r->errors[i];
+
+		if (e->line > 0)
+			sb_addf(b, "  dòng/line %llu", (unsigned long long)e->line);
+		else
+			sb_add(b, "  tệp/file");
+		sb_addf(b, ", %s%s%s: %s\n      %s\n", e->field ? e->field : "", e->field ? " " : "",
+		    e->code, e->message_vi ? e->message_vi : "", e->message_en ? e->message_en : "");
+	}
+}
+
+/* s_safe_name - file name with '/' and control characters replaced. */
+static void
+s_safe_name(char *out, size_t size, const char *name)
+{
+	size_t i = 0;
+
+	for (; *name && i + 1 < size && i < 180; name++)
+		out[i++] = (*name == '/' || (unsigned char)*name < 0x20) ? '_' : *name;
+	out[i] = '\0';
+}
+
+/* receipt_write_rendered - text then JSON, each atomically, named by time and file name,
+ * so that a reader waiting for the JSON finds the text too. */
+int
+receipt_write_rendered(const char *var_dir, const char *agency, const char *file, int64_t received_at,
+    const char *json, const char *text, char *path_out, size_t path_size)
+{
+	char dir[4096], base[256], stamp[64], path[4700];
+
+	snprintf(dir, sizeof(dir), "%s/spool/outbox/%s", var_dir, agency);
+	if (fs_mkdirs(dir) != 0)
+		return -1;
+	s_stamp(stamp, sizeof(stamp), received_at, 1);
+	s_safe_name(base, sizeof(base), file);
+	snprintf(path, sizeof(path), "%s/%s-%s.txt", dir, stamp, base);
+	if (fs_write_atomic(path, text, strlen(text)) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s-%s.json", dir, stamp, base);
+	if (path_out != NULL)
+		snprintf(path_out, path_size, "%s", path);
+	return fs_write_atomic(path, json, strlen(json));
+}
+
+/* receipt_write - render and write both files. */
+int
+receipt_write(const char *var_dir, const receipt_t *r, char *path_out, size_t path_size)
+{
+	sb_t j, t;
+	int rc;
+
+	sb_init(&j);
+	sb_init(&t);
+	receipt_json(&j, r);
+	receipt_text(&t, r);
+	rc = receipt_write_rendered(var_dir, r->agency, r->file, r->received_at, j.data, t.data, path_out, path_size);
+	sb_free(&j);
+	sb_free(&t);
+	return rc;
+}

@@ -1,0 +1,228 @@
+/* rowcheck - schema, scope and cross-field checks of one row (see rowcheck.h).
+ *
+ * Codes raised here besides those of fieldcheck.c: E_REQUIRED,
+ * E_STRING_TOO_LONG, E_ORG_UNIT_UNKNOWN, E_ORG_UNIT_NOT_LEAF, E_OUT_OF_SCOPE,
+ * E_RULE_VOLUNTARY_BHTN, E_RULE_VOLUNTARY_UNIT, E_RULE_COMPULSORY_UNIT,
+ * E_RULE_AGENT_COMPULSORY, E_RULE_BHTN_GT_INSURED (docs/REJECTION_CODES.md). */
+#include "rowcheck.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STRING_MAX 500 /* bytes in a free-text cell (a name) */
+
+/* s_err - fill err with a code and formatted messages. */
+static int
+s_err(fc_error_t *err, const char *code, const char *vi, const char *en, ...)
+{
+	va_list ap;
+
+	err->code = code;
+	va_start(ap, en);
+	vsnprintf(err->vi, sizeof(err->vi), vi, ap);
+	va_end(ap);
+	va_start(ap, en);
+	/* the same arguments serve both formats */
+	vsnprintf(err->en, sizeof(err->en), en, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* s_trimmed - copy of s without surrounding ASCII space. */
+static char *
+s_trimmed(const char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return strndup(s, n);
+}
+
+/* s_org_unit - the code exists (and is a leaf when asked). */
+static int
+s_org_unit(const config_t *c, const char *in, int leaf, char *out, size_t outsz, fc_error_t *err)
+{
+	char *v = s_trimmed(in);
+	int u = config_unit_index(c, v);
+
+	if (u < 0) {
+		s_err(err, "E_ORG_UNIT_UNKNOWN", "mã đơn vị hành chính '%.40s' không có trong danh mục",
+		    "org unit code '%.40s' is not in the configured list", v);
+		free(v);
+		return -1;
+	}
+	if (leaf && c->units[u].nchildren > 0) {
+		s_err(err, "E_ORG_UNIT_NOT_LEAF", "'%.40s' là đơn vị cấp trên; dữ liệu phải ghi mã cấp cơ sở (huyện/xã)",
+		    "'%.40s' is a parent unit; data rows must carry a lowest-level unit code", v);
+		free(v);
+		return -1;
+	}
+	snprintf(out, outsz, "%s", v);
+	free(v);
+	return 0;
+}
+
+/* s_field - check one non-empty cell by its type. */
+static int
+s_field(const config_t *c, const cfg_field_t *f, const char *in, char *out, size_t outsz, fc_error_t *err)
+{
+	switch (f->type) {
+	case FT_STRING: {
+		char *v = s_trimmed(in);
+		int too_long = strlen(v) > STRING_MAX;
+
+		if (!too_long)
+			snprintf(out, outsz, "%s", v);
+		free(v);
+		if (too_long)
+			return s_err(err, "E_STRING_TOO_LONG", "văn bản dài quá %d byte", "text longer than %d bytes",
+			    STRING_MAX);
+		return 0;
+	}
+	case FT_TAX_CODE: return fc_tax_code(in, out, outsz, err);
+	case FT_INSURANCE_NO: return fc_insurance_no(in, out, outsz, err);
+	case FT_CITIZEN_ID: return fc_citizen_id(in, out, outsz, err);
+	case FT_UNIT_CODE: return fc_unit_code(in, out, outsz, err);
+	case FT_CODE: return fc_code(in, out, outsz, err);
+	case FT_ORG_UNIT: return s_org_unit(c, in, 0, out, outsz, err);
+	case FT_ORG_UNIT_LEAF: return s_org_unit(c, in, 1, out, outsz, err);
+	case FT_DATE: return fc_date(in, out, outsz, err);
+	case FT_PERIOD: return fc_period(in, out, outsz, err);
+	case FT_YEAR: return fc_year(in, out, outsz, err);
+	case FT_MONEY: return fc_money(in, out, outsz, err);
+	case FT_INT:
+		return fc_int(in, f->has_min ? (long long)f->min : LLONG_MIN, f->has_max ? (long long)f->max : LLONG_MAX,
+		    out, outsz, err);
+	case FT_PCT:
+		return fc_pct(in, f->has_min ? f->min : -1e15, f->has_max ? f->max : 1e15, out, outsz, err);
+	case FT_BOOL: return fc_bool(in, out, outsz, err);
+	case FT_ENUM:
+		return fc_enum(in, (const char *const *)f->values, (const char *const *const *)f->value_aliases,
+		    out, outsz, err);
+	}
+	return s_err(err, "E_INTERNAL", "lỗi nội bộ", "internal error");
+}
+
+/* s_val - canonical value of a named field, "" if absent. */
+static const char *
+s_val(const cfg_rtype_t *rt, char **out, const char *name)
+{
+	int i = config_field_index(rt, name);
+
+	return i >= 0 && out[i] != NULL ? out[i] : "";
+}
+
+/* s_has_rule - the record type lists the rule. */
+static int
+s_has_rule(const cfg_rtype_t *rt, const char *rule)
+{
+	for (int i = 0; i < rt->nrules; i++)
+		if (strcmp(rt->rules[i], rule) == 0)
+			return 1;
+	return 0;
+}
+
+/* s_rules - cross-field rules of DOMAIN.md section 3. */
+static int
+s_rules(const cfg_rtype_t *rt, char **out, const char **bad, fc_error_t *err)
+{
+	const char *scheme = s_val(rt, out, "scheme");
+	int vol = strcmp(scheme, "voluntary") == 0, comp = strcmp(scheme, "compulsory") == 0;
+
+	if (s_has_rule(rt, "voluntary_no_bhtn") && vol && strcmp(s_val(rt, out, "unemployment"), "1") == 0) {
+		*bad = "unemployment";
+		return s_err(err, "E_RULE_VOLUNTARY_BHTN", "người tham gia tự nguyện không thể tham gia BHTN",
+		    "a voluntary participant cannot have unemployment insurance (BHTN)");
+	}
+	if (s_has_rule(rt, "voluntary_no_unit") && vol && s_val(rt, out, "unit_code")[0]) {
+		*bad = "unit_code";
+		return s_err(err, "E_RULE_VOLUNTARY_UNIT", "người tham gia tự nguyện không có mã đơn vị; để trống ô này",
+		    "a voluntary participant has no unit code; leave the cell empty");
+	}
+	if (s_has_rule(rt, "compulsory_needs_unit") && comp && !s_val(rt, out, "unit_code")[0]) {
+		*bad = "unit_code";
+		return s_err(err, "E_RULE_COMPULSORY_UNIT", "người tham gia bắt buộc phải có mã đơn vị",
+		    "a compulsory participant needs the unit code of the employer");
+	}
+	if (s_has_rule(rt, "agent_voluntary_only") && s_val(rt, out, "agent_code")[0] && !vol) {
+		*bad = "agent_code";
+		return s_err(err, "E_RULE_AGENT_COMPULSORY", "chỉ người tham gia tự nguyện mới có mã đại lý thu",
+		    "only voluntary participants have a collection agent code");
+	}
+	if (s_has_rule(rt, "bhtn_le_insured") && s_val(rt, out, "bhtn_count")[0] &&
+	    atoll(s_val(rt, out, "bhtn_count")) > atoll(s_val(rt, out, "insured_count"))) {
+		*bad = "bhtn_count";
+		return s_err(err, "E_RULE_BHTN_GT_INSURED",
+		    "số lao động tham gia BHTN (%s) lớn hơn số lao động tham gia BHXH (%s)",
+		    "unemployment-insured workers (%s) exceed insured workers (%s)",
+		    s_val(rt, out, "bhtn_count"), s_val(rt, out, "insured_count"));
+	}
+	return 0;
+}
+
+/* s_scope - a scoped agency may send rows of its own subtree only. */
+static int
+s_scope(const config_t *c, const cfg_agency_t *ag, const cfg_rtype_t *rt, char **out, const char **bad,
+    fc_error_t *err)
+{
+	int root, u;
+
+	if (ag == NULL || ag->scope == NULL || config_field_index(rt, "org_unit") < 0)
+		return 0;
+	root = config_unit_index(c, ag->scope);
+	u = config_unit_index(c, s_val(rt, out, "org_unit"));
+	if (u >= 0 && config_unit_within(c, u, root))
+		return 0;
+	*bad = "org_unit";
+	return s_err(err, "E_OUT_OF_SCOPE", "đơn vị '%.40s' nằm ngoài phạm vi của cơ quan gửi (%s)",
+	    "org unit '%.40s' is outside the sending agency's scope (%s)", s_val(rt, out, "org_unit"), ag->scope);
+}
+
+/* rowcheck_row - see rowcheck.h. */
+int
+rowcheck_row(const config_t *c, const cfg_agency_t *ag, const cfg_rtype_t *rt, char *const *values,
+    char **out, const char **bad_field, fc_error_t *err)
+{
+	char buf[1024];
+
+	*bad_field = NULL;
+	memset(out, 0, sizeof(char *) * (size_t)rt->nfields);
+	for (int i = 0; i < rt->nfields; i++) {
+		const cfg_field_t *f = &rt->fields[i];
+		const char *v = values[i] ? values[i] : "";
+		const char *p = v;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0') {
+			if (f->required) {
+				*bad_field = f->name;
+				s_err(err, "E_REQUIRED", "thiếu giá trị bắt buộc", "a required value is missing");
+				goto fail;
+			}
+			out[i] = strdup(f->type == FT_BOOL ? "0" : "");
+			continue;
+		}
+		if (s_field(c, f, v, buf, sizeof(buf), err) != 0) {
+			*bad_field = f->name;
+			goto fail;
+		}
+		out[i] = strdup(buf);
+	}
+	if (s_scope(c, ag, rt, out, bad_field, err) != 0 || s_rules(rt, out, bad_field, err) != 0)
+		goto fail;
+	return 0;
+fail:
+	for (int i = 0; i < rt->nfields; i++) {
+		free(out[i]);
+		out[i] = NULL;
+	}
+	return -1;
+}

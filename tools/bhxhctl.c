@@ -1,0 +1,470 @@
+/* bhxhctl - the one tool operators and agencies use: start and stop the
+ * pipeline, see its state, submit files and read receipts and reports.
+ *
+ *   bhxhctl [--config FILE] [--var-dir DIR] COMMAND ...
+ *     up | down | status | supervise
+ *     submit --agency ID [--wait] [--timeout SEC] [--format json|text] FILE...
+ *     report coverage|findings [--period P] [--org-unit U] [--format csv|json|table]
+ *     check-config
+ *
+ * Trusts the files it is given only to be read: it copies them into the drop
+ * folder under a hidden name and renames them in, so the ingest worker never
+ * sees half a file. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fsutil.h"
+#include "report.h"
+#include "supervise.h"
+
+static const char *s_config = NULL;
+static char s_var[PATH_MAX];
+
+/* s_usage - the commands. */
+static int
+s_usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: bhxhctl [--config FILE] [--var-dir DIR] COMMAND [ARGS]\n"
+	    "\n"
+	    "  up                      start all workers in the background (supervised) and wait until ready\n"
+	    "  down                    stop them gracefully\n"
+	    "  status                  each worker's pid, state, messages in/out and last error\n"
+	    "  submit --agency ID [--wait] [--timeout SEC] [--format json|text] FILE...\n"
+	    "                          drop files for an agency; with --wait print each receipt and exit 1\n"
+	    "                          if a file was rejected whole\n"
+	    "  report coverage|findings [--period YYYY-MM] [--org-unit CODE] [--format csv|json|table]\n"
+	    "  check-config            check the configuration and print every problem\n"
+	    "  supervise               run the supervisor in the foreground (for systemd)\n"
+	    "\n"
+	    "  --config FILE   default $BHXH_CONFIG, else config/bhxh.yaml here or beside the program\n"
+	    "  --var-dir DIR   default $BHXH_VAR_DIR, else ./var\n");
+	return out == stderr ? 2 : 0;
+}
+
+/* s_exe_dir - directory of this program. */
+static void
+s_exe_dir(char *buf, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+	char *slash;
+
+	if (n <= 0) {
+		snprintf(buf, size, ".");
+		return;
+	}
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (slash != NULL)
+		*slash = '\0';
+}
+
+/* s_find_config - the configuration path, made absolute. */
+static int
+s_find_config(char *out, size_t size)
+{
+	char cand[PATH_MAX + 32], dir[PATH_MAX];
+	const char *c = s_config ? s_config : getenv("BHXH_CONFIG");
+
+	if (c == NULL) {
+		c = "config/bhxh.yaml";
+		if (access(c, R_OK) != 0) {
+			s_exe_dir(dir, sizeof(dir));
+			snprintf(cand, sizeof(cand), "%s/../config/bhxh.yaml", dir);
+			c = cand;
+		}
+	}
+	if (realpath(c, out) == NULL) {
+		fprintf(stderr, "bhxhctl: configuration %s: %s\n", c, strerror(errno));
+		return -1;
+	}
+	(void)size;
+	return 0;
+}
+
+/* s_load - load and check the configuration, printing every problem. */
+static config_t *
+s_load(char *path, size_t size)
+{
+	yt_diag_t d = { 0 };
+	config_t *c;
+
+	if (s_find_config(path, size) != 0)
+		return NULL;
+	c = config_load(path, &d);
+	if (c == NULL)
+		yt_diag_print(&d, stderr);
+	yt_diag_free(&d);
+	return c;
+}
+
+/* s_sha256_copy - copy src to fd while hashing; 0 or -1. */
+static int
+s_sha256_copy(int src, int dst, char hex[65])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char buf[1 << 16], md[32];
+	unsigned int mdlen = 0;
+	ssize_t n;
+	int rc = -1;
+
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		goto out;
+	while ((n = read(src, buf, sizeof(buf))) > 0) {
+		ssize_t off = 0;
+
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		while (off < n) {
+			ssize_t w = write(dst, buf + off, (size_t)(n - off));
+
+			if (w < 0)
+				goto out;
+			off += w;
+		}
+	}
+	if (n < 0 || EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
+		goto out;
+	for (unsigned int i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+/* s_drop - the drop protocol: write a hidden temp file in the drop folder,
+ * fsync, rename to the final name without replacing anything. */
+static int
+s_drop(const char *agency, const char *file, char *name_out, size_t nsize, char sha[65])
+{
+	char dir[PATH_MAX + 300], tmp[PATH_MAX + 400], dst[PATH_MAX + 600];
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	int src = open(file, O_RDONLY | O_CLOEXEC), fd = -1, rc = -1;
+
+	if (src < 0) {
+		fprintf(stderr, "bhxhctl: %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s/spool/incoming/%s", s_var, agency);
+	if (fs_mkdirs(dir) != 0) {
+		fprintf(stderr, "bhxhctl: %s: %s\n", dir, strerror(errno));
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/.%d.%ld.tmp", dir, (int)getpid(), (long)time(NULL));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0 || s_sha256_copy(src, fd, sha) != 0 || fsync(fd) != 0) {
+		fprintf(stderr, "bhxhctl: cannot copy %s into %s: %s\n", file, dir, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	snprintf(dst, sizeof(dst), "%s/%s", dir, base);
+	for (int tries = 0; renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) != 0; tries++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		if (errno != EEXIST || tries > 600) {
+			fprintf(stderr, "bhxhctl: cannot place %s: %s\n", dst, strerror(errno));
+			unlink(tmp);
+			goto out;
+		}
+		nanosleep(&ts, NULL); /* an earlier file of that name is still being taken */
+	}
+	fs_fsync_dir(dst);
+	snprintf(name_out, nsize, "%s", base);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	close(src);
+	return rc;
+}
+
+/* s_slurp - a whole small file, malloc'd, or NULL. */
+static char *
+s_slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (f == NULL)
+		return NULL;
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* s_find_receipt - a receipt JSON in the agency's outbox for this name and
+ * hash written at or after since; its path into out. */
+static int
+s_find_receipt(const char *agency, const char *name, const char *sha, time_t since, char *out, size_t size,
+    char **seen, int nseen)
+{
+	char dir[PATH_MAX + 300], want_sha[100];
+	sb_t want_name;
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	snprintf(dir, sizeof(dir), "%s/spool/outbox/%s", s_var, agency);
+	snprintf(want_sha, sizeof(want_sha), "\"sha256\": \"%s\"", sha);
+	sb_init(&want_name);
+	sb_add(&want_name, "\"file\": ");
+	sb_json_str(&want_name, name);
+	if ((d = opendir(dir)) == NULL)
+		goto out;
+	while (!found && (de = readdir(d)) != NULL) {
+		char path[PATH_MAX + 600], *txt;
+		size_t n = strlen(de->d_name);
+		struct stat st;
+		int dup = 0;
+
+		if (n < 5 || strcmp(de->d_name + n - 5, ".json") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		for (int i = 0; i < nseen; i++)
+			dup |= seen[i] != NULL && strcmp(seen[i], path) == 0;
+		if (dup || stat(path, &st) != 0 || st.st_mtime < since)
+			continue;
+		txt = s_slurp(path);
+		if (txt != NULL && strstr(txt, want_sha) && strstr(txt, want_name.data)) {
+			snprintf(out, size, "%s", path);
+			found = 1;
+		}
+		free(txt);
+	}
+	closedir(d);
+out:
+	sb_free(&want_name);
+	return found;
+}
+
+/* s_show_progress - one line about the file being read, on a terminal. */
+static void
+s_show_progress(const char *sha, time_t start)
+{
+	char path[PATH_MAX + 32], *p, *txt;
+	unsigned long long rows = 0;
+	double secs = difftime(time(NULL), start);
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	snprintf(path, sizeof(path), "%s/run/ingest.progress", s_var);
+	txt = s_slurp(path);
+	if (txt != NULL && strstr(txt, sha) && (p = strstr(txt, "\"rows\":")) != NULL) {
+		rows = strtoull(p + 7, NULL, 10);
+		fprintf(stderr, "\r  %llu rows read, %.0f rows/s   ", rows, secs > 0 ? rows / secs : 0.0);
+	}
+	free(txt);
+}
+
+/* s_cmd_submit - drop files; with --wait print each receipt. */
+static int
+s_cmd_submit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "agency", required_argument, NULL, 'a' }, { "wait", no_argument, NULL, 'w' },
+		{ "format", required_argument, NULL, 'f' }, { "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *agency = NULL, *format = "text";
+	int wait = 0, opt, rc = 0, timeout = 600;
+	char cfgpath[PATH_MAX], **seen;
+	config_t *c;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "a:wf:t:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'a': agency = optarg; break;
+		case 'w': wait = 1; break;
+		case 'f': format = optarg; break;
+		case 't': timeout = atoi(optarg); break;
+		default: return s_usage(stderr);
+		}
+	}
+	if (agency == NULL || optind >= argc || (strcmp(format, "json") && strcmp(format, "text")))
+		return s_usage(stderr);
+	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
+		return 2;
+	if (config_agency(c, agency) == NULL) {
+		fprintf(stderr, "bhxhctl: unknown agency '%s' (see agencies in %s)\n", agency, cfgpath);
+		config_free(&c);
+		return 2;
+	}
+	config_free(&c);
+	seen = calloc((size_t)argc, sizeof(char *));
+	for (int i = optind; i < argc; i++) {
+		char name[PATH_MAX], sha[65], path[PATH_MAX + 900];
+		time_t start = time(NULL) - 1;
+		char *txt;
+
+		if (s_drop(agency, argv[i], name, sizeof(name), sha) != 0) {
+			rc = 1;
+			continue;
+		}
+		if (!wait) {
+			printf("%s: submitted as %s/%s (sha256 %s)\n", argv[i], agency, name, sha);
+			continue;
+		}
+		for (;;) {
+			struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+			if (s_find_receipt(agency, name, sha, start, path, sizeof(path), seen, i))
+				break;
+			if (difftime(time(NULL), start) > timeout) {
+				fprintf(stderr, "bhxhctl: %s: no receipt after %d s; is the pipeline up (bhxhctl status)?\n",
+				    argv[i], timeout);
+				free(seen);
+				return 3;
+			}
+			s_show_progress(sha, start);
+			nanosleep(&ts, NULL);
+		}
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "\r%60s\r", "");
+		seen[i] = strdup(path);
+		if (strcmp(format, "text") == 0)
+			snprintf(path + strlen(path) - 5, 6, ".txt");
+		txt = s_slurp(path);
+		fputs(txt ? txt : "", stdout);
+		if (txt != NULL && strstr(txt, strcmp(format, "json") == 0 ? "\"status\": \"rejected\"" : "(rejected)"))
+			rc = 1;
+		free(txt);
+	}
+	for (int i = 0; i < argc; i++)
+		free(seen[i]);
+	free(seen);
+	return rc;
+}
+
+/* s_cmd_report - print a report from the aggregate database. */
+static int
+s_cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "period", required_argument, NULL, 'p' }, { "org-unit", required_argument, NULL, 'u' },
+		{ "format", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 }
+	};
+	const char *period = NULL, *unit = NULL, *what;
+	int format = REPORT_TABLE, opt, rc;
+	char path[PATH_MAX + 32];
+	sqlite3 *db = NULL;
+	sb_t b;
+
+	if (argc < 2)
+		return s_usage(stderr);
+	what = argv[1];
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "p:u:f:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': period = optarg; break;
+		case 'u': unit = optarg; break;
+		case 'f': format = report_format_parse(optarg); break;
+		default: return s_usage(stderr);
+		}
+	}
+	if (format < 0 || (strcmp(what, "coverage") && strcmp(what, "findings")))
+		return s_usage(stderr);
+	snprintf(path, sizeof(path), "%s/db/aggregate.db", s_var);
+	if (access(path, R_OK) != 0 || sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bhxhctl: no data in %s yet: start the pipeline (bhxhctl up) and submit files\n", s_var);
+		sqlite3_close(db);
+		return 1;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	sb_init(&b);
+	rc = strcmp(what, "coverage") == 0 ? report_coverage(db, period, unit, (report_format_t)format, &b)
+	    : report_findings(db, period, unit, (report_format_t)format, &b);
+	if (rc != 0)
+		fprintf(stderr, "bhxhctl: cannot read %s: %s\n", path, sqlite3_errmsg(db));
+	else
+		fputs(b.data ? b.data : "", stdout);
+	sb_free(&b);
+	sqlite3_close(db);
+	return rc == 0 ? 0 : 1;
+}
+
+/* s_cmd_check - check the configuration. */
+static int
+s_cmd_check(void)
+{
+	char path[PATH_MAX];
+	config_t *c = s_load(path, sizeof(path));
+
+	if (c == NULL)
+		return 2;
+	printf("%s: OK (%d org units, %d agencies, %d record types)\n", path, c->nunits, c->nagencies, c->nrtypes);
+	config_free(&c);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "var-dir", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+	};
+	const char *var = getenv("BHXH_VAR_DIR"), *cmd;
+	char cfgpath[PATH_MAX], bindir[PATH_MAX];
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "+c:v:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': s_config = optarg; break;
+		case 'v': var = optarg; break;
+		case 'h': return s_usage(stdout);
+		default: return s_usage(stderr);
+		}
+	}
+	if (optind >= argc)
+		return s_usage(stderr);
+	if (var == NULL)
+		var = "./var";
+	if (fs_mkdirs(var) != 0 || realpath(var, s_var) == NULL) {
+		fprintf(stderr, "bhxhctl: var dir %s: %s\n", var, strerror(errno));
+		return 2;
+	}
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	if (strcmp(cmd, "submit") == 0)
+		return s_cmd_submit(argc, argv);
+	if (strcmp(cmd, "report") == 0)
+		return s_cmd_report(argc, argv);
+	if (strcmp(cmd, "check-config") == 0)
+		return s_cmd_check();
+	s_exe_dir(bindir, sizeof(bindir));
+	if (strcmp(cmd, "status") == 0)
+		return supervise_status(s_var);
+	if (strcmp(cmd, "down") == 0)
+		return supervise_down(s_var);
+	if (strcmp(cmd, "up") == 0 || strcmp(cmd, "supervise") == 0) {
+		config_t *c = s_load(cfgpath, sizeof(cfgpath));
+		int rc;
+
+		if (c == NULL)
+			return 2;
+		rc = strcmp(cmd, "up") == 0 ? supervise_up(c, cfgpath, s_var, bindir)
+		    : supervise_run(c, cfgpath, s_var, bindir, 0);
+		config_free(&c);
+		return rc;
+	}
+	fprintf(stderr, "bhxhctl: unknown command '%s'\n", cmd);
+	return s_usage(stderr);
+}

@@ -1,0 +1,71 @@
+/* ingest - the ingest worker's modules: intake (the gate, hashing, the
+ * header) and reading (rows into batches). */
+#ifndef BHXH_INGEST_H
+#define BHXH_INGEST_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "csv.h"
+#include "fsutil.h"
+#include "log.h"
+#include "receipt.h"
+#include "text.h"
+#include "worker.h"
+
+/* The file being read. */
+typedef struct {
+	int64_t row_id;           /* files.id */
+	char sha[65];
+	const cfg_agency_t *agency;
+	const cfg_rtype_t *rtype;
+	char *name;               /* as dropped */
+	char *path;               /* in processing/ */
+	int64_t received_at;
+	int fd;
+	off_t size;
+	csv_reader_t *csv;
+	text_conv_t *conv;
+	size_t ncols;
+	int *colmap;              /* column -> field index, -1 unknown */
+	int nunknown;
+	char **unknown;
+	uint64_t rows_done;
+	uint32_t nbatches;
+	int64_t last_progress;
+} ingest_file_t;
+
+typedef struct {
+	worker_t *w;
+	int inotify_fd;
+	int scan_due;
+	int64_t last_scan;
+	ingest_file_t *cur;
+} ingest_t;
+
+/* ingest_resume - at start: finish moves, reopen the file being read. */
+int ingest_resume(ingest_t *in);
+
+/* ingest_scan - look at the drop folders and take files until one is being read. */
+void ingest_scan(ingest_t *in);
+
+/* ingest_step - read and send one batch of the current file; 1 if more remain. */
+int ingest_step(ingest_t *in);
+
+void ingest_close_current(ingest_t *in);
+
+/* ingest_archive - move a sent file from processing/ to archive/ and record it. */
+void ingest_archive(ingest_t *in, int64_t row_id, const char *agency, const char *path, const char *name,
+    int64_t received_at);
+
+/* ingest_refuse - receipt for a file refused whole and move it to rejected/. */
+void ingest_refuse(ingest_t *in, const char *agency, const char *name, const char *path,
+    const char *sha, const char *rtype, int64_t received_at, const char *code, const char *vi, const char *en);
+
+/* ingest_open_header - read and map the header of f; 0, or -1 with a
+ * whole-file code and messages in code/vi/en. */
+int ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size_t msz);
+
+int64_t ingest_now_us(void);
+
+#endif

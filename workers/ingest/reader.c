@@ -1,0 +1,328 @@
+/* reader - map a file's header to its record type's fields and turn its rows
+ * into batches: each cell converted to UTF-8 NFC, each malformed row kept
+ * as an error row with its line, so the receipt can name it. */
+#include "ingest.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BATCH_MAX_BYTES (8u * 1024u * 1024u) /* well under MSG_MAX_SIZE */
+
+static const char *const SQL_PROGRESS = "UPDATE files SET rows_done = ?, nbatches = ? WHERE id = ?";
+static const char *const SQL_SENT = "UPDATE files SET rows_done = ?, nbatches = ?, status = 'sent' WHERE id = ?";
+
+/* s_match_column - the field a folded header name means, or -1. */
+static int
+s_match_column(const cfg_rtype_t *rt, const char *folded)
+{
+	for (int i = 0; i < rt->nfields; i++)
+		for (int j = 0; j < rt->fields[i].nfolded; j++)
+			if (strcmp(rt->fields[i].folded[j], folded) == 0)
+				return i;
+	return -1;
+}
+
+/* s_header_fail - whole-file refusal messages. */
+static int
+s_header_fail(const char **code, const char *c, char *vi, char *en, size_t msz, const char *fvi,
+    const char *fen, const char *arg)
+{
+	*code = c;
+	snprintf(vi, msz, fvi, arg);
+	snprintf(en, msz, fen, arg);
+	return -1;
+}
+
+/* ingest_open_header - open the CSV reader and map the header row. */
+int
+ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size_t msz)
+{
+	const cfg_rtype_t *rt = f->rtype;
+	char *seen = calloc((size_t)rt->nfields, 1), missing[1024] = "";
+	csv_row_t row;
+	int rc = -1;
+
+	f->conv = text_conv_new(f->agency->encoding);
+	f->csv = csv_new(f->fd, NULL);
+	if (seen == NULL || f->conv == NULL || f->csv == NULL) {
+		s_header_fail(code, "E_FILE_UNREADABLE", vi, en, msz, "không đọc được tệp%s", "cannot read the file%s", "");
+		goto out;
+	}
+	if (csv_next(f->csv, &row) != 1) {
+		s_header_fail(code, "E_FILE_EMPTY", vi, en, msz, "tệp rỗng: cần có dòng tiêu đề%s",
+		    "the file is empty: a header row is required%s", "");
+		goto out;
+	}
+	if (row.err != NULL) {
+		s_header_fail(code, "E_HEADER_UNREADABLE", vi, en, msz, "dòng tiêu đề không đọc được (%s)",
+		    "the header row cannot be read (%s)", row.err);
+		goto out;
+	}
+	f->ncols = row.nfields;
+	f->colmap = calloc(row.nfields, sizeof(int));
+	for (size_t i = 0; i < row.nfields; i++) {
+		char *utf8 = NULL, *folded;
+		int fi;
+
+		if (text_to_utf8_nfc(f->conv, row.fields[i], row.lens[i], &utf8) != 0) {
+			s_header_fail(code, "E_HEADER_ENCODING", vi, en, msz,
+			    "dòng tiêu đề có byte không hợp lệ (cột %s); kiểm tra bảng mã của tệp",
+			    "the header row has invalid bytes (column %s); check the file's encoding",
+			    (snprintf(missing, sizeof(missing), "%zu", i + 1), missing));
+			goto out;
+		}
+		folded = text_fold_key(utf8);
+		fi = folded ? s_match_column(rt, folded) : -1;
+		free(folded);
+		if (fi >= 0 && seen[fi]) {
+			s_header_fail(code, "E_HEADER_DUPLICATE_COLUMN", vi, en, msz,
+			    "trường '%s' xuất hiện ở hai cột", "field '%s' appears in two columns", rt->fields[fi].name);
+			free(utf8);
+			goto out;
+		}
+		f->colmap[i] = fi;
+		if (fi >= 0) {
+			seen[fi] = 1;
+			free(utf8);
+		} else {
+			f->unknown = realloc(f->unknown, sizeof(char *) * (size_t)(f->nunknown + 1));
+			f->unknown[f->nunknown++] = utf8;
+		}
+	}
+	for (int i = 0; i < rt->nfields; i++) {
+		if (seen[i] || !rt->fields[i].required)
+			continue;
+		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+		    missing[0] ? ", " : "", rt->fields[i].name);
+	}
+	if (missing[0]) {
+		s_header_fail(code, "E_HEADER_MISSING_COLUMN", vi, en, msz,
+		    "thiếu cột bắt buộc: %s", "required columns missing: %s", missing);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(seen);
+	return rc;
+}
+
+/* ingest_close_current - release the current file. */
+void
+ingest_close_current(ingest_t *in)
+{
+	ingest_file_t *f = in->cur;
+
+	if (f == NULL)
+		return;
+	csv_destroy(&f->csv);
+	text_conv_destroy(&f->conv);
+	if (f->fd >= 0)
+		close(f->fd);
+	for (int i = 0; i < f->nunknown; i++)
+		free(f->unknown[i]);
+	free(f->unknown);
+	free(f->colmap);
+	free(f->name);
+	free(f->path);
+	free(f);
+	in->cur = NULL;
+}
+
+/* s_row_error - mark a row rejected with bilingual messages. */
+static void
+s_row_error(msg_row_t *r, const char *code, const char *field, const char *vi, const char *en)
+{
+	r->err_code = strdup(code);
+	r->err_field = field ? strdup(field) : NULL;
+	r->err_vi = strdup(vi);
+	r->err_en = strdup(en);
+}
+
+/* s_csv_error - the clerk's words for a reader error code. */
+static void
+s_csv_error(msg_row_t *r, const char *code)
+{
+	static const struct { const char *code, *vi, *en; } t[] = {
+		{ "E_CSV_UNTERMINATED_QUOTE", "dấu ngoặc kép mở nhưng không đóng đến hết tệp",
+		  "a quote is opened and never closed before the end of the file" },
+		{ "E_CSV_FIELD_TOO_LONG", "một ô dài quá 1 MiB", "a cell is longer than 1 MiB" },
+		{ "E_CSV_RECORD_TOO_LONG", "dòng dài quá 4 MiB", "the row is longer than 4 MiB" },
+		{ "E_CSV_TOO_MANY_FIELDS", "dòng có quá nhiều cột", "the row has too many columns" },
+		{ "E_CSV_NUL_BYTE", "dòng chứa byte NUL (tệp nhị phân?)", "the row holds a NUL byte (a binary file?)" },
+		{ "E_CSV_BAD_QUOTE", "có ký tự sau dấu ngoặc kép đóng; ô có dấu ngoặc kép phải được bao trọn",
+		  "text follows a closing quote; a quoted cell must be quoted whole" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(t[i].code, code) == 0) {
+			s_row_error(r, code, NULL, t[i].vi, t[i].en);
+			return;
+		}
+	s_row_error(r, code, NULL, "dòng không đúng định dạng CSV", "the row is not valid CSV");
+}
+
+/* s_fill_row - convert one CSV row into r; returns bytes used. */
+static size_t
+s_fill_row(ingest_file_t *f, const csv_row_t *row, msg_row_t *r)
+{
+	const cfg_rtype_t *rt = f->rtype;
+	size_t bytes = 64;
+
+	r->line = (uint32_t)row->line;
+	if (row->err != NULL) {
+		s_csv_error(r, row->err);
+		return bytes;
+	}
+	if (row->nfields != f->ncols) {
+		char vi[160], en[160];
+
+		snprintf(vi, sizeof(vi), "dòng có %zu cột, dòng tiêu đề có %zu", row->nfields, f->ncols);
+		snprintf(en, sizeof(en), "the row has %zu columns, the header has %zu", row->nfields, f->ncols);
+		s_row_error(r, "E_CSV_FIELD_COUNT", NULL, vi, en);
+		return bytes;
+	}
+	r->nvalues = (uint32_t)rt->nfields;
+	r->values = calloc((size_t)rt->nfields, sizeof(char *));
+	for (size_t i = 0; i < row->nfields; i++) {
+		int fi = f->colmap[i];
+		char *v = NULL;
+
+		if (fi < 0)
+			continue;
+		if (text_to_utf8_nfc(f->conv, row->fields[i], row->lens[i], &v) != 0) {
+			s_row_error(r, "E_ENCODING", rt->fields[fi].name,
+			    "ô có byte không hợp lệ với bảng mã của tệp", "the cell has bytes invalid in the file's encoding");
+			break;
+		}
+		r->values[fi] = v;
+		bytes += row->lens[i] + 8;
+	}
+	for (int i = 0; i < rt->nfields; i++)
+		if (r->values[i] == NULL)
+			r->values[i] = strdup("");
+	if (r->err_code != NULL) { /* an invalid cell: send no values at all */
+		for (uint32_t i = 0; i < r->nvalues; i++)
+			free(r->values[i]);
+		free(r->values);
+		r->values = NULL;
+		r->nvalues = 0;
+	}
+	return bytes;
+}
+
+/* s_progress - VAR/run/ingest.progress for `bhxhctl submit --wait`. */
+static void
+s_progress(ingest_t *in, int done)
+{
+	ingest_file_t *f = in->cur;
+	int64_t now = now_ms();
+	char path[4200];
+	sb_t b;
+
+	if (!done && now - f->last_progress < 500)
+		return;
+	f->last_progress = now;
+	sb_init(&b);
+	sb_add(&b, "{\"agency\":");
+	sb_json_str(&b, f->agency->id);
+	sb_add(&b, ",\"file\":");
+	sb_json_str(&b, f->name);
+	sb_addf(&b, ",\"sha256\":\"%s\",\"rows\":%llu,\"bytes\":%llu,\"size\":%lld,\"done\":%d}\n", f->sha,
+	    (unsigned long long)f->rows_done, f->csv ? csv_bytes_read(f->csv) : 0ULL, (long long)f->size, done);
+	snprintf(path, sizeof(path), "%s/run/ingest.progress", in->w->var_dir);
+	fs_write_atomic(path, b.data, b.len);
+	sb_free(&b);
+}
+
+/* s_put_end - the FILE_END message of the current file. */
+static int
+s_put_end(ingest_t *in)
+{
+	ingest_file_t *f = in->cur;
+	msg_t m = { .version = MSG_VERSION, .type = MSG_T_FILE_END };
+
+	m.u.end = (msg_file_end_t){ .file_id = f->sha, .file_no = (uint64_t)f->row_id, .agency = f->agency->id, .rtype = f->rtype->name,
+		.name = f->name, .received_at = f->received_at, .nbatches = f->nbatches,
+		.rows_read = f->rows_done, .nunknown = (uint32_t)f->nunknown, .unknown_columns = f->unknown };
+	return outbox_put(in->w->outbox, &m);
+}
+
+/* ingest_step - read one batch (bounded by rows and bytes), store it with the
+ * new read position in one transaction; at the end add FILE_END. */
+int
+ingest_step(ingest_t *in)
+{
+	ingest_file_t *f = in->cur;
+	const cfg_rtype_t *rt = f->rtype;
+	int max_rows = in->w->config->ingest.batch_rows, eof = 0, rc = -1;
+	msg_t m = { .version = MSG_VERSION, .type = MSG_T_BATCH };
+	msg_batch_t *b = &m.u.batch;
+	size_t bytes = 0;
+	sqlite3_stmt *st;
+
+	b->rows = calloc((size_t)max_rows, sizeof(msg_row_t));
+	while ((int)b->nrows < max_rows && bytes < BATCH_MAX_BYTES) {
+		csv_row_t row;
+		int r = csv_next(f->csv, &row);
+
+		if (r < 0) {
+			worker_error(in->w, "%s/%s: read error: %s", f->agency->id, f->name, strerror(errno));
+			goto out;
+		}
+		if (r == 0) {
+			eof = 1;
+			break;
+		}
+		bytes += s_fill_row(f, &row, &b->rows[b->nrows++]);
+	}
+	if (store_begin(in->w->store) != 0)
+		goto out;
+	if (b->nrows > 0) {
+		b->file_id = f->sha;
+		b->seq = f->nbatches;
+		b->agency = f->agency->id;
+		b->rtype = rt->name;
+		b->nfields = (uint32_t)rt->nfields;
+		b->fields = calloc((size_t)rt->nfields, sizeof(char *));
+		for (int i = 0; i < rt->nfields; i++)
+			b->fields[i] = rt->fields[i].name;
+		rc = outbox_put(in->w->outbox, &m);
+		free(b->fields);
+		b->fields = NULL;
+		if (rc != 0)
+			goto rollback;
+	}
+	f->rows_done += b->nrows;
+	f->nbatches += b->nrows > 0;
+	if (eof && s_put_end(in) != 0)
+		goto rollback;
+	st = store_stmt(in->w->store, eof ? SQL_SENT : SQL_PROGRESS);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->rows_done);
+	sqlite3_bind_int64(st, 2, f->nbatches);
+	sqlite3_bind_int64(st, 3, f->row_id);
+	if (store_step_done(in->w->store, st) != 0 || store_commit(in->w->store) != 0)
+		goto rollback;
+	s_progress(in, eof);
+	if (eof) {
+		log_info("%s/%s: %llu rows sent in %u batches", f->agency->id, f->name,
+		    (unsigned long long)f->rows_done, f->nbatches);
+		ingest_archive(in, f->row_id, f->agency->id, f->path, f->name, f->received_at);
+		ingest_close_current(in);
+		in->scan_due = 1;
+	}
+	rc = eof ? 0 : 1;
+	goto out;
+rollback:
+	store_rollback(in->w->store);
+	worker_error(in->w, "%s/%s: cannot store a batch; stopping to resume from the last commit",
+	    f->agency->id, f->name);
+	in->w->stop = 1;
+	rc = -1;
+out:
+	b->file_id = b->agency = b->rtype = NULL;
+	msg_free(&m);
+	return rc;
+}

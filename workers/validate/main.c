@@ -1,0 +1,127 @@
+/* bhxh-validate - checks every row of every batch against its record type's
+ * schema (rowcheck.h) and passes the batch on with canonical values, or with
+ * the row marked rejected and the reason a clerk understands.
+ *
+ * Holds no state that ties a record to this process: a batch is forwarded
+ * through the outbox in the same transaction that takes it, so any number of
+ * instances (--instance N) can run side by side with identical results. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "rowcheck.h"
+#include "worker.h"
+
+static const char *const s_migrations[] = {
+	OUTBOX_SCHEMA
+	"CREATE TABLE stats (rtype TEXT PRIMARY KEY, rows INTEGER NOT NULL, rejected INTEGER NOT NULL);"
+};
+
+/* s_check_row - validate one good row in place. */
+static void
+s_check_row(worker_t *w, const cfg_agency_t *ag, const cfg_rtype_t *rt, msg_row_t *r)
+{
+	char **out = calloc((size_t)rt->nfields, sizeof(char *));
+	const char *bad = NULL;
+	fc_error_t err = { 0 };
+
+	if (r->nvalues != (uint32_t)rt->nfields) {
+		r->err_code = strdup("E_INTERNAL");
+		r->err_vi = strdup("lỗi nội bộ: số trường không khớp");
+		r->err_en = strdup("internal error: field count mismatch");
+	} else if (rowcheck_row(w->config, ag, rt, r->values, out, &bad, &err) != 0) {
+		r->err_code = strdup(err.code);
+		r->err_field = bad ? strdup(bad) : NULL;
+		r->err_vi = strdup(err.vi);
+		r->err_en = strdup(err.en);
+		for (uint32_t i = 0; i < r->nvalues; i++)
+			free(r->values[i]);
+		free(r->values);
+		r->values = NULL;
+		r->nvalues = 0;
+	} else {
+		for (uint32_t i = 0; i < r->nvalues; i++) {
+			free(r->values[i]);
+			r->values[i] = out[i];
+		}
+	}
+	free(out);
+}
+
+/* s_fields_match - the batch's fields are the schema's, in order. */
+static int
+s_fields_match(const cfg_rtype_t *rt, const msg_batch_t *b)
+{
+	if (b->nfields != (uint32_t)rt->nfields)
+		return 0;
+	for (int i = 0; i < rt->nfields; i++)
+		if (strcmp(b->fields[i], rt->fields[i].name) != 0)
+			return 0;
+	return 1;
+}
+
+/* s_count - per-type statistics (for operators). */
+static void
+s_count(worker_t *w, const char *rtype, uint32_t rows, uint32_t rejected)
+{
+	sqlite3_stmt *st = store_stmt(w->store,
+	    "INSERT INTO stats(rtype, rows, rejected) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT(rtype) DO UPDATE SET rows = rows + ?2, rejected = rejected + ?3");
+
+	if (st == NULL)
+		return;
+	sqlite3_bind_text(st, 1, rtype, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, rows);
+	sqlite3_bind_int64(st, 3, rejected);
+	store_step_done(w->store, st);
+}
+
+/* s_on_message - check a batch and forward it; forward a FILE_END as is. */
+static int
+s_on_message(worker_t *w, const msg_t *in)
+{
+	msg_t m = *in; /* shallow: the rows are changed in place, then freed by the caller */
+	const cfg_rtype_t *rt;
+	const cfg_agency_t *ag;
+	uint32_t rejected = 0;
+
+	if (m.type == MSG_T_FILE_END)
+		return outbox_put(w->outbox, &m);
+	if (m.type != MSG_T_BATCH || m.u.batch.validated) {
+		log_warn("ignored an unexpected %s message", msg_type_name(m.type));
+		return 0;
+	}
+	rt = config_rtype(w->config, m.u.batch.rtype);
+	ag = config_agency(w->config, m.u.batch.agency);
+	if (rt == NULL || ag == NULL || !s_fields_match(rt, &m.u.batch)) {
+		log_warn("ignored a batch of unknown type or agency (%s/%s): configurations differ?",
+		    m.u.batch.agency, m.u.batch.rtype);
+		return 0;
+	}
+	for (uint32_t i = 0; i < m.u.batch.nrows; i++) {
+		msg_row_t *r = &m.u.batch.rows[i];
+
+		if (r->err_code == NULL)
+			s_check_row(w, ag, rt, r);
+		rejected += r->err_code != NULL;
+	}
+	m.u.batch.validated = 1;
+	s_count(w, rt->name, m.u.batch.nrows, rejected);
+	return outbox_put(w->outbox, &m);
+}
+
+static const struct worker_ops s_ops = {
+	.name = "validate",
+	.migrations = s_migrations,
+	.nmigrations = 1,
+	.input = "validate",
+	.output = "aggregate",
+	.on_message = s_on_message,
+	.tick_ms = 500,
+};
+
+int
+main(int argc, char **argv)
+{
+	return worker_main(argc, argv, &s_ops);
+}
