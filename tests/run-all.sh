@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# run-all.sh - run the unit tests (cmocka binaries) and the end-to-end tests
+# (tests/e2e/test_*.sh against the built binaries), then print one summary
+# line "N passed, N failed".
+#
+#   tests/run-all.sh [unit|e2e] [NAME-FILTER]
+# BHXH_BIN selects the binaries (bin, or bin-asan for `make asan`).
+set -u
+cd "$(dirname "$0")/.."
+BIN=${BHXH_BIN:-bin}
+what=${1:-all}
+filter=${2:-}
+passed=0
+failed=0
+failed_names=()
+mkdir -p tests/out
+
+if [ "$what" = all ] || [ "$what" = unit ]; then
+	for t in "$BIN"/tests/test_*; do
+		[ -x "$t" ] || continue
+		case "$t" in *"$filter"*) ;; *) continue ;; esac
+		out=$("$t" 2>&1)
+		rc=$?
+		p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+		f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+		p=${p:-0}
+		f=${f:-0}
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if [ "$f" -ne 0 ]; then
+			failed_names+=("$(basename "$t")")
+			printf '%s\n' "$out"
+		fi
+		printf '%-28s %4d passed, %d failed\n' "unit/$(basename "$t")" "$p" "$f"
+	done
+fi
+
+if [ "$what" = all ] || [ "$what" = e2e ]; then
+	for t in tests/e2e/test_*.sh; do
+		case "$t" in *"$filter"*) ;; *) continue ;; esac
+		name=$(basename "$t" .sh)
+		log=tests/out/$name.log
+		BHXH_BIN="$BIN" bash "$t" >"$log" 2>&1
+		rc=$?
+		p=$(grep -c '^ok ' "$log")
+		f=$(grep -c '^not ok ' "$log")
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if [ "$f" -ne 0 ]; then
+			failed_names+=("$name")
+			echo "---- $log (last 40 lines)"
+			tail -40 "$log"
+		fi
+		printf '%-28s %4d passed, %d failed\n' "e2e/$name" "$p" "$f"
+	done
+fi
+
+if [ ${#failed_names[@]} -gt 0 ]; then
+	echo "failed: ${failed_names[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
