@@ -12,7 +12,7 @@ BUILD   ?= build
 BIN     ?= bin
 PKGS    := libzmq msgpack yaml-0.1 sqlite3 libutf8proc libcrypto
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -Icommon -Itools
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -Icommon -Itools
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lmsgpackc -lyaml -lsqlite3 -lutf8proc -lcrypto) -lm
 
 # Debian packages the build, the tests and `make run` need.
@@ -45,7 +45,7 @@ deps:
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h) $(wildcard workers/*/*.h) $(wildcard tools/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libcommon.a: $(COMMON_OBJ)
 	@rm -f $@
@@ -54,21 +54,21 @@ $(BUILD)/libcommon.a: $(COMMON_OBJ)
 define WORKER_RULE
 $$(BIN)/bhxh-$(1): $$(patsubst %.c,$$(BUILD)/%.o,$$(wildcard workers/$(1)/*.c)) $$(BUILD)/libcommon.a
 	@mkdir -p $$(BIN)
-	$$(CC) $$(CFLAGS) -o $$@ $$(filter %.o,$$^) $$(BUILD)/libcommon.a $$(LDFLAGS) $$(LDLIBS)
+	$$(CC) $$(CFLAGS) $$(BASE_CFLAGS) -o $$@ $$(filter %.o,$$^) $$(BUILD)/libcommon.a $$(LDFLAGS) $$(LDLIBS)
 endef
 $(foreach w,$(WORKERS),$(eval $(call WORKER_RULE,$(w))))
 
 $(BIN)/bhxhctl: $(BUILD)/tools/bhxhctl.o $(BUILD)/tools/supervise.o $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
 
 $(BIN)/bhxh-gen: $(BUILD)/tools/gen.o $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
 
 $(BIN)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)/tests
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
 run: deps all
 	@tools/run-sample.sh

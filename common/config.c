@@ -368,12 +368,48 @@ s_cross_check(config_t *c, const yt_node_t *root, yt_diag_t *d)
 				    c->agencies[i].id, c->agencies[i].types[j]);
 }
 
+/* s_rel_path - a path from the configuration, relative to its directory. */
+static char *
+s_rel_path(const config_t *c, const char *p)
+{
+	char *out = NULL;
+
+	if (p[0] == '/')
+		return strdup(p);
+	if (asprintf(&out, "%s/%s", c->dir, p) < 0)
+		return NULL;
+	return out;
+}
+
+/* s_sub_file - load the findings or alerting file named by key (defaults when absent). */
+static void
+s_sub_file(config_t *c, const yt_node_t *root, const char *key, yt_diag_t *d)
+{
+	const char *rel = NULL;
+	yt_node_t *sub = NULL;
+	char *path = NULL;
+
+	if (yt_get_str(root, key, 0, &rel, d) == 0 && rel != NULL) {
+		path = s_rel_path(c, rel);
+		if (path != NULL && (sub = yt_load_file(path, &s_limits, d)) == NULL) {
+			free(path);
+			return;
+		}
+	}
+	if (strcmp(key, "findings") == 0)
+		c->findings = cfg_findings_load(sub, d);
+	else
+		c->alert = cfg_alert_load(sub, d);
+	yt_free(sub);
+	free(path);
+}
+
 /* config_load - load path and the schema file it names; NULL with problems in d. */
 config_t *
 config_load(const char *path, yt_diag_t *d)
 {
-	static const char *const keys[] = { "org_units", "agencies", "schemas", "ingest", "validate",
-		"goal", "log_level", NULL };
+	static const char *const keys[] = { "org_units", "agencies", "schemas", "findings", "alerting",
+		"ingest", "validate", "goal", "log_level", NULL };
 	config_t *c = calloc(1, sizeof(*c));
 	const yt_node_t *units = NULL, *agencies = NULL;
 	const char *schemas = NULL;
@@ -394,18 +430,16 @@ config_load(const char *path, yt_diag_t *d)
 	if (yt_get_seq(root, "agencies", 1, &agencies, d) == 0 && agencies != NULL)
 		s_load_agencies(c, agencies, d);
 	if (yt_get_str(root, "schemas", 1, &schemas, d) == 0 && schemas != NULL) {
-		char *sp;
+		char *sp = s_rel_path(c, schemas);
 
-		if (schemas[0] == '/')
-			sp = strdup(schemas);
-		else if (asprintf(&sp, "%s/%s", c->dir, schemas) < 0)
-			sp = NULL;
 		if (sp != NULL)
 			s_load_schemas(c, sp, d);
 		free(sp);
 	}
 	s_sections(c, root, d);
 	s_cross_check(c, root, d);
+	s_sub_file(c, root, "findings", d);
+	s_sub_file(c, root, "alerting", d);
 	yt_free(root);
 	if (d->n > before)
 		goto fail;
@@ -473,6 +507,8 @@ config_free(config_t **self_p)
 		s_free_strv(t->rules, t->nrules);
 	}
 	free(c->rtypes);
+	cfg_findings_free(&c->findings);
+	cfg_alert_free(&c->alert);
 	free(c->log_level);
 	free(c->path);
 	free(c->dir);

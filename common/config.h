@@ -7,6 +7,8 @@
 #ifndef BHXH_CONFIG_H
 #define BHXH_CONFIG_H
 
+#include "cfg_alert.h"
+#include "cfg_findings.h"
 #include "yamltree.h"
 
 typedef struct {
@@ -88,6 +90,8 @@ typedef struct config {
 		double bhtn_pct;
 	} goal;
 	char *log_level;
+	cfg_findings_t *findings; /* never NULL after config_load */
+	cfg_alert_t *alert;       /* never NULL after config_load */
 } config_t;
 
 /* config_load - load and check path; NULL with every problem in d. */

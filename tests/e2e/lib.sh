@@ -61,8 +61,21 @@ latest_receipt() { ls -t "$VAR"/spool/outbox/"$1"/*-"$2".json 2>/dev/null | head
 # worker_pid NAME - from its status file
 worker_pid() { sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$VAR/run/$1.status" 2>/dev/null; }
 
+# check_logs_clean - no sanitizer report in any log, and no worker restarted
+# unless the test killed it on purpose (ALLOW_RESTARTS=1)
+check_logs_clean() {
+	local bad
+	bad=$(grep -rlE 'runtime error|AddressSanitizer|LeakSanitizer' "$VAR" --include='*.log' 2>/dev/null)
+	check_eq "no sanitizer report in the logs" "" "$bad"
+	if [ "${ALLOW_RESTARTS:-0}" != 1 ]; then
+		bad=$(grep -rh 'restarting' "$VAR" --include='supervisor.log' 2>/dev/null)
+		check_eq "no worker died and was restarted" "" "$bad"
+	fi
+}
+
 finish() {
 	ctl down >/dev/null 2>&1
+	check_logs_clean
 	if [ "$FAILS" -eq 0 ]; then rm -rf "$VAR"; else echo "var dir kept: $VAR"; fi
 	exit $((FAILS > 0))
 }

@@ -2,6 +2,7 @@
 # test_kill.sh - SIGKILL each worker in turn in the middle of a multi-batch
 # file; the supervisor restarts it; the final receipt and coverage report
 # must be identical to an undisturbed run (nothing lost, nothing counted twice).
+ALLOW_RESTARTS=1
 CONFIG=$(cd "$(dirname "$0")" && pwd)/config/small-batches.yaml
 . "$(dirname "$0")/lib.sh"
 ROWS=${KILL_TEST_ROWS:-100000}

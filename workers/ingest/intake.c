@@ -310,7 +310,8 @@ ingest_scan(ingest_t *in)
 		}
 		closedir(d);
 	}
-	qsort(c, n, sizeof(*c), s_cand_cmp);
+	if (n > 0)
+		qsort(c, n, sizeof(*c), s_cand_cmp);
 	for (size_t i = 0, taken = 0; i < n && in->cur == NULL && taken < MAX_TAKEN_PER_SCAN; i++, taken++)
 		s_candidate(in, c[i].ag, c[i].name);
 	if (n > 0 && in->cur == NULL)
