@@ -10,15 +10,15 @@
 CC      ?= cc
 BUILD   ?= build
 BIN     ?= bin
-PKGS    := libzmq msgpack yaml-0.1 sqlite3 libutf8proc libcrypto
+PKGS    := libzmq msgpack yaml-0.1 sqlite3 libutf8proc libcrypto libcurl
 CFLAGS  ?= -O2 -g
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -Icommon -Itools
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lmsgpackc -lyaml -lsqlite3 -lutf8proc -lcrypto) -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lmsgpackc -lyaml -lsqlite3 -lutf8proc -lcrypto -lcurl) -lm
 
 # Debian packages the build, the tests and `make run` need.
 DEBS := build-essential pkg-config libzmq3-dev libmsgpack-dev libyaml-dev libsqlite3-dev \
         libutf8proc-dev libssl-dev libcurl4-openssl-dev libcmocka-dev sqlite3 \
-        python3-aiosmtpd
+        python3-aiosmtpd chromium
 DEB_CHECK := $(shell dpkg-query -W -f='$${db:Status-Abbrev}\n' $(DEBS) 2>/dev/null | grep -c '^ii')
 DEB_COUNT := $(words $(DEBS))
 
@@ -30,7 +30,8 @@ TOOLS_BIN  := $(BIN)/bhxhctl $(BIN)/bhxh-gen
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BIN)/tests/%)
 
-.PHONY: all deps run test unit e2e asan bench clean check-deps
+.PHONY: all deps run test unit e2e asan bench clean
+.SECONDARY:
 all: $(WORKER_BIN) $(TOOLS_BIN) $(UNIT_BIN)
 
 deps:
