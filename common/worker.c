@@ -109,7 +109,7 @@ typedef struct {
 static int
 s_take_burst(worker_t *w)
 {
-	s_peer_acks_t peers[4];
+	static s_peer_acks_t peers[BURST]; /* one new sender per message at most */
 	int npeers = 0, taken = 0;
 
 	if (store_begin(w->store) != 0)
@@ -141,10 +141,6 @@ s_take_burst(worker_t *w)
 			if (peers[p].ridlen == ridlen && memcmp(peers[p].rid, rid, ridlen) == 0)
 				break;
 		if (p == npeers) {
-			if (npeers == 4) { /* rare: ack what we have so far first */
-				msg_free(&m);
-				break;
-			}
 			memcpy(peers[p].rid, rid, ridlen);
 			peers[p].ridlen = ridlen;
 			peers[p].n = 0;
