@@ -29,10 +29,11 @@ WORKER_BIN := $(WORKERS:%=$(BIN)/bhxh-%)
 TOOLS_BIN  := $(BIN)/bhxhctl $(BIN)/bhxh-gen
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BIN)/tests/%)
+TEST_TOOLS := $(BIN)/tests/zsend
 
 .PHONY: all deps run test unit e2e asan bench clean
 .SECONDARY:
-all: $(WORKER_BIN) $(TOOLS_BIN) $(UNIT_BIN)
+all: $(WORKER_BIN) $(TOOLS_BIN) $(UNIT_BIN) $(TEST_TOOLS)
 
 deps:
 	@if [ "$(DEB_CHECK)" != "$(DEB_COUNT)" ]; then \
@@ -66,6 +67,10 @@ $(BIN)/bhxhctl: $(BUILD)/tools/bhxhctl.o $(BUILD)/tools/supervise.o $(BUILD)/lib
 $(BIN)/bhxh-gen: $(BUILD)/tools/gen.o $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
+
+$(BIN)/tests/zsend: $(BUILD)/tests/tools/zsend.o
+	@mkdir -p $(BIN)/tests
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 $(BIN)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)/tests
