@@ -16,9 +16,20 @@ static const char *const s_ftype_names[] = {
 	"pct", "bool", "enum", NULL
 };
 
-static const char *const s_known_rules[] = {
-	"voluntary_no_bhtn", "voluntary_no_unit", "compulsory_needs_unit",
-	"agent_voluntary_only", "bhtn_le_insured", NULL
+/* Cross-field rules rowcheck.c implements, with the fields each one reads:
+ * a record type that lists a rule must have those fields. */
+static const struct {
+	const char *name;
+	const char *fields[3];
+} s_known_rules[] = {
+	{ "voluntary_no_bhtn", { "scheme", "unemployment", NULL } },
+	{ "voluntary_no_unit", { "scheme", "unit_code", NULL } },
+	{ "compulsory_needs_unit", { "scheme", "unit_code", NULL } },
+	{ "agent_voluntary_only", { "scheme", "agent_code", NULL } },
+	{ "bhtn_le_insured", { "bhtn_count", "insured_count", NULL } },
+	{ "arrears_months_need_arrears", { "arrears_months", "arrears", NULL } },
+	{ "bhtn_target_le_bhxh", { "bhtn_pct", "bhxh_pct", NULL } },
+	{ NULL, { NULL } }
 };
 
 static const yt_limits_t s_limits = YT_DEFAULT_LIMITS;
@@ -267,9 +278,20 @@ s_load_rtype(config_t *c, cfg_rtype_t *t, const yt_node_t *n, yt_diag_t *d)
 	}
 	free(keynames);
 	s_str_seq(rules, &t->rules, &t->nrules, d, "rules");
-	for (int i = 0; i < t->nrules; i++)
-		if (s_in_list(t->rules[i], s_known_rules) < 0)
+	for (int i = 0; i < t->nrules; i++) {
+		int r = 0;
+
+		while (s_known_rules[r].name != NULL && strcmp(s_known_rules[r].name, t->rules[i]) != 0)
+			r++;
+		if (s_known_rules[r].name == NULL) {
 			yt_diag_add(d, rules->items[i], "record type '%s': unknown rule '%s'", t->name, t->rules[i]);
+			continue;
+		}
+		for (int k = 0; s_known_rules[r].fields[k] != NULL; k++)
+			if (config_field_index(t, s_known_rules[r].fields[k]) < 0)
+				yt_diag_add(d, rules->items[i], "record type '%s': rule '%s' needs a field '%s'",
+				    t->name, t->rules[i], s_known_rules[r].fields[k]);
+	}
 	(void)c;
 }
 
@@ -312,7 +334,8 @@ s_int(const yt_node_t *m, const char *key, long long lo, long long hi, int *out,
 static void
 s_sections(config_t *c, const yt_node_t *root, yt_diag_t *d)
 {
-	static const char *const ik[] = { "max_file_bytes", "batch_rows", "window", "rescan_ms", NULL };
+	static const char *const ik[] = { "max_file_bytes", "batch_rows", "window", "rescan_ms", "retention_days",
+		NULL };
 	static const char *const vk[] = { "instances", NULL };
 	static const char *const gk[] = { "year", "bhxh_pct", "bhtn_pct", NULL };
 	const yt_node_t *m = NULL;
@@ -322,6 +345,7 @@ s_sections(config_t *c, const yt_node_t *root, yt_diag_t *d)
 	c->ingest.batch_rows = 1000;
 	c->ingest.window = 8;
 	c->ingest.rescan_ms = 2000;
+	c->ingest.retention_days = 90;
 	c->validate.instances = 1;
 	c->goal.year = 2020;
 	c->goal.bhxh_pct = 50;
@@ -333,6 +357,7 @@ s_sections(config_t *c, const yt_node_t *root, yt_diag_t *d)
 		s_int(m, "batch_rows", 1, 100000, &c->ingest.batch_rows, d);
 		s_int(m, "window", 1, 1024, &c->ingest.window, d);
 		s_int(m, "rescan_ms", 100, 3600000, &c->ingest.rescan_ms, d);
+		s_int(m, "retention_days", 0, 36500, &c->ingest.retention_days, d);
 	}
 	m = NULL;
 	if (yt_get_map(root, "validate", 0, &m, d) == 0 && m != NULL) {

@@ -80,6 +80,7 @@ typedef struct config {
 		int batch_rows;
 		int window;
 		int rescan_ms;
+		int retention_days; /* archive/ and rejected/ kept this long; 0 = forever */
 	} ingest;
 	struct {
 		int instances;

@@ -2,8 +2,46 @@
 #include "receipt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <utf8proc.h>
+
+/* s_clean - a copy of a name taken from the file system, fit to print: bytes
+ * that are not UTF-8 become U+FFFD, and with for_text control characters
+ * become '?' (JSON escapes them itself). malloc'd; NULL stays NULL. */
+static char *
+s_clean(const char *s, int for_text)
+{
+	size_t len, w = 0;
+	char *out;
+
+	if (s == NULL)
+		return NULL;
+	len = strlen(s);
+	if ((out = malloc(len * 3 + 1)) == NULL)
+		return NULL;
+	for (size_t r = 0; r < len;) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + r, (utf8proc_ssize_t)(len - r), &c);
+
+		if (n <= 0) {
+			memcpy(out + w, "\xEF\xBF\xBD", 3);
+			w += 3;
+			r++;
+			continue;
+		}
+		if (for_text && (c < 0x20 || c == 0x7f)) {
+			out[w++] = '?';
+		} else {
+			memcpy(out + w, s + r, (size_t)n);
+			w += (size_t)n;
+		}
+		r += (size_t)n;
+	}
+	out[w] = '\0';
+	return out;
+}
 
 /* s_stamp - UTC time from microseconds, for names and texts. */
 static void
@@ -25,11 +63,11 @@ s_stamp(char *buf, size_t size, int64_t us, int for_name)
 void
 receipt_json(sb_t *b, const receipt_t *r)
 {
-	char when[32];
+	char when[32], *file = s_clean(r->file, 0), *earlier = s_clean(r->repeat_of, 0);
 
 	s_stamp(when, sizeof(when), r->received_at, 0);
 	sb_add(b, "{\n  \"file\": ");
-	sb_json_str(b, r->file);
+	sb_json_str(b, file);
 	sb_add(b, ",\n  \"agency\": ");
 	sb_json_str(b, r->agency);
 	sb_add(b, ",\n  \"type\": ");
@@ -40,9 +78,9 @@ receipt_json(sb_t *b, const receipt_t *r)
 	sb_json_str(b, r->status);
 	sb_add(b, ",\n  \"received_at\": ");
 	sb_json_str(b, when);
-	if (r->repeat_of != NULL) {
+	if (earlier != NULL) {
 		sb_add(b, ",\n  \"repeat_of\": ");
-		sb_json_str(b, r->repeat_of);
+		sb_json_str(b, earlier);
 	}
 	sb_addf(b, ",\n  \"rows_read\": %llu,\n  \"rows_applied\": %llu,\n  \"rows_rejected\": %llu,"
 	    "\n  \"rows_duplicate\": %llu,\n  \"unknown_columns\": [",
@@ -67,6 +105,8 @@ receipt_json(sb_t *b, const receipt_t *r)
 		sb_add(b, "}");
 	}
 	sb_add(b, r->nerrors ? "\n  ]\n}\n" : "]\n}\n");
+	free(file);
+	free(earlier);
 }
 
 /* receipt_text - the readable twin, Vietnamese first. */
@@ -77,7 +117,7 @@ receipt_text(sb_t *b, const receipt_t *r)
 		{ "applied", "đã áp dụng" }, { "rejected", "bị từ chối" }, { "repeat", "trùng lặp" }
 	};
 	const char *vi = r->status;
-	char when[32];
+	char when[32], *file = s_clean(r->file, 1), *earlier = s_clean(r->repeat_of, 1);
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(names[i].status, r->status) == 0)
@@ -90,9 +130,9 @@ receipt_text(sb_t *b, const receipt_t *r)
 	    "Nhận lúc / Received:   %s\n"
 	    "SHA-256:               %s\n"
 	    "Kết quả / Status:      %s (%s)\n",
-	    r->file, r->agency, r->type ? r->type : "-", when, r->sha256 ? r->sha256 : "-", vi, r->status);
-	if (r->repeat_of != NULL)
-		sb_addf(b, "Trùng với / Repeats:   %s\n", r->repeat_of);
+	    file ? file : "", r->agency, r->type ? r->type : "-", when, r->sha256 ? r->sha256 : "-", vi, r->status);
+	if (earlier != NULL)
+		sb_addf(b, "Trùng với / Repeats:   %s\n", earlier);
 	sb_addf(b, "Số dòng đọc / Rows read:          %llu\n"
 	    "Số dòng áp dụng / Rows applied:   %llu\n"
 	    "Số dòng từ chối / Rows rejected:  %llu (trùng khóa / duplicates: %llu)\n",
@@ -116,6 +156,8 @@ receipt_text(sb_t *b, const receipt_t *r)
 		sb_addf(b, ", %s%s%s: %s\n      %s\n", e->field ? e->field : "", e->field ? " " : "",
 		    e->code, e->message_vi ? e->message_vi : "", e->message_en ? e->message_en : "");
 	}
+	free(file);
+	free(earlier);
 }
 
 /* s_safe_name - file name with '/' and control characters replaced. */

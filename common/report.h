@@ -21,6 +21,14 @@ typedef enum { REPORT_CSV, REPORT_JSON, REPORT_TABLE } report_format_t;
 int report_coverage(sqlite3 *db, const char *period, const char *org_unit, report_format_t f, sb_t *out);
 int report_findings(sqlite3 *db, const char *period, const char *org_unit, report_format_t f, sb_t *out);
 
+/* report_dashboard - the dashboard page (VAR/reports/index.html): one
+ * self-contained HTML document in Vietnamese, charts as inline SVG, no
+ * scripts and no fetches; every name from data is HTML-escaped. 0 or -1. */
+int report_dashboard(sqlite3 *db, sb_t *out);
+
+/* report_html_escape - add s with & < > " ' escaped (NULL adds nothing). */
+void report_html_escape(sb_t *b, const char *s);
+
 /* report_format_parse - "csv", "json", "table"; -1 when unknown. */
 int report_format_parse(const char *s);
 

@@ -3,7 +3,10 @@
  * Codes raised here besides those of fieldcheck.c: E_REQUIRED,
  * E_STRING_TOO_LONG, E_ORG_UNIT_UNKNOWN, E_ORG_UNIT_NOT_LEAF, E_OUT_OF_SCOPE,
  * E_RULE_VOLUNTARY_BHTN, E_RULE_VOLUNTARY_UNIT, E_RULE_COMPULSORY_UNIT,
- * E_RULE_AGENT_COMPULSORY, E_RULE_BHTN_GT_INSURED (docs/REJECTION_CODES.md). */
+ * E_RULE_AGENT_COMPULSORY, E_RULE_BHTN_GT_INSURED, E_RULE_ARREARS_MONTHS_NO_ARREARS,
+ * E_RULE_BHTN_TARGET_GT_BHXH (docs/REJECTION_CODES.md). The rules themselves
+ * are described in docs/VALIDATION.md; config.c knows their names and the
+ * fields each one reads. */
 #include "rowcheck.h"
 
 #include <limits.h>
@@ -129,7 +132,9 @@ s_has_rule(const cfg_rtype_t *rt, const char *rule)
 	return 0;
 }
 
-/* s_rules - cross-field rules of DOMAIN.md section 3. */
+/* s_rules - cross-field rules of DOMAIN.md section 3 (docs/VALIDATION.md).
+ * Values are canonical here: bools "0"/"1", ints and money plain digits,
+ * percentages with '.'; an optional empty cell never breaks a rule. */
 static int
 s_rules(const cfg_rtype_t *rt, char **out, const char **bad, fc_error_t *err)
 {
@@ -163,6 +168,22 @@ s_rules(const cfg_rtype_t *rt, char **out, const char **bad, fc_error_t *err)
 		    "số lao động tham gia BHTN (%s) lớn hơn số lao động tham gia BHXH (%s)",
 		    "unemployment-insured workers (%s) exceed insured workers (%s)",
 		    s_val(rt, out, "bhtn_count"), s_val(rt, out, "insured_count"));
+	}
+	if (s_has_rule(rt, "arrears_months_need_arrears") && atoll(s_val(rt, out, "arrears_months")) > 0 &&
+	    s_val(rt, out, "arrears")[0] && atoll(s_val(rt, out, "arrears")) == 0) {
+		*bad = "arrears_months";
+		return s_err(err, "E_RULE_ARREARS_MONTHS_NO_ARREARS",
+		    "số tháng nợ là %s nhưng số nợ bằng 0; đơn vị không nợ thì số tháng nợ phải là 0",
+		    "%s months in arrears but the amount owed is 0; with nothing owed the months must be 0",
+		    s_val(rt, out, "arrears_months"));
+	}
+	if (s_has_rule(rt, "bhtn_target_le_bhxh") && s_val(rt, out, "bhtn_pct")[0] && s_val(rt, out, "bhxh_pct")[0] &&
+	    strtod(s_val(rt, out, "bhtn_pct"), NULL) > strtod(s_val(rt, out, "bhxh_pct"), NULL)) {
+		*bad = "bhtn_pct";
+		return s_err(err, "E_RULE_BHTN_TARGET_GT_BHXH",
+		    "chỉ tiêu BHTN (%s%%) lớn hơn chỉ tiêu BHXH (%s%%); người tham gia BHTN đều tham gia BHXH bắt buộc",
+		    "the BHTN target (%s%%) exceeds the BHXH target (%s%%); everyone with BHTN is also in BHXH",
+		    s_val(rt, out, "bhtn_pct"), s_val(rt, out, "bhxh_pct"));
 	}
 	return 0;
 }

@@ -6,6 +6,7 @@
  *     submit --agency ID [--wait] [--timeout SEC] [--format json|text] FILE...
  *     report coverage|findings [--period P] [--org-unit U] [--format csv|json|table]
  *     check-config
+ *     silence add|list|expire ...   ack --kind K --subject S --author A
  *
  * Trusts the files it is given only to be read: it copies them into the drop
  * folder under a hidden name and renames them in, so the ingest worker never
@@ -48,6 +49,11 @@ s_usage(FILE *out)
 	    "                          if a file was rejected whole\n"
 	    "  report coverage|findings [--period YYYY-MM] [--org-unit CODE] [--format csv|json|table]\n"
 	    "  check-config            check the configuration and print every problem\n"
+	    "  silence add --matcher LABEL=VALUE... --author A --comment C --until TIME|+DURATION\n"
+	    "  silence list            silences (active and past)\n"
+	    "  silence expire ID       end a silence now\n"
+	    "  ack --kind K --subject S --author A [--comment C]\n"
+	    "                          stop repeats of an open alert until its state changes\n"
 	    "  supervise               run the supervisor in the foreground (for systemd)\n"
 	    "\n"
 	    "  --config FILE   default $BHXH_CONFIG, else config/bhxh.yaml here or beside the program\n"
@@ -145,10 +151,23 @@ out:
 	return rc;
 }
 
+/* s_stamp_now - the current time as receipts name it (YYYYmmddTHHMMSS.uuuuuuZ). */
+static void
+s_stamp_now(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, size, "%04d%02d%02dT%02d%02d%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+}
+
 /* s_drop - the drop protocol: write a hidden temp file in the drop folder,
  * fsync, rename to the final name without replacing anything. */
 static int
-s_drop(const char *agency, const char *file, char *name_out, size_t nsize, char sha[65])
+s_drop(const char *agency, const char *file, char *name_out, size_t nsize, char sha[65], char *stamp, size_t ssize)
 {
 	char dir[PATH_MAX + 300], tmp[PATH_MAX + 400], dst[PATH_MAX + 600];
 	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
@@ -171,6 +190,7 @@ s_drop(const char *agency, const char *file, char *name_out, size_t nsize, char 
 		goto out;
 	}
 	snprintf(dst, sizeof(dst), "%s/%s", dir, base);
+	s_stamp_now(stamp, ssize);
 	for (int tries = 0; renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) != 0; tries++) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 
@@ -180,6 +200,7 @@ s_drop(const char *agency, const char *file, char *name_out, size_t nsize, char 
 			goto out;
 		}
 		nanosleep(&ts, NULL); /* an earlier file of that name is still being taken */
+		s_stamp_now(stamp, ssize);
 	}
 	fs_fsync_dir(dst);
 	snprintf(name_out, nsize, "%s", base);
@@ -209,17 +230,18 @@ s_slurp(const char *path)
 	return buf;
 }
 
-/* s_find_receipt - a receipt JSON in the agency's outbox for this name and
- * hash written at or after since; its path into out. */
+/* s_find_receipt - the receipt of the file dropped at stamp: the earliest JSON
+ * receipt in the agency's outbox named at or after stamp (ingest names a
+ * receipt by the time it took the file) for this file name and hash (a file
+ * refused before it was read has no hash). Its path into out. */
 static int
-s_find_receipt(const char *agency, const char *name, const char *sha, time_t since, char *out, size_t size,
-    char **seen, int nseen)
+s_find_receipt(const char *agency, const char *name, const char *sha, const char *stamp, char *out, size_t size)
 {
-	char dir[PATH_MAX + 300], want_sha[100];
+	char dir[PATH_MAX + 300], want_sha[100], best[64] = "";
+	size_t slen = strlen(stamp);
 	sb_t want_name;
 	struct dirent *de;
 	DIR *d;
-	int found = 0;
 
 	snprintf(dir, sizeof(dir), "%s/spool/outbox/%s", s_var, agency);
 	snprintf(want_sha, sizeof(want_sha), "\"sha256\": \"%s\"", sha);
@@ -228,30 +250,26 @@ s_find_receipt(const char *agency, const char *name, const char *sha, time_t sin
 	sb_json_str(&want_name, name);
 	if ((d = opendir(dir)) == NULL)
 		goto out;
-	while (!found && (de = readdir(d)) != NULL) {
+	while ((de = readdir(d)) != NULL) {
 		char path[PATH_MAX + 600], *txt;
 		size_t n = strlen(de->d_name);
-		struct stat st;
-		int dup = 0;
 
-		if (n < 5 || strcmp(de->d_name + n - 5, ".json") != 0)
+		if (n < slen + 6 || strcmp(de->d_name + n - 5, ".json") != 0 || de->d_name[slen] != '-' ||
+		    strncmp(de->d_name, stamp, slen) < 0 || (best[0] && strncmp(de->d_name, best, slen) >= 0))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		for (int i = 0; i < nseen; i++)
-			dup |= seen[i] != NULL && strcmp(seen[i], path) == 0;
-		if (dup || stat(path, &st) != 0 || st.st_mtime < since)
-			continue;
 		txt = s_slurp(path);
-		if (txt != NULL && strstr(txt, want_sha) && strstr(txt, want_name.data)) {
+		if (txt != NULL && strstr(txt, want_name.data) &&
+		    (strstr(txt, want_sha) || strstr(txt, "\"sha256\": null"))) {
 			snprintf(out, size, "%s", path);
-			found = 1;
+			snprintf(best, sizeof(best), "%.*s", (int)slen, de->d_name);
 		}
 		free(txt);
 	}
 	closedir(d);
 out:
 	sb_free(&want_name);
-	return found;
+	return best[0] != '\0';
 }
 
 /* s_show_progress - one line about the file being read, on a terminal. */
@@ -267,8 +285,19 @@ s_show_progress(const char *sha, time_t start)
 	snprintf(path, sizeof(path), "%s/run/ingest.progress", s_var);
 	txt = s_slurp(path);
 	if (txt != NULL && strstr(txt, sha) && (p = strstr(txt, "\"rows\":")) != NULL) {
+		unsigned long long bytes = 0, size = 0;
+		char *q;
+
 		rows = strtoull(p + 7, NULL, 10);
-		fprintf(stderr, "\r  %llu rows read, %.0f rows/s   ", rows, secs > 0 ? rows / secs : 0.0);
+		if ((q = strstr(txt, "\"bytes\":")) != NULL)
+			bytes = strtoull(q + 8, NULL, 10);
+		if ((q = strstr(txt, "\"size\":")) != NULL)
+			size = strtoull(q + 7, NULL, 10);
+		if (strstr(txt, "\"done\":1") != NULL)
+			fprintf(stderr, "\r  %llu rows read (100%%), waiting for the receipt    ", rows);
+		else
+			fprintf(stderr, "\r  %llu rows read (%.0f%%), %.0f rows/s   ", rows,
+			    size > 0 ? 100.0 * (double)bytes / (double)size : 0.0, secs > 0 ? rows / secs : 0.0);
 	}
 	free(txt);
 }
@@ -284,7 +313,7 @@ s_cmd_submit(int argc, char **argv)
 	};
 	const char *agency = NULL, *format = "text";
 	int wait = 0, opt, rc = 0, timeout = 600;
-	char cfgpath[PATH_MAX], **seen;
+	char cfgpath[PATH_MAX];
 	config_t *c;
 
 	optind = 1;
@@ -307,13 +336,12 @@ s_cmd_submit(int argc, char **argv)
 		return 2;
 	}
 	config_free(&c);
-	seen = calloc((size_t)argc, sizeof(char *));
 	for (int i = optind; i < argc; i++) {
-		char name[PATH_MAX], sha[65], path[PATH_MAX + 900];
-		time_t start = time(NULL) - 1;
+		char name[PATH_MAX], sha[65], path[PATH_MAX + 900], stamp[64];
+		time_t start = time(NULL);
 		char *txt;
 
-		if (s_drop(agency, argv[i], name, sizeof(name), sha) != 0) {
+		if (s_drop(agency, argv[i], name, sizeof(name), sha, stamp, sizeof(stamp)) != 0) {
 			rc = 1;
 			continue;
 		}
@@ -324,12 +352,11 @@ s_cmd_submit(int argc, char **argv)
 		for (;;) {
 			struct timespec ts = { 0, 50 * 1000 * 1000 };
 
-			if (s_find_receipt(agency, name, sha, start, path, sizeof(path), seen, i))
+			if (s_find_receipt(agency, name, sha, stamp, path, sizeof(path)))
 				break;
 			if (difftime(time(NULL), start) > timeout) {
 				fprintf(stderr, "bhxhctl: %s: no receipt after %d s; is the pipeline up (bhxhctl status)?\n",
 				    argv[i], timeout);
-				free(seen);
 				return 3;
 			}
 			s_show_progress(sha, start);
@@ -337,7 +364,6 @@ s_cmd_submit(int argc, char **argv)
 		}
 		if (isatty(STDERR_FILENO))
 			fprintf(stderr, "\r%60s\r", "");
-		seen[i] = strdup(path);
 		if (strcmp(format, "text") == 0)
 			snprintf(path + strlen(path) - 5, 6, ".txt");
 		txt = s_slurp(path);
@@ -346,9 +372,6 @@ s_cmd_submit(int argc, char **argv)
 			rc = 1;
 		free(txt);
 	}
-	for (int i = 0; i < argc; i++)
-		free(seen[i]);
-	free(seen);
 	return rc;
 }
 
@@ -413,6 +436,222 @@ s_cmd_check(void)
 	return 0;
 }
 
+/* s_alert_db - open VAR/db/alert.db for the silence and ack tables (created
+ * if missing, shared with the running alert worker under busy_timeout). */
+static sqlite3 *
+s_alert_db(void)
+{
+	char path[PATH_MAX + 32], *err = NULL;
+	sqlite3 *db = NULL;
+
+	snprintf(path, sizeof(path), "%s/db", s_var);
+	fs_mkdirs(path);
+	snprintf(path, sizeof(path), "%s/db/alert.db", s_var);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bhxhctl: %s: %s\n", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;" ALERT_CTL_SCHEMA, NULL, NULL, &err) != SQLITE_OK) {
+		fprintf(stderr, "bhxhctl: %s: %s\n", path, err != NULL ? err : "error");
+		sqlite3_free(err);
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+/* s_now_ms - unix milliseconds (BHXH_NOW, unix seconds, overrides, as in the alert worker). */
+static long long
+s_now_ms(void)
+{
+	const char *fake = getenv("BHXH_NOW");
+
+	return (fake != NULL && fake[0] != '\0' ? atoll(fake) : (long long)time(NULL)) * 1000;
+}
+
+/* s_parse_until - "+2h" / "2h" (from now) or "YYYY-MM-DD HH:MM[:SS]" / "YYYY-MM-DDTHH:MM" local time; ms or -1. */
+static long long
+s_parse_until(const char *s)
+{
+	struct tm tm = { 0 };
+	long long ms;
+	const char *end;
+
+	if (alert_duration_parse(s[0] == '+' ? s + 1 : s, &ms) == 0)
+		return s_now_ms() + ms;
+	if ((end = strptime(s, "%Y-%m-%dT%H:%M", &tm)) == NULL && (end = strptime(s, "%Y-%m-%d %H:%M", &tm)) == NULL)
+		return -1;
+	if (*end == ':' && (end = strptime(end, ":%S", &tm)) == NULL)
+		return -1;
+	if (*end != '\0')
+		return -1;
+	tm.tm_isdst = -1;
+	return (long long)mktime(&tm) * 1000;
+}
+
+/* s_silence_add - check the matchers, then store the silence. */
+static int
+s_silence_add(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "matcher", required_argument, NULL, 'm' }, { "author", required_argument, NULL, 'a' },
+		{ "comment", required_argument, NULL, 'c' }, { "until", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *author = NULL, *comment = NULL, *until = NULL;
+	long long ends;
+	int opt, rc = 1;
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	sb_t m;
+
+	sb_init(&m);
+	sb_add(&m, "");
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "m:a:c:u:", opts, NULL)) != -1) {
+		alert_matcher_t am;
+		char err[200];
+
+		switch (opt) {
+		case 'm':
+			if (alert_matcher_parse(optarg, &am, err, sizeof(err)) != 0) {
+				fprintf(stderr, "bhxhctl: --matcher %s\n", err);
+				sb_free(&m);
+				return 2;
+			}
+			alert_matcher_clear(&am);
+			sb_addf(&m, "%s%s", m.len ? "\n" : "", optarg);
+			break;
+		case 'a': author = optarg; break;
+		case 'c': comment = optarg; break;
+		case 'u': until = optarg; break;
+		default: sb_free(&m); return s_usage(stderr);
+		}
+	}
+	if (m.len == 0 || author == NULL || comment == NULL || until == NULL) {
+		fprintf(stderr, "bhxhctl: silence add needs --matcher, --author, --comment and --until\n");
+		sb_free(&m);
+		return 2;
+	}
+	if ((ends = s_parse_until(until)) < 0 || ends <= s_now_ms()) {
+		fprintf(stderr, "bhxhctl: --until %s: expected a future time (YYYY-MM-DD HH:MM) or a duration (+2h, 7d)\n", until);
+		sb_free(&m);
+		return 2;
+	}
+	if ((db = s_alert_db()) == NULL) {
+		sb_free(&m);
+		return 1;
+	}
+	if (sqlite3_prepare_v2(db, "INSERT INTO silence(matchers, author, comment, created_at, ends_at) VALUES (?, ?, ?, ?, ?)",
+	    -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, m.data, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, author, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, comment, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, s_now_ms());
+		sqlite3_bind_int64(st, 5, ends);
+		if (sqlite3_step(st) == SQLITE_DONE) {
+			printf("%lld\n", (long long)sqlite3_last_insert_rowid(db));
+			rc = 0;
+		}
+	}
+	if (rc != 0)
+		fprintf(stderr, "bhxhctl: cannot store the silence: %s\n", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	sb_free(&m);
+	return rc;
+}
+
+/* s_cmd_silence - add, list or expire silences. */
+static int
+s_cmd_silence(int argc, char **argv)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	int rc = 1;
+
+	if (argc < 2)
+		return s_usage(stderr);
+	if (strcmp(argv[1], "add") == 0)
+		return s_silence_add(argc, argv);
+	if (strcmp(argv[1], "list") != 0 && !(strcmp(argv[1], "expire") == 0 && argc == 3))
+		return s_usage(stderr);
+	if ((db = s_alert_db()) == NULL)
+		return 1;
+	if (strcmp(argv[1], "list") == 0) {
+		if (sqlite3_prepare_v2(db, "SELECT id, CASE WHEN expired_at IS NOT NULL OR ends_at <= ?1 THEN 'expired'"
+		    " ELSE 'active' END, datetime(ends_at / 1000, 'unixepoch', 'localtime'), author, comment,"
+		    " replace(matchers, char(10), ' ') FROM silence ORDER BY id", -1, &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(st, 1, s_now_ms());
+			printf("%-5s %-8s %-19s %-12s %-30s %s\n", "id", "state", "until", "author", "comment", "matchers");
+			while (sqlite3_step(st) == SQLITE_ROW)
+				printf("%-5lld %-8s %-19s %-12s %-30s %s\n", (long long)sqlite3_column_int64(st, 0),
+				    sqlite3_column_text(st, 1), sqlite3_column_text(st, 2), sqlite3_column_text(st, 3),
+				    sqlite3_column_text(st, 4), sqlite3_column_text(st, 5));
+			rc = 0;
+		}
+	} else if (sqlite3_prepare_v2(db, "UPDATE silence SET expired_at = ? WHERE id = ? AND expired_at IS NULL",
+	    -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, s_now_ms());
+		sqlite3_bind_int64(st, 2, atoll(argv[2]));
+		if (sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(db) == 1)
+			rc = 0;
+		else
+			fprintf(stderr, "bhxhctl: no active silence %s\n", argv[2]);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* s_cmd_ack - queue an acknowledgement; the alert worker applies it. */
+static int
+s_cmd_ack(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kind", required_argument, NULL, 'k' }, { "subject", required_argument, NULL, 's' },
+		{ "author", required_argument, NULL, 'a' }, { "comment", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *kind = NULL, *subject = NULL, *author = NULL, *comment = "";
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	int opt, rc = 1;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "k:s:a:c:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'k': kind = optarg; break;
+		case 's': subject = optarg; break;
+		case 'a': author = optarg; break;
+		case 'c': comment = optarg; break;
+		default: return s_usage(stderr);
+		}
+	}
+	if (kind == NULL || subject == NULL || author == NULL) {
+		fprintf(stderr, "bhxhctl: ack needs --kind, --subject and --author\n");
+		return 2;
+	}
+	if ((db = s_alert_db()) == NULL)
+		return 1;
+	if (sqlite3_prepare_v2(db, "INSERT INTO ack_request(kind, subject, author, comment, created_at) VALUES (?, ?, ?, ?, ?)",
+	    -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, author, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, comment, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, s_now_ms());
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : 1;
+	}
+	if (rc != 0)
+		fprintf(stderr, "bhxhctl: cannot store the acknowledgement: %s\n", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -449,6 +688,10 @@ main(int argc, char **argv)
 		return s_cmd_report(argc, argv);
 	if (strcmp(cmd, "check-config") == 0)
 		return s_cmd_check();
+	if (strcmp(cmd, "silence") == 0)
+		return s_cmd_silence(argc, argv);
+	if (strcmp(cmd, "ack") == 0)
+		return s_cmd_ack(argc, argv);
 	s_exe_dir(bindir, sizeof(bindir));
 	if (strcmp(cmd, "status") == 0)
 		return supervise_status(s_var);

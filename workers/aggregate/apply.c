@@ -56,9 +56,26 @@ const char *const aggregate_migrations[] = {
 	"  bhxh_coverage_pct TEXT, bhtn_coverage_pct TEXT, target_bhxh_pct TEXT, target_bhtn_pct TEXT,"
 	"  PRIMARY KEY (org_unit, period));"
 	"CREATE TABLE finding (kind TEXT NOT NULL, subject TEXT NOT NULL, org_unit TEXT, period TEXT NOT NULL,"
-	"  severity TEXT, value REAL, threshold REAL, name TEXT, PRIMARY KEY (kind, subject, period));"
+	"  severity TEXT, value REAL, threshold REAL, name TEXT, PRIMARY KEY (kind, subject, period));",
+	/* 2: findings state and the indexes the findings need */
+	"CREATE TABLE finding_state (kind TEXT NOT NULL, subject TEXT NOT NULL, org_unit TEXT, severity TEXT NOT NULL,"
+	"  last_period TEXT NOT NULL, open INTEGER NOT NULL, value REAL, threshold REAL, name TEXT,"
+	"  PRIMARY KEY (kind, subject));"
+	"CREATE INDEX insured_unit_parent ON insured_unit(substr(tax_code, 1, 10), period);"
+	"CREATE INDEX insured_unit_period ON insured_unit(period);"
+	"CREATE INDEX tax_employer_period ON tax_employer(period);"
+	"CREATE INDEX participant_agent ON participant(agent_code, period) WHERE scheme = 'voluntary';",
+	/* 3: incremental recompute. Participants of a period in person order, covering
+	 * every column the coverage counts and agent months read (replaces the two
+	 * participant indexes above); the months each agent had a voluntary participant. */
+	"DROP INDEX participant_period_unit;"
+	"DROP INDEX participant_agent;"
+	"CREATE INDEX participant_period_person ON participant(period, insurance_no, org_unit, scheme,"
+	"  unemployment, agent_code);"
+	"CREATE TABLE agent_month (agent_code TEXT NOT NULL, m INTEGER NOT NULL, PRIMARY KEY (agent_code, m))"
+	"  WITHOUT ROWID;"
 };
-const int aggregate_nmigrations = 1;
+const int aggregate_nmigrations = 3;
 
 typedef struct {
 	worker_t *w;
@@ -410,7 +427,8 @@ s_apply_file(worker_t *w, msg_file_end_t *end)
 		    "DELETE FROM temp.seen;") != 0 || s_prepare_insert(&a) != 0 || s_apply_batches(&a) != 0)
 			goto fail;
 	}
-	if (already ? (store_exec(w->store, "SELECT 1") != 0) : (s_record_file(&a) != 0 || agg_recompute(w) != 0))
+	if (already ? (store_exec(w->store, "SELECT 1") != 0) : (s_record_file(&a) != 0 ||
+	    agg_recompute(w, end->rtype, a.periods, a.nperiods) != 0))
 		goto fail;
 	if (already) {
 		sqlite3_stmt *st = store_stmt(w->store, "DELETE FROM staged_batch WHERE file_id = ?");

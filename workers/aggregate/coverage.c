@@ -142,7 +142,8 @@ s_target(worker_t *w, int u, int year, double *bhxh, double *bhtn)
 	*bhtn = c0t + (c->goal.bhtn_pct - c0t) * (year - y0) / (c->goal.year - y0);
 }
 
-/* agg_recompute - rebuild coverage for every unit and month with participant data. */
+/* agg_recompute - rebuild coverage for every unit and month with participant data,
+ * then the findings. */
 int
 agg_recompute(worker_t *w)
 {
@@ -197,10 +198,11 @@ agg_recompute(worker_t *w)
 	}
 	if (st != NULL)
 		sqlite3_reset(st);
-	return 0;
+	return agg_findings(w);
 }
 
-/* s_write_one - render one report and replace its file atomically. */
+/* s_write_one - render one report (0 coverage, 1 findings, 2 dashboard) and
+ * replace its file atomically. */
 static void
 s_write_one(worker_t *w, int findings, report_format_t f, const char *file)
 {
@@ -209,7 +211,8 @@ s_write_one(worker_t *w, int findings, report_format_t f, const char *file)
 	int rc;
 
 	sb_init(&b);
-	rc = findings ? report_findings(store_db(w->store), NULL, NULL, f, &b)
+	rc = findings == 2 ? report_dashboard(store_db(w->store), &b)
+	    : findings ? report_findings(store_db(w->store), NULL, NULL, f, &b)
 	    : report_coverage(store_db(w->store), NULL, NULL, f, &b);
 	snprintf(path, sizeof(path), "%s/reports/%s", w->var_dir, file);
 	if (rc != 0 || fs_write_atomic(path, b.data ? b.data : "", b.len) != 0)
@@ -217,7 +220,7 @@ s_write_one(worker_t *w, int findings, report_format_t f, const char *file)
 	sb_free(&b);
 }
 
-/* agg_write_reports - coverage and findings, CSV and JSON, in VAR/reports/. */
+/* agg_write_reports - coverage and findings, CSV and JSON, and the dashboard, in VAR/reports/. */
 void
 agg_write_reports(worker_t *w)
 {
@@ -229,4 +232,5 @@ agg_write_reports(worker_t *w)
 	s_write_one(w, 0, REPORT_JSON, "coverage.json");
 	s_write_one(w, 1, REPORT_CSV, "findings.csv");
 	s_write_one(w, 1, REPORT_JSON, "findings.json");
+	s_write_one(w, 2, REPORT_CSV, "index.html");
 }

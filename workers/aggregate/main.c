@@ -59,7 +59,10 @@ s_init(worker_t *w)
 	agg_t *a = calloc(1, sizeof(*a));
 
 	w->state = a;
-	if (a == NULL || agg_units_sync(w) != 0)
+	if (a == NULL)
+		return -1;
+	agg_findings_check(w);
+	if (agg_units_sync(w) != 0)
 		return -1;
 	agg_write_pending_receipts(w);
 	agg_write_reports(w);

@@ -1,25 +1,1107 @@
-/* bhxh-alert - turns finding events from the aggregate worker into notices.
+/* bhxh-alert - turns finding events from the aggregate worker into notices
+ * for the people who must act on them (DOMAIN.md sections 6 and 7).
  *
- * An event is stored (idempotently, by kind, subject, period, state and
- * severity) in the same transaction that acknowledges it; delivery then
- * works from the table, so nothing is lost while this worker is down.
- * Delivered here: one JSON file per notice in VAR/notices/. */
+ * The data path, each step its own transaction, all state in VAR/db/alert.db:
+ *   1. an event is stored (idempotently) in `notice` in the transaction that
+ *      acknowledges it, so nothing is lost while this worker is down;
+ *   2. routing folds it into `alert` (one row per finding: kind + subject)
+ *      and marks the groups (`grp`, `member`) of the receivers it routes to;
+ *   3. a due group is flushed: one digest listing its alerts is rendered into
+ *      `outmsg` and one `delivery` row per channel (file, e-mail, webhook), in
+ *      the transaction that moves the group's timers, so a restart neither
+ *      loses nor repeats it;
+ *   4. deliveries are attempted one per tick, retried with exponential backoff
+ *      and jitter; a delivery is marked in flight before the attempt, so a
+ *      crash mid-attempt resends it once and counts the possible duplicate.
+ * Silences and acknowledgements arrive through tables bhxhctl writes.
+ * "Now" is the clock, or BHXH_NOW (unix seconds) plus the time since start. */
+#include <curl/curl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "alert.h"
 #include "fsutil.h"
 #include "log.h"
+#include "report.h"
 #include "worker.h"
+
+#define MAX_ROUTES 32
+#define MAX_PATH_DEPTH 16
 
 static const char *const s_migrations[] = {
 	"CREATE TABLE notice (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL,"
 	"  org_unit TEXT, period TEXT NOT NULL, severity TEXT NOT NULL, state TEXT NOT NULL, name TEXT,"
 	"  value REAL, threshold REAL, created_at INTEGER NOT NULL, delivered_at INTEGER,"
-	"  UNIQUE (kind, subject, period, state, severity));"
+	"  UNIQUE (kind, subject, period, state, severity));",
+	"ALTER TABLE notice ADD COLUMN routed_at INTEGER;"
+	"CREATE INDEX notice_unrouted ON notice(id) WHERE routed_at IS NULL;"
+	"CREATE TABLE alert (kind TEXT NOT NULL, subject TEXT NOT NULL, org_unit TEXT, name TEXT,"
+	"  severity TEXT NOT NULL, state TEXT NOT NULL, period TEXT, value REAL, threshold REAL,"
+	"  changed_at INTEGER NOT NULL, acked INTEGER NOT NULL DEFAULT 0, acked_by TEXT,"
+	"  PRIMARY KEY (kind, subject));"
+	"CREATE TABLE grp (receiver TEXT NOT NULL, gkey TEXT NOT NULL, scope TEXT NOT NULL,"
+	"  wait_ms INTEGER NOT NULL, interval_ms INTEGER NOT NULL, repeat_ms INTEGER NOT NULL,"
+	"  dirty INTEGER NOT NULL, first_at INTEGER NOT NULL, last_flush INTEGER, next_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (receiver, gkey));"
+	"CREATE TABLE member (receiver TEXT NOT NULL, gkey TEXT NOT NULL, kind TEXT NOT NULL,"
+	"  subject TEXT NOT NULL, changed INTEGER NOT NULL, notified_sev TEXT,"
+	"  PRIMARY KEY (receiver, gkey, kind, subject));"
+	"CREATE INDEX member_alert ON member(kind, subject);"
+	"CREATE TABLE outmsg (id INTEGER PRIMARY KEY AUTOINCREMENT, receiver TEXT NOT NULL, scope TEXT NOT NULL,"
+	"  gkey TEXT NOT NULL, created_at INTEGER NOT NULL, subject TEXT, text TEXT, json TEXT);"
+	"CREATE TABLE delivery (id INTEGER PRIMARY KEY AUTOINCREMENT, out_id INTEGER NOT NULL,"
+	"  channel TEXT NOT NULL, recipients TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_at INTEGER NOT NULL, inflight INTEGER NOT NULL DEFAULT 0, sent_at INTEGER, last_error TEXT);"
+	"CREATE INDEX delivery_due ON delivery(next_at) WHERE sent_at IS NULL;"
+	"CREATE TABLE summary_sent (month TEXT PRIMARY KEY, at INTEGER NOT NULL);"
+	"CREATE TABLE stat (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	ALERT_CTL_SCHEMA
 };
 
-/* s_on_message - store each event of a batch once. */
+typedef struct {
+	int64_t clock_base;     /* add to now_ms() for unix milliseconds */
+	int nsil;
+	alert_matcher_t **sil;  /* active silences, loaded per tick */
+	int *nsilm;
+} s_state_t;
+
+/* One alert's labels, with the storage they point into. */
+typedef struct {
+	alert_labels_t l;
+	const char *path[MAX_PATH_DEPTH];
+	char agency[64];
+} s_lab_t;
+
+/* s_now - unix milliseconds, shifted by BHXH_NOW when set. */
+static int64_t
+s_now(worker_t *w)
+{
+	s_state_t *s = w->state;
+
+	return now_ms() + s->clock_base;
+}
+
+/* s_text - a column as text, "" for NULL. */
+static const char *
+s_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? (const char *)t : "";
+}
+
+/* s_stat_add - add n to a counter in the stat table. */
+static void
+s_stat_add(worker_t *w, const char *key, long long n)
+{
+	sqlite3_stmt *st = store_stmt(w->store,
+	    "INSERT INTO stat(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value");
+
+	if (st == NULL)
+		return;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, n);
+	store_step_done(w->store, st);
+}
+
+/* s_lab - an alert's labels, with its org unit's path and district from the configuration. */
+static void
+s_lab(const config_t *c, s_lab_t *x, const char *kind, const char *subject, const char *severity,
+    const char *org_unit, const char *state, const char *period)
+{
+	int u = org_unit != NULL && org_unit[0] ? config_unit_index(c, org_unit) : -1, n = 0;
+	const char *colon;
+
+	memset(x, 0, sizeof(*x));
+	for (int i = u; i >= 0 && n < MAX_PATH_DEPTH; i = c->units[i].parent)
+		x->path[n++] = c->units[i].code;
+	for (int i = 0; i < n / 2; i++) { /* root first */
+		const char *t = x->path[i];
+
+		x->path[i] = x->path[n - 1 - i];
+		x->path[n - 1 - i] = t;
+	}
+	x->l.kind = kind;
+	x->l.subject = subject;
+	x->l.severity = severity;
+	x->l.org_unit = org_unit != NULL ? org_unit : "";
+	x->l.state = state;
+	x->l.period = period;
+	x->l.org_path = x->path;
+	x->l.norg_path = n;
+	x->l.district = n >= 2 ? x->path[1] : "";
+	if (strcmp(kind, "missing_data") == 0 && (colon = strchr(subject, ':')) != NULL
+	    && (size_t)(colon - subject) < sizeof(x->agency))
+		memcpy(x->agency, subject, (size_t)(colon - subject));
+	x->l.agency = x->agency;
+}
+
+/* s_mark_dirty - a group's alerts changed: schedule its flush. */
+static int
+s_mark_dirty(worker_t *w, const char *receiver, const char *gkey, int64_t now)
+{
+	sqlite3_stmt *st = store_stmt(w->store,
+	    "UPDATE grp SET next_at = CASE WHEN dirty = 1 THEN next_at"
+	    "  WHEN last_flush IS NULL THEN min(next_at, first_at + wait_ms)"
+	    "  ELSE max(?1, last_flush + interval_ms) END, dirty = 1"
+	    " WHERE receiver = ?2 AND gkey = ?3");
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_text(st, 2, receiver, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, gkey, -1, SQLITE_TRANSIENT);
+	return store_step_done(w->store, st);
+}
+
+/* s_touch_members - every group already holding the alert hears of its change. */
+static int
+s_touch_members(worker_t *w, const char *kind, const char *subject, int64_t now)
+{
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT receiver, gkey FROM member WHERE kind = ? AND subject = ?");
+	sqlite3_stmt *up = store_stmt(w->store, "UPDATE member SET changed = 1 WHERE kind = ? AND subject = ?");
+	int rc = 0;
+
+	if (st == NULL || up == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+		rc = s_mark_dirty(w, s_text(st, 0), s_text(st, 1), now);
+	sqlite3_reset(st);
+	sqlite3_bind_text(up, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(up, 2, subject, -1, SQLITE_STATIC);
+	return rc == 0 ? store_step_done(w->store, up) : -1;
+}
+
+/* s_group_key - "label=value,..." of the route's group_by, plus the receiver's scope. */
+static void
+s_group_key(const cfg_route_t *r, const alert_labels_t *l, const char *scope_label, sb_t *b)
+{
+	int scoped = 0;
+
+	sb_add(b, "");
+	for (int i = 0; i < r->ngroup_by; i++) {
+		sb_addf(b, "%s%s=%s", b->len ? "," : "", r->group_by[i], alert_label(l, r->group_by[i]));
+		if (scope_label != NULL && strcmp(r->group_by[i], scope_label) == 0)
+			scoped = 1;
+	}
+	if (scope_label != NULL && !scoped)
+		sb_addf(b, "%s%s=%s", b->len ? "," : "", scope_label, alert_label(l, scope_label));
+}
+
+/* s_route - put the alert into the groups of every receiver its routes reach. */
+static int
+s_route(worker_t *w, const s_lab_t *x, int64_t now)
+{
+	const cfg_alert_t *c = w->config->alert;
+	const cfg_route_t *routes[MAX_ROUTES];
+	int n = cfg_alert_route(c, &x->l, routes, MAX_ROUTES);
+
+	for (int i = 0; i < n; i++) {
+		const cfg_route_t *r = routes[i];
+		const cfg_receiver_t *rec = &c->receivers[r->receiver];
+		const char *scope_label = rec->role == ROLE_DISTRICT_COMMITTEE ? "district"
+		    : rec->role == ROLE_AGENCY ? "agency" : NULL;
+		const char *scope = scope_label != NULL ? alert_label(&x->l, scope_label) : "";
+		sqlite3_stmt *g, *m;
+		sb_t key;
+		int rc;
+
+		if (scope_label != NULL && scope[0] == '\0')
+			continue; /* a district committee sees only its own district's alerts */
+		sb_init(&key);
+		s_group_key(r, &x->l, scope_label, &key);
+		g = store_stmt(w->store,
+		    "INSERT INTO grp(receiver, gkey, scope, wait_ms, interval_ms, repeat_ms, dirty, first_at, next_at)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7 + ?4) ON CONFLICT(receiver, gkey) DO NOTHING");
+		m = store_stmt(w->store,
+		    "INSERT INTO member(receiver, gkey, kind, subject, changed) VALUES (?, ?, ?, ?, 1)"
+		    " ON CONFLICT(receiver, gkey, kind, subject) DO UPDATE SET changed = 1");
+		if (g == NULL || m == NULL) {
+			sb_free(&key);
+			return -1;
+		}
+		sqlite3_bind_text(g, 1, rec->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(g, 2, key.data, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(g, 3, scope, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(g, 4, r->group_wait_ms);
+		sqlite3_bind_int64(g, 5, r->group_interval_ms);
+		sqlite3_bind_int64(g, 6, r->repeat_interval_ms);
+		sqlite3_bind_int64(g, 7, now);
+		sqlite3_bind_text(m, 1, rec->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(m, 2, key.data, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(m, 3, x->l.kind, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(m, 4, x->l.subject, -1, SQLITE_TRANSIENT);
+		rc = store_step_done(w->store, g) == 0 && store_step_done(w->store, m) == 0
+		    && s_mark_dirty(w, rec->name, key.data, now) == 0 ? 0 : -1;
+		sb_free(&key);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* s_apply_event - fold one stored event into the alert's state; route a change. */
+static int
+s_apply_event(worker_t *w, sqlite3_stmt *ev, int64_t now)
+{
+	const char *kind = s_text(ev, 1), *subject = s_text(ev, 2), *unit = s_text(ev, 3), *period = s_text(ev, 4);
+	const char *sev = s_text(ev, 5), *state = s_text(ev, 6), *name = s_text(ev, 7);
+	sqlite3_stmt *prev = store_stmt(w->store, "SELECT state, severity FROM alert WHERE kind = ? AND subject = ?");
+	sqlite3_stmt *up;
+	int had = 0, firing = 0, prev_rank = -1, changed;
+	s_lab_t x;
+
+	if (prev == NULL)
+		return -1;
+	sqlite3_bind_text(prev, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(prev, 2, subject, -1, SQLITE_STATIC);
+	if (sqlite3_step(prev) == SQLITE_ROW) {
+		had = 1;
+		firing = strcmp(s_text(prev, 0), "firing") == 0;
+		prev_rank = alert_severity_rank(s_text(prev, 1));
+	}
+	sqlite3_reset(prev);
+	if (strcmp(state, "resolved") == 0) {
+		if (!firing)
+			return 0; /* nothing open to resolve */
+		up = store_stmt(w->store, "UPDATE alert SET state = 'resolved', period = ?, changed_at = ?, acked = 0"
+		    " WHERE kind = ? AND subject = ?");
+		if (up == NULL)
+			return -1;
+		sqlite3_bind_text(up, 1, period, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 2, now);
+		sqlite3_bind_text(up, 3, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(up, 4, subject, -1, SQLITE_STATIC);
+		return store_step_done(w->store, up) == 0 ? s_touch_members(w, kind, subject, now) : -1;
+	}
+	/* new or escalated: a change when it was not open, or its severity rose */
+	changed = !had || !firing || alert_severity_rank(sev) > prev_rank;
+	up = store_stmt(w->store,
+	    "INSERT INTO alert(kind, subject, org_unit, name, severity, state, period, value, threshold, changed_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, 'firing', ?6, ?7, ?8, ?9) ON CONFLICT(kind, subject) DO UPDATE SET"
+	    " org_unit = excluded.org_unit, name = excluded.name, severity = excluded.severity, state = 'firing',"
+	    " period = excluded.period, value = excluded.value, threshold = excluded.threshold,"
+	    " changed_at = CASE WHEN ?10 THEN excluded.changed_at ELSE changed_at END,"
+	    " acked = CASE WHEN ?10 THEN 0 ELSE acked END");
+	if (up == NULL)
+		return -1;
+	sqlite3_bind_text(up, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(up, 2, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(up, 3, unit, -1, SQLITE_STATIC);
+	sqlite3_bind_text(up, 4, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(up, 5, sev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(up, 6, period, -1, SQLITE_STATIC);
+	sqlite3_bind_double(up, 7, sqlite3_column_double(ev, 8));
+	sqlite3_bind_double(up, 8, sqlite3_column_double(ev, 9));
+	sqlite3_bind_int64(up, 9, now);
+	sqlite3_bind_int(up, 10, changed);
+	if (store_step_done(w->store, up) != 0)
+		return -1;
+	if (!changed)
+		return 0;
+	if (s_touch_members(w, kind, subject, now) != 0)
+		return -1;
+	s_lab(w->config, &x, kind, subject, sev, unit, "firing", period);
+	return s_route(w, &x, now);
+}
+
+/* s_route_events - stored events not yet routed, a bounded batch in one transaction. */
+static int
+s_route_events(worker_t *w, int64_t now)
+{
+	sqlite3_stmt *st, *done;
+	int n = 0;
+
+	if (store_int(w->store, "SELECT EXISTS (SELECT 1 FROM notice WHERE routed_at IS NULL)", 0) == 0)
+		return 0;
+	if (store_begin(w->store) != 0)
+		return -1;
+	st = store_stmt(w->store, "SELECT id, kind, subject, org_unit, period, severity, state, name, value, threshold"
+	    " FROM notice WHERE routed_at IS NULL ORDER BY id LIMIT 500");
+	done = store_stmt(w->store, "UPDATE notice SET routed_at = ? WHERE id = ?");
+	while (st != NULL && done != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		if (s_apply_event(w, st, now) != 0)
+			goto fail;
+		sqlite3_bind_int64(done, 1, now);
+		sqlite3_bind_int64(done, 2, sqlite3_column_int64(st, 0));
+		if (store_step_done(w->store, done) != 0)
+			goto fail;
+		sqlite3_reset(done);
+		n++;
+	}
+	if (st != NULL)
+		sqlite3_reset(st);
+	if (store_commit(w->store) != 0)
+		goto fail;
+	return n;
+fail:
+	if (st != NULL)
+		sqlite3_reset(st);
+	store_rollback(w->store);
+	worker_error(w, "cannot route stored events");
+	return -1;
+}
+
+/* s_apply_acks - acknowledgements bhxhctl queued: repeats stop until the state changes. */
+static void
+s_apply_acks(worker_t *w, int64_t now)
+{
+	sqlite3_stmt *st, *up, *done;
+
+	if (store_int(w->store, "SELECT count(*) FROM ack_request WHERE applied IS NULL", 0) == 0)
+		return;
+	if (store_begin(w->store) != 0)
+		return;
+	st = store_stmt(w->store, "SELECT id, kind, subject, author FROM ack_request WHERE applied IS NULL ORDER BY id");
+	up = store_stmt(w->store, "UPDATE alert SET acked = 1, acked_by = ? WHERE kind = ? AND subject = ? AND state = 'firing'");
+	done = store_stmt(w->store, "UPDATE ack_request SET applied = ? WHERE id = ?");
+	while (st != NULL && up != NULL && done != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		sqlite3_bind_text(up, 1, s_text(st, 3), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(up, 2, s_text(st, 1), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(up, 3, s_text(st, 2), -1, SQLITE_TRANSIENT);
+		store_step_done(w->store, up);
+		sqlite3_reset(up);
+		sqlite3_bind_int64(done, 1, now);
+		sqlite3_bind_int64(done, 2, sqlite3_column_int64(st, 0));
+		store_step_done(w->store, done);
+		sqlite3_reset(done);
+	}
+	if (st != NULL)
+		sqlite3_reset(st);
+	if (store_commit(w->store) != 0)
+		store_rollback(w->store);
+}
+
+/* s_free_silences - drop the loaded silences. */
+static void
+s_free_silences(s_state_t *s)
+{
+	for (int i = 0; i < s->nsil; i++) {
+		for (int k = 0; k < s->nsilm[i]; k++)
+			alert_matcher_clear(&s->sil[i][k]);
+		free(s->sil[i]);
+	}
+	free(s->sil);
+	free(s->nsilm);
+	s->sil = NULL;
+	s->nsilm = NULL;
+	s->nsil = 0;
+}
+
+/* s_load_silences - the silences active now (matchers one per line). */
+static void
+s_load_silences(worker_t *w, int64_t now)
+{
+	s_state_t *s = w->state;
+	sqlite3_stmt *st = store_stmt(w->store,
+	    "SELECT matchers FROM silence WHERE expired_at IS NULL AND ends_at > ? ORDER BY id");
+
+	s_free_silences(s);
+	if (st == NULL)
+		return;
+	sqlite3_bind_int64(st, 1, now);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char *lines = strdup(s_text(st, 0)), *save = NULL, err[200];
+		alert_matcher_t *m = NULL;
+		int n = 0, bad = 0;
+
+		for (char *tok = strtok_r(lines, "\n", &save); tok != NULL; tok = strtok_r(NULL, "\n", &save)) {
+			m = realloc(m, (size_t)(n + 1) * sizeof(*m));
+			if (alert_matcher_parse(tok, &m[n], err, sizeof(err)) != 0)
+				bad = 1;
+			else
+				n++;
+		}
+		free(lines);
+		if (bad || n == 0) { /* never let a broken silence mute everything */
+			for (int k = 0; k < n; k++)
+				alert_matcher_clear(&m[k]);
+			free(m);
+			continue;
+		}
+		s->sil = realloc(s->sil, (size_t)(s->nsil + 1) * sizeof(*s->sil));
+		s->nsilm = realloc(s->nsilm, (size_t)(s->nsil + 1) * sizeof(int));
+		s->sil[s->nsil] = m;
+		s->nsilm[s->nsil++] = n;
+	}
+	sqlite3_reset(st);
+}
+
+/* s_silenced - an active silence matches. */
+static int
+s_silenced(worker_t *w, const alert_labels_t *l)
+{
+	s_state_t *s = w->state;
+
+	for (int i = 0; i < s->nsil; i++)
+		if (alert_matches(s->sil[i], s->nsilm[i], l))
+			return 1;
+	return 0;
+}
+
+/* s_inhibited - a firing source alert of some rule mutes this one. O(firing
+ * alerts) per rule, O(alerts of the subject) when the rule compares subject. */
+static int
+s_inhibited(worker_t *w, const alert_labels_t *l)
+{
+	const cfg_alert_t *c = w->config->alert;
+
+	for (int r = 0; r < c->ninhibit; r++) {
+		const cfg_inhibit_t *ir = &c->inhibit[r];
+		int by_subject = 0, hit = 0;
+		sqlite3_stmt *st;
+
+		if (!alert_matches(ir->target, ir->ntarget, l))
+			continue;
+		for (int k = 0; k < ir->nequal; k++)
+			by_subject |= strcmp(ir->equal[k], "subject") == 0;
+		st = store_stmt(w->store, "SELECT kind, subject, severity, org_unit, period FROM alert"
+		    " WHERE state = 'firing' AND (?1 = 0 OR subject = ?2)");
+		if (st == NULL)
+			return 0;
+		sqlite3_bind_int(st, 1, by_subject);
+		sqlite3_bind_text(st, 2, l->subject, -1, SQLITE_TRANSIENT);
+		while (!hit && sqlite3_step(st) == SQLITE_ROW) {
+			s_lab_t x;
+
+			if (strcmp(s_text(st, 0), l->kind) == 0 && strcmp(s_text(st, 1), l->subject) == 0)
+				continue;
+			s_lab(w->config, &x, s_text(st, 0), s_text(st, 1), s_text(st, 2), s_text(st, 3), "firing", s_text(st, 4));
+			if (!alert_matches(ir->source, ir->nsource, &x.l))
+				continue;
+			hit = 1;
+			for (int k = 0; k < ir->nequal && hit; k++)
+				hit = strcmp(alert_label(&x.l, ir->equal[k]), alert_label(l, ir->equal[k])) == 0;
+		}
+		sqlite3_reset(st);
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+/* s_scope_name - a readable name for a receiver's scope (district or agency). */
+static const char *
+s_scope_name(const config_t *c, const cfg_receiver_t *rec, const char *scope)
+{
+	if (scope[0] == '\0')
+		return "";
+	if (rec->role == ROLE_DISTRICT_COMMITTEE) {
+		int u = config_unit_index(c, scope);
+
+		return u >= 0 ? c->units[u].name : scope;
+	}
+	if (rec->role == ROLE_AGENCY) {
+		const cfg_agency_t *a = config_agency(c, scope);
+
+		return a != NULL && a->name != NULL ? a->name : scope;
+	}
+	return scope;
+}
+
+/* s_enqueue - one delivery row per channel of the receiver for notice nid. */
+static int
+s_enqueue(worker_t *w, const cfg_receiver_t *rec, const char *scope, long long nid, int64_t now)
+{
+	const cfg_alert_t *c = w->config->alert;
+	const cfg_agency_t *ag = rec->role == ROLE_AGENCY ? config_agency(w->config, scope) : NULL;
+	sqlite3_stmt *d = store_stmt(w->store, "INSERT INTO delivery(out_id, channel, recipients, next_at) VALUES (?, ?, ?, ?)");
+	sb_t rcpt;
+	int rc = 0;
+
+	if (d == NULL)
+		return -1;
+	sb_init(&rcpt);
+	sb_add(&rcpt, "");
+	if (ag != NULL && ag->email != NULL && format_address_ok(ag->email)) {
+		sb_add(&rcpt, ag->email); /* the agency's own address from the main configuration */
+	} else {
+		for (int i = 0; i < rec->nemail; i++) {
+			char *a = format_expand(rec->email[i], rec->role == ROLE_DISTRICT_COMMITTEE ? scope : NULL,
+			    rec->role == ROLE_AGENCY ? scope : NULL);
+
+			if (a == NULL) {
+				log_warn("receiver %s: address '%s' cannot be filled for '%s'", rec->name, rec->email[i], scope);
+				continue;
+			}
+			sb_addf(&rcpt, "%s%s", rcpt.len ? "\n" : "", a);
+			free(a);
+		}
+	}
+	for (int ch = 0; ch < 3 && rc == 0; ch++) {
+		static const char *const names[] = { "file", "email", "webhook" };
+
+		if ((ch == 0 && !rec->file) || (ch == 1 && (c->smtp.url[0] == '\0' || rcpt.len == 0))
+		    || (ch == 2 && rec->webhook_url == NULL))
+			continue;
+		sqlite3_reset(d);
+		sqlite3_bind_int64(d, 1, nid);
+		sqlite3_bind_text(d, 2, names[ch], -1, SQLITE_STATIC);
+		if (ch == 1)
+			sqlite3_bind_text(d, 3, rcpt.data, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null(d, 3);
+		sqlite3_bind_int64(d, 4, now);
+		rc = store_step_done(w->store, d);
+	}
+	sb_free(&rcpt);
+	return rc;
+}
+
+/* s_new_outmsg - a notice row; its id numbers the notice. -1 on error. */
+static long long
+s_new_outmsg(worker_t *w, const char *receiver, const char *scope, const char *gkey, int64_t now)
+{
+	sqlite3_stmt *st = store_stmt(w->store, "INSERT INTO outmsg(receiver, scope, gkey, created_at) VALUES (?, ?, ?, ?)");
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, receiver, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, scope, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, gkey, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, now);
+	if (store_step_done(w->store, st) != 0)
+		return -1;
+	return sqlite3_last_insert_rowid(store_db(w->store));
+}
+
+/* s_put_notice - store the rendered notice nid and queue its deliveries. */
+static int
+s_put_notice(worker_t *w, const cfg_receiver_t *rec, long long nid, const char *scope, const sb_t *subj,
+    const sb_t *text, const sb_t *json, int64_t now)
+{
+	sqlite3_stmt *st = store_stmt(w->store, "UPDATE outmsg SET subject = ?, text = ?, json = ? WHERE id = ?");
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, subj->data, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, text->data, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, json->data, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, nid);
+	if (store_step_done(w->store, st) != 0)
+		return -1;
+	return s_enqueue(w, rec, scope, nid, now);
+}
+
+typedef struct {
+	char *status, *kind, *subject, *name, *org_unit, *period, *severity;
+	double value, threshold;
+	int firing;
+} s_row_t;
+
+/* s_rows_free - the loaded members. */
+static void
+s_rows_free(s_row_t *rows, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(rows[i].status);
+		free(rows[i].kind);
+		free(rows[i].subject);
+		free(rows[i].name);
+		free(rows[i].org_unit);
+		free(rows[i].period);
+		free(rows[i].severity);
+	}
+	free(rows);
+}
+
+/* s_member_status - what a member of a group says in this flush: new,
+ * escalated, firing (repeat), resolved, or NULL (muted, acknowledged, or a
+ * resolution of something never told). */
+static const char *
+s_member_status(worker_t *w, sqlite3_stmt *st, const s_lab_t *x)
+{
+	const char *sev = s_text(st, 6), *notified = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : s_text(st, 3);
+	int changed = sqlite3_column_int(st, 2), acked = sqlite3_column_int(st, 11);
+
+	if (strcmp(x->l.state, "firing") == 0) {
+		if (s_silenced(w, &x->l) || s_inhibited(w, &x->l))
+			return NULL;
+		if (changed && notified == NULL)
+			return "new";
+		if (changed && alert_severity_rank(sev) > alert_severity_rank(notified))
+			return "escalated";
+		return acked ? NULL : "firing";
+	}
+	return changed && notified != NULL && !s_silenced(w, &x->l) ? "resolved" : NULL;
+}
+
+/* s_load_members - a group's members with their alerts and what each says now. */
+static int
+s_load_members(worker_t *w, const char *receiver, const char *gkey, s_row_t **out, int *ninc, int *changes)
+{
+	sqlite3_stmt *st = store_stmt(w->store,
+	    "SELECT m.kind, m.subject, m.changed, m.notified_sev, a.org_unit, a.name, a.severity, a.state,"
+	    " a.period, a.value, a.threshold, a.acked FROM member m JOIN alert a ON a.kind = m.kind AND a.subject = m.subject"
+	    " WHERE m.receiver = ? AND m.gkey = ? ORDER BY m.kind, m.subject");
+	int n = 0, cap = 0;
+
+	*out = NULL;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, receiver, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, gkey, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *status;
+		s_lab_t x;
+
+		s_lab(w->config, &x, s_text(st, 0), s_text(st, 1), s_text(st, 6), s_text(st, 4), s_text(st, 7), s_text(st, 8));
+		status = s_member_status(w, st, &x);
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*out = realloc(*out, (size_t)cap * sizeof(**out));
+		}
+		(*out)[n++] = (s_row_t){ .status = status != NULL ? strdup(status) : NULL,
+			.kind = strdup(x.l.kind), .subject = strdup(x.l.subject), .name = strdup(s_text(st, 5)),
+			.org_unit = strdup(x.l.org_unit), .period = strdup(x.l.period), .severity = strdup(s_text(st, 6)),
+			.value = sqlite3_column_double(st, 9), .threshold = sqlite3_column_double(st, 10),
+			.firing = strcmp(x.l.state, "firing") == 0 };
+		*ninc += status != NULL;
+		*changes += status != NULL && strcmp(status, "firing") != 0;
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
+/* s_after_flush - members told are up to date, resolved ones leave, timers move. */
+static int
+s_after_flush(worker_t *w, const char *receiver, const char *gkey, const s_row_t *rows, int n, int sent,
+    int64_t repeat_ms, int64_t now)
+{
+	sqlite3_stmt *told = store_stmt(w->store, "UPDATE member SET changed = 0, notified_sev = ?"
+	    " WHERE receiver = ? AND gkey = ? AND kind = ? AND subject = ?");
+	sqlite3_stmt *gone = store_stmt(w->store, "DELETE FROM member WHERE receiver = ? AND gkey = ? AND kind = ? AND subject = ?");
+	sqlite3_stmt *g = store_stmt(w->store, "UPDATE grp SET dirty = 0, next_at = ?, last_flush = CASE WHEN ? THEN ?"
+	    " ELSE last_flush END WHERE receiver = ? AND gkey = ?");
+	sqlite3_stmt *empty = store_stmt(w->store, "DELETE FROM grp WHERE receiver = ? AND gkey = ?"
+	    " AND NOT EXISTS (SELECT 1 FROM member WHERE receiver = grp.receiver AND gkey = grp.gkey)");
+
+	if (told == NULL || gone == NULL || g == NULL || empty == NULL)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		sqlite3_stmt *st = rows[i].firing ? told : gone;
+		int k = rows[i].firing ? 2 : 1;
+
+		if (rows[i].firing && (!sent || rows[i].status == NULL))
+			continue;
+		sqlite3_reset(st);
+		if (rows[i].firing)
+			sqlite3_bind_text(st, 1, rows[i].severity, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, k, receiver, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, k + 1, gkey, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, k + 2, rows[i].kind, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, k + 3, rows[i].subject, -1, SQLITE_TRANSIENT);
+		if (store_step_done(w->store, st) != 0)
+			return -1;
+	}
+	sqlite3_bind_int64(g, 1, now + repeat_ms);
+	sqlite3_bind_int(g, 2, sent);
+	sqlite3_bind_int64(g, 3, now);
+	sqlite3_bind_text(g, 4, receiver, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(g, 5, gkey, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(empty, 1, receiver, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(empty, 2, gkey, -1, SQLITE_TRANSIENT);
+	return store_step_done(w->store, g) == 0 && store_step_done(w->store, empty) == 0 ? 0 : -1;
+}
+
+/* s_flush - one due group: decide what it says now, store the notice, move its
+ * timers. A change (new, escalated, resolved) is told after group_wait /
+ * group_interval; an unchanged group repeats its open, unacknowledged alerts
+ * after repeat_interval. */
+static int
+s_flush(worker_t *w, const char *receiver, const char *gkey, const char *scope, int dirty, int64_t repeat_ms,
+    int64_t now)
+{
+	const config_t *cfg = w->config;
+	int ri = cfg_alert_receiver(cfg->alert, receiver), ninc = 0, changes = 0, k = 0, rc = -1, send;
+	s_row_t *rows = NULL;
+	alert_item_t *items = NULL;
+	int n = s_load_members(w, receiver, gkey, &rows, &ninc, &changes);
+
+	if (n < 0)
+		return -1;
+	send = ri >= 0 && ninc > 0 && (changes > 0 || !dirty);
+	if (send) {
+		const cfg_receiver_t *rec = &cfg->alert->receivers[ri];
+		long long nid = s_new_outmsg(w, receiver, scope, gkey, now);
+		sb_t subj, text, json;
+
+		if (nid < 0)
+			goto out;
+		items = calloc((size_t)ninc, sizeof(*items));
+		for (int i = 0; i < n; i++) {
+			int u;
+
+			if (rows[i].status == NULL)
+				continue;
+			u = config_unit_index(cfg, rows[i].org_unit);
+			items[k++] = (alert_item_t){ rows[i].status, rows[i].kind, rows[i].subject, rows[i].name,
+				rows[i].org_unit, u >= 0 ? cfg->units[u].name : "", rows[i].period, rows[i].severity,
+				rows[i].value, rows[i].threshold };
+		}
+		sb_init(&subj);
+		sb_init(&text);
+		sb_init(&json);
+		format_notice(receiver, rec->role, scope, s_scope_name(cfg, rec, scope), gkey, nid, items, k,
+		    &subj, &text, &json);
+		rc = s_put_notice(w, rec, nid, scope, &subj, &text, &json, now);
+		sb_free(&subj);
+		sb_free(&text);
+		sb_free(&json);
+		if (rc != 0)
+			goto out;
+		log_info("notice %lld for %s (%s): %d alerts", nid, receiver, gkey, k);
+	}
+	rc = s_after_flush(w, receiver, gkey, rows, n, send, repeat_ms, now);
+out:
+	free(items);
+	s_rows_free(rows, n);
+	return rc;
+}
+
+/* s_flush_groups - flush the groups that are due, each in its own transaction. */
+static void
+s_flush_groups(worker_t *w, int64_t now)
+{
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT receiver, gkey, scope, dirty, repeat_ms FROM grp"
+	    " WHERE next_at <= ? ORDER BY next_at LIMIT 50");
+	struct { char *receiver, *gkey, *scope; int dirty; int64_t repeat; } due[50];
+	int n = 0;
+
+	if (st == NULL)
+		return;
+	sqlite3_bind_int64(st, 1, now);
+	while (n < 50 && sqlite3_step(st) == SQLITE_ROW) {
+		due[n].receiver = strdup(s_text(st, 0));
+		due[n].gkey = strdup(s_text(st, 1));
+		due[n].scope = strdup(s_text(st, 2));
+		due[n].dirty = sqlite3_column_int(st, 3);
+		due[n].repeat = sqlite3_column_int64(st, 4);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (n > 0)
+		s_load_silences(w, now);
+	for (int i = 0; i < n; i++) {
+		if (store_begin(w->store) == 0) {
+			if (s_flush(w, due[i].receiver, due[i].gkey, due[i].scope, due[i].dirty, due[i].repeat, now) == 0)
+				store_commit(w->store);
+			else {
+				store_rollback(w->store);
+				worker_error(w, "cannot flush the notice group %s/%s", due[i].receiver, due[i].gkey);
+			}
+		}
+		free(due[i].receiver);
+		free(due[i].gkey);
+		free(due[i].scope);
+	}
+}
+
+/* s_backoff - exponential from retry.initial, capped at retry.max, with jitter in [d/2, d]. */
+static int64_t
+s_backoff(const cfg_alert_t *c, int attempts)
+{
+	int64_t d = c->retry.initial_ms;
+
+	for (int i = 1; i < attempts && d < c->retry.max_ms; i++)
+		d *= 2;
+	if (d > c->retry.max_ms)
+		d = c->retry.max_ms;
+	return d / 2 + (d > 1 ? (int64_t)(random() % (d / 2 + 1)) : 0);
+}
+
+/* s_split - the newline-separated recipients into an array; returns the count. */
+static int
+s_split(char *s, char **out, int max)
+{
+	int n = 0;
+	char *save = NULL;
+
+	for (char *t = strtok_r(s, "\n", &save); t != NULL && n < max; t = strtok_r(NULL, "\n", &save))
+		out[n++] = t;
+	return n;
+}
+
+/* s_attempt - send one delivery; 0 or -1 with err. */
+static int
+s_attempt(worker_t *w, long long did, long long nid, const char *channel, char *rcpt, const char *receiver,
+    const char *scope, const char *subject, const char *text, const char *json, int64_t now, char *err, size_t errsz)
+{
+	const cfg_alert_t *c = w->config->alert;
+	int ri = cfg_alert_receiver(c, receiver);
+
+	if (strcmp(channel, "file") == 0) {
+		char dir[4200];
+
+		snprintf(dir, sizeof(dir), "%s/notices/%s%s%s", w->var_dir, receiver, scope[0] ? "-" : "", scope);
+		return send_files(dir, nid, json, text, err, errsz);
+	}
+	if (strcmp(channel, "email") == 0) {
+		char *to[64];
+		int nto = s_split(rcpt, to, 64), rc;
+		sb_t m;
+
+		if (c->smtp.url[0] == '\0' || nto == 0) {
+			snprintf(err, errsz, "no SMTP URL or no recipient");
+			return -1;
+		}
+		sb_init(&m);
+		format_email(&m, c->smtp.from_name, c->smtp.from, to, nto, subject, text, nid, did, now / 1000);
+		rc = send_smtp(c, to, nto, m.data, err, errsz);
+		sb_free(&m);
+		return rc;
+	}
+	if (ri < 0 || c->receivers[ri].webhook_url == NULL) {
+		snprintf(err, errsz, "receiver %s has no webhook now", receiver);
+		return -1;
+	}
+	return send_webhook(&c->receivers[ri], json, nid, err, errsz);
+}
+
+/* s_deliver_one - attempt the most overdue delivery; 1 if one was sent. It is
+ * marked in flight (committed) first: if this process dies during the attempt,
+ * the next one counts a possible duplicate. */
+static int
+s_deliver_one(worker_t *w, int64_t now)
+{
+	const cfg_alert_t *c = w->config->alert;
+	sqlite3_stmt *st = store_stmt(w->store,
+	    "SELECT d.id, d.out_id, d.channel, d.recipients, d.attempts, d.inflight, o.receiver, o.scope,"
+	    " o.subject, o.text, o.json FROM delivery d JOIN outmsg o ON o.id = d.out_id"
+	    " WHERE d.sent_at IS NULL AND d.next_at <= ? ORDER BY d.next_at, d.id LIMIT 1");
+	sqlite3_stmt *up;
+	long long did, nid;
+	int attempts, inflight, rc, sent = 0;
+	char *channel, *rcpt, *receiver, *scope, *subject, *text, *json, err[512] = "";
+
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_int64(st, 1, now);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	did = sqlite3_column_int64(st, 0);
+	nid = sqlite3_column_int64(st, 1);
+	attempts = sqlite3_column_int(st, 4) + 1;
+	inflight = sqlite3_column_int(st, 5);
+	channel = strdup(s_text(st, 2));
+	rcpt = strdup(s_text(st, 3));
+	receiver = strdup(s_text(st, 6));
+	scope = strdup(s_text(st, 7));
+	subject = strdup(s_text(st, 8));
+	text = strdup(s_text(st, 9));
+	json = strdup(s_text(st, 10));
+	sqlite3_reset(st);
+	if (inflight && strcmp(channel, "file") != 0) {
+		log_warn("notice %lld (%s to %s) was being sent when the worker stopped: it may arrive twice",
+		    nid, channel, receiver);
+		s_stat_add(w, "possible_duplicates", 1);
+	}
+	up = store_stmt(w->store, "UPDATE delivery SET inflight = 1, attempts = attempts + 1 WHERE id = ?");
+	if (up == NULL)
+		goto out;
+	sqlite3_bind_int64(up, 1, did);
+	if (store_step_done(w->store, up) != 0)
+		goto out;
+	rc = s_attempt(w, did, nid, channel, rcpt, receiver, scope, subject, text, json, now, err, sizeof(err));
+	now = s_now(w);
+	if (rc == 0) {
+		up = store_stmt(w->store, "UPDATE delivery SET sent_at = ?, inflight = 0, last_error = NULL WHERE id = ?");
+		sqlite3_bind_int64(up, 1, now);
+		sqlite3_bind_int64(up, 2, did);
+		store_step_done(w->store, up);
+		s_stat_add(w, "sent", 1);
+		log_info("notice %lld sent by %s to %s", nid, channel, receiver);
+	} else {
+		int64_t next = now + s_backoff(c, attempts);
+
+		up = store_stmt(w->store, "UPDATE delivery SET inflight = 0, next_at = ?, last_error = ? WHERE id = ?");
+		sqlite3_bind_int64(up, 1, next);
+		sqlite3_bind_text(up, 2, err, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(up, 3, did);
+		store_step_done(w->store, up);
+		/* the same server is down for the others too: keep their order, do not hammer it */
+		up = store_stmt(w->store, "UPDATE delivery SET next_at = max(next_at, ?1) WHERE sent_at IS NULL AND channel = ?2"
+		    " AND (?2 = 'email' OR out_id IN (SELECT id FROM outmsg WHERE receiver = ?3))");
+		sqlite3_bind_int64(up, 1, next);
+		sqlite3_bind_text(up, 2, channel, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(up, 3, receiver, -1, SQLITE_TRANSIENT);
+		store_step_done(w->store, up);
+		s_stat_add(w, "failed_attempts", 1);
+		log_warn("notice %lld by %s to %s failed (attempt %d, next in %lld ms): %s", nid, channel, receiver,
+		    attempts, (long long)(next - now), err);
+	}
+	sent = rc == 0;
+out:
+	free(channel);
+	free(rcpt);
+	free(receiver);
+	free(scope);
+	free(subject);
+	free(text);
+	free(json);
+	return sent;
+}
+
+/* s_summary_findings - open alerts counted by kind and district, as a table. */
+static void
+s_summary_findings(worker_t *w, sb_t *t)
+{
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT kind, org_unit, count(*) FROM alert WHERE state = 'firing'"
+	    " GROUP BY kind, org_unit ORDER BY kind, org_unit");
+	struct { char kind[32]; const char *district; long long n; } acc[256];
+	int n = 0;
+
+	if (st == NULL)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		s_lab_t x;
+		int i;
+
+		s_lab(w->config, &x, s_text(st, 0), "", "", s_text(st, 1), "firing", "");
+		for (i = 0; i < n; i++)
+			if (strcmp(acc[i].kind, s_text(st, 0)) == 0 && strcmp(acc[i].district, x.l.district) == 0)
+				break;
+		if (i == n) {
+			if (n == 256)
+				continue;
+			snprintf(acc[n].kind, sizeof(acc[n].kind), "%s", s_text(st, 0));
+			acc[n].district = x.l.district; /* points into the configuration */
+			acc[n++].n = 0;
+		}
+		acc[i].n += sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	sb_addf(t, "  %-16s %-8s %-28s %s\n", "kind", "district", "", "count");
+	for (int i = 0; i < n; i++) {
+		int u = acc[i].district[0] ? config_unit_index(w->config, acc[i].district) : -1;
+
+		sb_addf(t, "  %-16s %-8s %-28s %lld\n", acc[i].kind, acc[i].district[0] ? acc[i].district : "-",
+		    u >= 0 ? w->config->units[u].name : "", acc[i].n);
+	}
+	if (n == 0)
+		sb_add(t, "  (không có / none)\n");
+}
+
+/* s_summary_coverage - the coverage table of the latest period, read-only from the aggregate's database. */
+static void
+s_summary_coverage(worker_t *w, sb_t *t, sb_t *csv)
+{
+	char path[4200], period[16] = "";
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	snprintf(path, sizeof(path), "%s/db/aggregate.db", w->var_dir);
+	if (access(path, R_OK) != 0 || sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		goto none;
+	sqlite3_busy_timeout(db, 2000);
+	if (sqlite3_prepare_v2(db, "SELECT max(period) FROM coverage", -1, &st, NULL) == SQLITE_OK
+	    && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+		snprintf(period, sizeof(period), "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (period[0] == '\0')
+		goto none;
+	sb_addf(t, "Kỳ / period %s:\n", period);
+	if (report_coverage(db, period, NULL, REPORT_TABLE, t) != 0 || report_coverage(db, period, NULL, REPORT_CSV, csv) != 0)
+		goto none;
+	sqlite3_close(db);
+	return;
+none:
+	sqlite3_close(db);
+	sb_add(t, "  (chưa có dữ liệu / no data yet)\n");
+}
+
+/* s_summary - the monthly summary, once per month from its configured day and hour (local time). */
+static void
+s_summary(worker_t *w, int64_t now)
+{
+	const cfg_alert_t *c = w->config->alert;
+	time_t secs = (time_t)(now / 1000);
+	struct tm tm;
+	char month[16];
+	sqlite3_stmt *st;
+	sb_t text, json, csv;
+	int rc = 0;
+
+	if (c->summary.nreceivers == 0)
+		return;
+	localtime_r(&secs, &tm);
+	if (tm.tm_mday < c->summary.day || (tm.tm_mday == c->summary.day && tm.tm_hour < c->summary.hour))
+		return;
+	strftime(month, sizeof(month), "%Y-%m", &tm);
+	st = store_stmt(w->store, "SELECT count(*) FROM summary_sent WHERE month = ?");
+	if (st == NULL)
+		return;
+	sqlite3_bind_text(st, 1, month, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 1;
+	sqlite3_reset(st);
+	if (rc != 0)
+		return;
+	sb_init(&text);
+	sb_init(&json);
+	sb_init(&csv);
+	sb_add(&csv, "");
+	sb_addf(&text, "Báo cáo tháng %s: độ bao phủ BHXH, BHTN và các phát hiện đang mở\n"
+	    "Monthly summary %s: social and unemployment insurance coverage, open findings\n\n"
+	    "Độ bao phủ / Coverage\n", month, month);
+	s_summary_coverage(w, &text, &csv);
+	sb_add(&text, "\nPhát hiện đang mở theo loại và huyện / Open findings by kind and district\n");
+	s_summary_findings(w, &text);
+	if (store_begin(w->store) != 0)
+		goto out;
+	st = store_stmt(w->store, "INSERT INTO summary_sent(month, at) VALUES (?, ?)");
+	if (st == NULL)
+		rc = -1;
+	else {
+		sqlite3_bind_text(st, 1, month, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, now);
+		rc = store_step_done(w->store, st);
+	}
+	for (int i = 0; i < c->summary.nreceivers && rc == 0; i++) {
+		const cfg_receiver_t *rec = &c->receivers[c->summary.receivers[i]];
+		char gkey[64];
+		long long nid;
+		sb_t subj;
+
+		snprintf(gkey, sizeof(gkey), "summary=%s", month);
+		nid = s_new_outmsg(w, rec->name, "", gkey, now);
+		if (nid < 0) {
+			rc = -1;
+			break;
+		}
+		sb_init(&subj);
+		sb_addf(&subj, "[BHXH] Báo cáo tháng %s: độ bao phủ và phát hiện / Monthly summary %s", month, month);
+		json.len = 0;
+		sb_addf(&json, "{\"notice\": %lld, \"receiver\": ", nid);
+		sb_json_str(&json, rec->name);
+		sb_addf(&json, ", \"role\": \"%s\", \"summary\": \"%s\", \"coverage_csv\": ", alert_role_name(rec->role), month);
+		sb_json_str(&json, csv.data);
+		sb_add(&json, ", \"text\": ");
+		sb_json_str(&json, text.data);
+		sb_add(&json, "}\n");
+		rc = s_put_notice(w, rec, nid, "", &subj, &text, &json, now);
+		sb_free(&subj);
+	}
+	if (rc == 0 && store_commit(w->store) == 0)
+		log_info("monthly summary %s queued for %d receivers", month, c->summary.nreceivers);
+	else {
+		store_rollback(w->store);
+		worker_error(w, "cannot queue the monthly summary %s", month);
+	}
+out:
+	sb_free(&text);
+	sb_free(&json);
+	sb_free(&csv);
+}
+
+/* s_on_message - store each event of a batch once (acknowledged after commit). */
 static int
 s_on_message(worker_t *w, const msg_t *m)
 {
@@ -35,6 +1117,11 @@ s_on_message(worker_t *w, const msg_t *m)
 
 		if (st == NULL)
 			return -1;
+		if (alert_severity_rank(e->severity) < 0 || (strcmp(e->state, "new") != 0
+		    && strcmp(e->state, "escalated") != 0 && strcmp(e->state, "resolved") != 0)) {
+			log_warn("dropped a %s event with severity '%.16s' and state '%.16s'", e->kind, e->severity, e->state);
+			continue;
+		}
 		sqlite3_bind_text(st, 1, e->kind, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, e->subject, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, e->org_unit, -1, SQLITE_STATIC);
@@ -50,73 +1137,71 @@ s_on_message(worker_t *w, const msg_t *m)
 	return 0;
 }
 
-/* s_deliver - write one notice file; mark it delivered after the write. */
-static int
-s_deliver(worker_t *w, sqlite3_stmt *st)
-{
-	char path[4200];
-	sb_t b;
-	int rc;
-
-	sb_init(&b);
-	sb_add(&b, "{\"kind\": ");
-	sb_json_str(&b, (const char *)sqlite3_column_text(st, 1));
-	sb_add(&b, ", \"subject\": ");
-	sb_json_str(&b, (const char *)sqlite3_column_text(st, 2));
-	sb_add(&b, ", \"org_unit\": ");
-	sb_json_str(&b, (const char *)sqlite3_column_text(st, 3));
-	sb_add(&b, ", \"period\": ");
-	sb_json_str(&b, (const char *)sqlite3_column_text(st, 4));
-	sb_add(&b, ", \"severity\": ");
-	sb_json_str(&b, (const char *)sqlite3_column_text(st, 5));
-	sb_add(&b, ", \"state\": ");
-	sb_json_str(&b, (const char *)sqlite3_column_text(st, 6));
-	sb_add(&b, ", \"name\": ");
-	sb_json_str(&b, (const char *)sqlite3_column_text(st, 7));
-	sb_addf(&b, ", \"value\": %g, \"threshold\": %g}\n", sqlite3_column_double(st, 8), sqlite3_column_double(st, 9));
-	snprintf(path, sizeof(path), "%s/notices/%06lld.json", w->var_dir, (long long)sqlite3_column_int64(st, 0));
-	rc = fs_write_atomic(path, b.data, b.len);
-	sb_free(&b);
-	return rc;
-}
-
-/* s_on_tick - deliver what is stored and not yet delivered. */
+/* s_on_tick - acknowledgements, routing, due groups, the summary, one delivery. */
 static int
 s_on_tick(worker_t *w)
 {
-	sqlite3_stmt *st = store_stmt(w->store,
-	    "SELECT id, kind, subject, org_unit, period, severity, state, name, value, threshold"
-	    " FROM notice WHERE delivered_at IS NULL ORDER BY id LIMIT 100");
-	int n = 0;
-	char dir[4200];
+	int64_t now = s_now(w);
+	int routed, sent;
 
-	snprintf(dir, sizeof(dir), "%s/notices", w->var_dir);
-	fs_mkdirs(dir);
-	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-		sqlite3_stmt *up;
+	s_apply_acks(w, now);
+	routed = s_route_events(w, now);
+	s_flush_groups(w, now);
+	s_summary(w, now);
+	sent = s_deliver_one(w, s_now(w));
+	return routed == 500 || sent > 0;
+}
 
-		if (s_deliver(w, st) != 0) {
-			worker_error(w, "cannot write a notice file in %s", dir);
-			break;
-		}
-		up = store_stmt(w->store, "UPDATE notice SET delivered_at = strftime('%s','now') WHERE id = ?");
-		sqlite3_bind_int64(up, 1, sqlite3_column_int64(st, 0));
-		store_step_done(w->store, up);
-		n++;
-	}
-	if (st != NULL)
-		sqlite3_reset(st);
-	return n == 100;
+/* s_init - the clock, libcurl, and a word about deliveries cut short last time. */
+static int
+s_init(worker_t *w)
+{
+	s_state_t *s = calloc(1, sizeof(*s));
+	const char *fake = getenv("BHXH_NOW");
+	struct timespec ts;
+	long long inflight;
+
+	if (s == NULL)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (fake != NULL && fake[0] != '\0')
+		s->clock_base = atoll(fake) * 1000 - now_ms();
+	else
+		s->clock_base = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - now_ms();
+	w->state = s;
+	srandom((unsigned)(ts.tv_nsec ^ getpid()));
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		return -1;
+	inflight = store_int(w->store, "SELECT count(*) FROM delivery WHERE inflight = 1 AND sent_at IS NULL", 0);
+	if (inflight > 0)
+		log_warn("%lld deliveries were in flight when the worker stopped; they are resent", inflight);
+	return 0;
+}
+
+/* s_fini - free the state. */
+static void
+s_fini(worker_t *w)
+{
+	s_state_t *s = w->state;
+
+	if (s == NULL)
+		return;
+	s_free_silences(s);
+	free(s);
+	w->state = NULL;
+	curl_global_cleanup();
 }
 
 static const struct worker_ops s_ops = {
 	.name = "alert",
 	.migrations = s_migrations,
-	.nmigrations = 1,
+	.nmigrations = 2,
 	.input = "alert",
+	.init = s_init,
 	.on_message = s_on_message,
 	.on_tick = s_on_tick,
-	.tick_ms = 500,
+	.fini = s_fini,
+	.tick_ms = 200,
 };
 
 int

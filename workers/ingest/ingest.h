@@ -40,6 +40,7 @@ typedef struct {
 	int inotify_fd;
 	int scan_due;
 	int64_t last_scan;
+	int64_t last_expire;      /* ms; retention is checked at most once an hour */
 	ingest_file_t *cur;
 } ingest_t;
 
@@ -65,6 +66,10 @@ void ingest_refuse(ingest_t *in, const char *agency, const char *name, const cha
 /* ingest_open_header - read and map the header of f; 0, or -1 with a
  * whole-file code and messages in code/vi/en. */
 int ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size_t msz);
+
+/* ingest_expire - delete archive/ and rejected/ entries received more than
+ * ingest.retention_days ago (0: keep forever). */
+void ingest_expire(ingest_t *in);
 
 int64_t ingest_now_us(void);
 

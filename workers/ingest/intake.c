@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_TAKEN_PER_SCAN 64
@@ -441,4 +442,60 @@ ingest_archive(ingest_t *in, int64_t row_id, const char *agency, const char *pat
 	sqlite3_bind_text(st, 1, dst, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, row_id);
 	store_step_done(in->w->store, st);
+}
+
+/* s_received_s - when an archived or rejected entry was received: the stamp
+ * its name starts with (STAMP-NAME, unix microseconds), or its mtime when the
+ * name has none; the later of the two, so nothing goes early. */
+static time_t
+s_received_s(const char *name, const struct stat *st)
+{
+	char *end;
+	long long us = strtoll(name, &end, 10);
+	time_t t = st->st_mtime;
+
+	if (end != name && *end == '-' && us > 0 && (time_t)(us / 1000000) > t)
+		t = (time_t)(us / 1000000);
+	return t;
+}
+
+/* ingest_expire - delete archive/ and rejected/ entries older than the
+ * retention. Directories (refused drops) are left to the operator. */
+void
+ingest_expire(ingest_t *in)
+{
+	static const char *const states[] = { "archive", "rejected" };
+	int days = in->w->config->ingest.retention_days, n = 0;
+	time_t cutoff = time(NULL) - (time_t)days * 86400;
+
+	if (days <= 0)
+		return;
+	for (int i = 0; i < in->w->config->nagencies; i++) {
+		for (size_t s = 0; s < sizeof(states) / sizeof(states[0]); s++) {
+			char dir[4200];
+			struct dirent *de;
+			DIR *d;
+
+			s_spool(in, dir, sizeof(dir), states[s], in->w->config->agencies[i].id, 0, NULL);
+			if ((d = opendir(dir)) == NULL)
+				continue;
+			while ((de = readdir(d)) != NULL) {
+				struct stat st;
+
+				if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+					continue;
+				if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISDIR(st.st_mode))
+					continue;
+				if (s_received_s(de->d_name, &st) >= cutoff)
+					continue;
+				if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+					n++;
+				else
+					worker_error(in->w, "retention: cannot delete %s/%s: %s", dir, de->d_name, strerror(errno));
+			}
+			closedir(d);
+		}
+	}
+	if (n > 0)
+		log_info("retention: %d archived or rejected files older than %d days deleted", n, days);
 }

@@ -63,8 +63,11 @@ s_init(worker_t *w)
 			}
 		}
 		snprintf(path, sizeof(path), "%s/spool/incoming/%s", w->var_dir, id);
+		/* a rename in or a writer's close: no IN_CREATE, which would show a
+		 * file copied in place before it is whole; links and FIFOs are found
+		 * by the periodic rescan */
 		if (in->inotify_fd >= 0)
-			inotify_add_watch(in->inotify_fd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE);
+			inotify_add_watch(in->inotify_fd, path, IN_MOVED_TO | IN_CLOSE_WRITE);
 	}
 	snprintf(path, sizeof(path), "%s/spool/tmp", w->var_dir);
 	fs_mkdirs(path);
@@ -100,6 +103,10 @@ s_on_tick(worker_t *w)
 
 	if (now - in->last_scan >= w->config->ingest.rescan_ms)
 		in->scan_due = 1;
+	if (in->last_expire == 0 || now - in->last_expire >= 3600 * 1000) {
+		in->last_expire = now;
+		ingest_expire(in);
+	}
 	if (in->cur == NULL && in->scan_due) {
 		in->scan_due = 0;
 		in->last_scan = now;

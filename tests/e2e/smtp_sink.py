@@ -1,0 +1,92 @@
+#!/usr/bin/python3
+"""smtp_sink.py - an SMTP server for tests (Debian's python3-aiosmtpd).
+
+usage: /usr/bin/python3 smtp_sink.py DIR PORTFILE [--auth USER:PASSWORD] [--port N]
+
+Listens on 127.0.0.1 (a port the OS chooses unless --port), writes the port
+to PORTFILE once it accepts connections, and stores each message as
+DIR/NNNNNN.eml with its envelope in DIR/NNNNNN.env (MAIL FROM, RCPT TO and
+the authenticated user, one per line), each written atomically. With --auth
+every message must be sent after AUTH with that user and password. While the
+file DIR/hold exists, DATA is held before it is stored (DIR/holding marks
+it), so a test can kill the client mid-delivery."""
+import asyncio
+import os
+import signal
+import sys
+import warnings
+
+from aiosmtpd.smtp import SMTP, AuthResult
+
+
+def atomic_write(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.rename(tmp, path)
+
+
+class Handler:
+    def __init__(self, directory):
+        self.dir = directory
+        self.n = len([f for f in os.listdir(directory) if f.endswith(".eml")])
+
+    async def handle_DATA(self, server, session, envelope):
+        hold = os.path.join(self.dir, "hold")
+        if os.path.exists(hold):
+            atomic_write(os.path.join(self.dir, "holding"), b"1")
+            while os.path.exists(hold):
+                await asyncio.sleep(0.02)
+        self.n += 1
+        base = os.path.join(self.dir, "%06d" % self.n)
+        user = getattr(session, "auth_data", None)
+        if isinstance(user, (bytes, bytearray)):
+            user = user.decode()
+        env = "MAIL FROM: %s\n" % envelope.mail_from
+        env += "".join("RCPT TO: %s\n" % r for r in envelope.rcpt_tos)
+        env += "AUTH: %s\n" % (user or "")
+        atomic_write(base + ".env", env.encode())
+        atomic_write(base + ".eml", envelope.original_content or envelope.content)
+        return "250 OK"
+
+
+def main():
+    warnings.simplefilter("ignore")
+    args = sys.argv[1:]
+    if len(args) < 2:
+        sys.exit(__doc__)
+    directory, portfile = args[0], args[1]
+    auth = None
+    port = 0
+    if "--auth" in args:
+        auth = args[args.index("--auth") + 1].split(":", 1)
+    if "--port" in args:
+        port = int(args[args.index("--port") + 1])
+    os.makedirs(directory, exist_ok=True)
+    handler = Handler(directory)
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = (auth is not None and auth_data.login.decode() == auth[0]
+              and auth_data.password.decode() == auth[1])
+        return AuthResult(success=ok, handled=False, auth_data=auth_data.login if ok else None)
+
+    def factory():
+        if auth is None:
+            return SMTP(handler, decode_data=False, enable_SMTPUTF8=True)
+        return SMTP(handler, decode_data=False, enable_SMTPUTF8=True, authenticator=authenticator,
+                    auth_required=True, auth_require_tls=False)
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    server = loop.run_until_complete(loop.create_server(factory, "127.0.0.1", port, reuse_address=True))
+    atomic_write(portfile, str(server.sockets[0].getsockname()[1]).encode())
+    loop.add_signal_handler(signal.SIGTERM, loop.stop)
+    loop.add_signal_handler(signal.SIGINT, loop.stop)
+    loop.run_forever()
+    server.close()
+
+
+if __name__ == "__main__":
+    main()

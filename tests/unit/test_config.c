@@ -1,0 +1,510 @@
+/* test_config - tests of config_load (common/config.c): the shipped
+ * configuration loads with the expected tables, and every kind of mistake in
+ * a schema or main file is reported with file:line:column, all of them at
+ * once.
+ *
+ * Each test writes its files into a fresh mkdtemp directory: a small main
+ * configuration (two org units under a root, one agency) that names
+ * schemas.yaml next to it, and a schema variant with one mistake. */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+/* A main configuration whose schema is schemas.yaml beside it. */
+static const char s_main_ok[] =
+	"org_units:\n"
+	"  code: \"06\"\n"
+	"  name: Tỉnh Bắc Kạn\n"
+	"  children:\n"
+	"    - { code: \"058\", name: Thành phố Bắc Kạn }\n"
+	"    - { code: \"060\", name: Huyện Pác Nặm }\n"
+	"agencies:\n"
+	"  - { id: bhxh, types: [participant] }\n"
+	"schemas: schemas.yaml\n";
+
+/* A schema that loads: one record type. Line numbers matter to the tests
+ * below, which replace single lines of it. */
+static const char s_schema_ok[] =
+	"record_types:\n"                          /* 1 */
+	"  - name: participant\n"                  /* 2 */
+	"    apply: snapshot\n"                    /* 3 */
+	"    key: [insurance_no]\n"                /* 4 */
+	"    fields:\n"                            /* 5 */
+	"      - name: insurance_no\n"             /* 6 */
+	"        type: insurance_no\n";            /* 7 */
+
+typedef struct {
+	char dir[64];
+	char main_path[128];
+	char schema_path[128];
+	yt_diag_t d;
+	config_t *c;
+} fixture_t;
+
+/* s_write - write text into path. */
+static void
+s_write(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* s_setup - a fresh temporary directory per test. */
+static int
+s_setup(void **state)
+{
+	fixture_t *fx = calloc(1, sizeof(*fx));
+
+	if (fx == NULL)
+		return -1;
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_config.XXXXXX");
+	if (mkdtemp(fx->dir) == NULL) {
+		free(fx);
+		return -1;
+	}
+	snprintf(fx->main_path, sizeof(fx->main_path), "%s/bhxh.yaml", fx->dir);
+	snprintf(fx->schema_path, sizeof(fx->schema_path), "%s/schemas.yaml", fx->dir);
+	*state = fx;
+	return 0;
+}
+
+/* s_teardown - remove the files and the directory. */
+static int
+s_teardown(void **state)
+{
+	fixture_t *fx = *state;
+
+	config_free(&fx->c);
+	yt_diag_free(&fx->d);
+	unlink(fx->main_path);
+	unlink(fx->schema_path);
+	rmdir(fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* s_load - write both files and load; returns the number of problems. */
+static size_t
+s_load(fixture_t *fx, const char *main_text, const char *schema_text)
+{
+	s_write(fx->main_path, main_text);
+	s_write(fx->schema_path, schema_text);
+	fx->c = config_load(fx->main_path, &fx->d);
+	if (fx->d.n > 0)
+		assert_null(fx->c);
+	return fx->d.n;
+}
+
+/* s_has - some message starts with "path:line:col: " followed by text
+ * (text is a prefix of the rest of the message). Prints all on failure. */
+static void
+s_has(const fixture_t *fx, const char *path, int line, int col, const char *text)
+{
+	char want[1024];
+
+	snprintf(want, sizeof(want), "%s:%d:%d: %s", path, line, col, text);
+	for (size_t i = 0; i < fx->d.n; i++)
+		if (strncmp(fx->d.msgs[i], want, strlen(want)) == 0)
+			return;
+	fprintf(stderr, "wanted: %s\ngot %zu messages:\n", want, fx->d.n);
+	for (size_t i = 0; i < fx->d.n; i++)
+		fprintf(stderr, "  %s\n", fx->d.msgs[i]);
+	fail();
+}
+
+/* s_shipped_path - config/bhxh.yaml of this source tree: the binary lives
+ * in BIN/tests/, two levels below the root; else relative to the cwd. */
+static void
+s_shipped_path(char *buf, size_t size)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		exe[n] = '\0';
+		for (int up = 0; up < 3; up++) {
+			char *slash = strrchr(exe, '/');
+
+			if (slash != NULL)
+				*slash = '\0';
+		}
+		snprintf(buf, size, "%s/config/bhxh.yaml", exe);
+		if (access(buf, R_OK) == 0)
+			return;
+	}
+	snprintf(buf, size, "config/bhxh.yaml");
+}
+
+/* the shipped configuration: Bắc Kạn 2017, its agencies and record types */
+static void
+test_shipped(void **state)
+{
+	char path[PATH_MAX + 32];
+	yt_diag_t d = { 0 };
+	config_t *c;
+	const cfg_rtype_t *p;
+	const cfg_agency_t *a;
+	(void)state;
+
+	s_shipped_path(path, sizeof(path));
+	c = config_load(path, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%s\n", d.msgs[i]);
+	assert_int_equal(d.n, 0);
+	assert_non_null(c);
+	assert_int_equal(c->nunits, 9);
+	assert_int_equal(c->nagencies, 12);
+	assert_int_equal(c->nrtypes, 7);
+	assert_string_equal(c->units[0].code, "06");
+	assert_int_equal(c->units[0].nchildren, 8);
+	assert_int_equal(c->units[config_unit_index(c, "066")].parent, 0);
+	a = config_agency(c, "ubnd_058");
+	assert_non_null(a);
+	assert_string_equal(a->scope, "058");
+	assert_true(config_agency_allows(a, "target"));
+	assert_false(config_agency_allows(a, "participant"));
+	p = config_rtype(c, "participant");
+	assert_non_null(p);
+	assert_int_equal(p->apply, APPLY_SNAPSHOT);
+	assert_int_equal(p->nkey, 3);
+	assert_int_equal(p->nrules, 4);
+	assert_int_equal(config_rtype(c, "enterprise")->apply, APPLY_UPSERT);
+	assert_ptr_equal(config_rtype_for_file(c, "labour_force-2017.csv"), config_rtype(c, "labor_force"));
+	assert_int_equal(c->validate.instances, 1);
+	config_free(&c);
+	assert_null(c);
+	yt_diag_free(&d);
+}
+
+/* the minimal files above load */
+static void
+test_minimal_ok(void **state)
+{
+	fixture_t *fx = *state;
+
+	assert_int_equal(s_load(fx, s_main_ok, s_schema_ok), 0);
+	assert_non_null(fx->c);
+	assert_int_equal(fx->c->nunits, 3);
+	assert_int_equal(fx->c->nrtypes, 1);
+}
+
+static void
+test_schema_unknown_type(void **state)
+{
+	fixture_t *fx = *state;
+	const char *s =
+		"record_types:\n"
+		"  - name: participant\n"
+		"    apply: snapshot\n"
+		"    key: [insurance_no]\n"
+		"    fields:\n"
+		"      - name: insurance_no\n"
+		"        type: ssn\n";
+
+	assert_int_equal(s_load(fx, s_main_ok, s), 1);
+	s_has(fx, fx->schema_path, 7, 15, "field 'insurance_no': unknown type 'ssn'");
+}
+
+static void
+test_schema_unknown_rule(void **state)
+{
+	fixture_t *fx = *state;
+	const char *s =
+		"record_types:\n"
+		"  - name: participant\n"
+		"    apply: snapshot\n"
+		"    key: [insurance_no]\n"
+		"    rules: [voluntary_no_bhtn_x]\n"
+		"    fields:\n"
+		"      - { name: insurance_no, type: insurance_no }\n";
+
+	assert_int_equal(s_load(fx, s_main_ok, s), 1);
+	s_has(fx, fx->schema_path, 5, 13, "record type 'participant': unknown rule 'voluntary_no_bhtn_x'");
+}
+
+/* a known rule on a record type without the fields it reads */
+static void
+test_schema_rule_missing_field(void **state)
+{
+	fixture_t *fx = *state;
+	const char *s =
+		"record_types:\n"
+		"  - name: participant\n"
+		"    apply: snapshot\n"
+		"    key: [insurance_no]\n"
+		"    rules: [voluntary_no_bhtn, bhtn_le_insured]\n"
+		"    fields:\n"
+		"      - { name: insurance_no, type: insurance_no }\n"
+		"      - { name: unemployment, type: bool }\n";
+
+	assert_int_equal(s_load(fx, s_main_ok, s), 3);
+	s_has(fx, fx->schema_path, 5, 13, "record type 'participant': rule 'voluntary_no_bhtn' needs a field 'scheme'");
+	s_has(fx, fx->schema_path, 5, 32, "record type 'participant': rule 'bhtn_le_insured' needs a field 'bhtn_count'");
+	s_has(fx, fx->schema_path, 5, 32,
+	    "record type 'participant': rule 'bhtn_le_insured' needs a field 'insured_count'");
+}
+
+static void
+test_schema_unknown_key(void **state)
+{
+	fixture_t *fx = *state;
+	const char *s =
+		"record_types:\n"
+		"  - name: participant\n"
+		"    apply: snapshot\n"
+		"    key: [insurance_no]\n"
+		"    fields:\n"
+		"      - name: insurance_no\n"
+		"        type: insurance_no\n"
+		"        requird: false\n";
+
+	assert_int_equal(s_load(fx, s_main_ok, s), 1);
+	s_has(fx, fx->schema_path, 8, 9, "unknown key 'requird' (expected one of: ");
+}
+
+static void
+test_schema_key_not_a_field(void **state)
+{
+	fixture_t *fx = *state;
+	const char *s =
+		"record_types:\n"
+		"  - name: participant\n"
+		"    apply: snapshot\n"
+		"    key: [insurance_no, period]\n"
+		"    fields:\n"
+		"      - name: insurance_no\n"
+		"        type: insurance_no\n";
+
+	assert_int_equal(s_load(fx, s_main_ok, s), 1);
+	s_has(fx, fx->schema_path, 4, 25, "record type 'participant': key field 'period' is not a field");
+}
+
+static void
+test_schema_bad_apply(void **state)
+{
+	fixture_t *fx = *state;
+	const char *s =
+		"record_types:\n"
+		"  - name: participant\n"
+		"    apply: replace\n"
+		"    key: [insurance_no]\n"
+		"    fields:\n"
+		"      - name: insurance_no\n"
+		"        type: insurance_no\n";
+
+	assert_int_equal(s_load(fx, s_main_ok, s), 1);
+	s_has(fx, fx->schema_path, 3, 12, "record type 'participant': apply must be snapshot or upsert");
+}
+
+/* an enum without values, a duplicate field, a non-numeric min */
+static void
+test_schema_field_mistakes(void **state)
+{
+	fixture_t *fx = *state;
+	const char *s =
+		"record_types:\n"
+		"  - name: participant\n"
+		"    apply: snapshot\n"
+		"    key: [insurance_no]\n"
+		"    fields:\n"
+		"      - { name: insurance_no, type: insurance_no }\n"
+		"      - { name: scheme, type: enum }\n"
+		"      - { name: scheme, type: string }\n"
+		"      - { name: n, type: int, min: zero }\n";
+
+	assert_int_equal(s_load(fx, s_main_ok, s), 3);
+	s_has(fx, fx->schema_path, 7, 9, "field 'scheme': an enum needs 'values'");
+	s_has(fx, fx->schema_path, 8, 9, "record type 'participant': field 'scheme' appears twice");
+	s_has(fx, fx->schema_path, 9, 36, "min: expected a number from -1e+18 to 1e+18, got 'zero'");
+}
+
+/* five different mistakes in one schema: all five are reported */
+static void
+test_schema_all_problems_reported(void **state)
+{
+	fixture_t *fx = *state;
+	const char *s =
+		"record_types:\n"                                    /* 1 */
+		"  - name: participant\n"                            /* 2 */
+		"    apply: sometimes\n"                             /* 3 bad apply */
+		"    key: [insurance_no, unit]\n"                    /* 4 bad key */
+		"    rules: [no_such_rule]\n"                        /* 5 bad rule */
+		"    fields:\n"                                      /* 6 */
+		"      - { name: insurance_no, type: insurance_no }\n" /* 7 */
+		"      - { name: org_unit, type: district }\n"       /* 8 bad type */
+		"  - name: target\n"                                 /* 9 */
+		"    apply: upsert\n"                                /* 10 */
+		"    key: [org_unit]\n"                              /* 11 */
+		"    colour: blue\n"                                 /* 12 unknown key */
+		"    fields:\n"                                      /* 13 */
+		"      - { name: org_unit, type: org_unit }\n";      /* 14 */
+
+	assert_int_equal(s_load(fx, s_main_ok, s), 5);
+	s_has(fx, fx->schema_path, 3, 12, "record type 'participant': apply must be snapshot or upsert");
+	s_has(fx, fx->schema_path, 4, 25, "record type 'participant': key field 'unit' is not a field");
+	s_has(fx, fx->schema_path, 5, 13, "record type 'participant': unknown rule 'no_such_rule'");
+	s_has(fx, fx->schema_path, 8, 33, "field 'org_unit': unknown type 'district'");
+	s_has(fx, fx->schema_path, 12, 5, "unknown key 'colour'");
+}
+
+static void
+test_main_unknown_key(void **state)
+{
+	fixture_t *fx = *state;
+	char text[2048];
+
+	snprintf(text, sizeof(text), "%sschema: schemas.yaml\n", s_main_ok);
+	assert_int_equal(s_load(fx, text, s_schema_ok), 1);
+	s_has(fx, fx->main_path, 10, 1, "unknown key 'schema' (expected one of: ");
+}
+
+static void
+test_main_bad_batch_rows(void **state)
+{
+	fixture_t *fx = *state;
+	char text[2048];
+
+	snprintf(text, sizeof(text), "%singest:\n  batch_rows: 0\nvalidate:\n  instances: many\n", s_main_ok);
+	assert_int_equal(s_load(fx, text, s_schema_ok), 2);
+	s_has(fx, fx->main_path, 11, 15, "batch_rows: expected an integer from 1 to 100000, got '0'");
+	s_has(fx, fx->main_path, 13, 14, "instances: expected an integer from 1 to 64, got 'many'");
+}
+
+static void
+test_main_scope_not_a_unit(void **state)
+{
+	fixture_t *fx = *state;
+	const char *text =
+		"org_units:\n"
+		"  code: \"06\"\n"
+		"  name: Tỉnh Bắc Kạn\n"
+		"  children:\n"
+		"    - { code: \"058\", name: Thành phố Bắc Kạn }\n"
+		"agencies:\n"
+		"  - { id: ubnd_099, types: [participant], scope: \"099\" }\n"
+		"schemas: schemas.yaml\n";
+
+	assert_int_equal(s_load(fx, text, s_schema_ok), 1);
+	s_has(fx, fx->main_path, 7, 50, "agencies: scope '099' is not an org unit");
+}
+
+static void
+test_main_type_not_in_schemas(void **state)
+{
+	fixture_t *fx = *state;
+	const char *text =
+		"org_units:\n"
+		"  code: \"06\"\n"
+		"  name: Tỉnh Bắc Kạn\n"
+		"agencies:\n"
+		"  - { id: bhxh, types: [participant, pension] }\n"
+		"schemas: schemas.yaml\n";
+
+	assert_int_equal(s_load(fx, text, s_schema_ok), 1);
+	s_has(fx, fx->main_path, 5, 5, "agency 'bhxh': record type 'pension' is not defined in the schemas");
+}
+
+/* mistakes in both files in one load: all reported, each with its own file */
+static void
+test_problems_in_both_files(void **state)
+{
+	fixture_t *fx = *state;
+	char text[2048];
+	const char *s =
+		"record_types:\n"
+		"  - name: participant\n"
+		"    apply: snapshot\n"
+		"    key: [insurance_no]\n"
+		"    fields:\n"
+		"      - name: insurance_no\n"
+		"        type: ssn\n";
+
+	snprintf(text, sizeof(text), "%sgoal:\n  year: 1800\nlog_level: loud\n", s_main_ok);
+	assert_int_equal(s_load(fx, text, s), 3);
+	s_has(fx, fx->schema_path, 7, 15, "field 'insurance_no': unknown type 'ssn'");
+	s_has(fx, fx->main_path, 11, 9, "year: expected an integer from 1990 to 2100, got '1800'");
+	s_has(fx, fx->main_path, 12, 12, "log_level: expected error, warn, info or debug, got 'loud'");
+}
+
+/* YAML aliases are refused (no "billion laughs"), in either file */
+static void
+test_yaml_aliases_refused(void **state)
+{
+	fixture_t *fx = *state;
+	const char *text =
+		"org_units:\n"
+		"  code: \"06\"\n"
+		"  name: &n Tỉnh Bắc Kạn\n"
+		"  children:\n"
+		"    - { code: \"058\", name: *n }\n"
+		"agencies:\n"
+		"  - { id: bhxh, types: [participant] }\n"
+		"schemas: schemas.yaml\n";
+	const char *s =
+		"record_types:\n"
+		"  - name: participant\n"
+		"    apply: snapshot\n"
+		"    key: &k [insurance_no]\n"
+		"    prefixes: *k\n"
+		"    fields:\n"
+		"      - { name: insurance_no, type: insurance_no }\n";
+
+	assert_true(s_load(fx, text, s_schema_ok) >= 1);
+	s_has(fx, fx->main_path, 5, 28, "aliases are not allowed");
+	yt_diag_free(&fx->d);
+	assert_true(s_load(fx, s_main_ok, s) >= 1);
+	s_has(fx, fx->schema_path, 5, 15, "aliases are not allowed");
+}
+
+/* a missing schema file is named */
+static void
+test_schema_file_missing(void **state)
+{
+	fixture_t *fx = *state;
+
+	s_write(fx->main_path, s_main_ok);
+	fx->c = config_load(fx->main_path, &fx->d);
+	assert_null(fx->c);
+	assert_true(fx->d.n >= 1);
+	assert_non_null(strstr(fx->d.msgs[0], fx->schema_path));
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shipped),
+		T(test_minimal_ok),
+		T(test_schema_unknown_type),
+		T(test_schema_unknown_rule),
+		T(test_schema_rule_missing_field),
+		T(test_schema_unknown_key),
+		T(test_schema_key_not_a_field),
+		T(test_schema_bad_apply),
+		T(test_schema_field_mistakes),
+		T(test_schema_all_problems_reported),
+		T(test_main_unknown_key),
+		T(test_main_bad_batch_rows),
+		T(test_main_scope_not_a_unit),
+		T(test_main_type_not_in_schemas),
+		T(test_problems_in_both_files),
+		T(test_yaml_aliases_refused),
+		T(test_schema_file_missing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,620 @@
+/* findings - the findings of DOMAIN.md section 6, recomputed whole inside
+ * the transaction of every applied file, and the events of their changes.
+ *
+ * Employer findings (not_enrolled, under_declared, unregistered) work on the
+ * 10-digit parent of each tax code (a branch "NNNNNNNNNN-NNN" counts for its
+ * parent). Everything is set-based SQL over grouped temp tables, so the cost
+ * is a few scans of the record tables, not one query per employer.
+ *
+ * Events: a finding's identity is (kind, subject). Its current state is read
+ * at the latest period evaluated for its kind ("class": the kind, or for
+ * missing_data the kind and subject); finding_state remembers what was last
+ * told to the alert worker, and each difference (new, escalated, resolved) is
+ * put into the outbox in the same transaction. The decisions are written
+ * down in docs/INDICATORS.md. */
+#include "aggregate.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fsutil.h"
+#include "log.h"
+
+/* month number of a YYYY-MM column */
+#define MONTH(p) "(CAST(substr(" p ",1,4) AS INTEGER)*12 + CAST(substr(" p ",6,2) AS INTEGER) - 1)"
+
+/* org unit and name of a 10-digit parent: enterprise registry, else an insured unit */
+#define PARENT_ORG(x) "COALESCE((SELECT e.org_unit FROM enterprise e WHERE e.tax_code >= " x \
+	" AND e.tax_code < " x " || '.' ORDER BY e.tax_code LIMIT 1)," \
+	" (SELECT i.org_unit FROM insured_unit i WHERE substr(i.tax_code,1,10) = " x \
+	" ORDER BY i.period DESC, i.unit_code LIMIT 1), '')"
+#define PARENT_NAME(x) "COALESCE((SELECT e.name FROM enterprise e WHERE e.tax_code >= " x \
+	" AND e.tax_code < " x " || '.' ORDER BY e.tax_code LIMIT 1)," \
+	" (SELECT i.name FROM insured_unit i WHERE substr(i.tax_code,1,10) = " x \
+	" ORDER BY i.period DESC, i.unit_code LIMIT 1), '')"
+#define CLASS(t) "(CASE WHEN " t ".kind = 'missing_data' THEN " t ".kind || ':' || " t ".subject ELSE " t ".kind END)"
+
+#define EVENTS_PER_MSG 1000
+
+typedef struct {
+	msg_event_t *ev;
+	size_t n, cap;
+} s_events_t;
+
+/* s_exec - run SQL built in b; frees b. */
+static int
+s_exec(worker_t *w, sb_t *b)
+{
+	int rc = store_exec(w->store, b->data);
+
+	sb_free(b);
+	return rc;
+}
+
+/* s_ladder - "CASE WHEN x >= at THEN <severity|at> ... END", highest first. */
+static void
+s_ladder(sb_t *b, const cfg_levels_t *l, const char *x, int want_threshold, const char *otherwise)
+{
+	sb_add(b, "CASE");
+	for (int i = l->n - 1; i >= 0; i--) {
+		if (want_threshold && i == 0 && otherwise != NULL)
+			break;
+		if (want_threshold)
+			sb_addf(b, " WHEN %s >= %.17g THEN %.17g", x, l->level[i].at, l->level[i].at);
+		else
+			sb_addf(b, " WHEN %s >= %.17g THEN '%s'", x, l->level[i].at, l->level[i].severity);
+	}
+	if (otherwise != NULL)
+		sb_addf(b, " ELSE %s", otherwise);
+	sb_add(b, " END");
+}
+
+/* s_kind_max - remember the latest period evaluated for a class. */
+static int
+s_kind_max(worker_t *w, const char *klass, const char *sql_max)
+{
+	sb_t b;
+
+	sb_init(&b);
+	sb_addf(&b, "INSERT OR REPLACE INTO temp.kind_max(class, period) SELECT '%s', p FROM (%s) WHERE p IS NOT NULL;",
+	    klass, sql_max);
+	return s_exec(w, &b);
+}
+
+/* s_prepare - temp tables: employees and insured counts per parent and period. */
+static int
+s_prepare(worker_t *w)
+{
+	return store_exec(w->store,
+	    "CREATE TEMP TABLE IF NOT EXISTS kind_max (class TEXT PRIMARY KEY, period TEXT);"
+	    "CREATE TEMP TABLE IF NOT EXISTS tax_all (parent TEXT, period TEXT, employees INTEGER, operating INTEGER,"
+	    "  PRIMARY KEY (parent, period));"
+	    "CREATE TEMP TABLE IF NOT EXISTS ins (parent TEXT, period TEXT, insured INTEGER, PRIMARY KEY (parent, period));"
+	    "CREATE TEMP TABLE IF NOT EXISTS wage (org_unit TEXT PRIMARY KEY, wage INTEGER);"
+	    "CREATE TEMP TABLE IF NOT EXISTS pperiods (period TEXT PRIMARY KEY, m INTEGER);"
+	    "CREATE TEMP TABLE IF NOT EXISTS agent_month (agent_code TEXT, m INTEGER, PRIMARY KEY (agent_code, m));"
+	    "DELETE FROM temp.kind_max; DELETE FROM temp.tax_all; DELETE FROM temp.ins; DELETE FROM temp.wage;"
+	    "DELETE FROM temp.pperiods; DELETE FROM temp.agent_month; DELETE FROM finding;"
+	    "INSERT INTO temp.tax_all SELECT substr(tax_code,1,10), period, SUM(employees),"
+	    "  SUM(CASE WHEN status = 'operating' THEN employees ELSE 0 END) FROM tax_employer GROUP BY 1, 2;"
+	    "INSERT INTO temp.ins SELECT substr(tax_code,1,10), period, SUM(insured_count) FROM insured_unit GROUP BY 1, 2;"
+	    "INSERT INTO temp.pperiods SELECT period, " MONTH("period") " FROM (SELECT DISTINCT period FROM participant);"
+	    "INSERT OR IGNORE INTO temp.agent_month SELECT agent_code, " MONTH("period") " FROM participant"
+	    "  WHERE scheme = 'voluntary' AND agent_code IS NOT NULL AND agent_code <> '';");
+}
+
+/* s_employers - not_enrolled and under_declared. */
+static int
+s_employers(worker_t *w)
+{
+	const cfg_findings_t *f = w->config->findings;
+	sb_t b;
+	char pct[128];
+
+	sb_init(&b);
+	sb_add(&b, "INSERT OR IGNORE INTO finding(kind, subject, org_unit, period, severity, value, threshold, name)"
+	    " SELECT 'not_enrolled', t.parent, " PARENT_ORG("t.parent") ", t.period, ");
+	s_ladder(&b, &f->not_enrolled, "t.operating", 0, NULL);
+	sb_add(&b, ", t.operating, ");
+	s_ladder(&b, &f->not_enrolled, "t.operating", 1, NULL);
+	sb_addf(&b, ", " PARENT_NAME("t.parent") " FROM temp.tax_all t WHERE t.operating >= %.17g"
+	    " AND NOT EXISTS (SELECT 1 FROM temp.ins i WHERE i.parent = t.parent AND i.period = t.period);",
+	    f->not_enrolled.level[0].at);
+	if (s_exec(w, &b) != 0)
+		return -1;
+	sb_init(&b);
+	snprintf(pct, sizeof(pct), "max(%.17g, %.17g * g.operating / 100.0)", f->under_declared.level[0].at,
+	    f->under_declared_min_pct);
+	sb_add(&b, "INSERT OR IGNORE INTO finding(kind, subject, org_unit, period, severity, value, threshold, name)"
+	    " SELECT 'under_declared', g.parent, " PARENT_ORG("g.parent") ", g.period, ");
+	s_ladder(&b, &f->under_declared, "g.gap", 0, NULL);
+	sb_add(&b, ", g.gap, ");
+	s_ladder(&b, &f->under_declared, "g.gap", 1, pct);
+	sb_addf(&b, ", " PARENT_NAME("g.parent") " FROM (SELECT t.parent, t.period, t.operating,"
+	    " t.operating - i.insured AS gap FROM temp.tax_all t JOIN temp.ins i ON i.parent = t.parent"
+	    " AND i.period = t.period) g WHERE g.gap >= %.17g AND g.gap * 100.0 >= %.17g * g.operating;",
+	    f->under_declared.level[0].at, f->under_declared_min_pct);
+	if (s_exec(w, &b) != 0)
+		return -1;
+	if (s_kind_max(w, "not_enrolled", "SELECT MAX(period) AS p FROM temp.tax_all") != 0 ||
+	    s_kind_max(w, "under_declared", "SELECT MAX(period) AS p FROM temp.tax_all") != 0)
+		return -1;
+	sb_init(&b);
+	sb_addf(&b, "INSERT OR IGNORE INTO finding(kind, subject, org_unit, period, severity, value, threshold, name)"
+	    " SELECT 'unregistered', c.parent, " PARENT_ORG("c.parent") ", c.period, '%s',"
+	    " COALESCE(MAX(c.tv), MAX(c.iv)), NULL, " PARENT_NAME("c.parent")
+	    " FROM (SELECT parent, period, employees AS tv, NULL AS iv FROM temp.tax_all"
+	    "  UNION ALL SELECT parent, period, NULL, insured FROM temp.ins) c"
+	    " WHERE NOT EXISTS (SELECT 1 FROM enterprise e WHERE e.tax_code >= c.parent AND e.tax_code < c.parent || '.')"
+	    " GROUP BY c.parent, c.period;", f->unregistered_severity);
+	if (s_exec(w, &b) != 0)
+		return -1;
+	return s_kind_max(w, "unregistered", "SELECT MAX(p) AS p FROM (SELECT MAX(period) AS p FROM temp.tax_all"
+	    " UNION ALL SELECT MAX(period) FROM temp.ins)");
+}
+
+/* s_units - arrears and low_wage_basis, per insured unit. */
+static int
+s_units(worker_t *w)
+{
+	const cfg_findings_t *f = w->config->findings;
+	const config_t *c = w->config;
+	sb_t b;
+
+	sb_init(&b);
+	sb_add(&b, "INSERT OR IGNORE INTO finding(kind, subject, org_unit, period, severity, value, threshold, name)"
+	    " SELECT 'arrears', a.unit_code, a.org_unit, a.period, ");
+	s_ladder(&b, &f->arrears, "a.m", 0, NULL);
+	sb_add(&b, ", a.m, ");
+	s_ladder(&b, &f->arrears, "a.m", 1, NULL);
+	sb_addf(&b, ", a.name FROM (SELECT unit_code, period, MAX(arrears_months) AS m, org_unit, name"
+	    " FROM insured_unit GROUP BY unit_code, period) a WHERE a.m >= %.17g;", f->arrears.level[0].at);
+	if (s_exec(w, &b) != 0)
+		return -1;
+	for (int u = 0; u < c->nunits; u++) {
+		sqlite3_stmt *st = store_stmt(w->store, "INSERT INTO temp.wage(org_unit, wage) VALUES (?, ?)");
+		long long wage = f->minimum_wage;
+		int found = 0;
+
+		for (int a = u; a >= 0 && !found; a = c->units[a].parent)
+			for (int i = 0; i < f->nwages && !found; i++)
+				if (strcmp(f->wages[i].org_unit, c->units[a].code) == 0) {
+					wage = f->wages[i].wage;
+					found = 1;
+				}
+		sqlite3_bind_text(st, 1, c->units[u].code, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, wage);
+		if (store_step_done(w->store, st) != 0)
+			return -1;
+	}
+	sb_init(&b);
+	sb_addf(&b, "INSERT OR IGNORE INTO finding(kind, subject, org_unit, period, severity, value, threshold, name)"
+	    " SELECT 'low_wage_basis', i.unit_code, i.org_unit, i.period, '%s', i.wage_basis * 1.0 / i.insured_count,"
+	    " w.wage, i.name FROM insured_unit i JOIN temp.wage w ON w.org_unit = i.org_unit"
+	    " WHERE i.wage_basis IS NOT NULL AND i.insured_count > 0 AND i.wage_basis < w.wage * i.insured_count;",
+	    f->low_wage_severity);
+	if (s_exec(w, &b) != 0)
+		return -1;
+	if (s_kind_max(w, "arrears", "SELECT MAX(period) AS p FROM insured_unit") != 0 ||
+	    s_kind_max(w, "low_wage_basis", "SELECT MAX(period) AS p FROM insured_unit") != 0)
+		return -1;
+	return 0;
+}
+
+/* s_agents - idle_agent: consecutive months, ending at a month with
+ * participant data, without a voluntary participant of the agent; counting
+ * stops at the first month with participant data. */
+static int
+s_agents(worker_t *w)
+{
+	const cfg_findings_t *f = w->config->findings;
+	sb_t b;
+
+	sb_init(&b);
+	sb_addf(&b, "INSERT OR IGNORE INTO finding(kind, subject, org_unit, period, severity, value, threshold, name)"
+	    " SELECT 'idle_agent', x.agent_code, x.org_unit, x.period, '%s', x.v, %d, x.name FROM ("
+	    "  SELECT a.agent_code, a.org_unit, a.name, p.period, p.m - COALESCE((SELECT MAX(am.m)"
+	    "   FROM temp.agent_month am WHERE am.agent_code = a.agent_code AND am.m <= p.m),"
+	    "   (SELECT MIN(m) FROM temp.pperiods) - 1) AS v"
+	    "  FROM collection_agent a CROSS JOIN temp.pperiods p WHERE a.status = 'active') x WHERE x.v >= %d;",
+	    f->idle_severity, f->idle_months, f->idle_months);
+	if (s_exec(w, &b) != 0)
+		return -1;
+	return s_kind_max(w, "idle_agent", "SELECT MAX(period) AS p FROM temp.pperiods");
+}
+
+/* s_insert - one finding row. */
+static int
+s_insert(worker_t *w, const char *kind, const char *subject, const char *org, const char *period,
+    const char *sev, double value, int has_threshold, double threshold, const char *name)
+{
+	sqlite3_stmt *st = store_stmt(w->store, "INSERT OR IGNORE INTO finding(kind, subject, org_unit, period,"
+	    " severity, value, threshold, name) VALUES (?,?,?,?,?,?,?,?)");
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, subject, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, org, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, period, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, sev, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 6, value);
+	if (has_threshold)
+		sqlite3_bind_double(st, 7, threshold);
+	sqlite3_bind_text(st, 8, name, -1, SQLITE_TRANSIENT);
+	return store_step_done(w->store, st);
+}
+
+/* s_round2 - to 2 decimals, half away from zero. */
+static double
+s_round2(double v)
+{
+	return (double)llround(v * 100.0 + (v >= 0 ? 1e-9 : -1e-9)) / 100.0;
+}
+
+/* s_unit_targets - behind_target and off_track of one unit and scheme, from
+ * the rounded figures of the coverage table (years ascending). */
+static int
+s_unit_targets(worker_t *w, const char *unit, const char *name, const char *scheme, int n, const int *years,
+    char (*periods)[8], const double *cov, const double *tgt, double goal)
+{
+	const cfg_findings_t *f = w->config->findings;
+	char subject[64];
+	double sx = 0, sy = 0, sxx = 0, sxy = 0;
+
+	snprintf(subject, sizeof(subject), "%s:%s", unit, scheme);
+	for (int k = 0; k < n; k++) {
+		double x = years[k] - years[0], proj, den;
+
+		if (cov[k] < tgt[k] && s_insert(w, "behind_target", subject, unit, periods[k], f->behind_severity,
+		    cov[k], 1, tgt[k], name) != 0)
+			return -1;
+		sx += x;
+		sy += cov[k];
+		sxx += x * x;
+		sxy += x * cov[k];
+		den = (k + 1) * sxx - sx * sx;
+		if (k == 0 || den == 0) {
+			proj = sy / (k + 1); /* one year: the level is held */
+		} else {
+			double slope = ((k + 1) * sxy - sx * sy) / den;
+			double icpt = (sy - slope * sx) / (k + 1);
+
+			proj = icpt + slope * (w->config->goal.year - years[0]);
+		}
+		proj = s_round2(proj);
+		if (proj < goal && s_insert(w, "off_track", subject, unit, periods[k], f->off_track_severity,
+		    proj, 1, goal, name) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* s_targets - per unit: each year's latest month with a coverage figure. */
+static int
+s_targets(worker_t *w)
+{
+	const config_t *c = w->config;
+
+	for (int u = 0; u < c->nunits; u++) {
+		sqlite3_stmt *st = store_stmt(w->store,
+		    "SELECT CAST(substr(period,1,4) AS INTEGER) AS y, MAX(period), bhxh_coverage_pct, bhtn_coverage_pct,"
+		    " target_bhxh_pct, target_bhtn_pct FROM coverage WHERE org_unit = ? AND bhxh_coverage_pct IS NOT NULL"
+		    " GROUP BY y ORDER BY y");
+		int n = 0, cap = 0, rc = 0, *years = NULL;
+		char (*periods)[8] = NULL;
+		double *cx = NULL, *ct = NULL, *tx = NULL, *tt = NULL;
+
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, c->units[u].code, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				years = realloc(years, (size_t)cap * sizeof(*years));
+				periods = realloc(periods, (size_t)cap * sizeof(*periods));
+				cx = realloc(cx, (size_t)cap * sizeof(double));
+				ct = realloc(ct, (size_t)cap * sizeof(double));
+				tx = realloc(tx, (size_t)cap * sizeof(double));
+				tt = realloc(tt, (size_t)cap * sizeof(double));
+			}
+			years[n] = sqlite3_column_int(st, 0);
+			snprintf(periods[n], sizeof(periods[n]), "%s", (const char *)sqlite3_column_text(st, 1));
+			cx[n] = sqlite3_column_double(st, 2);
+			ct[n] = sqlite3_column_double(st, 3);
+			tx[n] = sqlite3_column_double(st, 4);
+			tt[n] = sqlite3_column_double(st, 5);
+			n++;
+		}
+		sqlite3_reset(st);
+		if (n > 0)
+			rc = s_unit_targets(w, c->units[u].code, c->units[u].name, "bhxh", n, years, periods, cx, tx,
+			    c->goal.bhxh_pct) != 0 || s_unit_targets(w, c->units[u].code, c->units[u].name, "bhtn", n,
+			    years, periods, ct, tt, c->goal.bhtn_pct) != 0 ? -1 : 0;
+		free(years);
+		free(periods);
+		free(cx);
+		free(ct);
+		free(tx);
+		free(tt);
+		if (rc != 0)
+			return -1;
+	}
+	if (s_kind_max(w, "behind_target", "SELECT MAX(period) AS p FROM coverage WHERE bhxh_coverage_pct IS NOT NULL") != 0 ||
+	    s_kind_max(w, "off_track", "SELECT MAX(period) AS p FROM coverage WHERE bhxh_coverage_pct IS NOT NULL") != 0)
+		return -1;
+	return 0;
+}
+
+/* s_days - days since 1970-01-01 of a civil date. */
+static long
+s_days(int y, int m, int d)
+{
+	long era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long)doe - 719468;
+}
+
+/* agg_today - today's date as days since the epoch: BHXH_TODAY=YYYY-MM-DD
+ * when set (tests, re-runs), else the local date. */
+long
+agg_today(void)
+{
+	const char *env = getenv("BHXH_TODAY");
+	int y, m, d;
+	time_t now;
+	struct tm tm;
+
+	if (env != NULL && sscanf(env, "%4d-%2d-%2d", &y, &m, &d) == 3 && m >= 1 && m <= 12 && d >= 1 && d <= 31)
+		return s_days(y, m, d);
+	now = time(NULL);
+	localtime_r(&now, &tm);
+	return s_days(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+/* s_missing_expected - one expected submission over the checked months. */
+static int
+s_missing_expected(worker_t *w, const cfg_expected_t *e, int first, long today)
+{
+	const config_t *c = w->config;
+	const cfg_agency_t *ag = config_agency(c, e->agency);
+	const cfg_rtype_t *rt = config_rtype(c, e->type);
+	int tm = 0, last = -1, rc = 0;
+	char sql[200], subject[160], period[24], klass[200];
+	sqlite3_stmt *st;
+	long y, mo;
+
+	if (ag == NULL || rt == NULL || config_field_index(rt, "period") < 0)
+		return 0; /* reported once at start-up (agg_findings_check) */
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE agency = ? AND period = ? LIMIT 1", rt->name);
+	if (sqlite3_prepare_v2(store_db(w->store), sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	snprintf(subject, sizeof(subject), "%s:%s", e->agency, e->type);
+	/* month index of today: the largest m with s_days(first day of m) <= today */
+	for (tm = first; s_days((tm + 1) / 12, (tm + 1) % 12 + 1, 1) <= today; tm++)
+		;
+	for (int m = first; m <= tm && rc == 0; m++) {
+		long deadline = s_days((m + 1) / 12, (m + 1) % 12 + 1, e->deadline_day);
+
+		if (deadline >= today || m < tm - c->findings->lookback_months)
+			continue;
+		y = m / 12;
+		mo = m % 12 + 1;
+		snprintf(period, sizeof(period), "%04ld-%02ld", y, mo);
+		last = m;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, e->agency, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			rc = s_insert(w, "missing_data", subject, ag->scope ? ag->scope : "", period,
+			    c->findings->missing_severity, (double)(today - deadline), 1, 0, ag->name);
+	}
+	sqlite3_finalize(st);
+	if (rc != 0 || last < 0)
+		return rc;
+	snprintf(klass, sizeof(klass), "SELECT '%04d-%02d' AS p", last / 12, last % 12 + 1);
+	snprintf(sql, sizeof(sql), "missing_data:%s", subject);
+	return s_kind_max(w, sql, klass);
+}
+
+/* s_missing_labor_force - months with participants whose year lacks a leaf's labour force. */
+static int
+s_missing_labor_force(worker_t *w)
+{
+	const config_t *c = w->config;
+	const char *agency = NULL;
+	char subject[160], klass[200];
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	for (int i = 0; i < c->nagencies; i++)
+		if (config_agency_allows(&c->agencies[i], "labor_force")) {
+			agency = c->agencies[i].id;
+			break;
+		}
+	snprintf(subject, sizeof(subject), "%s%slabor_force", agency ? agency : "", agency ? ":" : "");
+	st = store_stmt(w->store,
+	    "SELECT p.period, COUNT(*), group_concat(u.code, ' ') FROM temp.pperiods p JOIN unit u ON u.leaf = 1"
+	    " WHERE NOT EXISTS (SELECT 1 FROM labor_force l WHERE l.org_unit = u.code"
+	    "  AND l.year = CAST(substr(p.period,1,4) AS INTEGER)) GROUP BY p.period");
+	while (st != NULL && rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+		rc = s_insert(w, "missing_data", subject, "", (const char *)sqlite3_column_text(st, 0),
+		    c->findings->missing_severity, (double)sqlite3_column_int64(st, 1), 1, 0,
+		    (const char *)sqlite3_column_text(st, 2));
+	if (st != NULL)
+		sqlite3_reset(st);
+	if (rc != 0)
+		return -1;
+	snprintf(klass, sizeof(klass), "missing_data:%s", subject);
+	return s_kind_max(w, klass, "SELECT MAX(period) AS p FROM temp.pperiods");
+}
+
+/* s_missing - missing_data: expected submissions and labour force. */
+static int
+s_missing(worker_t *w)
+{
+	const cfg_findings_t *f = w->config->findings;
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT MIN(p) FROM (SELECT MIN(period) AS p FROM participant"
+	    " UNION ALL SELECT MIN(period) FROM insured_unit UNION ALL SELECT MIN(period) FROM tax_employer)");
+	long today = agg_today();
+	int first = -1;
+
+	if (st == NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+
+		first = atoi(p) * 12 + atoi(p + 5) - 1;
+	}
+	sqlite3_reset(st);
+	for (int i = 0; first >= 0 && i < f->nexpected; i++)
+		if (s_missing_expected(w, &f->expected[i], first, today) != 0)
+			return -1;
+	return s_missing_labor_force(w);
+}
+
+/* s_event_add - append one event (strings copied). */
+static void
+s_event_add(s_events_t *e, sqlite3_stmt *st, const char *state, const char *period)
+{
+	msg_event_t *ev;
+
+	if (e->n == e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 64;
+		e->ev = realloc(e->ev, e->cap * sizeof(*e->ev));
+	}
+	ev = &e->ev[e->n++];
+	memset(ev, 0, sizeof(*ev));
+#define COL(i) strdup(sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i) : "")
+	ev->kind = COL(0);
+	ev->subject = COL(1);
+	ev->org_unit = COL(2);
+	ev->period = period != NULL ? strdup(period) : COL(3);
+	ev->severity = COL(4);
+	ev->value = sqlite3_column_double(st, 5);
+	ev->threshold = sqlite3_column_double(st, 6);
+	ev->name = COL(7);
+#undef COL
+	ev->state = strdup(state);
+}
+
+/* s_send - the events into the outbox, EVENTS_PER_MSG per message. */
+static int
+s_send(worker_t *w, s_events_t *e)
+{
+	int rc = 0;
+
+	for (size_t off = 0; off < e->n && rc == 0; off += EVENTS_PER_MSG) {
+		msg_t m = { .version = MSG_VERSION, .type = MSG_T_EVENTS };
+
+		m.u.events.nevents = (uint32_t)(e->n - off < EVENTS_PER_MSG ? e->n - off : EVENTS_PER_MSG);
+		m.u.events.events = e->ev + off;
+		if (w->outbox == NULL || outbox_put(w->outbox, &m) != 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+/* s_events - compare the current findings with finding_state; events for
+ * each change, in the outbox, and the new state. */
+static int
+s_events(worker_t *w)
+{
+	s_events_t e = { 0 };
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	if (store_exec(w->store,
+	    "DROP TABLE IF EXISTS temp.cur;"
+	    "CREATE TEMP TABLE cur AS SELECT f.kind, f.subject, f.org_unit, f.period, f.severity, f.value, f.threshold,"
+	    "  f.name FROM finding f JOIN temp.kind_max k ON k.class = " CLASS("f") " AND k.period = f.period;"
+	    "CREATE UNIQUE INDEX temp.cur_id ON cur(kind, subject);") != 0)
+		return -1;
+	st = store_stmt(w->store,
+	    "SELECT c.kind, c.subject, c.org_unit, c.period, c.severity, c.value, c.threshold, c.name,"
+	    " CASE WHEN s.kind IS NULL OR s.open = 0 THEN 'new' ELSE 'escalated' END"
+	    " FROM temp.cur c LEFT JOIN finding_state s ON s.kind = c.kind AND s.subject = c.subject"
+	    " WHERE s.kind IS NULL OR s.open = 0 OR " "(CASE c.severity WHEN 'info' THEN 0 WHEN 'warning' THEN 1"
+	    " WHEN 'major' THEN 2 WHEN 'critical' THEN 3 END) > (CASE s.severity WHEN 'info' THEN 0"
+	    " WHEN 'warning' THEN 1 WHEN 'major' THEN 2 WHEN 'critical' THEN 3 END)"
+	    " ORDER BY c.kind, c.subject");
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		s_event_add(&e, st, (const char *)sqlite3_column_text(st, 8), NULL);
+	if (st != NULL)
+		sqlite3_reset(st);
+	st = store_stmt(w->store,
+	    "SELECT s.kind, s.subject, s.org_unit, s.last_period, s.severity, s.value, s.threshold, s.name,"
+	    " COALESCE(k.period, s.last_period) FROM finding_state s LEFT JOIN temp.kind_max k ON k.class = " CLASS("s")
+	    " WHERE s.open = 1 AND NOT EXISTS (SELECT 1 FROM temp.cur c WHERE c.kind = s.kind AND c.subject = s.subject)"
+	    " ORDER BY s.kind, s.subject");
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		s_event_add(&e, st, "resolved", (const char *)sqlite3_column_text(st, 8));
+	if (st != NULL)
+		sqlite3_reset(st);
+	if (s_send(w, &e) != 0)
+		goto out;
+	if (store_exec(w->store,
+	    "UPDATE finding_state SET open = 0 WHERE open = 1 AND NOT EXISTS (SELECT 1 FROM temp.cur c"
+	    "  WHERE c.kind = finding_state.kind AND c.subject = finding_state.subject);"
+	    "INSERT OR REPLACE INTO finding_state(kind, subject, org_unit, severity, last_period, open, value, threshold, name)"
+	    " SELECT kind, subject, org_unit, severity, period, 1, value, threshold, name FROM temp.cur;") != 0)
+		goto out;
+	if (e.n > 0)
+		log_info("findings: %zu state change(s) sent to alerting", e.n);
+	rc = 0;
+out:
+	for (size_t i = 0; i < e.n; i++) {
+		free(e.ev[i].kind);
+		free(e.ev[i].subject);
+		free(e.ev[i].org_unit);
+		free(e.ev[i].period);
+		free(e.ev[i].severity);
+		free(e.ev[i].state);
+		free(e.ev[i].name);
+	}
+	free(e.ev);
+	return rc;
+}
+
+/* agg_findings - recompute the finding table and send the state changes;
+ * inside the caller's transaction, after the coverage table. */
+int
+agg_findings(worker_t *w)
+{
+	if (s_prepare(w) != 0 || s_employers(w) != 0 || s_units(w) != 0 || s_agents(w) != 0 ||
+	    s_targets(w) != 0 || s_missing(w) != 0 || s_events(w) != 0) {
+		worker_error(w, "findings could not be recomputed");
+		return -1;
+	}
+	return 0;
+}
+
+/* agg_findings_check - warn once about expected submissions that cannot be checked. */
+void
+agg_findings_check(worker_t *w)
+{
+	const config_t *c = w->config;
+	const cfg_findings_t *f = c->findings;
+
+	for (int i = 0; i < f->nexpected; i++) {
+		const cfg_agency_t *ag = config_agency(c, f->expected[i].agency);
+		const cfg_rtype_t *rt = config_rtype(c, f->expected[i].type);
+
+		if (ag == NULL || rt == NULL || config_field_index(rt, "period") < 0 ||
+		    !config_agency_allows(ag, f->expected[i].type))
+			log_warn("findings: expected submission %s:%s is not a monthly type this agency sends; not checked",
+			    f->expected[i].agency, f->expected[i].type);
+	}
+	for (int i = 0; i < f->nwages; i++)
+		if (config_unit_index(c, f->wages[i].org_unit) < 0)
+			log_warn("findings: minimum wage for unknown org unit '%s' is not used", f->wages[i].org_unit);
+}
