@@ -386,18 +386,27 @@ s_dash_lines(sqlite3 *db, const s_dunit_t *u, int n, sb_t *out)
 		for (int i = 0; i < n; i++) {
 			const char *color = s_palette[i % (int)(sizeof(s_palette) / sizeof(s_palette[0]))];
 
+			sb_t dots; /* a dot on every point, so a single month still shows */
+
+			sb_init(&dots);
 			sb_addf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%d\" points=\"", color,
 			    i == 0 ? 4 : 2);
 			for (int p = 0; p < np; p++) {
-				double x = left + (np == 1 ? w / 2.0 : w * p / (double)(np - 1));
+				double x = left + (np == 1 ? w / 2.0 : w * p / (double)(np - 1)), y;
 
 				sqlite3_reset(st);
 				sqlite3_bind_text(st, 1, u[i].code, -1, SQLITE_STATIC);
 				sqlite3_bind_text(st, 2, periods[p], -1, SQLITE_STATIC);
-				if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-					sb_addf(out, "%.1f,%.1f ", x, top + h - h * sqlite3_column_double(st, 0) / maxv);
+				if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL)
+					continue;
+				y = top + h - h * sqlite3_column_double(st, 0) / maxv;
+				sb_addf(out, "%.1f,%.1f ", x, y);
+				sb_addf(&dots, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\"/>", x, y, i == 0 ? 5 : 3, color);
 			}
 			sb_add(out, "\"/>\n");
+			if (dots.data != NULL)
+				sb_addf(out, "%s\n", dots.data);
+			sb_free(&dots);
 		}
 		sqlite3_finalize(st);
 	}
