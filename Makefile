@@ -15,12 +15,14 @@ CFLAGS  ?= -O2 -g
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -Icommon -Itools
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lmsgpackc -lyaml -lsqlite3 -lutf8proc -lcrypto -lcurl) -lm
 
-# Debian packages the build, the tests and `make run` need.
-DEBS := build-essential pkg-config libzmq3-dev libmsgpack-dev libyaml-dev libsqlite3-dev \
-        libutf8proc-dev libssl-dev libcurl4-openssl-dev libcmocka-dev sqlite3 \
-        python3-aiosmtpd chromium
-DEB_CHECK := $(shell dpkg-query -W -f='$${db:Status-Abbrev}\n' $(DEBS) 2>/dev/null | grep -c '^ii')
-DEB_COUNT := $(words $(DEBS))
+# Debian packages: RUN_DEBS build and run the pipeline (`make run`);
+# TEST_DEBS are added for `make test` (unit tests, SMTP sink, browser checks).
+RUN_DEBS  := build-essential pkg-config libzmq3-dev libmsgpack-dev libyaml-dev libsqlite3-dev \
+             libutf8proc-dev libssl-dev libcurl4-openssl-dev sqlite3
+TEST_DEBS := $(RUN_DEBS) libcmocka-dev python3-aiosmtpd chromium
+
+# missing-debs LIST - the packages of LIST not installed
+missing-debs = $(strip $(foreach p,$(1),$(if $(filter ii,$(shell dpkg-query -W -f='$${db:Status-Abbrev}' $(p) 2>/dev/null)),,$(p))))
 
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -31,19 +33,30 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BIN)/tests/%)
 TEST_TOOLS := $(BIN)/tests/zsend
 
-.PHONY: all deps run test unit e2e asan bench clean
+.PHONY: all build deps test-deps run test unit e2e asan bench clean
 .SECONDARY:
 all: $(WORKER_BIN) $(TOOLS_BIN) $(UNIT_BIN) $(TEST_TOOLS)
 
-deps:
-	@if [ "$(DEB_CHECK)" != "$(DEB_COUNT)" ]; then \
+# install-debs LIST - install what is missing as root, or print the apt-get line
+define install-debs
+	@missing="$(call missing-debs,$(1))"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Debian packages: $(DEBS)"; \
-	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS) >/dev/null; \
+	    echo "installing Debian packages: $$missing"; \
+	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "missing packages; run as root:"; echo "  apt-get install -y $(DEBS)"; exit 1; \
+	    echo "missing packages; run as root:"; echo "  apt-get install -y $$missing"; exit 1; \
 	  fi; \
 	fi
+endef
+
+deps:
+	$(call install-debs,$(RUN_DEBS))
+
+test-deps:
+	$(call install-debs,$(TEST_DEBS))
+
+build: $(WORKER_BIN) $(TOOLS_BIN)
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h) $(wildcard workers/*/*.h) $(wildcard tools/*.h)
 	@mkdir -p $(dir $@)
@@ -76,10 +89,11 @@ $(BIN)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)/tests
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
-run: deps all
+run: deps
+	@$(MAKE) --no-print-directory build
 	@tools/run-sample.sh
 
-test: deps
+test: test-deps
 	@$(MAKE) --no-print-directory all
 	@tests/run-all.sh
 
@@ -89,7 +103,7 @@ unit: all
 e2e: all
 	@tests/run-all.sh e2e
 
-asan: deps
+asan: test-deps
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=bin-asan CC=gcc \
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" all
