@@ -402,6 +402,7 @@ static int
 s_apply_file(worker_t *w, msg_file_end_t *end)
 {
 	s_apply_t a = { .w = w, .end = end, .period_field = -1 };
+	int64_t t0 = now_ms(), t1 = 0;
 	int already;
 
 	a.rt = config_rtype(w->config, end->rtype);
@@ -427,6 +428,7 @@ s_apply_file(worker_t *w, msg_file_end_t *end)
 		    "DELETE FROM temp.seen;") != 0 || s_prepare_insert(&a) != 0 || s_apply_batches(&a) != 0)
 			goto fail;
 	}
+	t1 = now_ms();
 	if (already ? (store_exec(w->store, "SELECT 1") != 0) : (s_record_file(&a) != 0 ||
 	    agg_recompute(w, end->rtype, a.periods, a.nperiods) != 0))
 		goto fail;
@@ -442,8 +444,9 @@ s_apply_file(worker_t *w, msg_file_end_t *end)
 	if (store_commit(w->store) != 0)
 		goto fail;
 	if (!already)
-		log_info("%s/%s: applied %llu rows, rejected %llu (%llu duplicates)", end->agency, end->name,
-		    (unsigned long long)a.applied, (unsigned long long)a.rejected, (unsigned long long)a.duplicates);
+		log_info("%s/%s: applied %llu rows, rejected %llu (%llu duplicates) in %lld ms (recompute and commit %lld ms)",
+		    end->agency, end->name, (unsigned long long)a.applied, (unsigned long long)a.rejected,
+		    (unsigned long long)a.duplicates, (long long)(now_ms() - t0), (long long)(now_ms() - t1));
 	s_apply_free(&a);
 	return 1;
 fail:

@@ -1,5 +1,6 @@
-/* findings - the findings of DOMAIN.md section 6, recomputed whole inside
- * the transaction of every applied file, and the events of their changes.
+/* findings - the findings of DOMAIN.md section 6, recomputed inside the
+ * transaction of every applied file for the periods that file can change
+ * (temp.dirty, filled by agg_recompute), and the events of their changes.
  *
  * Employer findings (not_enrolled, under_declared, unregistered) work on the
  * 10-digit parent of each tax code (a branch "NNNNNNNNNN-NNN" counts for its
@@ -84,10 +85,16 @@ s_kind_max(worker_t *w, const char *klass, const char *sql_max)
 	return s_exec(w, &b);
 }
 
-/* s_prepare - temp tables: employees and insured counts per parent and period. */
+#define DIRTY(what) "(SELECT period FROM temp.dirty WHERE what = '" what "')"
+
+/* s_prepare - drop the finding rows to recompute; temp tables: employees and
+ * insured counts per parent and dirty period, the months with participant
+ * data, and the agent months of the dirty participant periods. */
 static int
-s_prepare(worker_t *w)
+s_prepare(worker_t *w, int full)
 {
+	if (full && store_exec(w->store, "DELETE FROM finding; DELETE FROM agent_month;") != 0)
+		return -1;
 	return store_exec(w->store,
 	    "CREATE TEMP TABLE IF NOT EXISTS kind_max (class TEXT PRIMARY KEY, period TEXT);"
 	    "CREATE TEMP TABLE IF NOT EXISTS tax_all (parent TEXT, period TEXT, employees INTEGER, operating INTEGER,"
@@ -95,15 +102,23 @@ s_prepare(worker_t *w)
 	    "CREATE TEMP TABLE IF NOT EXISTS ins (parent TEXT, period TEXT, insured INTEGER, PRIMARY KEY (parent, period));"
 	    "CREATE TEMP TABLE IF NOT EXISTS wage (org_unit TEXT PRIMARY KEY, wage INTEGER);"
 	    "CREATE TEMP TABLE IF NOT EXISTS pperiods (period TEXT PRIMARY KEY, m INTEGER);"
-	    "CREATE TEMP TABLE IF NOT EXISTS agent_month (agent_code TEXT, m INTEGER, PRIMARY KEY (agent_code, m));"
 	    "DELETE FROM temp.kind_max; DELETE FROM temp.tax_all; DELETE FROM temp.ins; DELETE FROM temp.wage;"
-	    "DELETE FROM temp.pperiods; DELETE FROM temp.agent_month; DELETE FROM finding;"
+	    "DELETE FROM temp.pperiods;"
+	    "DELETE FROM finding WHERE kind IN ('not_enrolled', 'under_declared', 'unregistered')"
+	    "  AND period IN " DIRTY("employer") ";"
+	    "DELETE FROM finding WHERE kind IN ('arrears', 'low_wage_basis') AND period IN " DIRTY("unit") ";"
+	    "DELETE FROM finding WHERE kind = 'idle_agent' AND period IN " DIRTY("agent") ";"
+	    "DELETE FROM finding WHERE kind IN ('behind_target', 'off_track', 'missing_data');"
+	    "DELETE FROM agent_month WHERE m IN (SELECT " MONTH("period") " FROM temp.dirty WHERE what = 'participant');"
 	    "INSERT INTO temp.tax_all SELECT substr(tax_code,1,10), period, SUM(employees),"
-	    "  SUM(CASE WHEN status = 'operating' THEN employees ELSE 0 END) FROM tax_employer GROUP BY 1, 2;"
-	    "INSERT INTO temp.ins SELECT substr(tax_code,1,10), period, SUM(insured_count) FROM insured_unit GROUP BY 1, 2;"
-	    "INSERT INTO temp.pperiods SELECT period, " MONTH("period") " FROM (SELECT DISTINCT period FROM participant);"
-	    "INSERT OR IGNORE INTO temp.agent_month SELECT agent_code, " MONTH("period") " FROM participant"
-	    "  WHERE scheme = 'voluntary' AND agent_code IS NOT NULL AND agent_code <> '';");
+	    "  SUM(CASE WHEN status = 'operating' THEN employees ELSE 0 END) FROM tax_employer"
+	    "  WHERE period IN " DIRTY("employer") " GROUP BY 1, 2;"
+	    "INSERT INTO temp.ins SELECT substr(tax_code,1,10), period, SUM(insured_count) FROM insured_unit"
+	    "  WHERE period IN " DIRTY("employer") " GROUP BY 1, 2;"
+	    "INSERT INTO temp.pperiods SELECT period, " MONTH("period") " FROM " AGG_PERIODS("participant") ";"
+	    "INSERT OR IGNORE INTO agent_month SELECT agent_code, " MONTH("period") " FROM participant"
+	    "  WHERE period IN " DIRTY("participant") " AND scheme = 'voluntary' AND agent_code IS NOT NULL"
+	    "  AND agent_code <> '';");
 }
 
 /* s_employers - not_enrolled and under_declared. */
@@ -139,8 +154,8 @@ s_employers(worker_t *w)
 	    f->under_declared.level[0].at, f->under_declared_min_pct);
 	if (s_exec(w, &b) != 0)
 		return -1;
-	if (s_kind_max(w, "not_enrolled", "SELECT MAX(period) AS p FROM temp.tax_all") != 0 ||
-	    s_kind_max(w, "under_declared", "SELECT MAX(period) AS p FROM temp.tax_all") != 0)
+	if (s_kind_max(w, "not_enrolled", "SELECT MAX(period) AS p FROM tax_employer") != 0 ||
+	    s_kind_max(w, "under_declared", "SELECT MAX(period) AS p FROM tax_employer") != 0)
 		return -1;
 	sb_init(&b);
 	sb_addf(&b, "INSERT OR IGNORE INTO finding(kind, subject, org_unit, period, severity, value, threshold, name)"
@@ -152,8 +167,19 @@ s_employers(worker_t *w)
 	    " GROUP BY c.parent, c.period;", f->unregistered_severity);
 	if (s_exec(w, &b) != 0)
 		return -1;
-	return s_kind_max(w, "unregistered", "SELECT MAX(p) AS p FROM (SELECT MAX(period) AS p FROM temp.tax_all"
-	    " UNION ALL SELECT MAX(period) FROM temp.ins)");
+	if (s_kind_max(w, "unregistered", "SELECT MAX(p) AS p FROM (SELECT MAX(period) AS p FROM tax_employer"
+	    " UNION ALL SELECT MAX(period) FROM insured_unit)") != 0)
+		return -1;
+	/* Without a registry row, a code's org unit and name come from its insured
+	 * unit of the latest period: an insured_unit file can change them in the
+	 * periods it did not touch. */
+	return store_exec(w->store,
+	    "UPDATE finding SET org_unit = " PARENT_ORG("finding.subject") ", name = " PARENT_NAME("finding.subject")
+	    " WHERE EXISTS (SELECT 1 FROM temp.dirty WHERE what = 'unit')"
+	    " AND kind IN ('not_enrolled', 'under_declared', 'unregistered')"
+	    " AND period NOT IN " DIRTY("employer")
+	    " AND NOT EXISTS (SELECT 1 FROM enterprise e WHERE e.tax_code >= finding.subject"
+	    "  AND e.tax_code < finding.subject || '.');");
 }
 
 /* s_units - arrears and low_wage_basis, per insured unit. */
@@ -171,7 +197,8 @@ s_units(worker_t *w)
 	sb_add(&b, ", a.m, ");
 	s_ladder(&b, &f->arrears, "a.m", 1, NULL);
 	sb_addf(&b, ", a.name FROM (SELECT unit_code, period, MAX(arrears_months) AS m, org_unit, name"
-	    " FROM insured_unit GROUP BY unit_code, period) a WHERE a.m >= %.17g;", f->arrears.level[0].at);
+	    " FROM insured_unit WHERE period IN " DIRTY("unit") " GROUP BY unit_code, period) a WHERE a.m >= %.17g;",
+	    f->arrears.level[0].at);
 	if (s_exec(w, &b) != 0)
 		return -1;
 	for (int u = 0; u < c->nunits; u++) {
@@ -194,7 +221,8 @@ s_units(worker_t *w)
 	sb_addf(&b, "INSERT OR IGNORE INTO finding(kind, subject, org_unit, period, severity, value, threshold, name)"
 	    " SELECT 'low_wage_basis', i.unit_code, i.org_unit, i.period, '%s', i.wage_basis * 1.0 / i.insured_count,"
 	    " w.wage, i.name FROM insured_unit i JOIN temp.wage w ON w.org_unit = i.org_unit"
-	    " WHERE i.wage_basis IS NOT NULL AND i.insured_count > 0 AND i.wage_basis < w.wage * i.insured_count;",
+	    " WHERE i.period IN " DIRTY("unit") " AND i.wage_basis IS NOT NULL AND i.insured_count > 0"
+	    " AND i.wage_basis < w.wage * i.insured_count;",
 	    f->low_wage_severity);
 	if (s_exec(w, &b) != 0)
 		return -1;
@@ -217,9 +245,10 @@ s_agents(worker_t *w)
 	sb_addf(&b, "INSERT OR IGNORE INTO finding(kind, subject, org_unit, period, severity, value, threshold, name)"
 	    " SELECT 'idle_agent', x.agent_code, x.org_unit, x.period, '%s', x.v, %d, x.name FROM ("
 	    "  SELECT a.agent_code, a.org_unit, a.name, p.period, p.m - COALESCE((SELECT MAX(am.m)"
-	    "   FROM temp.agent_month am WHERE am.agent_code = a.agent_code AND am.m <= p.m),"
+	    "   FROM agent_month am WHERE am.agent_code = a.agent_code AND am.m <= p.m),"
 	    "   (SELECT MIN(m) FROM temp.pperiods) - 1) AS v"
-	    "  FROM collection_agent a CROSS JOIN temp.pperiods p WHERE a.status = 'active') x WHERE x.v >= %d;",
+	    "  FROM collection_agent a CROSS JOIN temp.pperiods p WHERE a.status = 'active'"
+	    "  AND p.period IN " DIRTY("agent") ") x WHERE x.v >= %d;",
 	    f->idle_severity, f->idle_months, f->idle_months);
 	if (s_exec(w, &b) != 0)
 		return -1;
@@ -585,12 +614,13 @@ out:
 	return rc;
 }
 
-/* agg_findings - recompute the finding table and send the state changes;
- * inside the caller's transaction, after the coverage table. */
+/* agg_findings - recompute the finding rows of the dirty periods (behind_target,
+ * off_track and missing_data: all) and send the state changes of the whole
+ * table; inside the caller's transaction, after the coverage table. */
 int
-agg_findings(worker_t *w)
+agg_findings(worker_t *w, int full)
 {
-	if (s_prepare(w) != 0 || s_employers(w) != 0 || s_units(w) != 0 || s_agents(w) != 0 ||
+	if (s_prepare(w, full) != 0 || s_employers(w) != 0 || s_units(w) != 0 || s_agents(w) != 0 ||
 	    s_targets(w) != 0 || s_missing(w) != 0 || s_events(w) != 0) {
 		worker_error(w, "findings could not be recomputed");
 		return -1;
