@@ -52,9 +52,9 @@ fs_fsync_dir(const char *path)
 	return rc;
 }
 
-/* fs_write_atomic - write a temp file beside path, fsync, rename over path. */
-int
-fs_write_atomic(const char *path, const char *data, size_t len)
+/* s_write_replace - write a temp file beside path, optionally fsync, rename over path. */
+static int
+s_write_replace(const char *path, const char *data, size_t len, int durable)
 {
 	char tmp[4200];
 	int fd;
@@ -75,19 +75,34 @@ fs_write_atomic(const char *path, const char *data, size_t len)
 		}
 		off += (size_t)w;
 	}
-	if (fsync(fd) != 0)
+	if (durable && fsync(fd) != 0)
 		goto fail;
 	close(fd);
 	fd = -1;
 	if (rename(tmp, path) != 0)
 		goto fail;
-	fs_fsync_dir(path);
+	if (durable)
+		fs_fsync_dir(path);
 	return 0;
 fail:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
 	return -1;
+}
+
+/* fs_write_atomic - replace path durably: temp file, fsync, rename, fsync of the directory. */
+int
+fs_write_atomic(const char *path, const char *data, size_t len)
+{
+	return s_write_replace(path, data, len, 1);
+}
+
+/* fs_replace - replace path atomically but without fsync. */
+int
+fs_replace(const char *path, const char *data, size_t len)
+{
+	return s_write_replace(path, data, len, 0);
 }
 
 /* fs_move - rename and make both directory entries durable. */

@@ -12,6 +12,10 @@ int fs_mkdirs(const char *path);
 /* fs_write_atomic - replace path with data so readers see old or new, never half. */
 int fs_write_atomic(const char *path, const char *data, size_t len);
 
+/* fs_replace - the same without fsync: for files that are rewritten often and
+ * need not survive a crash of the machine (status files). */
+int fs_replace(const char *path, const char *data, size_t len);
+
 /* fs_fsync_dir - fsync the directory holding path (after a rename). */
 int fs_fsync_dir(const char *path);
 

@@ -70,7 +70,7 @@ worker_write_status(worker_t *w, const char *state)
 	sb_json_str(&b, w->last_error[0] ? w->last_error : NULL);
 	sb_add(&b, "}\n");
 	snprintf(path, sizeof(path), "%s/run/%s.status", w->var_dir, w->name);
-	fs_write_atomic(path, b.data, b.len);
+	fs_replace(path, b.data, b.len);
 	sb_free(&b);
 }
 
@@ -225,6 +225,8 @@ static void
 s_loop(worker_t *w)
 {
 	int64_t last_status = 0;
+	uint64_t last_in = 0, last_out = 0;
+	long long last_pending = 0;
 	int again = 1;
 
 	while (!w->stop) {
@@ -257,9 +259,15 @@ s_loop(worker_t *w)
 		now = now_ms();
 		if (w->outbox != NULL && outbox_pump(w->outbox, now) < 0)
 			worker_error(w, "outbox: store error");
-		if (now - last_status >= 1000) {
+		/* every second, and within 100 ms of a change in the counters */
+		if (now - last_status >= 1000 || (now - last_status >= 100 && (w->msgs_in != last_in ||
+		    (w->outbox != NULL && (outbox_sent(w->outbox) != last_out ||
+		    outbox_pending(w->outbox) != last_pending))))) {
 			worker_write_status(w, "ready");
 			last_status = now;
+			last_in = w->msgs_in;
+			last_out = w->outbox != NULL ? outbox_sent(w->outbox) : 0;
+			last_pending = w->outbox != NULL ? outbox_pending(w->outbox) : 0;
 		}
 	}
 }

@@ -233,7 +233,7 @@ s_progress(ingest_t *in, int done)
 	sb_addf(&b, ",\"sha256\":\"%s\",\"rows\":%llu,\"bytes\":%llu,\"size\":%lld,\"done\":%d}\n", f->sha,
 	    (unsigned long long)f->rows_done, f->csv ? csv_bytes_read(f->csv) : 0ULL, (long long)f->size, done);
 	snprintf(path, sizeof(path), "%s/run/ingest.progress", in->w->var_dir);
-	fs_write_atomic(path, b.data, b.len);
+	fs_replace(path, b.data, b.len); /* progress: no need to survive a power cut */
 	sb_free(&b);
 }
 
