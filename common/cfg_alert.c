@@ -3,9 +3,11 @@
 #include "cfg_alert.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const s_roles[] = {
 	"operator", "social_security", "labour_inspection", "district_committee",
@@ -460,8 +462,9 @@ s_load_inhibit(cfg_alert_t *self, const yt_node_t *seq, yt_diag_t *d)
 static void
 s_load_smtp(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
 {
-	static const char *const keys[] = { "url", "user", "password", "from", "from_name", "starttls", "timeout", NULL };
-	const char *url = NULL, *user = NULL, *pw = NULL, *from = NULL, *fname = NULL, *tls = NULL;
+	static const char *const keys[] = { "url", "user", "password", "from", "from_name", "starttls", "timeout",
+		"ca_file", NULL };
+	const char *url = NULL, *user = NULL, *pw = NULL, *from = NULL, *fname = NULL, *tls = NULL, *ca = NULL;
 
 	if (n != NULL) {
 		yt_check_keys(n, keys, d);
@@ -471,6 +474,7 @@ s_load_smtp(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
 		yt_get_str(n, "from", 0, &from, d);
 		yt_get_str(n, "from_name", 0, &fname, d);
 		yt_get_str(n, "starttls", 0, &tls, d);
+		yt_get_str(n, "ca_file", 0, &ca, d);
 		s_get_duration(n, "timeout", &self->smtp.timeout_ms, d);
 		if (tls != NULL) {
 			if (strcmp(tls, "off") == 0) self->smtp.starttls = 0;
@@ -478,6 +482,10 @@ s_load_smtp(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
 			else if (strcmp(tls, "required") == 0) self->smtp.starttls = 2;
 			else yt_diag_add(d, yt_map_get(n, "starttls"), "starttls: expected off, try or required");
 		}
+		if (ca != NULL && ca[0] != '\0' && ca[0] != '/')
+			yt_diag_add(d, yt_map_get(n, "ca_file"), "ca_file: '%s' is not an absolute path", ca);
+		else if (ca != NULL && ca[0] != '\0' && access(ca, R_OK) != 0)
+			yt_diag_add(d, yt_map_get(n, "ca_file"), "ca_file: cannot read '%s': %s", ca, strerror(errno));
 		if (from != NULL && (strchr(from, '@') == NULL || strpbrk(from, " \t\r\n<>,;\"") != NULL))
 			yt_diag_add(d, yt_map_get(n, "from"), "from: '%s' is not a plain address", from);
 	}
@@ -489,6 +497,7 @@ s_load_smtp(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
 	self->smtp.password = s_dup(pw);
 	self->smtp.from = strdup(from != NULL ? from : "canhbao@localhost");
 	self->smtp.from_name = strdup(fname != NULL ? fname : "BHXH");
+	self->smtp.ca_file = s_dup(ca != NULL && ca[0] ? ca : NULL);
 }
 
 /* s_load_summary - the monthly summary schedule. */
@@ -658,6 +667,7 @@ cfg_alert_free(cfg_alert_t **self_p)
 	free(self->smtp.password);
 	free(self->smtp.from);
 	free(self->smtp.from_name);
+	free(self->smtp.ca_file);
 	for (int i = 0; i < self->nreceivers; i++) {
 		cfg_receiver_t *r = &self->receivers[i];
 

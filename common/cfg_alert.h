@@ -83,6 +83,7 @@ typedef struct cfg_alert {
 		char *from;
 		char *from_name;
 		int starttls;     /* 0 off, 1 try, 2 required (smtp:// URLs) */
+		char *ca_file;    /* PEM CA certificates that verify the server; NULL: the system's */
 		long long timeout_ms;
 	} smtp;
 	struct {

@@ -68,6 +68,8 @@ send_smtp(const cfg_alert_t *c, char *const *to, int nto, const char *message, c
 	if (strncmp(c->smtp.url, "smtps:", 6) != 0)
 		curl_easy_setopt(h, CURLOPT_USE_SSL, c->smtp.starttls == 2 ? (long)CURLUSESSL_ALL
 		    : c->smtp.starttls == 1 ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_NONE);
+	if (c->smtp.ca_file != NULL) /* verification stays on: only the trusted CAs change */
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->smtp.ca_file);
 	if (c->smtp.user != NULL) {
 		curl_easy_setopt(h, CURLOPT_USERNAME, c->smtp.user);
 		curl_easy_setopt(h, CURLOPT_PASSWORD, c->smtp.password != NULL ? c->smtp.password : "");
