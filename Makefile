@@ -6,6 +6,8 @@
 #   make test     install what is missing, build, run unit and end-to-end tests
 #   make asan     the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    benchmarks (print numbers)
+#   make fuzz     build the libFuzzer harnesses tests/fuzz/fuzz_*.c with clang and run
+#                 each for FUZZ_SECONDS (default 60); see docs/FUZZING.md
 
 CC      ?= cc
 BUILD   ?= build
@@ -19,7 +21,9 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lmsgpack
 # TEST_DEBS are added for `make test` (unit tests, SMTP sink, browser checks).
 RUN_DEBS  := build-essential pkg-config libzmq3-dev libmsgpack-dev libyaml-dev libsqlite3-dev \
              libutf8proc-dev libssl-dev libcurl4-openssl-dev sqlite3
-TEST_DEBS := $(RUN_DEBS) libcmocka-dev python3-aiosmtpd chromium
+TEST_DEBS := $(RUN_DEBS) libcmocka-dev python3-aiosmtpd chromium openssl
+# FUZZ_DEBS are added for `make fuzz` (clang with libFuzzer).
+FUZZ_DEBS := $(RUN_DEBS) clang libclang-rt-14-dev
 
 # missing-debs LIST - the packages of LIST not installed
 missing-debs = $(strip $(foreach p,$(1),$(if $(filter ii,$(shell dpkg-query -W -f='$${db:Status-Abbrev}' $(p) 2>/dev/null)),,$(p))))
@@ -33,7 +37,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BIN)/tests/%)
 TEST_TOOLS := $(BIN)/tests/zsend
 
-.PHONY: all build deps test-deps run test unit e2e asan bench clean
+.PHONY: all build deps test-deps run test unit e2e asan bench fuzz clean
 .SECONDARY:
 all: $(WORKER_BIN) $(TOOLS_BIN) $(UNIT_BIN) $(TEST_TOOLS)
 
@@ -112,6 +116,29 @@ asan: test-deps
 
 bench: all
 	@tools/bench.sh
+
+# Fuzzing: each harness is built by clang with the common/*.c sources it
+# needs compiled in (instrumented; not libcommon.a, which gcc builds without
+# coverage), then run by tools/fuzz.sh. A harness not listed here gets all
+# of common/*.c.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BIN)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SRC_msg    := common/msg.c
+FUZZ_SRC_csv    := common/csv.c
+FUZZ_SRC_text   := common/text.c
+FUZZ_SRC_yaml   := common/yamltree.c common/config.c common/text.c common/cfg_findings.c common/cfg_alert.c
+FUZZ_SRC_fields := $(FUZZ_SRC_yaml) common/fieldcheck.c common/rowcheck.c
+
+$(BIN)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard common/*.c common/*.h)
+	@mkdir -p $(BIN)/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(BASE_CFLAGS) -o $@ $< $(or $(FUZZ_SRC_$*),$(COMMON_SRC)) $(LDLIBS)
+
+fuzz:
+	$(call install-debs,$(FUZZ_DEBS))
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz.sh $(FUZZ_BIN)
 
 clean:
 	rm -rf build build-asan bin bin-asan

@@ -258,6 +258,8 @@ s_load_rtype(config_t *c, cfg_rtype_t *t, const yt_node_t *n, yt_diag_t *d)
 		t->fields = calloc(fields->n + 1, sizeof(cfg_field_t));
 		for (size_t i = 0; i < fields->n; i++) {
 			s_load_field(&t->fields[t->nfields], fields->items[i], d);
+			if (t->fields[t->nfields].name == NULL)
+				continue; /* not a mapping: reported, nothing loaded */
 			for (int j = 0; j < t->nfields; j++)
 				if (strcmp(t->fields[j].name, t->fields[t->nfields].name) == 0)
 					yt_diag_add(d, fields->items[i], "record type '%s': field '%s' appears twice",
@@ -311,6 +313,8 @@ s_load_schemas(config_t *c, const char *path, yt_diag_t *d)
 		c->rtypes = calloc(seq->n + 1, sizeof(cfg_rtype_t));
 		for (size_t i = 0; i < seq->n; i++) {
 			s_load_rtype(c, &c->rtypes[c->nrtypes], seq->items[i], d);
+			if (c->rtypes[c->nrtypes].name == NULL)
+				continue; /* not a mapping: reported, nothing loaded */
 			for (int j = 0; j < c->nrtypes; j++)
 				if (strcmp(c->rtypes[j].name, c->rtypes[c->nrtypes].name) == 0)
 					yt_diag_add(d, seq->items[i], "record type '%s' appears twice", c->rtypes[j].name);

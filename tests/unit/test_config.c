@@ -481,6 +481,43 @@ test_schema_file_missing(void **state)
 	assert_non_null(strstr(fx->d.msgs[0], fx->schema_path));
 }
 
+/* a record type that is not a mapping is reported, not loaded with no name
+ * (found by fuzzing: `record_types: [5]` crashed config_load in strcmp) */
+static void
+test_schema_record_type_not_a_map(void **state)
+{
+	fixture_t *fx = *state;
+	const char *s =
+		"record_types:\n"
+		"  - 5\n"
+		"  - [participant]\n";
+
+	assert_int_equal(s_load(fx, s_main_ok, s), 3);
+	s_has(fx, fx->schema_path, 2, 5, "expected a mapping");
+	s_has(fx, fx->schema_path, 3, 5, "expected a mapping");
+	s_has(fx, fx->main_path, 8, 5, "agency 'bhxh': record type 'participant' is not defined");
+}
+
+/* the same for a field (found by fuzzing: crashed in strcmp) */
+static void
+test_schema_field_not_a_map(void **state)
+{
+	fixture_t *fx = *state;
+	const char *s =
+		"record_types:\n"
+		"  - name: participant\n"
+		"    apply: snapshot\n"
+		"    key: [insurance_no]\n"
+		"    fields:\n"
+		"      - insurance_no\n"
+		"      - { name: insurance_no, type: insurance_no }\n"
+		"      - [x]\n";
+
+	assert_int_equal(s_load(fx, s_main_ok, s), 2);
+	s_has(fx, fx->schema_path, 6, 9, "expected a mapping");
+	s_has(fx, fx->schema_path, 8, 9, "expected a mapping");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
 
 int
@@ -504,6 +541,8 @@ main(void)
 		T(test_problems_in_both_files),
 		T(test_yaml_aliases_refused),
 		T(test_schema_file_missing),
+		T(test_schema_record_type_not_a_map),
+		T(test_schema_field_not_a_map),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
