@@ -600,12 +600,16 @@ config_unit_within(const config_t *c, int u, int root)
 	return 0;
 }
 
-/* config_rtype_for_file - longest configured prefix that starts the name. */
+/* config_rtype_for_file - longest configured prefix that starts the name,
+ * after any leading spaces, dashes, underscores and dots (so "-participant_…"
+ * or " participant_…" from a careless copy still says what it holds). */
 const cfg_rtype_t *
 config_rtype_for_file(const config_t *c, const char *filename)
 {
 	const cfg_rtype_t *best = NULL;
 	size_t bestlen = 0;
+
+	filename += strspn(filename, " -_.");
 
 	for (int i = 0; i < c->nrtypes; i++) {
 		for (int j = 0; j < c->rtypes[i].nprefixes; j++) {

@@ -111,7 +111,8 @@ int config_agency_allows(const cfg_agency_t *a, const char *rtype);
 int config_unit_within(const config_t *c, int u, int root);
 
 /* config_rtype_for_file - the record type whose prefix starts the file name
- * (longest match, followed by '_', '-', '.' or the end), or NULL. */
+ * (after leading spaces, dashes, underscores and dots; longest match,
+ * followed by '_', '-', '.' or the end), or NULL. */
 const cfg_rtype_t *config_rtype_for_file(const config_t *c, const char *filename);
 
 const char *config_ftype_name(cfg_ftype_t t);

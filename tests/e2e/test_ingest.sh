@@ -75,7 +75,7 @@ Windows-1258|bhxh_cp1258|$D/collection_agent_cp1258.csv|applied|3/3/0|
 TCVN3|bhxh_tcvn3|$D/collection_agent_tcvn3.csv|applied|3/3/0|
 NFD headers|bhxh|$D/collection_agent_nfd.csv|applied|3/3/0|
 spaces and Vietnamese in the name|sldtbxh|$D/target_2021 Bắc Kạn (bản 2).csv|applied|1/1/0|
-leading dash|sldtbxh|./-target_2021.csv|rejected|0/0/0|E_FILE_TYPE_UNKNOWN
+leading dash|sldtbxh|./-target_2021.csv|applied|1/1/0|
 repeat|sldtbxh|$D/target_bom_crlf_again.csv|repeat|0/0/0|
 EOF
 # (the leading-dash row runs from $D so that its name starts with the dash)
@@ -94,6 +94,7 @@ check_eq "BOM and CRLF: values clean" "061 24.0|062 25.0" \
 check_eq "out of scope: only 058 applied" "058" "$(q "SELECT group_concat(org_unit) FROM target WHERE year = 2018 AND org_unit IN ('058','060')")"
 check "repeat: names the earlier file" grep -q '"repeat_of": "target_bom_crlf.csv"' "$VAR/r-repeat.json"
 check "leading dash: name kept in the receipt" grep -q '"file": "-target_2021.csv"' "$VAR/r-leading dash.json"
+check "leading dash: its type read past the dash" grep -q '"type": "target"' "$VAR/r-leading dash.json"
 check "spaces and Vietnamese: name kept in the receipt" grep -q '"file": "target_2021 Bắc Kạn (bản 2).csv"' "$VAR/r-spaces and Vietnamese in the name.json"
 want=$(python3 -c 'import unicodedata, sys
 for l in open(sys.argv[1], encoding="utf-8").read().splitlines()[1:]:
