@@ -148,6 +148,8 @@ s_reap(s_child_t *ch, int n)
 	}
 }
 
+static pid_t s_read_pid(const char *path);
+
 /* supervise_run - the supervisor's loop. */
 int
 supervise_run(const config_t *c, const char *cfgpath, const char *var, const char *bindir, int daemonized)
@@ -188,6 +190,11 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		s_chld = 0;
 		s_reap(ch, n);
+		if (s_read_pid(path) != getpid()) {
+			/* the var dir was removed, or another supervisor took it over */
+			s_log("%s no longer names this supervisor; stopping", path, 0);
+			s_stop = 1;
+		}
 		for (int i = 0; i < n && !s_stop; i++)
 			if (ch[i].pid == 0 && now_ms() >= ch[i].restart_at)
 				s_spawn(&ch[i], cfgpath, var, bindir);
@@ -212,7 +219,8 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 		}
 		nanosleep(&ts, NULL);
 	}
-	unlink(path);
+	if (s_read_pid(path) == getpid())
+		unlink(path);
 	s_log("stopped%s", "", 0);
 	return 0;
 }
