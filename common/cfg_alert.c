@@ -544,7 +544,7 @@ cfg_alert_load(const yt_node_t *root, yt_diag_t *d)
 	if (self == NULL)
 		return NULL;
 	self->smtp.timeout_ms = 10000;
-	self->smtp.starttls = 1;
+	self->smtp.starttls = 2; /* required: nothing in clear unless the operator says so */
 	self->retry.initial_ms = 5000;
 	self->retry.max_ms = 600000;
 	self->route.group_wait_ms = 30000;

@@ -120,6 +120,11 @@ test_shipped_config(void **state)
 		assert_true(found);
 	}
 	assert_int_equal(c->summary.nreceivers, 2);
+	assert_int_equal(c->smtp.starttls, 2); /* shipped: never in clear */
+	cfg_alert_free(&c);
+	c = cfg_alert_load(NULL, &d); /* built-in defaults: the same */
+	assert_non_null(c);
+	assert_int_equal(c->smtp.starttls, 2);
 	cfg_alert_free(&c);
 	yt_free(root);
 	yt_diag_free(&d);
