@@ -170,14 +170,16 @@ s_take_acks(worker_t *w)
 
 		if (rc <= 0)
 			return;
-		if (msg_decode(buf, len, &m, err, sizeof(err)) != 0 || m.type != MSG_T_ACK) {
+		if (msg_decode(buf, len, &m, err, sizeof(err)) == 0 && m.type != MSG_T_ACK)
+			snprintf(err, sizeof(err), "a %s message where an acknowledgement was expected",
+			    msg_type_name(m.type));
+		else if (m.type == MSG_T_ACK && outbox_acked(w->outbox, &m.u.ack) != 0)
+			worker_error(w, "could not record acknowledgements");
+		if (m.type != MSG_T_ACK) {
 			w->bad_msgs++;
 			log_warn("dropped a malformed acknowledgement: %s", err);
-		} else if (outbox_acked(w->outbox, &m.u.ack) != 0) {
-			worker_error(w, "could not record acknowledgements");
 		}
-		if (rc > 0)
-			msg_free(&m);
+		msg_free(&m);
 		free(buf);
 	}
 }
