@@ -59,6 +59,13 @@ s_stamp(char *buf, size_t size, int64_t us, int for_name)
 		    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+/* receipt_name_stamp - the time stamp that starts a receipt's file names. */
+void
+receipt_name_stamp(char *buf, size_t size, int64_t us)
+{
+	s_stamp(buf, size, us, 1);
+}
+
 /* receipt_json - the receipt as one JSON object. */
 void
 receipt_json(sb_t *b, const receipt_t *r)

@@ -32,6 +32,11 @@ typedef struct {
 	const receipt_error_t *errors;
 } receipt_t;
 
+/* receipt_name_stamp - the UTC time stamp (YYYYmmddTHHMMSS.uuuuuuZ) that starts
+ * the file names of a receipt for a file taken at us (unix microseconds);
+ * names sort by it, which `bhxhctl submit --wait` relies on. */
+void receipt_name_stamp(char *buf, size_t size, int64_t us);
+
 /* receipt_write - write both files; the JSON's path into path_out if not NULL. 0 or -1. */
 int receipt_write(const char *var_dir, const receipt_t *r, char *path_out, size_t path_size);
 

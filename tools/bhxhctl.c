@@ -28,6 +28,7 @@
 
 #include "config.h"
 #include "fsutil.h"
+#include "receipt.h"
 #include "report.h"
 #include "supervise.h"
 
@@ -151,17 +152,14 @@ out:
 	return rc;
 }
 
-/* s_stamp_now - the current time as receipts name it (YYYYmmddTHHMMSS.uuuuuuZ). */
+/* s_stamp_now - the current time as receipts are named by it (receipt_name_stamp). */
 static void
 s_stamp_now(char *buf, size_t size)
 {
 	struct timespec ts;
-	struct tm tm;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, size, "%04d%02d%02dT%02d%02d%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+	receipt_name_stamp(buf, size, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }
 
 /* s_drop - the drop protocol: write a hidden temp file in the drop folder,
