@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "shipped.h"
+
 #include "config.h"
 
 /* A main configuration whose schema is schemas.yaml beside it. */
@@ -124,29 +126,6 @@ s_has(const fixture_t *fx, const char *path, int line, int col, const char *text
 	fail();
 }
 
-/* s_shipped_path - config/bhxh.yaml of this source tree: the binary lives
- * in BIN/tests/, two levels below the root; else relative to the cwd. */
-static void
-s_shipped_path(char *buf, size_t size)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n > 0) {
-		exe[n] = '\0';
-		for (int up = 0; up < 3; up++) {
-			char *slash = strrchr(exe, '/');
-
-			if (slash != NULL)
-				*slash = '\0';
-		}
-		snprintf(buf, size, "%s/config/bhxh.yaml", exe);
-		if (access(buf, R_OK) == 0)
-			return;
-	}
-	snprintf(buf, size, "config/bhxh.yaml");
-}
-
 /* the shipped configuration: Bắc Kạn 2017, its agencies and record types */
 static void
 test_shipped(void **state)
@@ -158,7 +137,7 @@ test_shipped(void **state)
 	const cfg_agency_t *a;
 	(void)state;
 
-	s_shipped_path(path, sizeof(path));
+	shipped_path(path, sizeof(path), "bhxh.yaml");
 	c = config_load(path, &d);
 	for (size_t i = 0; i < d.n; i++)
 		fprintf(stderr, "%s\n", d.msgs[i]);

@@ -22,6 +22,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "shipped.h"
+
 #include "config.h"
 #include "rowcheck.h"
 #include "text.h"
@@ -227,29 +229,6 @@ s_run_table(const rcase_t *t, size_t n, int first)
 }
 #define RUN(t) s_run_table((t), sizeof(t) / sizeof((t)[0]), 0)
 
-/* s_shipped_path - config/bhxh.yaml of this tree: the binary is in
- * BIN/tests/, two levels below the root; else relative to the cwd. */
-static void
-s_shipped_path(char *buf, size_t size)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n > 0) {
-		exe[n] = '\0';
-		for (int up = 0; up < 3; up++) {
-			char *slash = strrchr(exe, '/');
-
-			if (slash != NULL)
-				*slash = '\0';
-		}
-		snprintf(buf, size, "%s/config/bhxh.yaml", exe);
-		if (access(buf, R_OK) == 0)
-			return;
-	}
-	snprintf(buf, size, "config/bhxh.yaml");
-}
-
 /* s_group_setup - load the shipped configuration once. */
 static int
 s_group_setup(void **state)
@@ -257,7 +236,7 @@ s_group_setup(void **state)
 	yt_diag_t d = { 0 };
 
 	(void)state;
-	s_shipped_path(s_cfg_path, sizeof(s_cfg_path));
+	shipped_path(s_cfg_path, sizeof(s_cfg_path), "bhxh.yaml");
 	s_cfg = config_load(s_cfg_path, &d);
 	yt_diag_print(&d, stderr);
 	yt_diag_free(&d);
