@@ -324,6 +324,20 @@ s_apply_batches(s_apply_t *a)
 	return 0;
 }
 
+/* s_drop_staging - forget the staged batches and end of a file. */
+static int
+s_drop_staging(store_t *store, const char *file_id)
+{
+	sqlite3_stmt *st = store_stmt(store, "DELETE FROM staged_batch WHERE file_id = ?");
+
+	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_STATIC);
+	if (store_step_done(store, st) != 0)
+		return -1;
+	st = store_stmt(store, "DELETE FROM staged_end WHERE file_id = ?");
+	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_STATIC);
+	return store_step_done(store, st);
+}
+
 /* s_record_file - the files row with the receipt, and the staging cleared. */
 static int
 s_record_file(s_apply_t *a)
@@ -363,15 +377,7 @@ s_record_file(s_apply_t *a)
 	rc = store_step_done(a->w->store, st);
 	sb_free(&b);
 	sb_free(&t);
-	if (rc != 0)
-		return -1;
-	st = store_stmt(a->w->store, "DELETE FROM staged_batch WHERE file_id = ?");
-	sqlite3_bind_text(st, 1, a->end->file_id, -1, SQLITE_STATIC);
-	if (store_step_done(a->w->store, st) != 0)
-		return -1;
-	st = store_stmt(a->w->store, "DELETE FROM staged_end WHERE file_id = ?");
-	sqlite3_bind_text(st, 1, a->end->file_id, -1, SQLITE_STATIC);
-	if (store_step_done(a->w->store, st) != 0)
+	if (rc != 0 || s_drop_staging(a->w->store, a->end->file_id) != 0)
 		return -1;
 	st = store_stmt(a->w->store, "UPDATE meta SET value = max(value, ?) WHERE key = 'last_file_no'");
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)a->end->file_no);
@@ -417,8 +423,8 @@ s_apply_file(worker_t *w, msg_file_end_t *end)
 	}
 	if (already) { /* a resent end of a file applied before: drop the staging */
 		log_info("%s: already applied; staging dropped", end->name);
-		a.nerrors = 0;
-		a.end->nbatches = 0;
+		if (s_drop_staging(w->store, end->file_id) != 0)
+			goto fail;
 	} else if (a.rt == NULL) {
 		worker_error(w, "%s: record type '%s' is not configured here", end->name, end->rtype);
 		goto fail;
@@ -427,19 +433,9 @@ s_apply_file(worker_t *w, msg_file_end_t *end)
 		if (store_exec(w->store, "CREATE TEMP TABLE IF NOT EXISTS seen (k TEXT PRIMARY KEY, line INTEGER);"
 		    "DELETE FROM temp.seen;") != 0 || s_prepare_insert(&a) != 0 || s_apply_batches(&a) != 0)
 			goto fail;
-	}
-	t1 = now_ms();
-	if (already ? (store_exec(w->store, "SELECT 1") != 0) : (s_record_file(&a) != 0 ||
-	    agg_recompute(w, end->rtype, a.periods, a.nperiods) != 0))
-		goto fail;
-	if (already) {
-		sqlite3_stmt *st = store_stmt(w->store, "DELETE FROM staged_batch WHERE file_id = ?");
-
-		sqlite3_bind_text(st, 1, end->file_id, -1, SQLITE_STATIC);
-		store_step_done(w->store, st);
-		st = store_stmt(w->store, "DELETE FROM staged_end WHERE file_id = ?");
-		sqlite3_bind_text(st, 1, end->file_id, -1, SQLITE_STATIC);
-		store_step_done(w->store, st);
+		t1 = now_ms();
+		if (s_record_file(&a) != 0 || agg_recompute(w, end->rtype, a.periods, a.nperiods) != 0)
+			goto fail;
 	}
 	if (store_commit(w->store) != 0)
 		goto fail;
