@@ -180,6 +180,8 @@ outbox_pump(outbox_t *self, int64_t now)
 int
 outbox_acked(outbox_t *self, const msg_ack_t *ack)
 {
+	long long deleted = 0;
+
 	if (store_begin(self->store) != 0)
 		return -1;
 	for (uint32_t i = 0; i < ack->nids; i++) {
@@ -190,15 +192,19 @@ outbox_acked(outbox_t *self, const msg_ack_t *ack)
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)ack->ids[i]);
 		if (store_step_done(self->store, st) != 0)
 			goto fail;
-		if (sqlite3_changes(store_db(self->store)) > 0)
-			self->pending--;
+		deleted += sqlite3_changes(store_db(self->store));
+	}
+	if (store_commit(self->store) != 0)
+		goto fail;
+	/* only now, with the deletions durable, does memory follow */
+	self->pending -= deleted;
+	for (uint32_t i = 0; i < ack->nids; i++)
 		for (int j = 0; j < self->nflight; j++)
 			if (self->flight[j].id == (int64_t)ack->ids[i]) {
 				self->flight[j] = self->flight[--self->nflight];
 				break;
 			}
-	}
-	return store_commit(self->store);
+	return 0;
 fail:
 	store_rollback(self->store);
 	return -1;
