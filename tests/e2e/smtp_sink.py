@@ -19,6 +19,7 @@ TLS from the first byte (smtps). Every envelope file ends with a line
 each AUTH attempt adds a line to DIR/auth.log with the same TLS word."""
 import asyncio
 import os
+import time
 import signal
 import ssl
 import sys
@@ -52,8 +53,11 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         hold = os.path.join(self.dir, "hold")
         if os.path.exists(hold):
+            # a test holds this DATA until it removes DIR/hold; the 20 ms is
+            # the poll interval, and the hold ends after 60 s in any case
             atomic_write(os.path.join(self.dir, "holding"), b"1")
-            while os.path.exists(hold):
+            deadline = time.monotonic() + 60
+            while os.path.exists(hold) and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
         self.n += 1
         base = os.path.join(self.dir, "%06d" % self.n)
