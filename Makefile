@@ -125,10 +125,10 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BIN)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_SRC_msg    := common/msg.c
-FUZZ_SRC_csv    := common/csv.c
-FUZZ_SRC_text   := common/text.c
-FUZZ_SRC_yaml   := common/yamltree.c common/config.c common/text.c common/cfg_findings.c common/cfg_alert.c
+FUZZ_SRC_msg    := common/msg.c common/xalloc.c
+FUZZ_SRC_csv    := common/csv.c common/xalloc.c
+FUZZ_SRC_text   := common/text.c common/xalloc.c
+FUZZ_SRC_yaml   := common/xalloc.c common/yamltree.c common/config.c common/text.c common/cfg_findings.c common/cfg_alert.c
 FUZZ_SRC_fields := $(FUZZ_SRC_yaml) common/fieldcheck.c common/rowcheck.c
 
 $(BIN)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard common/*.c common/*.h)

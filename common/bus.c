@@ -1,6 +1,7 @@
 /* bus - thin libzmq layer (see bus.h). */
 #include "bus.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -8,15 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
-/* bus_endpoint - build the ipc endpoint of a worker inside the var dir. */
-int
-bus_endpoint(char *buf, size_t size, const char *var_dir, const char *name)
+/* s_ipc - "ipc://VAR/run/NAME.SUFFIX", checked against the socket path limit. */
+static int
+s_ipc(char *buf, size_t size, const char *var_dir, const char *name, const char *suffix)
 {
 	struct sockaddr_un sun;
-	int n = snprintf(buf, size, "ipc://%s/run/%s.sock", var_dir, name);
+	int n = snprintf(buf, size, "ipc://%s/run/%s.%s", var_dir, name, suffix);
 
 	if (n < 0 || (size_t)n >= size || (size_t)n - 6 >= sizeof(sun.sun_path)) {
 		log_error("socket path for %s under %s is too long (limit %zu bytes): use a shorter --var-dir",
@@ -24,6 +26,20 @@ bus_endpoint(char *buf, size_t size, const char *var_dir, const char *name)
 		return -1;
 	}
 	return 0;
+}
+
+/* bus_endpoint - the data endpoint of a worker inside the var dir. */
+int
+bus_endpoint(char *buf, size_t size, const char *var_dir, const char *name)
+{
+	return s_ipc(buf, size, var_dir, name, "sock");
+}
+
+/* bus_ctl_endpoint - the control endpoint of a worker inside the var dir. */
+int
+bus_ctl_endpoint(char *buf, size_t size, const char *var_dir, const char *name)
+{
+	return s_ipc(buf, size, var_dir, name, "ctl");
 }
 
 /* s_common_opts - options every socket gets. */
@@ -154,10 +170,80 @@ bus_recv_raw(void *sock, int router, unsigned char *rid, size_t *ridlen, char **
 		return errno == EAGAIN ? 0 : -1;
 	}
 	*len = zmq_msg_size(&f);
-	*buf = malloc(*len + 1);
+	*buf = xmalloc(*len + 1);
 	if (*buf != NULL)
 		memcpy(*buf, zmq_msg_data(&f), *len);
 	zmq_msg_close(&f);
 	s_drain(sock); /* extra frames are not part of our protocol */
 	return *buf != NULL ? 1 : -1;
+}
+
+/* bus_request - one request and its answer over a fresh DEALER. */
+int
+bus_request(const char *endpoint, const char *cmd, char *const *args, int nargs, int timeout_ms,
+    int64_t *code, char **body, char *err, size_t errsz)
+{
+	msg_t q = { .version = MSG_VERSION, .type = MSG_T_CTL_REQ, .id = 1 };
+	void *ctx = zmq_ctx_new(), *s = NULL;
+	int rc = -1, linger = 0, sent;
+	int64_t deadline;
+	struct timespec ts;
+
+	*body = NULL;
+	snprintf(err, errsz, "no answer");
+	if (ctx == NULL)
+		return -1;
+	s = zmq_socket(ctx, ZMQ_DEALER);
+	if (s == NULL || zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+	    s_common_opts(s) != 0 || zmq_connect(s, endpoint) != 0) {
+		snprintf(err, errsz, "cannot connect: %s", zmq_strerror(errno));
+		goto out;
+	}
+	q.u.req.cmd = (char *)cmd;
+	q.u.req.nargs = (uint32_t)nargs;
+	q.u.req.args = (char **)args;
+	sent = bus_send_msg(s, NULL, 0, &q) == 0;
+	if (!sent && errno != EAGAIN) {
+		snprintf(err, errsz, "cannot send: %s", zmq_strerror(errno));
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
+	for (;;) {
+		zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
+		int64_t now;
+		char *buf = NULL, derr[160];
+		size_t len = 0;
+		msg_t m;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (now >= deadline)
+			break;
+		if (!sent) { /* the ipc connection was not up yet */
+			sent = bus_send_msg(s, NULL, 0, &q) == 0;
+			zmq_poll(&it, 1, 20);
+			continue;
+		}
+		if (zmq_poll(&it, 1, (long)(deadline - now)) <= 0)
+			continue;
+		if (bus_recv_raw(s, 0, NULL, NULL, &buf, &len) != 1)
+			continue;
+		if (msg_decode(buf, len, &m, derr, sizeof(derr)) == 0 && m.type == MSG_T_CTL_REP) {
+			*code = m.u.rep.code;
+			*body = m.u.rep.body;
+			m.u.rep.body = NULL;
+			rc = 0;
+		} else {
+			snprintf(err, errsz, "bad answer: %s", derr);
+		}
+		msg_free(&m);
+		free(buf);
+		break;
+	}
+out:
+	if (s != NULL)
+		zmq_close(s);
+	zmq_ctx_term(ctx);
+	return rc;
 }

@@ -9,11 +9,21 @@
 #define BHXH_BUS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "msg.h"
 
 /* bus_endpoint - "ipc://VAR/run/NAME.sock" into buf; -1 if it would not fit a socket path. */
 int bus_endpoint(char *buf, size_t size, const char *var_dir, const char *name);
+
+/* bus_ctl_endpoint - "ipc://VAR/run/NAME.ctl", a worker's control socket. */
+int bus_ctl_endpoint(char *buf, size_t size, const char *var_dir, const char *name);
+
+/* bus_request - send one control request (cmd, args) to endpoint and wait up
+ * to timeout_ms for the answer: 0 with *code and a malloc'd *body, -1 if none
+ * came (reason in err). For bhxhctl and tests. */
+int bus_request(const char *endpoint, const char *cmd, char *const *args, int nargs, int timeout_ms,
+    int64_t *code, char **body, char *err, size_t errsz);
 
 /* bus_router_bind - a ROUTER bound to endpoint (stale ipc file removed first); NULL on error. */
 void *bus_router_bind(void *ctx, const char *endpoint);

@@ -1,6 +1,7 @@
 /* cfg_alert - load the alert routing, receivers, grouping, inhibition and
  * schedules, and match alerts against matchers (see cfg_alert.h). */
 #include "cfg_alert.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -22,7 +23,7 @@ static const char *const s_severities[] = { "info", "warning", "major", "critica
 static char *
 s_dup(const char *s)
 {
-	return s == NULL ? NULL : strdup(s);
+	return s == NULL ? NULL : xstrdup(s);
 }
 
 /* alert_role_name - the configuration name of a role. */
@@ -147,11 +148,11 @@ s_matcher_values(alert_matcher_t *m, const char *v)
 
 		if (n == 0)
 			return -1;
-		nv = realloc(m->values, (size_t)(m->nvalues + 1) * sizeof(*nv));
+		nv = xrealloc(m->values, (size_t)(m->nvalues + 1) * sizeof(*nv));
 		if (nv == NULL)
 			return -1;
 		m->values = nv;
-		if ((m->values[m->nvalues] = strndup(p, n)) == NULL)
+		if ((m->values[m->nvalues] = xstrndup(p, n)) == NULL)
 			return -1;
 		m->nvalues++;
 		if (bar == NULL)
@@ -206,7 +207,7 @@ alert_matcher_parse(const char *s, alert_matcher_t *m, char *err, size_t errsz)
 		snprintf(err, errsz, "'%s': expected label=value, label!=value or severity>=value", s);
 		return -1;
 	}
-	m->label = strndup(s, (size_t)(op - s));
+	m->label = xstrndup(s, (size_t)(op - s));
 	if (m->label == NULL || s_matcher_values(m, op + skip) != 0) {
 		snprintf(err, errsz, "'%s': empty value", s);
 		alert_matcher_clear(m);
@@ -269,8 +270,8 @@ s_str_list(const yt_node_t *n, char ***out, int *nout, const char *what, yt_diag
 	if (n == NULL || yt_is_null(n))
 		return 0;
 	if (n->kind == YT_SCALAR) {
-		*out = calloc(1, sizeof(char *));
-		(*out)[0] = strdup(n->scalar);
+		*out = xcalloc(1, sizeof(char *));
+		(*out)[0] = xstrdup(n->scalar);
 		*nout = 1;
 		return 0;
 	}
@@ -278,11 +279,11 @@ s_str_list(const yt_node_t *n, char ***out, int *nout, const char *what, yt_diag
 		yt_diag_add(d, n, "%s: expected a value or a list of values", what);
 		return -1;
 	}
-	*out = calloc(n->n + 1, sizeof(char *));
+	*out = xcalloc(n->n + 1, sizeof(char *));
 	for (size_t i = 0; i < n->n; i++) {
 		if (yt_scalar_str(n->items[i], &s, d, what) != 0)
 			return -1;
-		(*out)[(*nout)++] = strdup(s);
+		(*out)[(*nout)++] = xstrdup(s);
 	}
 	return 0;
 }
@@ -297,13 +298,13 @@ s_load_matchers(const yt_node_t *map, alert_matcher_t **out, int *nout, yt_diag_
 		yt_diag_add(d, map, "expected a map of label: value");
 		return;
 	}
-	*out = calloc(map->n + 1, sizeof(**out));
+	*out = xcalloc(map->n + 1, sizeof(**out));
 	for (size_t i = 0; i < map->n; i++) {
 		alert_matcher_t *m = &(*out)[*nout];
 		const yt_node_t *v = map->items[i];
 		char err[200];
 
-		m->label = strdup(map->keys[i]->scalar);
+		m->label = xstrdup(map->keys[i]->scalar);
 		if (v->kind == YT_SCALAR && strncmp(v->scalar, "!=", 2) == 0) {
 			m->op = ALERT_M_NE;
 			if (s_matcher_values(m, v->scalar + 2) != 0)
@@ -339,8 +340,8 @@ s_load_route(cfg_alert_t *self, cfg_route_t *r, const cfg_route_t *parent, const
 		r->group_interval_ms = parent->group_interval_ms;
 		r->repeat_interval_ms = parent->repeat_interval_ms;
 		for (int i = 0; i < parent->ngroup_by; i++) {
-			r->group_by = realloc(r->group_by, (size_t)(i + 1) * sizeof(char *));
-			r->group_by[i] = strdup(parent->group_by[i]);
+			r->group_by = xrealloc(r->group_by, (size_t)(i + 1) * sizeof(char *));
+			r->group_by[i] = xstrdup(parent->group_by[i]);
 			r->ngroup_by = i + 1;
 		}
 	}
@@ -376,7 +377,7 @@ s_load_route(cfg_alert_t *self, cfg_route_t *r, const cfg_route_t *parent, const
 	s_get_duration(n, "group_interval", &r->group_interval_ms, d);
 	s_get_duration(n, "repeat_interval", &r->repeat_interval_ms, d);
 	if (yt_get_seq(n, "routes", 0, &routes, d) == 0 && routes != NULL) {
-		r->routes = calloc(routes->n + 1, sizeof(*r->routes));
+		r->routes = xcalloc(routes->n + 1, sizeof(*r->routes));
 		for (size_t i = 0; i < routes->n; i++)
 			s_load_route(self, &r->routes[r->nroutes++], r, routes->items[i], 0, d);
 	}
@@ -389,7 +390,7 @@ s_load_receivers(cfg_alert_t *self, const yt_node_t *seq, yt_diag_t *d)
 	static const char *const keys[] = { "name", "role", "email", "file", "webhook", NULL };
 	static const char *const wkeys[] = { "url", "secret", "timeout", NULL };
 
-	self->receivers = calloc(seq->n + 1, sizeof(*self->receivers));
+	self->receivers = xcalloc(seq->n + 1, sizeof(*self->receivers));
 	for (size_t i = 0; i < seq->n; i++) {
 		const yt_node_t *n = seq->items[i], *wh = NULL;
 		cfg_receiver_t *r = &self->receivers[self->nreceivers];
@@ -410,7 +411,7 @@ s_load_receivers(cfg_alert_t *self, const yt_node_t *seq, yt_diag_t *d)
 			yt_diag_add(d, yt_map_get(n, "role"), "role: unknown role '%s' (operator, social_security,"
 			    " labour_inspection, district_committee, trade_union, provincial_committee,"
 			    " fatherland_front, agency)", role);
-		r->name = strdup(name);
+		r->name = xstrdup(name);
 		r->role = (alert_role_t)(alert_role_parse(role) < 0 ? 0 : alert_role_parse(role));
 		r->file = 1;
 		r->webhook_timeout_ms = 10000;
@@ -437,7 +438,7 @@ s_load_inhibit(cfg_alert_t *self, const yt_node_t *seq, yt_diag_t *d)
 {
 	static const char *const keys[] = { "source", "target", "equal", NULL };
 
-	self->inhibit = calloc(seq->n + 1, sizeof(*self->inhibit));
+	self->inhibit = xcalloc(seq->n + 1, sizeof(*self->inhibit));
 	for (size_t i = 0; i < seq->n; i++) {
 		const yt_node_t *n = seq->items[i], *src = NULL, *tgt = NULL;
 		cfg_inhibit_t *r = &self->inhibit[self->ninhibit++];
@@ -492,11 +493,11 @@ s_load_smtp(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
 	if (getenv("BHXH_SMTP_URL") != NULL) url = getenv("BHXH_SMTP_URL");
 	if (getenv("BHXH_SMTP_USER") != NULL) user = getenv("BHXH_SMTP_USER");
 	if (getenv("BHXH_SMTP_PASSWORD") != NULL) pw = getenv("BHXH_SMTP_PASSWORD");
-	self->smtp.url = strdup(url != NULL ? url : "");
+	self->smtp.url = xstrdup(url != NULL ? url : "");
 	self->smtp.user = s_dup(user != NULL && user[0] ? user : NULL);
 	self->smtp.password = s_dup(pw);
-	self->smtp.from = strdup(from != NULL ? from : "canhbao@localhost");
-	self->smtp.from_name = strdup(fname != NULL ? fname : "BHXH");
+	self->smtp.from = xstrdup(from != NULL ? from : "canhbao@localhost");
+	self->smtp.from_name = xstrdup(fname != NULL ? fname : "BHXH");
 	self->smtp.ca_file = s_dup(ca != NULL && ca[0] ? ca : NULL);
 }
 
@@ -519,7 +520,7 @@ s_load_summary(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
 	self->summary.day = (int)day;
 	self->summary.hour = (int)hour;
 	s_str_list(yt_map_get(n, "receivers"), &names, &nnames, "receivers", d);
-	self->summary.receivers = calloc((size_t)nnames + 1, sizeof(int));
+	self->summary.receivers = xcalloc((size_t)nnames + 1, sizeof(int));
 	for (int i = 0; i < nnames; i++) {
 		int r = cfg_alert_receiver(self, names[i]);
 
@@ -537,7 +538,7 @@ cfg_alert_t *
 cfg_alert_load(const yt_node_t *root, yt_diag_t *d)
 {
 	static const char *const keys[] = { "smtp", "retry", "receivers", "route", "inhibit", "summary", NULL };
-	cfg_alert_t *self = calloc(1, sizeof(*self));
+	cfg_alert_t *self = xcalloc(1, sizeof(*self));
 	const yt_node_t *smtp = NULL, *retry = NULL, *recv = NULL, *route = NULL, *inh = NULL, *sum = NULL;
 	size_t before = d != NULL ? d->n : 0;
 
@@ -571,8 +572,8 @@ cfg_alert_load(const yt_node_t *root, yt_diag_t *d)
 	if (recv != NULL) {
 		s_load_receivers(self, recv, d);
 	} else {
-		self->receivers = calloc(1, sizeof(*self->receivers));
-		self->receivers[0] = (cfg_receiver_t){ .name = strdup("operator"), .role = ROLE_OPERATOR, .file = 1 };
+		self->receivers = xcalloc(1, sizeof(*self->receivers));
+		self->receivers[0] = (cfg_receiver_t){ .name = xstrdup("operator"), .role = ROLE_OPERATOR, .file = 1 };
 		self->nreceivers = 1;
 	}
 	s_load_route(self, &self->route, NULL, route, 1, d);

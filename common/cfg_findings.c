@@ -1,5 +1,6 @@
 /* cfg_findings - load the findings thresholds, severities and expected submissions (see cfg_findings.h). */
 #include "cfg_findings.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,13 +123,13 @@ s_wages(cfg_findings_t *f, const yt_node_t *map, yt_diag_t *d)
 
 	if (yt_get_map(map, "by_org_unit", 0, &m, d) != 0 || m == NULL)
 		return;
-	f->wages = calloc(m->n ? m->n : 1, sizeof(*f->wages));
+	f->wages = xcalloc(m->n ? m->n : 1, sizeof(*f->wages));
 	for (size_t i = 0; f->wages != NULL && i < m->n; i++) {
 		long long v = 0;
 
 		if (yt_scalar_int(m->items[i], 1, 1000000000000LL, &v, d, m->keys[i]->scalar) != 0)
 			continue;
-		f->wages[f->nwages].org_unit = strdup(m->keys[i]->scalar);
+		f->wages[f->nwages].org_unit = xstrdup(m->keys[i]->scalar);
 		f->wages[f->nwages++].wage = v;
 	}
 }
@@ -142,7 +143,7 @@ s_expected(cfg_findings_t *f, const yt_node_t *map, yt_diag_t *d)
 
 	if (yt_get_seq(map, "expected", 0, &seq, d) != 0 || seq == NULL)
 		return;
-	f->expected = calloc(seq->n ? seq->n : 1, sizeof(*f->expected));
+	f->expected = xcalloc(seq->n ? seq->n : 1, sizeof(*f->expected));
 	for (size_t i = 0; f->expected != NULL && i < seq->n; i++) {
 		const yt_node_t *it = seq->items[i];
 		const char *agency = NULL, *type = NULL;
@@ -156,8 +157,8 @@ s_expected(cfg_findings_t *f, const yt_node_t *map, yt_diag_t *d)
 		if (yt_get_str(it, "agency", 1, &agency, d) != 0 || yt_get_str(it, "type", 1, &type, d) != 0 ||
 		    yt_get_int(it, "deadline_day", 1, 1, 28, &day, d) != 0)
 			continue;
-		f->expected[f->nexpected].agency = strdup(agency);
-		f->expected[f->nexpected].type = strdup(type);
+		f->expected[f->nexpected].agency = xstrdup(agency);
+		f->expected[f->nexpected].type = xstrdup(type);
 		f->expected[f->nexpected++].deadline_day = (int)day;
 	}
 }
@@ -186,7 +187,7 @@ cfg_findings_load(const yt_node_t *root, yt_diag_t *d)
 	static const char *const k_sev[] = { "severity", NULL };
 	static const char *const k_idle[] = { "months", "severity", NULL };
 	static const char *const k_missing[] = { "severity", "lookback_months", "expected", NULL };
-	cfg_findings_t *self = calloc(1, sizeof(*self));
+	cfg_findings_t *self = xcalloc(1, sizeof(*self));
 	const yt_node_t *m;
 	long long v;
 

@@ -5,6 +5,7 @@
  * are collected before failing. */
 #include "config.h"
 #include "text.h"
+#include "xalloc.h"
 
 #include <libgen.h>
 #include <stdlib.h>
@@ -38,7 +39,7 @@ static const yt_limits_t s_limits = YT_DEFAULT_LIMITS;
 static char *
 s_strdup(const char *s)
 {
-	return s == NULL ? NULL : strdup(s);
+	return s == NULL ? NULL : xstrdup(s);
 }
 
 /* s_in_list - index of s in a NULL-terminated list, or -1. */
@@ -63,13 +64,13 @@ s_str_seq(const yt_node_t *seq, char ***out, int *n, yt_diag_t *d, const char *w
 		yt_diag_add(d, seq, "%s: expected a list", what);
 		return -1;
 	}
-	*out = calloc(seq->n + 1, sizeof(char *));
+	*out = xcalloc(seq->n + 1, sizeof(char *));
 	for (size_t i = 0; i < seq->n; i++) {
 		if (seq->items[i]->kind != YT_SCALAR || yt_is_null(seq->items[i])) {
 			yt_diag_add(d, seq->items[i], "%s: expected a text value", what);
 			return -1;
 		}
-		(*out)[(*n)++] = strdup(seq->items[i]->scalar);
+		(*out)[(*n)++] = xstrdup(seq->items[i]->scalar);
 	}
 	return 0;
 }
@@ -101,9 +102,9 @@ s_load_unit(config_t *c, const yt_node_t *n, int parent, int depth, yt_diag_t *d
 		yt_diag_add(d, yt_map_get(n, "code"), "org_units: code '%s' appears twice", code);
 		return;
 	}
-	c->units = realloc(c->units, sizeof(cfg_unit_t) * (size_t)(c->nunits + 1));
+	c->units = xrealloc(c->units, sizeof(cfg_unit_t) * (size_t)(c->nunits + 1));
 	self = c->nunits++;
-	c->units[self] = (cfg_unit_t){ strdup(code), strdup(name ? name : code), parent, depth, 0 };
+	c->units[self] = (cfg_unit_t){ xstrdup(code), xstrdup(name ? name : code), parent, depth, 0 };
 	if (parent >= 0)
 		c->units[parent].nchildren++;
 	for (size_t i = 0; children != NULL && i < children->n; i++)
@@ -116,7 +117,7 @@ s_load_agencies(config_t *c, const yt_node_t *seq, yt_diag_t *d)
 {
 	static const char *const keys[] = { "id", "name", "types", "scope", "encoding", "email", NULL };
 
-	c->agencies = calloc(seq->n + 1, sizeof(cfg_agency_t));
+	c->agencies = xcalloc(seq->n + 1, sizeof(cfg_agency_t));
 	for (size_t i = 0; i < seq->n; i++) {
 		const yt_node_t *n = seq->items[i], *types = NULL;
 		const char *id = NULL, *name = NULL, *scope = NULL, *enc = NULL, *email = NULL;
@@ -145,8 +146,8 @@ s_load_agencies(config_t *c, const yt_node_t *seq, yt_diag_t *d)
 			yt_diag_add(d, yt_map_get(n, "encoding"),
 			    "agencies: encoding '%s' unknown (expected UTF-8, WINDOWS-1258, TCVN3 or VISCII)", enc);
 		a = &c->agencies[c->nagencies++];
-		a->id = strdup(id);
-		a->name = strdup(name ? name : id);
+		a->id = xstrdup(id);
+		a->name = xstrdup(name ? name : id);
 		a->scope = s_strdup(scope);
 		a->encoding = s_strdup(enc);
 		a->email = s_strdup(email);
@@ -162,7 +163,7 @@ s_fold_add(cfg_field_t *f, const char *s)
 
 	if (k == NULL)
 		return;
-	f->folded = realloc(f->folded, sizeof(char *) * (size_t)(f->nfolded + 1));
+	f->folded = xrealloc(f->folded, sizeof(char *) * (size_t)(f->nfolded + 1));
 	f->folded[f->nfolded++] = k;
 }
 
@@ -184,7 +185,7 @@ s_load_field(cfg_field_t *f, const yt_node_t *n, yt_diag_t *d)
 	yt_get_bool(n, "personal", 0, &personal, d);
 	yt_get_seq(n, "aliases", 0, &aliases, d);
 	yt_get_map(n, "values", 0, &values, d);
-	f->name = strdup(name ? name : "?");
+	f->name = xstrdup(name ? name : "?");
 	f->required = required;
 	f->personal = personal;
 	if (yt_map_get(n, "min") != NULL && yt_get_double(n, "min", 0, -1e18, 1e18, &f->min, d) == 0)
@@ -206,16 +207,16 @@ s_load_field(cfg_field_t *f, const yt_node_t *n, yt_diag_t *d)
 	if (f->type == FT_ENUM && values == NULL)
 		yt_diag_add(d, n, "field '%s': an enum needs 'values'", f->name);
 	if (values != NULL) {
-		f->values = calloc(values->n + 1, sizeof(char *));
-		f->value_aliases = calloc(values->n + 1, sizeof(char **));
+		f->values = xcalloc(values->n + 1, sizeof(char *));
+		f->value_aliases = xcalloc(values->n + 1, sizeof(char **));
 		for (size_t i = 0; i < values->n; i++) {
 			int na = 0;
 
-			f->values[f->nvalues] = strdup(values->keys[i]->scalar);
+			f->values[f->nvalues] = xstrdup(values->keys[i]->scalar);
 			if (!yt_is_null(values->items[i]))
 				s_str_seq(values->items[i], &f->value_aliases[f->nvalues], &na, d, "values");
 			if (f->value_aliases[f->nvalues] == NULL)
-				f->value_aliases[f->nvalues] = calloc(1, sizeof(char *));
+				f->value_aliases[f->nvalues] = xcalloc(1, sizeof(char *));
 			f->nvalues++;
 		}
 	}
@@ -239,7 +240,7 @@ s_load_rtype(config_t *c, cfg_rtype_t *t, const yt_node_t *n, yt_diag_t *d)
 	yt_get_seq(n, "key", 1, &key, d);
 	yt_get_seq(n, "fields", 1, &fields, d);
 	yt_get_seq(n, "rules", 0, &rules, d);
-	t->name = strdup(name ? name : "?");
+	t->name = xstrdup(name ? name : "?");
 	if (apply != NULL) {
 		if (strcmp(apply, "snapshot") == 0)
 			t->apply = APPLY_SNAPSHOT;
@@ -250,12 +251,12 @@ s_load_rtype(config_t *c, cfg_rtype_t *t, const yt_node_t *n, yt_diag_t *d)
 	}
 	s_str_seq(prefixes, &t->prefixes, &t->nprefixes, d, "prefixes");
 	if (t->nprefixes == 0) {
-		t->prefixes = calloc(2, sizeof(char *));
-		t->prefixes[0] = strdup(t->name);
+		t->prefixes = xcalloc(2, sizeof(char *));
+		t->prefixes[0] = xstrdup(t->name);
 		t->nprefixes = 1;
 	}
 	if (fields != NULL) {
-		t->fields = calloc(fields->n + 1, sizeof(cfg_field_t));
+		t->fields = xcalloc(fields->n + 1, sizeof(cfg_field_t));
 		for (size_t i = 0; i < fields->n; i++) {
 			s_load_field(&t->fields[t->nfields], fields->items[i], d);
 			if (t->fields[t->nfields].name == NULL)
@@ -268,7 +269,7 @@ s_load_rtype(config_t *c, cfg_rtype_t *t, const yt_node_t *n, yt_diag_t *d)
 		}
 	}
 	s_str_seq(key, &keynames, &nkeynames, d, "key");
-	t->key = calloc((size_t)nkeynames + 1, sizeof(int));
+	t->key = xcalloc((size_t)nkeynames + 1, sizeof(int));
 	for (int i = 0; i < nkeynames; i++) {
 		int fi = config_field_index(t, keynames[i]);
 
@@ -310,7 +311,7 @@ s_load_schemas(config_t *c, const char *path, yt_diag_t *d)
 	yt_check_keys(root, keys, d);
 	yt_get_seq(root, "record_types", 1, &seq, d);
 	if (seq != NULL) {
-		c->rtypes = calloc(seq->n + 1, sizeof(cfg_rtype_t));
+		c->rtypes = xcalloc(seq->n + 1, sizeof(cfg_rtype_t));
 		for (size_t i = 0; i < seq->n; i++) {
 			s_load_rtype(c, &c->rtypes[c->nrtypes], seq->items[i], d);
 			if (c->rtypes[c->nrtypes].name == NULL)
@@ -380,7 +381,7 @@ s_sections(config_t *c, const yt_node_t *root, yt_diag_t *d)
 	yt_get_str(root, "log_level", 0, &lvl, d);
 	if (lvl != NULL && strcmp(lvl, "error") && strcmp(lvl, "warn") && strcmp(lvl, "info") && strcmp(lvl, "debug"))
 		yt_diag_add(d, yt_map_get(root, "log_level"), "log_level: expected error, warn, info or debug, got '%s'", lvl);
-	c->log_level = strdup(lvl ? lvl : "info");
+	c->log_level = xstrdup(lvl ? lvl : "info");
 }
 
 /* s_cross_check - references between sections. */
@@ -404,7 +405,7 @@ s_rel_path(const config_t *c, const char *p)
 	char *out = NULL;
 
 	if (p[0] == '/')
-		return strdup(p);
+		return xstrdup(p);
 	if (asprintf(&out, "%s/%s", c->dir, p) < 0)
 		return NULL;
 	return out;
@@ -439,16 +440,16 @@ config_load(const char *path, yt_diag_t *d)
 {
 	static const char *const keys[] = { "org_units", "agencies", "schemas", "findings", "alerting",
 		"ingest", "validate", "goal", "log_level", NULL };
-	config_t *c = calloc(1, sizeof(*c));
+	config_t *c = xcalloc(1, sizeof(*c));
 	const yt_node_t *units = NULL, *agencies = NULL;
 	const char *schemas = NULL;
 	size_t before = d->n;
 	yt_node_t *root;
 	char *tmp;
 
-	c->path = strdup(path);
-	tmp = strdup(path);
-	c->dir = strdup(dirname(tmp));
+	c->path = xstrdup(path);
+	tmp = xstrdup(path);
+	c->dir = xstrdup(dirname(tmp));
 	free(tmp);
 	root = yt_load_file(path, &s_limits, d);
 	if (root == NULL)

@@ -6,6 +6,7 @@
  * quote state is still followed, so the record ends exactly where RFC 4180
  * says it does and the next one starts clean. */
 #include "csv.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -198,7 +199,7 @@ s_reserve(csv_reader_t *self, size_t n)
 		}
 		cap = cap < bound / 2 ? cap * 2 : bound;
 	}
-	p = realloc(self->rec, cap);
+	p = xrealloc(self->rec, cap);
 	if (p == NULL) {
 		self->failed = ENOMEM;
 		s_fail(self, CSV_E_RECORD_TOO_LONG);
@@ -221,13 +222,13 @@ s_reserve_field(csv_reader_t *self)
 		return 0;
 	if (cap > self->lim.max_fields)
 		cap = self->lim.max_fields;
-	offs = realloc(self->offs, cap * sizeof(*offs));
+	offs = xrealloc(self->offs, cap * sizeof(*offs));
 	if (offs != NULL)
 		self->offs = offs;
-	lens = realloc(self->lens, cap * sizeof(*lens));
+	lens = xrealloc(self->lens, cap * sizeof(*lens));
 	if (lens != NULL)
 		self->lens = lens;
-	fields = realloc(self->fields, cap * sizeof(*fields));
+	fields = xrealloc(self->fields, cap * sizeof(*fields));
 	if (fields != NULL)
 		self->fields = fields;
 	if (offs == NULL || lens == NULL || fields == NULL) {
@@ -408,7 +409,7 @@ csv_new(int fd, const csv_limits_t *lim)
 		errno = EINVAL;
 		return NULL;
 	}
-	self = calloc(1, sizeof(*self));
+	self = xcalloc(1, sizeof(*self));
 	if (self == NULL)
 		return NULL;
 	self->fd = fd;
@@ -417,10 +418,10 @@ csv_new(int fd, const csv_limits_t *lim)
 	self->delim = ',';
 	self->rec_cap = S_REC_INITIAL;
 	self->fields_cap = lim->max_fields < S_FIELDS_INITIAL ? lim->max_fields : S_FIELDS_INITIAL;
-	self->rec = malloc(self->rec_cap);
-	self->offs = malloc(self->fields_cap * sizeof(*self->offs));
-	self->lens = malloc(self->fields_cap * sizeof(*self->lens));
-	self->fields = malloc(self->fields_cap * sizeof(*self->fields));
+	self->rec = xmalloc(self->rec_cap);
+	self->offs = xmalloc(self->fields_cap * sizeof(*self->offs));
+	self->lens = xmalloc(self->fields_cap * sizeof(*self->lens));
+	self->fields = xmalloc(self->fields_cap * sizeof(*self->fields));
 	if (self->rec == NULL || self->offs == NULL || self->lens == NULL || self->fields == NULL) {
 		err = ENOMEM;
 		goto fail;

@@ -1,5 +1,6 @@
 /* fsutil - durable file operations and a string buffer (see fsutil.h). */
 #include "fsutil.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,7 +39,7 @@ fs_mkdirs(const char *path)
 int
 fs_fsync_dir(const char *path)
 {
-	char *tmp = strdup(path);
+	char *tmp = xstrdup(path);
 	int fd, rc = -1;
 
 	if (tmp == NULL)
@@ -139,7 +140,7 @@ sb_addn(sb_t *b, const char *s, size_t n)
 
 		while (cap < b->len + n + 1)
 			cap *= 2;
-		b->data = realloc(b->data, cap);
+		b->data = xrealloc(b->data, cap);
 		if (b->data == NULL)
 			abort();
 		b->cap = cap;
@@ -172,7 +173,7 @@ sb_addf(sb_t *b, const char *fmt, ...)
 		return;
 	}
 	{
-		char *big = malloc((size_t)n + 1);
+		char *big = xmalloc((size_t)n + 1);
 
 		if (big == NULL)
 			abort();

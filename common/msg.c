@@ -16,20 +16,23 @@
  *     id       uint64
  *     body     array, by type:
  *
- *   MSG_T_BATCH     [file_id str, seq uint, validated uint 0/1, agency str,
- *                  rtype str, fields [str...], rows [row...]]
+ *   MSG_T_BATCH     [file_id str, file_no uint, seq uint, validated uint 0/1,
+ *                  agency str, rtype str, fields [str...], rows [row...]]
  *     row         [line uint, values [str...], err_code str|nil,
  *                  err_field str|nil, err_vi str|nil, err_en str|nil]
  *                 a good row (err_code nil) has exactly one value per field;
  *                 a rejected row may have any number (usually 0).
  *   MSG_T_FILE_END  [file_id str, file_no uint, agency str, rtype str, name str,
  *                  received_at int, nbatches uint, rows_read uint,
- *                  unknown_columns [str...]]
+ *                  unknown_columns [str...], abort_code str|nil]
  *   MSG_T_ACK       [ids [uint64...]]
- *   MSG_T_EVENTS    [events [event...]]
+ *   MSG_T_EVENTS    [seq uint, events [event...]]
  *     event       [kind, subject, org_unit, period, severity, state, name
  *                  (all str), value, threshold (float64; any int or float32
- *                  is accepted on decode)]
+ *                  is accepted on decode; NaN and infinities are refused)]
+ *   MSG_T_FILE_DONE [file_id str, file_no uint, agency str, status str, code str|nil]
+ *   MSG_T_CTL_REQ   [cmd str, args [str...]]
+ *   MSG_T_CTL_REP   [code int, body str]
  *
  * The reader accepts any msgpack integer encoding whose value fits the field
  * (so a non-negative int8 is a valid uint), strings in fixstr/str8/16/32 and
@@ -37,6 +40,7 @@
  * contain a NUL byte, arrays with more than MSG_MAX_ITEMS elements, messages
  * larger than MSG_MAX_SIZE and any byte after the envelope. Strings are not
  * checked for valid UTF-8 here. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +49,7 @@
 #include <msgpack.h>
 
 #include "msg.h"
+#include "xalloc.h"
 
 /* A sanity limit on every array (rows, values, fields, ids, events): a batch
  * is a few thousand rows; anything near this is a bug or an attack. */
@@ -119,8 +124,9 @@ static int s_put_batch(msgpack_packer *pk, const msg_batch_t *b)
 	if (b->validated > 1 || b->nrows > MSG_MAX_ITEMS ||
 	    (b->nrows > 0 && b->rows == NULL))
 		return -1;
-	if (msgpack_pack_array(pk, 7) != 0 ||
+	if (msgpack_pack_array(pk, 8) != 0 ||
 	    s_put_str(pk, b->file_id) == -1 ||
+	    msgpack_pack_uint64(pk, b->file_no) != 0 ||
 	    msgpack_pack_uint32(pk, b->seq) != 0 ||
 	    msgpack_pack_uint8(pk, b->validated) != 0 ||
 	    s_put_str(pk, b->agency) == -1 ||
@@ -137,7 +143,7 @@ static int s_put_batch(msgpack_packer *pk, const msg_batch_t *b)
 /* s_put_file_end - pack a MSG_T_FILE_END body. */
 static int s_put_file_end(msgpack_packer *pk, const msg_file_end_t *e)
 {
-	if (msgpack_pack_array(pk, 9) != 0 ||
+	if (msgpack_pack_array(pk, 10) != 0 ||
 	    s_put_str(pk, e->file_id) == -1 ||
 	    msgpack_pack_uint64(pk, e->file_no) != 0 ||
 	    s_put_str(pk, e->agency) == -1 ||
@@ -146,7 +152,8 @@ static int s_put_file_end(msgpack_packer *pk, const msg_file_end_t *e)
 	    msgpack_pack_int64(pk, e->received_at) != 0 ||
 	    msgpack_pack_uint32(pk, e->nbatches) != 0 ||
 	    msgpack_pack_uint64(pk, e->rows_read) != 0 ||
-	    s_put_strs(pk, e->nunknown, e->unknown_columns) == -1)
+	    s_put_strs(pk, e->nunknown, e->unknown_columns) == -1 ||
+	    s_put_opt(pk, e->abort_code) == -1)
 		return -1;
 	return 0;
 }
@@ -190,11 +197,45 @@ static int s_put_events(msgpack_packer *pk, const msg_events_t *e)
 
 	if (e->nevents > MSG_MAX_ITEMS || (e->nevents > 0 && e->events == NULL))
 		return -1;
-	if (msgpack_pack_array(pk, 1) != 0 || msgpack_pack_array(pk, e->nevents) != 0)
+	if (msgpack_pack_array(pk, 2) != 0 || msgpack_pack_uint64(pk, e->seq) != 0 ||
+	    msgpack_pack_array(pk, e->nevents) != 0)
 		return -1;
 	for (i = 0; i < e->nevents; i++)
 		if (s_put_event(pk, &e->events[i]) == -1)
 			return -1;
+	return 0;
+}
+
+/* s_put_done - pack a MSG_T_FILE_DONE body. */
+static int s_put_done(msgpack_packer *pk, const msg_file_done_t *d)
+{
+	if (msgpack_pack_array(pk, 5) != 0 ||
+	    s_put_str(pk, d->file_id) == -1 ||
+	    msgpack_pack_uint64(pk, d->file_no) != 0 ||
+	    s_put_str(pk, d->agency) == -1 ||
+	    s_put_str(pk, d->status) == -1 ||
+	    s_put_opt(pk, d->code) == -1)
+		return -1;
+	return 0;
+}
+
+/* s_put_req - pack a MSG_T_CTL_REQ body. */
+static int s_put_req(msgpack_packer *pk, const msg_ctl_req_t *q)
+{
+	if (msgpack_pack_array(pk, 2) != 0 ||
+	    s_put_str(pk, q->cmd) == -1 ||
+	    s_put_strs(pk, q->nargs, q->args) == -1)
+		return -1;
+	return 0;
+}
+
+/* s_put_rep - pack a MSG_T_CTL_REP body. */
+static int s_put_rep(msgpack_packer *pk, const msg_ctl_rep_t *r)
+{
+	if (msgpack_pack_array(pk, 2) != 0 ||
+	    msgpack_pack_int64(pk, r->code) != 0 ||
+	    s_put_str(pk, r->body) == -1)
+		return -1;
 	return 0;
 }
 
@@ -233,6 +274,15 @@ int msg_encode(const msg_t *m, char **buf, size_t *len)
 		break;
 	case MSG_T_EVENTS:
 		body = s_put_events(&pk, &m->u.events);
+		break;
+	case MSG_T_FILE_DONE:
+		body = s_put_done(&pk, &m->u.done);
+		break;
+	case MSG_T_CTL_REQ:
+		body = s_put_req(&pk, &m->u.req);
+		break;
+	case MSG_T_CTL_REP:
+		body = s_put_rep(&pk, &m->u.rep);
 		break;
 	default:
 		body = -1;
@@ -494,6 +544,8 @@ static int s_get_num(struct rd *r, double *out, const char *what, long j)
 		*out = (double)v.i;
 	else
 		return s_fail(r, what, j, "expected number");
+	if (!isfinite(*out))
+		return s_fail(r, what, j, "not a finite number");
 	return 0;
 }
 
@@ -514,7 +566,7 @@ static int s_get_str(struct rd *r, int nullable, char **out, const char *what, l
 		return s_fail(r, what, j, nullable ? "expected str or nil" : "expected str");
 	if (v.n > 0 && memchr(v.s, '\0', v.n) != NULL)
 		return s_fail(r, what, j, "string contains a NUL byte");
-	if ((s = malloc((size_t)v.n + 1)) == NULL)
+	if ((s = xmalloc((size_t)v.n + 1)) == NULL)
 		return s_fail(r, what, j, "out of memory");
 	if (v.n > 0)
 		memcpy(s, v.s, v.n);
@@ -560,7 +612,7 @@ static int s_calloc(struct rd *r, uint32_t n, size_t size, void **p, const char 
 	*p = NULL;
 	if (n == 0)
 		return 0;
-	if ((*p = calloc(n, size)) == NULL)
+	if ((*p = xcalloc(n, size)) == NULL)
 		return s_fail(r, what, -1, "out of memory");
 	return 0;
 }
@@ -614,8 +666,9 @@ static int s_get_batch(struct rd *r, msg_batch_t *b)
 	void *p;
 
 	r->top = "batch";
-	if (s_get_tuple(r, 7, NULL, -1) == -1 ||
+	if (s_get_tuple(r, 8, NULL, -1) == -1 ||
 	    s_get_str(r, 0, &b->file_id, "file_id", -1) == -1 ||
+	    s_get_uint(r, UINT64_MAX, &b->file_no, "file_no", -1) == -1 ||
 	    s_get_uint(r, UINT32_MAX, &v, "seq", -1) == -1)
 		return -1;
 	b->seq = (uint32_t)v;
@@ -647,7 +700,7 @@ static int s_get_file_end(struct rd *r, msg_file_end_t *e)
 	uint64_t v = 0;
 
 	r->top = "file_end";
-	if (s_get_tuple(r, 9, NULL, -1) == -1 ||
+	if (s_get_tuple(r, 10, NULL, -1) == -1 ||
 	    s_get_str(r, 0, &e->file_id, "file_id", -1) == -1 ||
 	    s_get_uint(r, UINT64_MAX, &e->file_no, "file_no", -1) == -1 ||
 	    s_get_str(r, 0, &e->agency, "agency", -1) == -1 ||
@@ -658,7 +711,8 @@ static int s_get_file_end(struct rd *r, msg_file_end_t *e)
 		return -1;
 	e->nbatches = (uint32_t)v;
 	if (s_get_uint(r, UINT64_MAX, &e->rows_read, "rows_read", -1) == -1 ||
-	    s_get_strs(r, &e->nunknown, &e->unknown_columns, "unknown_columns") == -1)
+	    s_get_strs(r, &e->nunknown, &e->unknown_columns, "unknown_columns") == -1 ||
+	    s_get_str(r, 1, &e->abort_code, "abort_code", -1) == -1)
 		return -1;
 	return 0;
 }
@@ -708,7 +762,8 @@ static int s_get_events(struct rd *r, msg_events_t *e)
 	void *p;
 
 	r->top = "events";
-	if (s_get_tuple(r, 1, NULL, -1) == -1 ||
+	if (s_get_tuple(r, 2, NULL, -1) == -1 ||
+	    s_get_uint(r, UINT64_MAX, &e->seq, "seq", -1) == -1 ||
 	    s_get_array(r, MIN_EVENT_BYTES, &n, "events", -1) == -1 ||
 	    s_calloc(r, n, sizeof(msg_event_t), &p, "events") == -1)
 		return -1;
@@ -720,6 +775,42 @@ static int s_get_events(struct rd *r, msg_events_t *e)
 			return -1;
 	}
 	r->i = -1;
+	return 0;
+}
+
+/* s_get_done - read a MSG_T_FILE_DONE body. */
+static int s_get_done(struct rd *r, msg_file_done_t *d)
+{
+	r->top = "file_done";
+	if (s_get_tuple(r, 5, NULL, -1) == -1 ||
+	    s_get_str(r, 0, &d->file_id, "file_id", -1) == -1 ||
+	    s_get_uint(r, UINT64_MAX, &d->file_no, "file_no", -1) == -1 ||
+	    s_get_str(r, 0, &d->agency, "agency", -1) == -1 ||
+	    s_get_str(r, 0, &d->status, "status", -1) == -1 ||
+	    s_get_str(r, 1, &d->code, "code", -1) == -1)
+		return -1;
+	return 0;
+}
+
+/* s_get_req - read a MSG_T_CTL_REQ body. */
+static int s_get_req(struct rd *r, msg_ctl_req_t *q)
+{
+	r->top = "ctl_req";
+	if (s_get_tuple(r, 2, NULL, -1) == -1 ||
+	    s_get_str(r, 0, &q->cmd, "cmd", -1) == -1 ||
+	    s_get_strs(r, &q->nargs, &q->args, "args") == -1)
+		return -1;
+	return 0;
+}
+
+/* s_get_rep - read a MSG_T_CTL_REP body. */
+static int s_get_rep(struct rd *r, msg_ctl_rep_t *p)
+{
+	r->top = "ctl_rep";
+	if (s_get_tuple(r, 2, NULL, -1) == -1 ||
+	    s_get_int(r, &p->code, "code", -1) == -1 ||
+	    s_get_str(r, 0, &p->body, "body", -1) == -1)
+		return -1;
 	return 0;
 }
 
@@ -762,7 +853,7 @@ int msg_decode(const char *buf, size_t len, msg_t *m, char *err, size_t errsz)
 	m->version = MSG_VERSION;
 	if (s_get_uint(&r, UINT64_MAX, &v, "type", -1) == -1)
 		goto out;
-	if (v < MSG_T_BATCH || v > MSG_T_EVENTS) {
+	if (v < MSG_T_BATCH || v > MSG_T_CTL_REP) {
 		s_fail(&r, "type", -1, "unknown type %llu", (unsigned long long)v);
 		goto out;
 	}
@@ -782,6 +873,15 @@ int msg_decode(const char *buf, size_t len, msg_t *m, char *err, size_t errsz)
 		break;
 	case MSG_T_EVENTS:
 		body = s_get_events(&r, &m->u.events);
+		break;
+	case MSG_T_FILE_DONE:
+		body = s_get_done(&r, &m->u.done);
+		break;
+	case MSG_T_CTL_REQ:
+		body = s_get_req(&r, &m->u.req);
+		break;
+	case MSG_T_CTL_REP:
+		body = s_get_rep(&r, &m->u.rep);
 		break;
 	default:
 		body = -1;
@@ -846,6 +946,7 @@ static void s_free_file_end(msg_file_end_t *e)
 	free(e->rtype);
 	free(e->name);
 	s_free_strs(e->nunknown, e->unknown_columns);
+	free(e->abort_code);
 }
 
 /* s_free_events - free an events body. */
@@ -885,6 +986,19 @@ void msg_free(msg_t *m)
 	case MSG_T_EVENTS:
 		s_free_events(&m->u.events);
 		break;
+	case MSG_T_FILE_DONE:
+		free(m->u.done.file_id);
+		free(m->u.done.agency);
+		free(m->u.done.status);
+		free(m->u.done.code);
+		break;
+	case MSG_T_CTL_REQ:
+		free(m->u.req.cmd);
+		s_free_strs(m->u.req.nargs, m->u.req.args);
+		break;
+	case MSG_T_CTL_REP:
+		free(m->u.rep.body);
+		break;
 	default:
 		break;
 	}
@@ -903,6 +1017,12 @@ const char *msg_type_name(int type)
 		return "ack";
 	case MSG_T_EVENTS:
 		return "events";
+	case MSG_T_FILE_DONE:
+		return "file_done";
+	case MSG_T_CTL_REQ:
+		return "ctl_req";
+	case MSG_T_CTL_REP:
+		return "ctl_rep";
 	default:
 		return "unknown";
 	}

@@ -14,14 +14,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MSG_VERSION 1
+#define MSG_VERSION 2
 #define MSG_MAX_SIZE (64u * 1024u * 1024u) /* ZMQ_MAXMSGSIZE on every receiver */
 
 typedef enum {
 	MSG_T_BATCH = 1,    /* rows of one file: ingest -> validate -> aggregate */
 	MSG_T_FILE_END = 2, /* the file is complete: ingest -> validate -> aggregate */
 	MSG_T_ACK = 3,      /* receiver -> sender: these ids are durably stored */
-	MSG_T_EVENTS = 4    /* finding state changes: aggregate -> alert */
+	MSG_T_EVENTS = 4,   /* finding state changes: aggregate -> alert */
+	MSG_T_FILE_DONE = 5, /* how a file ended: aggregate -> ingest */
+	MSG_T_CTL_REQ = 6,  /* a command on a worker's control socket: bhxhctl -> worker */
+	MSG_T_CTL_REP = 7   /* its answer: worker -> bhxhctl */
 } msg_type_t;
 
 /* One data row. values[i] belongs to batch.fields[i]; an empty cell is "".
@@ -38,6 +41,7 @@ typedef struct {
 
 typedef struct {
 	char *file_id;   /* SHA-256 of the file, lower-case hex */
+	uint64_t file_no; /* ingest's file number; (file_no, file_id) names the file */
 	uint32_t seq;    /* 0-based batch number within the file */
 	uint8_t validated; /* 0 from ingest, 1 once validate has checked it */
 	char *agency;
@@ -59,6 +63,7 @@ typedef struct {
 	uint64_t rows_read;
 	uint32_t nunknown;
 	char **unknown_columns;
+	char *abort_code;   /* NULL, or why the file must be rejected whole (E_FILE_CHANGED) */
 } msg_file_end_t;
 
 typedef struct {
@@ -80,9 +85,34 @@ typedef struct {
 } msg_event_t;
 
 typedef struct {
+	uint64_t seq;    /* the aggregate's change number: events of one change share it */
 	uint32_t nevents;
 	msg_event_t *events;
 } msg_events_t;
+
+/* How a file ended at the aggregate, so that ingest counts only applied
+ * files as repeats. */
+typedef struct {
+	char *file_id;
+	uint64_t file_no;
+	char *agency;
+	char *status;    /* applied | rejected | quarantined */
+	char *code;      /* NULL, or the code that says why it was not applied */
+} msg_file_done_t;
+
+/* A command on a control socket: cmd and its arguments. */
+typedef struct {
+	char *cmd;
+	uint32_t nargs;
+	char **args;
+} msg_ctl_req_t;
+
+/* The answer: code 0 ok, 1 unknown command or bad arguments, 2 failed;
+ * body is text for people or JSON, as the command says. */
+typedef struct {
+	int64_t code;
+	char *body;
+} msg_ctl_rep_t;
 
 typedef struct {
 	uint16_t version;
@@ -93,6 +123,9 @@ typedef struct {
 		msg_file_end_t end;
 		msg_ack_t ack;
 		msg_events_t events;
+		msg_file_done_t done;
+		msg_ctl_req_t req;
+		msg_ctl_rep_t rep;
 	} u;
 } msg_t;
 

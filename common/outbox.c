@@ -1,9 +1,12 @@
 /* outbox - reliable sending through a SQLite outbox (see outbox.h). */
 #include "outbox.h"
 #include "bus.h"
+#include "fsutil.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -22,13 +25,9 @@ struct outbox {
 	int64_t last_id;     /* highest id sent since start */
 	long long pending;
 	uint64_t sent, resent;
+	/* statements over this outbox's table; store_stmt caches them by pointer */
+	char *sql_insert, *sql_setbody, *sql_next, *sql_get, *sql_delete;
 };
-
-static const char *const SQL_INSERT = "INSERT INTO outbox(body) VALUES (x'')";
-static const char *const SQL_SETBODY = "UPDATE outbox SET body = ? WHERE id = ?";
-static const char *const SQL_NEXT = "SELECT id, body FROM outbox WHERE id > ? ORDER BY id LIMIT 1";
-static const char *const SQL_GET = "SELECT body FROM outbox WHERE id = ?";
-static const char *const SQL_DELETE = "DELETE FROM outbox WHERE id = ?";
 
 /* now_ms - monotonic clock in milliseconds. */
 int64_t
@@ -40,24 +39,36 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* s_sql - printf into a new string. */
+static char *
+s_sql(const char *fmt, const char *table)
+{
+	sb_t b;
+
+	sb_init(&b);
+	sb_addf(&b, fmt, table);
+	return b.data;
+}
+
 /* outbox_new - an outbox over store's table, sending on sock. */
 outbox_t *
-outbox_new(store_t *store, void *sock, int window, int resend_ms)
+outbox_new(store_t *store, void *sock, int window, int resend_ms, const char *table)
 {
-	outbox_t *self = calloc(1, sizeof(*self));
+	outbox_t *self = xcalloc(1, sizeof(*self));
+	char count[128];
 
-	if (self == NULL)
-		return NULL;
+	self->sql_insert = s_sql("INSERT INTO %s(body) VALUES (x'')", table);
+	self->sql_setbody = s_sql("UPDATE %s SET body = ? WHERE id = ?", table);
+	self->sql_next = s_sql("SELECT id, body FROM %s WHERE id > ? ORDER BY id LIMIT 1", table);
+	self->sql_get = s_sql("SELECT body FROM %s WHERE id = ?", table);
+	self->sql_delete = s_sql("DELETE FROM %s WHERE id = ?", table);
+	snprintf(count, sizeof(count), "SELECT count(*) FROM %s", table);
 	self->store = store;
 	self->sock = sock;
 	self->window = window > 0 ? window : 1;
 	self->resend_ms = resend_ms;
-	self->flight = calloc((size_t)self->window, sizeof(s_flight_t));
-	self->pending = store_int(store, "SELECT count(*) FROM outbox", 0);
-	if (self->flight == NULL) {
-		free(self);
-		return NULL;
-	}
+	self->flight = xcalloc((size_t)self->window, sizeof(s_flight_t));
+	self->pending = store_int(store, count, 0);
 	return self;
 }
 
@@ -66,6 +77,11 @@ outbox_destroy(outbox_t **self_p)
 {
 	if (*self_p == NULL)
 		return;
+	free((*self_p)->sql_insert);
+	free((*self_p)->sql_setbody);
+	free((*self_p)->sql_next);
+	free((*self_p)->sql_get);
+	free((*self_p)->sql_delete);
 	free((*self_p)->flight);
 	free(*self_p);
 	*self_p = NULL;
@@ -75,7 +91,7 @@ outbox_destroy(outbox_t **self_p)
 int
 outbox_put(outbox_t *self, msg_t *m)
 {
-	sqlite3_stmt *st = store_stmt(self->store, SQL_INSERT);
+	sqlite3_stmt *st = store_stmt(self->store, self->sql_insert);
 	char *buf = NULL;
 	size_t len;
 	int rc = -1;
@@ -87,7 +103,7 @@ outbox_put(outbox_t *self, msg_t *m)
 		log_error("outbox: cannot encode %s message", msg_type_name(m->type));
 		return -1;
 	}
-	st = store_stmt(self->store, SQL_SETBODY);
+	st = store_stmt(self->store, self->sql_setbody);
 	if (st != NULL) {
 		sqlite3_bind_blob(st, 1, buf, (int)len, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)m->id);
@@ -124,7 +140,7 @@ s_resend_due(outbox_t *self, int64_t now)
 
 		if (now - self->flight[i].sent_ms < self->resend_ms)
 			continue;
-		st = store_stmt(self->store, SQL_GET);
+		st = store_stmt(self->store, self->sql_get);
 		if (st == NULL)
 			return -1;
 		sqlite3_bind_int64(st, 1, self->flight[i].id);
@@ -153,7 +169,7 @@ outbox_pump(outbox_t *self, int64_t now)
 	if (sent < 0)
 		return -1;
 	while (self->nflight < self->window) {
-		sqlite3_stmt *st = store_stmt(self->store, SQL_NEXT);
+		sqlite3_stmt *st = store_stmt(self->store, self->sql_next);
 		int64_t id;
 		int rc;
 
@@ -185,7 +201,7 @@ outbox_acked(outbox_t *self, const msg_ack_t *ack)
 	if (store_begin(self->store) != 0)
 		return -1;
 	for (uint32_t i = 0; i < ack->nids; i++) {
-		sqlite3_stmt *st = store_stmt(self->store, SQL_DELETE);
+		sqlite3_stmt *st = store_stmt(self->store, self->sql_delete);
 
 		if (st == NULL)
 			goto fail;

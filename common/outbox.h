@@ -15,13 +15,16 @@
 #include "msg.h"
 #include "store.h"
 
-/* The table each sending worker includes in its migrations. */
-#define OUTBOX_SCHEMA \
-	"CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL);"
+/* The table each sending worker includes in its migrations (a worker with
+ * a second output adds OUTBOX_TABLE("outbox_NAME") for it). */
+#define OUTBOX_TABLE(name) \
+	"CREATE TABLE " name " (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL);"
+#define OUTBOX_SCHEMA OUTBOX_TABLE("outbox")
 
 typedef struct outbox outbox_t;
 
-outbox_t *outbox_new(store_t *store, void *sock, int window, int resend_ms);
+/* outbox_new - an outbox over table (an identifier, from code), sending on sock. */
+outbox_t *outbox_new(store_t *store, void *sock, int window, int resend_ms, const char *table);
 void outbox_destroy(outbox_t **self_p);
 
 /* outbox_put - assign m->id and store m; call inside the caller's transaction. */

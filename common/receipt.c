@@ -1,5 +1,6 @@
 /* receipt - write the receipt of a dropped file (see receipt.h). */
 #include "receipt.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ s_clean(const char *s, int for_text)
 	if (s == NULL)
 		return NULL;
 	len = strlen(s);
-	if ((out = malloc(len * 3 + 1)) == NULL)
+	if ((out = xmalloc(len * 3 + 1)) == NULL)
 		return NULL;
 	for (size_t r = 0; r < len;) {
 		utf8proc_int32_t c;

@@ -1,5 +1,6 @@
 /* report - coverage and findings reports (see report.h). */
 #include "report.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -98,9 +99,9 @@ s_emit(sqlite3 *db, const char *sql, const char *period, const char *unit, const
 			} else {
 				if (t.nrows * (size_t)ncols + (size_t)i >= t.cap) {
 					t.cap = t.cap ? t.cap * 2 : 256;
-					t.cells = realloc(t.cells, t.cap * sizeof(char *));
+					t.cells = xrealloc(t.cells, t.cap * sizeof(char *));
 				}
-				t.cells[t.nrows * (size_t)ncols + (size_t)i] = strdup(cell);
+				t.cells[t.nrows * (size_t)ncols + (size_t)i] = xstrdup(cell);
 			}
 		}
 		if (f == REPORT_CSV)
@@ -230,7 +231,7 @@ s_dash_units(sqlite3 *db, s_dunit_t *u, int max)
 		return -1;
 	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(u[n].code, sizeof(u[n].code), "%s", (const char *)sqlite3_column_text(st, 0));
-		u[n].name = strdup(sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "");
+		u[n].name = xstrdup(sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "");
 		n++;
 	}
 	sqlite3_finalize(st);
@@ -346,7 +347,7 @@ s_dash_lines(sqlite3 *db, const s_dunit_t *u, int n, sb_t *out)
 	    NULL) != SQLITE_OK)
 		return;
 	while (np < DASH_MAX_PERIODS && sqlite3_step(st) == SQLITE_ROW)
-		periods[np++] = strdup((const char *)sqlite3_column_text(st, 0));
+		periods[np++] = xstrdup((const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	for (int i = 0; i < np / 2; i++) { /* oldest first */
 		char *t = periods[i];
@@ -502,7 +503,7 @@ report_dashboard(sqlite3 *db, sb_t *out)
 		return -1;
 	if (sqlite3_prepare_v2(db, "SELECT MAX(period) FROM coverage", -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-			latest = strdup((const char *)sqlite3_column_text(st, 0));
+			latest = xstrdup((const char *)sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
 	}
 	sb_add(out, "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -8,6 +8,7 @@
  * are described in docs/VALIDATION.md; config.c knows their names and the
  * fields each one reads. */
 #include "rowcheck.h"
+#include "xalloc.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -45,7 +46,7 @@ s_trimmed(const char *s)
 	n = strlen(s);
 	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
-	return strndup(s, n);
+	return xstrndup(s, n);
 }
 
 /* s_org_unit - the code exists (and is a leaf when asked). */
@@ -228,14 +229,14 @@ rowcheck_row(const config_t *c, const cfg_agency_t *ag, const cfg_rtype_t *rt, c
 				s_err(err, "E_REQUIRED", "thiếu giá trị bắt buộc", "a required value is missing");
 				goto fail;
 			}
-			out[i] = strdup(f->type == FT_BOOL ? "0" : "");
+			out[i] = xstrdup(f->type == FT_BOOL ? "0" : "");
 			continue;
 		}
 		if (s_field(c, f, v, buf, sizeof(buf), err) != 0) {
 			*bad_field = f->name;
 			goto fail;
 		}
-		out[i] = strdup(buf);
+		out[i] = xstrdup(buf);
 	}
 	if (s_scope(c, ag, rt, out, bad_field, err) != 0 || s_rules(rt, out, bad_field, err) != 0)
 		goto fail;

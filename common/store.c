@@ -1,6 +1,7 @@
 /* store - a worker's SQLite database (see store.h). */
 #include "store.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 struct store {
 	sqlite3 *db;
 	char *path;
+	int last_rc;
 	int nstmts;
 	struct {
 		const char *sql;
@@ -50,11 +52,11 @@ s_migrate(store_t *self, const char *const *migrations, int n)
 store_t *
 store_open(const char *path, const char *const *migrations, int nmigrations)
 {
-	store_t *self = calloc(1, sizeof(*self));
+	store_t *self = xcalloc(1, sizeof(*self));
 
 	if (self == NULL)
 		return NULL;
-	self->path = strdup(path);
+	self->path = xstrdup(path);
 	if (self->path == NULL || sqlite3_open_v2(path, &self->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		log_error("%s: cannot open database: %s", path,
@@ -103,6 +105,7 @@ store_exec(store_t *self, const char *sql)
 	char *err = NULL;
 
 	if (sqlite3_exec(self->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		self->last_rc = sqlite3_extended_errcode(self->db);
 		log_error("%s: %s (in: %.80s)", self->path, err ? err : "error", sql);
 		sqlite3_free(err);
 		return -1;
@@ -125,6 +128,7 @@ store_stmt(store_t *self, const char *sql)
 		}
 	}
 	if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		self->last_rc = sqlite3_extended_errcode(self->db);
 		log_error("%s: prepare failed: %s (in: %.80s)", self->path, sqlite3_errmsg(self->db), sql);
 		return NULL;
 	}
@@ -167,12 +171,38 @@ store_step_done(store_t *self, sqlite3_stmt *st)
 	int rc = sqlite3_step(st);
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		self->last_rc = sqlite3_extended_errcode(self->db);
 		log_error("%s: %s", self->path, sqlite3_errmsg(self->db));
 		sqlite3_reset(st);
 		return -1;
 	}
 	sqlite3_reset(st);
 	return 0;
+}
+
+int
+store_last_rc(store_t *self)
+{
+	return self->last_rc;
+}
+
+void
+store_clear_rc(store_t *self)
+{
+	self->last_rc = SQLITE_OK;
+}
+
+/* store_rc_transient - busy, locked, full, I/O, out of memory, cannot open. */
+int
+store_rc_transient(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_FULL: case SQLITE_IOERR:
+	case SQLITE_NOMEM: case SQLITE_CANTOPEN: case SQLITE_PROTOCOL: case SQLITE_READONLY:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* store_int - first column of the first row of sql, or dflt. */

@@ -34,6 +34,17 @@ void store_rollback(store_t *self);
 /* store_step_done - step a statement that returns no rows; 0 or -1 (logged). */
 int store_step_done(store_t *self, sqlite3_stmt *st);
 
+/* store_last_rc - the SQLite (extended) result code of the last failure
+ * through this store's helpers, SQLITE_OK if none since store_clear_rc. */
+int store_last_rc(store_t *self);
+void store_clear_rc(store_t *self);
+
+/* store_rc_transient - a failure that may pass if tried again later: the
+ * database busy or locked, the disk full, an I/O error, out of memory.
+ * Anything else (a constraint, an integer overflow, a malformed database)
+ * fails the same way every time. */
+int store_rc_transient(int rc);
+
 /* store_int - run a one-value query (no parameters); the value, or dflt. */
 long long store_int(store_t *self, const char *sql, long long dflt);
 

@@ -4,6 +4,7 @@
  * through utf8proc, which also refuses invalid UTF-8 (bad bytes, overlongs,
  * surrogates, truncated sequences), so that check is made in one place. */
 #include "text.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <iconv.h>
@@ -64,7 +65,7 @@ text_conv_new(const char *encoding)
 		errno = EINVAL;
 		return NULL;
 	}
-	self = calloc(1, sizeof(*self));
+	self = xcalloc(1, sizeof(*self));
 	if (self == NULL)
 		return NULL;
 	self->cd = S_NO_ICONV;
@@ -98,7 +99,7 @@ s_iconv(text_conv_t *self, const char *in, size_t len, char **out, size_t *out_l
 {
 	size_t cap = len * 3 + 16, left = cap, in_left = len;
 	char *in_p = (char *)in;
-	char *buf = malloc(cap), *out_p = buf;
+	char *buf = xmalloc(cap), *out_p = buf;
 
 	if (buf == NULL)
 		return -1;
@@ -114,7 +115,7 @@ s_iconv(text_conv_t *self, const char *in, size_t len, char **out, size_t *out_l
 		if (errno != E2BIG) /* EILSEQ, or EINVAL for a cut sequence */
 			goto fail;
 		used = (size_t)(out_p - buf);
-		grown = realloc(buf, cap * 2);
+		grown = xrealloc(buf, cap * 2);
 		if (grown == NULL)
 			goto fail;
 		buf = grown;
@@ -140,7 +141,7 @@ s_nfc(const char *in, size_t len)
 	if (len > (size_t)(SIZE_MAX / 8) || (len > 0 && memchr(in, '\0', len) != NULL))
 		return NULL;
 	if (len == 0)
-		return strdup("");
+		return xstrdup("");
 	n = utf8proc_map((const utf8proc_uint8_t *)in, (utf8proc_ssize_t)len, &nfc,
 	    UTF8PROC_STABLE | UTF8PROC_COMPOSE);
 	if (n < 0)

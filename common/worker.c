@@ -1,19 +1,25 @@
 /* worker - the skeleton every worker's main() calls into (see worker.h).
  *
- * Trusts nothing that arrives on its input socket: a message that does not
- * decode is counted, logged and dropped, never acknowledged or applied. */
+ * Trusts nothing that arrives on its sockets: a message that does not decode,
+ * or whose type does not belong on that socket, is counted, logged and
+ * dropped (and freed), never applied. Over ipc the trust boundary is the
+ * pipeline's user: VAR/run and VAR/db are 0700 and every file is created
+ * under umask 027. */
 #include "worker.h"
 #include "bus.h"
 #include "fsutil.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -40,38 +46,105 @@ worker_path(const worker_t *w, char *buf, size_t size, const char *rel)
 	return buf;
 }
 
-/* worker_error - log and remember the last error for the status file. */
+/* worker_error - log and remember the last error for the status. The same
+ * error again within 10 s is remembered but not logged again, so a fault
+ * that lasts (a full disk) does not flood the log. */
 void
 worker_error(worker_t *w, const char *fmt, ...)
 {
+	char msg[sizeof(w->last_error)];
+	int64_t now = (int64_t)time(NULL);
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(w->last_error, sizeof(w->last_error), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_error("%s", w->last_error);
+	if (strcmp(msg, w->last_error) != 0 || now - w->last_error_at >= 10) {
+		log_error("%s", msg);
+		w->last_error_at = now;
+	}
+	memcpy(w->last_error, msg, sizeof(msg));
+	w->status_due = 1;
 }
 
-/* worker_write_status - VAR/run/NAME.status as one JSON object. */
+/* worker_set_state - the state, why, and since when. */
 void
-worker_write_status(worker_t *w, const char *state)
+worker_set_state(worker_t *w, const char *state, const char *fmt, ...)
+{
+	char why[sizeof(w->why)] = "";
+	va_list ap;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(why, sizeof(why), fmt, ap);
+		va_end(ap);
+	}
+	if (strcmp(w->run_state, state) != 0) {
+		int quiet = (strcmp(state, "ready") == 0 || strcmp(state, "busy") == 0) &&
+		    (strcmp(w->run_state, "ready") == 0 || strcmp(w->run_state, "busy") == 0);
+
+		if (!quiet)
+			log_info("state %s%s%s (was %s)", state, why[0] ? ": " : "", why, w->run_state);
+		snprintf(w->run_state, sizeof(w->run_state), "%s", state);
+		w->since = (int64_t)time(NULL);
+		w->status_due = 1;
+	}
+	if (strcmp(w->why, why) != 0) {
+		snprintf(w->why, sizeof(w->why), "%s", why);
+		w->status_due = 1;
+	}
+}
+
+/* worker_outbox - the outbox of the named output. */
+outbox_t *
+worker_outbox(worker_t *w, const char *dest)
+{
+	for (int i = 0; i < w->nout; i++)
+		if (strcmp(w->ops->outputs[i], dest) == 0)
+			return w->outboxes[i];
+	return NULL;
+}
+
+/* worker_status_json - one JSON object: identity, state, counters, errors. */
+void
+worker_status_json(worker_t *w, sb_t *b)
+{
+	long long pending = 0;
+	uint64_t sent = 0;
+
+	for (int i = 0; i < w->nout; i++) {
+		pending += outbox_pending(w->outboxes[i]);
+		sent += outbox_sent(w->outboxes[i]);
+	}
+	sb_add(b, "{\"name\":");
+	sb_json_str(b, w->name);
+	sb_addf(b, ",\"pid\":%d,\"state\":", (int)getpid());
+	sb_json_str(b, w->run_state);
+	sb_addf(b, ",\"since\":%lld,\"why\":", (long long)w->since);
+	sb_json_str(b, w->why[0] ? w->why : NULL);
+	sb_addf(b, ",\"time\":%lld,\"msgs_in\":%llu,\"msgs_out\":%llu,\"bad_msgs\":%llu,\"outbox\":%lld,"
+	    "\"last_error_at\":%lld,\"last_error\":", (long long)time(NULL), (unsigned long long)w->msgs_in,
+	    (unsigned long long)sent, (unsigned long long)w->bad_msgs, pending, (long long)w->last_error_at);
+	sb_json_str(b, w->last_error[0] ? w->last_error : NULL);
+	if (w->ops->status != NULL && w->state != NULL)
+		w->ops->status(w, b);
+	sb_add(b, "}");
+}
+
+/* worker_write_status - VAR/run/NAME.status, for when the worker cannot answer. */
+void
+worker_write_status(worker_t *w)
 {
 	char path[4096];
 	sb_t b;
 
 	sb_init(&b);
-	sb_addf(&b, "{\"name\":\"%s\",\"pid\":%d,\"state\":\"%s\",\"time\":%lld,"
-	    "\"msgs_in\":%llu,\"msgs_out\":%llu,\"bad_msgs\":%llu,\"outbox\":%lld,\"last_error\":",
-	    w->name, (int)getpid(), state, (long long)time(NULL),
-	    (unsigned long long)w->msgs_in,
-	    (unsigned long long)(w->outbox ? outbox_sent(w->outbox) : 0),
-	    (unsigned long long)w->bad_msgs,
-	    w->outbox ? outbox_pending(w->outbox) : 0LL);
-	sb_json_str(&b, w->last_error[0] ? w->last_error : NULL);
-	sb_add(&b, "}\n");
+	worker_status_json(w, &b);
+	sb_add(&b, "\n");
 	snprintf(path, sizeof(path), "%s/run/%s.status", w->var_dir, w->name);
 	fs_replace(path, b.data, b.len);
 	sb_free(&b);
+	w->status_due = 0;
 }
 
 /* s_usage - the options every worker takes. */
@@ -105,7 +178,9 @@ typedef struct {
 	uint32_t n;
 } s_peer_acks_t;
 
-/* s_take_burst - read up to BURST messages into one transaction, then ack. */
+/* s_take_burst - read up to BURST messages into one transaction, then ack.
+ * Returns the number taken, or -1 if the transaction failed (nothing was
+ * acknowledged: the senders resend). */
 static int
 s_take_burst(worker_t *w)
 {
@@ -113,7 +188,7 @@ s_take_burst(worker_t *w)
 	int npeers = 0, taken = 0;
 
 	if (store_begin(w->store) != 0)
-		return -1;
+		goto fail;
 	while (taken < BURST) {
 		unsigned char rid[256];
 		size_t ridlen = 0, len = 0;
@@ -124,18 +199,23 @@ s_take_burst(worker_t *w)
 		if (rc <= 0)
 			break;
 		taken++;
-		if (msg_decode(buf, len, &m, err, sizeof(err)) != 0 || m.type == MSG_T_ACK) {
+		if (msg_decode(buf, len, &m, err, sizeof(err)) != 0) {
 			w->bad_msgs++;
 			log_warn("dropped a malformed message (%zu bytes): %s", len, err);
 			free(buf);
 			continue;
 		}
 		free(buf);
+		if (m.type == MSG_T_ACK || m.type == MSG_T_CTL_REQ || m.type == MSG_T_CTL_REP) {
+			w->bad_msgs++;
+			log_warn("dropped a %s message on the data socket", msg_type_name(m.type));
+			msg_free(&m);
+			continue;
+		}
 		w->msgs_in++;
 		if (w->ops->on_message(w, &m) != 0) {
 			msg_free(&m);
-			store_rollback(w->store);
-			return -1; /* nothing acknowledged: the senders resend */
+			goto fail;
 		}
 		for (p = 0; p < npeers; p++)
 			if (peers[p].ridlen == ridlen && memcmp(peers[p].rid, rid, ridlen) == 0)
@@ -149,31 +229,34 @@ s_take_burst(worker_t *w)
 		peers[p].ids[peers[p].n++] = m.id;
 		msg_free(&m);
 	}
-	if (store_commit(w->store) != 0) {
-		store_rollback(w->store);
-		return -1;
-	}
+	if (store_commit(w->store) != 0)
+		goto fail;
 	for (int p = 0; p < npeers; p++)
 		s_ack(w, peers[p].rid, peers[p].ridlen, peers[p].ids, peers[p].n);
 	return taken;
+fail:
+	store_rollback(w->store);
+	worker_error(w, "cannot store incoming messages (%s); not acknowledged, the senders resend",
+	    sqlite3_errstr(store_last_rc(w->store)));
+	return -1;
 }
 
-/* s_take_acks - acknowledgements arriving on the output DEALER. */
+/* s_take_acks - acknowledgements arriving on output i's DEALER. */
 static void
-s_take_acks(worker_t *w)
+s_take_acks(worker_t *w, int i)
 {
 	for (;;) {
 		char *buf = NULL, err[160];
 		size_t len = 0;
 		msg_t m;
-		int rc = bus_recv_raw(w->out, 0, NULL, NULL, &buf, &len);
+		int rc = bus_recv_raw(w->outs[i], 0, NULL, NULL, &buf, &len);
 
 		if (rc <= 0)
 			return;
 		if (msg_decode(buf, len, &m, err, sizeof(err)) == 0 && m.type != MSG_T_ACK)
 			snprintf(err, sizeof(err), "a %s message where an acknowledgement was expected",
 			    msg_type_name(m.type));
-		else if (m.type == MSG_T_ACK && outbox_acked(w->outbox, &m.u.ack) != 0)
+		else if (m.type == MSG_T_ACK && outbox_acked(w->outboxes[i], &m.u.ack) != 0)
 			worker_error(w, "could not record acknowledgements");
 		if (m.type != MSG_T_ACK) {
 			w->bad_msgs++;
@@ -184,45 +267,133 @@ s_take_acks(worker_t *w)
 	}
 }
 
-/* s_open_sockets - bind the input, connect the output (all instances of it). */
+/* s_control - answer the requests waiting on the control socket. */
+static void
+s_control(worker_t *w)
+{
+	for (int k = 0; k < 16; k++) {
+		unsigned char rid[256];
+		size_t ridlen = 0, len = 0;
+		char *buf = NULL, err[160];
+		msg_t m, rep = { .version = MSG_VERSION, .type = MSG_T_CTL_REP };
+		sb_t out;
+		int rc = bus_recv_raw(w->ctl, 1, rid, &ridlen, &buf, &len);
+
+		if (rc <= 0)
+			return;
+		if (msg_decode(buf, len, &m, err, sizeof(err)) != 0 || m.type != MSG_T_CTL_REQ) {
+			w->bad_msgs++;
+			log_warn("dropped a bad control message: %s", m.type != MSG_T_CTL_REQ && err[0] == '\0'
+			    ? "not a request" : err);
+			msg_free(&m);
+			free(buf);
+			continue;
+		}
+		free(buf);
+		sb_init(&out);
+		sb_add(&out, "");
+		if (strcmp(m.u.req.cmd, "status") == 0) {
+			worker_status_json(w, &out);
+			rep.u.rep.code = 0;
+		} else if (w->ops->on_control != NULL) {
+			rep.u.rep.code = w->ops->on_control(w, m.u.req.cmd, m.u.req.args, (int)m.u.req.nargs, &out);
+		} else {
+			sb_addf(&out, "unknown command for %s", w->name);
+			rep.u.rep.code = 1;
+		}
+		rep.u.rep.body = out.data;
+		rep.id = m.id;
+		if (bus_send_msg(w->ctl, rid, ridlen, &rep) != 0)
+			log_warn("could not answer a control request: %s", zmq_strerror(errno));
+		sb_free(&out);
+		msg_free(&m);
+	}
+}
+
+/* s_take_lock - VAR/run/NAME.lock, held (fcntl) for the process's life, so
+ * that two workers of one name never share a var dir; the holder's pid is
+ * what F_GETLK tells `bhxhctl down`. */
+static int
+s_take_lock(worker_t *w)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char path[4200], pid[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/run/%s.lock", w->var_dir, w->name);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_error("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fcntl(fd, F_SETLK, &fl) != 0) {
+		struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+		fcntl(fd, F_GETLK, &q);
+		log_error("another %s (pid %d) already runs for var dir %s; stopping", w->name,
+		    q.l_type != F_UNLCK ? (int)q.l_pid : 0, w->var_dir);
+		close(fd);
+		return -1;
+	}
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
+		log_warn("cannot write %s: %s", path, strerror(errno));
+	w->lock_fd = fd;
+	return 0;
+}
+
+/* s_open_sockets - bind the input and control sockets, connect the outputs. */
 static int
 s_open_sockets(worker_t *w)
 {
 	char ep[300];
 
 	w->ctx = zmq_ctx_new();
+	if (w->ctx == NULL)
+		return -1;
+	if (bus_ctl_endpoint(ep, sizeof(ep), w->var_dir, w->name) != 0 ||
+	    (w->ctl = bus_router_bind(w->ctx, ep)) == NULL)
+		return -1;
 	if (w->ops->input != NULL) {
 		if (bus_endpoint(ep, sizeof(ep), w->var_dir, w->name) != 0)
 			return -1;
 		if ((w->in = bus_router_bind(w->ctx, ep)) == NULL)
 			return -1;
 	}
-	if (w->ops->output != NULL) {
-		int n = strcmp(w->ops->output, "validate") == 0 ? w->config->validate.instances : 1;
-		char eps[64][300];
+	for (int o = 0; o < WORKER_MAX_OUT && w->ops->outputs[o] != NULL; o++) {
+		const char *dest = w->ops->outputs[o];
+		int n = strcmp(dest, "validate") == 0 ? w->config->validate.instances : 1;
+		char eps[64][300], table[80];
 		const char *ptrs[64];
 
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; i < n && i < 64; i++) {
 			char nm[64];
 
 			if (n > 1)
-				snprintf(nm, sizeof(nm), "%s-%d", w->ops->output, i + 1);
+				snprintf(nm, sizeof(nm), "%s-%d", dest, i + 1);
 			else
-				snprintf(nm, sizeof(nm), "%s", w->ops->output);
+				snprintf(nm, sizeof(nm), "%s", dest);
 			if (bus_endpoint(eps[i], sizeof(eps[i]), w->var_dir, nm) != 0)
 				return -1;
 			ptrs[i] = eps[i];
 		}
-		if ((w->out = bus_dealer_connect(w->ctx, ptrs, n)) == NULL)
+		if ((w->outs[o] = bus_dealer_connect(w->ctx, ptrs, n > 64 ? 64 : n)) == NULL)
 			return -1;
-		w->outbox = outbox_new(w->store, w->out, 64, RESEND_MS);
-		if (w->outbox == NULL)
+		if (o == 0)
+			snprintf(table, sizeof(table), "outbox");
+		else
+			snprintf(table, sizeof(table), "outbox_%s", dest);
+		w->outboxes[o] = outbox_new(w->store, w->outs[o], 64, RESEND_MS, table);
+		if (w->outboxes[o] == NULL)
 			return -1;
+		w->nout = o + 1;
 	}
+	w->out = w->nout > 0 ? w->outs[0] : NULL;
+	w->outbox = w->nout > 0 ? w->outboxes[0] : NULL;
 	return 0;
 }
 
-/* s_loop - poll, take bursts, take acks, tick, pump; until a signal. */
+/* s_loop - poll, take bursts, take acks, answer control, tick, pump; until a signal. */
 static void
 s_loop(worker_t *w)
 {
@@ -232,17 +403,22 @@ s_loop(worker_t *w)
 	int again = 1;
 
 	while (!w->stop) {
-		zmq_pollitem_t items[3];
-		int n = 0, in_i = -1, out_i = -1, fd_i = -1, fd = w->ops->poll_fd ? w->ops->poll_fd(w) : -1;
+		zmq_pollitem_t items[WORKER_MAX_OUT + 3];
+		int n = 0, in_i = -1, ctl_i, out_i[WORKER_MAX_OUT], fd_i = -1;
+		int fd = w->ops->poll_fd ? w->ops->poll_fd(w) : -1;
 		int64_t now;
+		uint64_t sent = 0;
+		long long pending = 0;
 
+		items[n] = (zmq_pollitem_t){ w->ctl, 0, ZMQ_POLLIN, 0 };
+		ctl_i = n++;
 		if (w->in != NULL) {
 			items[n] = (zmq_pollitem_t){ w->in, 0, ZMQ_POLLIN, 0 };
 			in_i = n++;
 		}
-		if (w->out != NULL) {
-			items[n] = (zmq_pollitem_t){ w->out, 0, ZMQ_POLLIN, 0 };
-			out_i = n++;
+		for (int o = 0; o < w->nout; o++) {
+			items[n] = (zmq_pollitem_t){ w->outs[o], 0, ZMQ_POLLIN, 0 };
+			out_i[o] = n++;
 		}
 		if (fd >= 0) {
 			items[n] = (zmq_pollitem_t){ NULL, fd, ZMQ_POLLIN, 0 };
@@ -250,8 +426,11 @@ s_loop(worker_t *w)
 		}
 		if (zmq_poll(items, n, again ? 0 : w->ops->tick_ms) < 0 && errno != EINTR)
 			break;
-		if (out_i >= 0 && (items[out_i].revents & ZMQ_POLLIN))
-			s_take_acks(w);
+		if (items[ctl_i].revents & ZMQ_POLLIN)
+			s_control(w);
+		for (int o = 0; o < w->nout; o++)
+			if (items[out_i[o]].revents & ZMQ_POLLIN)
+				s_take_acks(w, o);
 		if (in_i >= 0 && (items[in_i].revents & ZMQ_POLLIN))
 			while (!w->stop && s_take_burst(w) == BURST)
 				;
@@ -259,22 +438,42 @@ s_loop(worker_t *w)
 			w->ops->on_fd(w);
 		again = w->ops->on_tick ? w->ops->on_tick(w) : 0;
 		now = now_ms();
-		if (w->outbox != NULL && outbox_pump(w->outbox, now) < 0)
-			worker_error(w, "outbox: store error");
-		/* every second, and within 100 ms of a change in the counters */
-		if (now - last_status >= 1000 || (now - last_status >= 100 && (w->msgs_in != last_in ||
-		    (w->outbox != NULL && (outbox_sent(w->outbox) != last_out ||
-		    outbox_pending(w->outbox) != last_pending))))) {
-			worker_write_status(w, "ready");
+		for (int o = 0; o < w->nout; o++) {
+			if (outbox_pump(w->outboxes[o], now) < 0)
+				worker_error(w, "outbox to %s: store error", w->ops->outputs[o]);
+			sent += outbox_sent(w->outboxes[o]);
+			pending += outbox_pending(w->outboxes[o]);
+		}
+		/* every second, and within 100 ms of a change */
+		if (now - last_status >= 1000 || (now - last_status >= 100 && (w->status_due ||
+		    w->msgs_in != last_in || sent != last_out || pending != last_pending))) {
+			worker_write_status(w);
 			last_status = now;
 			last_in = w->msgs_in;
-			last_out = w->outbox != NULL ? outbox_sent(w->outbox) : 0;
-			last_pending = w->outbox != NULL ? outbox_pending(w->outbox) : 0;
+			last_out = sent;
+			last_pending = pending;
 		}
 	}
 }
 
-/* worker_main - parse options, load config, open store and sockets, loop. */
+/* s_prepare_dirs - VAR/run and VAR/db, private to the pipeline's user. */
+static int
+s_prepare_dirs(worker_t *w)
+{
+	static const char *const dirs[] = { "run", "db" };
+	char path[4096];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		worker_path(w, path, sizeof(path), dirs[i]);
+		if (fs_mkdirs(path) != 0 || chmod(path, 0700) != 0) {
+			log_error("cannot prepare %s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* worker_main - parse options, load config, lock, open store and sockets, loop. */
 int
 worker_main(int argc, char **argv, const struct worker_ops *ops)
 {
@@ -288,11 +487,12 @@ worker_main(int argc, char **argv, const struct worker_ops *ops)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cfg_path = "config/bhxh.yaml", *var_dir = getenv("BHXH_VAR_DIR"), *lvl = NULL;
-	worker_t w = { .ops = ops };
+	worker_t w = { .ops = ops, .lock_fd = -1, .run_state = "ready" };
 	yt_diag_t diag = { 0 };
 	int check = 0, opt, rc = 1;
 	char path[4096];
 
+	umask(027);
 	while ((opt = getopt_long(argc, argv, "c:v:i:l:kh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': cfg_path = optarg; break;
@@ -327,10 +527,13 @@ worker_main(int argc, char **argv, const struct worker_ops *ops)
 	signal(SIGTERM, s_on_signal);
 	signal(SIGINT, s_on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	worker_path(&w, path, sizeof(path), "run");
-	fs_mkdirs(path);
-	worker_path(&w, path, sizeof(path), "db");
-	fs_mkdirs(path);
+	w.since = (int64_t)time(NULL);
+	if (s_prepare_dirs(&w) != 0)
+		goto out;
+	if (s_take_lock(&w) != 0) {
+		rc = WORKER_EXIT_LOCKED;
+		goto out;
+	}
 	snprintf(path, sizeof(path), "%s/db/%s.db", w.var_dir, w.name);
 	w.store = store_open(path, ops->migrations, ops->nmigrations);
 	if (w.store == NULL)
@@ -339,23 +542,29 @@ worker_main(int argc, char **argv, const struct worker_ops *ops)
 		goto out;
 	if (ops->init != NULL && ops->init(&w) != 0)
 		goto out;
-	worker_write_status(&w, "ready");
+	worker_write_status(&w);
 	log_info("ready (var dir %s)", w.var_dir);
 	s_loop(&w);
-	worker_write_status(&w, "stopped");
+	worker_set_state(&w, "stopped", NULL);
+	worker_write_status(&w);
 	log_info("stopped");
 	rc = 0;
 out:
 	if (ops->fini != NULL)
 		ops->fini(&w);
-	outbox_destroy(&w.outbox);
+	for (int o = 0; o < w.nout; o++) {
+		outbox_destroy(&w.outboxes[o]);
+		zmq_close(w.outs[o]);
+	}
 	if (w.in != NULL)
 		zmq_close(w.in);
-	if (w.out != NULL)
-		zmq_close(w.out);
+	if (w.ctl != NULL)
+		zmq_close(w.ctl);
 	if (w.ctx != NULL)
 		zmq_ctx_term(w.ctx);
 	store_close(&w.store);
 	config_free(&w.config);
+	if (w.lock_fd >= 0)
+		close(w.lock_fd);
 	return rc;
 }

@@ -1,24 +1,38 @@
 /* worker - the skeleton every worker's main() calls into.
  *
  * It owns argument parsing (--config, --var-dir, --instance, --check-config,
- * --log-level), configuration, logging, signals, the ZeroMQ context and
- * sockets, the SQLite store, the status file and the poll loop. A worker
- * supplies a struct worker_ops with its callbacks.
+ * --log-level), configuration, logging, signals, the lock that makes it the
+ * only worker of its name in the var dir, the ZeroMQ context and sockets,
+ * the SQLite store, the control socket, the status file and the poll loop.
+ * A worker supplies a struct worker_ops with its callbacks.
  *
  * Receiving: every message read from the input ROUTER is handed to
  * on_message inside one store transaction per drained burst; the ids are
  * acknowledged to their senders only after that transaction commits.
- * Sending: on_message and on_tick put outgoing messages into the outbox
- * (outbox_put) inside their transaction; the skeleton pumps the outbox. */
+ * Sending: on_message and on_tick put outgoing messages into an outbox
+ * (outbox_put) inside their transaction; the skeleton pumps every outbox.
+ *
+ * Control: each worker binds a ROUTER at VAR/run/NAME.ctl that answers
+ * CTL_REQ messages ("status", and the worker's own commands through
+ * on_control) with one CTL_REP; `bhxhctl` talks to workers only this way.
+ *
+ * State: a worker says what it is doing with worker_set_state ("ready",
+ * "busy", "waiting", "retrying", "degraded"), since when and why; the state
+ * goes into the status answer and the status file at once. */
 #ifndef BHXH_WORKER_H
 #define BHXH_WORKER_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "config.h"
+#include "fsutil.h"
 #include "msg.h"
 #include "outbox.h"
 #include "store.h"
+
+#define WORKER_MAX_OUT 4
+#define WORKER_EXIT_LOCKED 3 /* another worker of this name runs for the var dir */
 
 typedef struct worker worker_t;
 
@@ -27,10 +41,13 @@ struct worker_ops {
 	const char *const *migrations;
 	int nmigrations;
 	const char *input;         /* name of the endpoint this worker binds, or NULL */
-	const char *output;        /* name of the worker it sends to, or NULL */
+	const char *outputs[WORKER_MAX_OUT]; /* workers it sends to, NULL-terminated; the
+	                            * first uses table `outbox`, others `outbox_NAME` */
 	int (*init)(worker_t *w);  /* after store and sockets; 0 or -1 */
 	/* on_message - called inside a transaction; 0 to acknowledge, -1 to
-	 * roll the burst back (nothing acknowledged: the sender resends). */
+	 * roll the burst back (nothing acknowledged: the sender resends). Return
+	 * -1 only for a failure that a later attempt can overcome (the store);
+	 * a message that can never be taken is counted, logged and acknowledged. */
 	int (*on_message)(worker_t *w, const msg_t *m);
 	/* on_tick - called at least every tick_ms and after every burst; may do
 	 * a bounded amount of work and open its own transactions. Returns 1 if it
@@ -38,6 +55,12 @@ struct worker_ops {
 	int (*on_tick)(worker_t *w);
 	int (*poll_fd)(worker_t *w);      /* an extra fd to wake on (e.g. inotify), or -1 */
 	void (*on_fd)(worker_t *w);
+	/* on_control - a command of this worker's own; writes the answer into
+	 * out and returns 0 (done), 1 (unknown command or bad arguments) or 2
+	 * (failed). NULL: only the skeleton's commands. */
+	int (*on_control)(worker_t *w, const char *cmd, char *const *args, int nargs, sb_t *out);
+	/* status - add worker-specific fields (",\"key\":value...") to the status JSON. */
+	void (*status)(worker_t *w, sb_t *json);
 	void (*fini)(worker_t *w);
 	int tick_ms;
 };
@@ -51,12 +74,22 @@ struct worker {
 	store_t *store;
 	void *ctx;
 	void *in;                  /* ROUTER or NULL */
-	void *out;                 /* DEALER or NULL */
-	outbox_t *outbox;          /* NULL without output */
+	void *ctl;                 /* control ROUTER */
+	void *out;                 /* the first output's DEALER, or NULL */
+	outbox_t *outbox;          /* the first output's outbox, or NULL */
+	int nout;
+	void *outs[WORKER_MAX_OUT];
+	outbox_t *outboxes[WORKER_MAX_OUT];
 	void *state;               /* the worker's own */
 	uint64_t msgs_in, msgs_out, bad_msgs;
 	char last_error[256];
-	volatile int stop;
+	int64_t last_error_at;     /* unix seconds */
+	char run_state[16];        /* ready, busy, waiting, retrying, degraded */
+	char why[256];
+	int64_t since;             /* unix seconds the state began */
+	int status_due;
+	volatile sig_atomic_t stop;
+	int lock_fd;
 };
 
 /* worker_main - run a worker; returns the process exit status. */
@@ -68,7 +101,18 @@ char *worker_path(const worker_t *w, char *buf, size_t size, const char *rel);
 /* worker_error - log an error and remember it for `bhxhctl status`. */
 void worker_error(worker_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* worker_set_state - what the worker is doing now and why (why may be NULL
+ * for "ready"); the since-time moves only when the state itself changes. */
+void worker_set_state(worker_t *w, const char *state, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* worker_outbox - the outbox that sends to the named worker, or NULL. */
+outbox_t *worker_outbox(worker_t *w, const char *dest);
+
 /* worker_write_status - rewrite VAR/run/NAME.status now. */
-void worker_write_status(worker_t *w, const char *state);
+void worker_write_status(worker_t *w);
+
+/* worker_status_json - the status as one JSON object (what "status" answers). */
+void worker_status_json(worker_t *w, sb_t *b);
 
 #endif

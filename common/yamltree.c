@@ -26,6 +26,7 @@
 #include <yaml.h>
 
 #include "yamltree.h"
+#include "xalloc.h"
 
 #define S_QUOTE_MAX 40 /* bytes of user text echoed in a message */
 
@@ -70,7 +71,7 @@ s_vformat(const char *prefix, const char *fmt, va_list ap)
 	va_end(cp);
 	if (n < 0)
 		return NULL;
-	s = malloc(plen + (size_t)n + 1);
+	s = xmalloc(plen + (size_t)n + 1);
 	if (s == NULL)
 		return NULL;
 	memcpy(s, prefix, plen);
@@ -102,7 +103,7 @@ s_diag_vadd(yt_diag_t *d, const char *file, int line, int col, const char *fmt, 
 		return;
 	if (d->n == d->cap) {
 		ncap = d->cap == 0 ? 8 : d->cap * 2;
-		grown = realloc(d->msgs, ncap * sizeof(*grown));
+		grown = xrealloc(d->msgs, ncap * sizeof(*grown));
 		if (grown == NULL) {
 			free(msg);
 			return;
@@ -253,13 +254,13 @@ s_new_node(struct s_build *b, yt_kind_t kind, const yaml_mark_t *m)
 	} else {
 		if (doc->nnodes == doc->cap) {
 			ncap = doc->cap == 0 ? 64 : doc->cap * 2;
-			grown = realloc(doc->nodes, ncap * sizeof(*grown));
+			grown = xrealloc(doc->nodes, ncap * sizeof(*grown));
 			if (grown == NULL)
 				goto oom;
 			doc->nodes = grown;
 			doc->cap = ncap;
 		}
-		n = calloc(1, sizeof(*n));
+		n = xcalloc(1, sizeof(*n));
 		if (n == NULL)
 			goto oom;
 		doc->nodes[doc->nnodes++] = n;
@@ -285,12 +286,12 @@ s_append(struct s_frame *f, yt_node_t *key, yt_node_t *value)
 
 	if (c->n == f->cap) {
 		ncap = f->cap == 0 ? 4 : f->cap * 2;
-		grown = realloc(c->items, ncap * sizeof(*grown));
+		grown = xrealloc(c->items, ncap * sizeof(*grown));
 		if (grown == NULL)
 			return -1;
 		c->items = grown;
 		if (c->kind == YT_MAP) {
-			grown = realloc(c->keys, ncap * sizeof(*grown));
+			grown = xrealloc(c->keys, ncap * sizeof(*grown));
 			if (grown == NULL)
 				return -1;
 			c->keys = grown;
@@ -343,7 +344,7 @@ s_push(struct s_build *b, yt_kind_t kind, const yaml_mark_t *m)
 	}
 	if (b->depth == b->cap) {
 		ncap = b->cap == 0 ? 8 : b->cap * 2;
-		grown = realloc(b->stack, ncap * sizeof(*grown));
+		grown = xrealloc(b->stack, ncap * sizeof(*grown));
 		if (grown == NULL) {
 			s_add_at(b, m, "out of memory");
 			return -1;
@@ -391,8 +392,8 @@ s_check_dups(struct s_build *b, const yt_node_t *map)
 
 	if (map->n < 2)
 		return 0;
-	refs = malloc(map->n * sizeof(*refs));
-	first = malloc(map->n * sizeof(*first));
+	refs = xmalloc(map->n * sizeof(*refs));
+	first = xmalloc(map->n * sizeof(*first));
 	if (refs == NULL || first == NULL) {
 		yt_diag_add(b->d, map, "out of memory");
 		goto out;
@@ -442,7 +443,7 @@ s_scalar(struct s_build *b, const yaml_event_t *ev)
 	n = s_new_node(b, YT_SCALAR, m);
 	if (n == NULL)
 		return -1;
-	n->scalar = malloc(len + 1);
+	n->scalar = xmalloc(len + 1);
 	if (n->scalar == NULL) {
 		s_add_at(b, m, "out of memory");
 		return -1;
@@ -594,8 +595,8 @@ yt_load_string(const char *name, const char *buf, size_t len, const yt_limits_t 
 		yt_diag_addf(d, name, 0, 0, "file too large: %zu bytes, limit %zu", len, b.lim.max_bytes);
 		goto out;
 	}
-	b.doc = calloc(1, sizeof(*b.doc));
-	if (b.doc == NULL || (b.doc->file = strdup(name)) == NULL) {
+	b.doc = xcalloc(1, sizeof(*b.doc));
+	if (b.doc == NULL || (b.doc->file = xstrdup(name)) == NULL) {
 		yt_diag_addf(d, name, 0, 0, "out of memory");
 		goto out;
 	}
@@ -642,7 +643,7 @@ s_read_fd(int fd, const char *path, size_t max, size_t *lenp, yt_diag_t *d)
 		goto fail;
 	}
 	cap = (size_t)st.st_size + 1; /* one more byte to notice a file that grew */
-	buf = malloc(cap);
+	buf = xmalloc(cap);
 	if (buf == NULL) {
 		yt_diag_addf(d, path, 0, 0, "out of memory");
 		goto fail;
@@ -1033,7 +1034,7 @@ s_key_list(const char *const *allowed, const yt_field_t *fields)
 
 	for (i = 0; (k = s_name(allowed, fields, i)) != NULL; i++)
 		len += strlen(k) + 2;
-	s = malloc(len);
+	s = xmalloc(len);
 	if (s == NULL)
 		return NULL;
 	for (i = 0; (k = s_name(allowed, fields, i)) != NULL; i++) {

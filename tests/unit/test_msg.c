@@ -238,6 +238,7 @@ static void msg_equal(const msg_t *a, const msg_t *b)
 		const msg_batch_t *x = &a->u.batch, *y = &b->u.batch;
 
 		assert_string_equal(x->file_id, y->file_id);
+		assert_true(x->file_no == y->file_no);
 		assert_int_equal(x->seq, y->seq);
 		assert_int_equal(x->validated, y->validated);
 		assert_string_equal(x->agency, y->agency);
@@ -268,6 +269,7 @@ static void msg_equal(const msg_t *a, const msg_t *b)
 		assert_int_equal(x->nbatches, y->nbatches);
 		assert_true(x->rows_read == y->rows_read);
 		strs_equal(x->nunknown, x->unknown_columns, y->nunknown, y->unknown_columns);
+		opt_equal(x->abort_code, y->abort_code);
 		break;
 	}
 	case MSG_T_ACK:
@@ -275,7 +277,23 @@ static void msg_equal(const msg_t *a, const msg_t *b)
 		for (i = 0; i < a->u.ack.nids; i++)
 			assert_true(a->u.ack.ids[i] == b->u.ack.ids[i]);
 		break;
+	case MSG_T_FILE_DONE:
+		assert_string_equal(a->u.done.file_id, b->u.done.file_id);
+		assert_true(a->u.done.file_no == b->u.done.file_no);
+		assert_string_equal(a->u.done.agency, b->u.done.agency);
+		assert_string_equal(a->u.done.status, b->u.done.status);
+		opt_equal(a->u.done.code, b->u.done.code);
+		break;
+	case MSG_T_CTL_REQ:
+		assert_string_equal(a->u.req.cmd, b->u.req.cmd);
+		strs_equal(a->u.req.nargs, a->u.req.args, b->u.req.nargs, b->u.req.args);
+		break;
+	case MSG_T_CTL_REP:
+		assert_true(a->u.rep.code == b->u.rep.code);
+		assert_string_equal(a->u.rep.body, b->u.rep.body);
+		break;
 	case MSG_T_EVENTS:
+		assert_true(a->u.events.seq == b->u.events.seq);
 		assert_int_equal(a->u.events.nevents, b->u.events.nevents);
 		for (i = 0; i < a->u.events.nevents; i++) {
 			const msg_event_t *x = &a->u.events.events[i];
@@ -356,6 +374,7 @@ static void make_batch(msg_t *m)
 	m->id = 0x0123456789abcdefULL;
 	b = &m->u.batch;
 	b->file_id = xstrdup("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+	b->file_no = 70000;
 	b->seq = 4000000000u;
 	b->validated = 1;
 	b->agency = xstrdup("BHXH_HCM");
@@ -401,6 +420,7 @@ static void make_file_end(msg_t *m)
 	m->u.end.rows_read = 5000000000ULL;
 	m->u.end.nunknown = 3;
 	m->u.end.unknown_columns = strs(3, unknown);
+	m->u.end.abort_code = xstrdup("E_FILE_CHANGED");
 }
 
 /* make_ack - an ack covering the integer encodings' boundaries. */
@@ -444,6 +464,7 @@ static void make_events(msg_t *m)
 	memset(m, 0, sizeof(*m));
 	m->type = MSG_T_EVENTS;
 	m->id = 7;
+	m->u.events.seq = 0x100000003ULL;
 	m->u.events.nevents = 4;
 	m->u.events.events = ev = xcalloc(4, sizeof(msg_event_t));
 	make_event(&ev[0], "arrears", "0312345678", "HCM-Q1", "major", "new",
@@ -453,7 +474,7 @@ static void make_events(msg_t *m)
 	make_event(&ev[2], "coverage_drop", "ORG:BHYT", "HN", "critical", "resolved",
 	    "Quận Hoàn Kiếm", -0.0, -3.25);
 	make_event(&ev[3], "late_file", "BHXH_HN:participant", "", "info", "new",
-	    "", NAN, 1e300);
+	    "", 0.25, 1e300);
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -477,8 +498,11 @@ static void test_type_names(void **state)
 	assert_string_equal(msg_type_name(MSG_T_FILE_END), "file_end");
 	assert_string_equal(msg_type_name(MSG_T_ACK), "ack");
 	assert_string_equal(msg_type_name(MSG_T_EVENTS), "events");
+	assert_string_equal(msg_type_name(MSG_T_FILE_DONE), "file_done");
+	assert_string_equal(msg_type_name(MSG_T_CTL_REQ), "ctl_req");
+	assert_string_equal(msg_type_name(MSG_T_CTL_REP), "ctl_rep");
 	assert_string_equal(msg_type_name(0), "unknown");
-	assert_string_equal(msg_type_name(5), "unknown");
+	assert_string_equal(msg_type_name(8), "unknown");
 	assert_string_equal(msg_type_name(-1), "unknown");
 }
 
@@ -612,7 +636,7 @@ static void test_file_end_layout(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof(nos) / sizeof(nos[0]); i++) {
-		wb_head(&b, MSG_T_FILE_END, 9, 9);
+		wb_head(&b, MSG_T_FILE_END, 9, 10);
 		wb_str(&b, "abc");          /* file_id */
 		wb_uint(&b, nos[i]);        /* file_no */
 		wb_str(&b, "BHXH_HN");      /* agency */
@@ -623,6 +647,7 @@ static void test_file_end_layout(void **state)
 		wb_uint(&b, 250);           /* rows_read */
 		wb_arr(&b, 1);              /* unknown_columns */
 		wb_str(&b, "x");
+		wb_byte(&b, 0xc0);          /* abort_code: nil */
 		if (msg_decode((const char *)b.p, b.n, &m, err, sizeof(err)) != 0)
 			fail_msg("decode: %s", err);
 		assert_int_equal(m.type, MSG_T_FILE_END);
@@ -641,7 +666,7 @@ static void test_file_end_layout(void **state)
 	}
 
 	/* a non-negative signed form is a uint too */
-	wb_head(&b, MSG_T_FILE_END, 9, 9);
+	wb_head(&b, MSG_T_FILE_END, 9, 10);
 	wb_str(&b, "abc");
 	wb_byte(&b, 0xd3);
 	wb_be(&b, INT64_MAX, 8);        /* int64 max */
@@ -652,9 +677,11 @@ static void test_file_end_layout(void **state)
 	wb_uint(&b, 0);
 	wb_uint(&b, 0);
 	wb_arr(&b, 0);
+	wb_str(&b, "E_FILE_CHANGED");
 	if (msg_decode((const char *)b.p, b.n, &m, err, sizeof(err)) != 0)
 		fail_msg("decode: %s", err);
 	assert_true(m.u.end.file_no == (uint64_t)INT64_MAX);
+	assert_string_equal(m.u.end.abort_code, "E_FILE_CHANGED");
 	msg_free(&m);
 	wb_free(&b);
 }
@@ -694,7 +721,8 @@ static void test_events_int_numbers(void **state)
 	char err[128];
 	int k;
 
-	wb_head(&b, MSG_T_EVENTS, 5, 1);
+	wb_head(&b, MSG_T_EVENTS, 5, 2);
+	wb_uint(&b, 1); /* seq */
 	wb_arr(&b, 3);
 	for (k = 0; k < 3; k++) {
 		wb_arr(&b, 9);
@@ -729,6 +757,72 @@ static void test_events_int_numbers(void **state)
 	assert_true(m.u.events.events[2].threshold == -1.0);
 	msg_free(&m);
 	wb_free(&b);
+}
+
+/* test_control_and_done_roundtrip - the file outcome and control messages. */
+static void test_control_and_done_roundtrip(void **state)
+{
+	static const char *const args[] = { "17", "--reason", "tệp lỗi" };
+	msg_t m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_T_FILE_DONE;
+	m.id = 3;
+	m.u.done.file_id = xstrdup("e3b0c442");
+	m.u.done.file_no = 12;
+	m.u.done.agency = xstrdup("bhxh");
+	m.u.done.status = xstrdup("quarantined");
+	m.u.done.code = xstrdup("E_QUARANTINE_APPLY");
+	roundtrip(&m);
+	free(m.u.done.code);
+	m.u.done.code = NULL;
+	roundtrip(&m);
+	msg_free(&m);
+
+	m.type = MSG_T_CTL_REQ;
+	m.u.req.cmd = xstrdup("quarantine-retry");
+	m.u.req.nargs = 3;
+	m.u.req.args = strs(3, args);
+	roundtrip(&m);
+	msg_free(&m);
+	m.type = MSG_T_CTL_REQ;
+	m.u.req.cmd = xstrdup("status");
+	roundtrip(&m);
+	msg_free(&m);
+
+	m.type = MSG_T_CTL_REP;
+	m.u.rep.code = -2;
+	m.u.rep.body = xstrdup("{\"state\": \"ready\"}");
+	roundtrip(&m);
+	msg_free(&m);
+}
+
+/* test_reject_nonfinite - NaN and infinities are not numbers a finding can
+ * have: refused in either float form. */
+static void test_reject_nonfinite(void **state)
+{
+	static const uint64_t f64[] = { 0x7ff8000000000000ULL, 0x7ff0000000000000ULL, 0xfff0000000000000ULL };
+	static const uint32_t f32[] = { 0x7fc00000u, 0x7f800000u, 0xff800000u };
+	struct wb b = { 0 };
+	int k, i;
+
+	for (k = 0; k < 6; k++) {
+		wb_head(&b, MSG_T_EVENTS, 1, 2);
+		wb_uint(&b, 1);
+		wb_arr(&b, 1);
+		wb_arr(&b, 9);
+		for (i = 0; i < 7; i++)
+			wb_str(&b, "s");
+		wb_uint(&b, 1);
+		if (k < 3) {
+			wb_byte(&b, 0xcb);
+			wb_be(&b, f64[k], 8);
+		} else {
+			wb_byte(&b, 0xca);
+			wb_be(&b, f32[k - 3], 4);
+		}
+		expect_fail(&b, "events[0].threshold: not a finite number");
+	}
 }
 
 /* test_uint_in_any_encoding - a non-negative value is a uint whatever its
@@ -824,7 +918,7 @@ static void test_reject_truncated(void **state)
 /* test_reject_version - any version but MSG_VERSION is refused. */
 static void test_reject_version(void **state)
 {
-	static const uint64_t bad[] = { 0, 2, 255, UINT64_MAX };
+	static const uint64_t bad[] = { 0, 1, 3, 255, UINT64_MAX };
 	struct wb b = { 0 };
 	size_t i;
 
@@ -845,7 +939,7 @@ static void test_reject_version(void **state)
 /* test_reject_type - unknown message types are errors, never ignored. */
 static void test_reject_type(void **state)
 {
-	static const uint64_t bad[] = { 0, 5, 255, 0x100000001ULL };
+	static const uint64_t bad[] = { 0, 8, 255, 0x100000001ULL };
 	struct wb b = { 0 };
 	size_t i;
 
@@ -862,7 +956,7 @@ static void test_reject_huge_array(void **state)
 {
 	/* [1, ack, 7, [<array32 of 2^32-1>]] : 14 bytes */
 	static const char ack[] =
-	    "\x94\x01\x03\x07\x91\xdd\xff\xff\xff\xff\x01\x02\x03\x04";
+	    "\x94\x02\x03\x07\x91\xdd\xff\xff\xff\xff\x01\x02\x03\x04";
 	/* the envelope itself */
 	static const char env[] = "\xdd\xff\xff\xff\xff\x01\x03\x07";
 	struct wb b = { 0 };
@@ -872,8 +966,9 @@ static void test_reject_huge_array(void **state)
 	expect_fail_buf(env, sizeof(env) - 1, "msg: array of 4294967295 elements");
 
 	/* rows need 7 bytes each: 10 declared rows in 20 bytes is a lie */
-	wb_head(&b, MSG_T_BATCH, 1, 7);
+	wb_head(&b, MSG_T_BATCH, 1, 8);
 	wb_str(&b, "f");
+	wb_uint(&b, 1); /* file_no */
 	wb_uint(&b, 0);
 	wb_uint(&b, 0);
 	wb_str(&b, "a");
@@ -884,15 +979,17 @@ static void test_reject_huge_array(void **state)
 	expect_fail(&b, "batch.rows: array of 10 elements, 20 bytes left");
 
 	/* events: array16 of 65535 */
-	wb_head(&b, MSG_T_EVENTS, 1, 1);
+	wb_head(&b, MSG_T_EVENTS, 1, 2);
+	wb_uint(&b, 1); /* seq */
 	wb_byte(&b, 0xdc);
 	wb_be(&b, 0xffff, 2);
 	wb_put(&b, "\x99\xa0", 2);
 	expect_fail(&b, "events.events: array of 65535 elements");
 
 	/* a row's values */
-	wb_head(&b, MSG_T_BATCH, 1, 7);
+	wb_head(&b, MSG_T_BATCH, 1, 8);
 	wb_str(&b, "f");
+	wb_uint(&b, 1); /* file_no */
 	wb_uint(&b, 0);
 	wb_uint(&b, 0);
 	wb_str(&b, "a");
@@ -951,21 +1048,21 @@ static void test_reject_string_beyond(void **state)
 {
 	struct wb b = { 0 };
 
-	/* 9 bytes after the body header: just enough for a body of 9 */
-	wb_head(&b, MSG_T_FILE_END, 1, 9);
+	/* 10 bytes after the body header: just enough for a body of 10 */
+	wb_head(&b, MSG_T_FILE_END, 1, 10);
 	wb_byte(&b, 0xdb);
 	wb_be(&b, 0xffffffffu, 4);
-	wb_put(&b, "abcd", 4);
-	expect_fail(&b, "file_end.file_id: string of 4294967295 bytes, 4 left");
+	wb_put(&b, "abcde", 5);
+	expect_fail(&b, "file_end.file_id: string of 4294967295 bytes, 5 left");
 
-	wb_head(&b, MSG_T_FILE_END, 1, 9);
+	wb_head(&b, MSG_T_FILE_END, 1, 10);
 	wb_byte(&b, 0xbf);
 	wb_put(&b, "0123456789", 10);
 	expect_fail(&b, "file_end.file_id: string of 31 bytes, 10 left");
 
 	/* a str16 header cut after its first length byte */
-	wb_head(&b, MSG_T_FILE_END, 1, 9);
-	wb_str(&b, "s");  /* file_id */
+	wb_head(&b, MSG_T_FILE_END, 1, 10);
+	wb_str(&b, "ss"); /* file_id */
 	wb_uint(&b, 7);   /* file_no */
 	wb_str(&b, "s");  /* agency */
 	wb_str(&b, "s");  /* rtype */
@@ -979,8 +1076,9 @@ static void wb_batch_to_rows(struct wb *b, uint32_t nfields, uint32_t nrows)
 {
 	uint32_t i;
 
-	wb_head(b, MSG_T_BATCH, 1, 7);
+	wb_head(b, MSG_T_BATCH, 1, 8);
 	wb_str(b, "f");
+	wb_uint(b, 1); /* file_no */
 	wb_uint(b, 3);
 	wb_uint(b, 0);
 	wb_str(b, "BHXH_HCM");
@@ -1023,13 +1121,13 @@ static void test_reject_wrong_types(void **state)
 	expect_fail_pad(&b, "msg: expected array of 4, got 3");
 
 	wb_arr(&b, 4);
-	wb_uint(&b, 1);
+	wb_uint(&b, MSG_VERSION);
 	wb_uint(&b, 3);
 	wb_byte(&b, 0xff);
 	expect_fail_pad(&b, "msg.id: expected uint");
 
 	wb_arr(&b, 4);
-	wb_uint(&b, 1);
+	wb_uint(&b, MSG_VERSION);
 	wb_uint(&b, 3);
 	wb_uint(&b, 1);
 	wb_byte(&b, 0x81); /* fixmap */
@@ -1037,40 +1135,45 @@ static void test_reject_wrong_types(void **state)
 	wb_uint(&b, 1);
 	expect_fail_pad(&b, "ack: expected array");
 
-	wb_head(&b, MSG_T_FILE_END, 1, 8);
-	expect_fail_pad(&b, "file_end: expected array of 9, got 8");
+	wb_head(&b, MSG_T_FILE_END, 1, 9);
+	expect_fail_pad(&b, "file_end: expected array of 10, got 9");
 
-	wb_head(&b, MSG_T_FILE_END, 1, 10);
-	expect_fail_pad(&b, "file_end: expected array of 9, got 10");
+	wb_head(&b, MSG_T_FILE_END, 1, 11);
+	expect_fail_pad(&b, "file_end: expected array of 10, got 11");
 
-	wb_head(&b, MSG_T_BATCH, 1, 7);
+	wb_head(&b, MSG_T_BATCH, 1, 8);
 	wb_byte(&b, 0xc0);
 	expect_fail_pad(&b, "batch.file_id: expected str");
 
-	wb_head(&b, MSG_T_BATCH, 1, 7);
+	wb_head(&b, MSG_T_BATCH, 1, 8);
 	wb_str(&b, "f");
+	wb_uint(&b, 1); /* file_no */
 	wb_str(&b, "3");
 	expect_fail_pad(&b, "batch.seq: expected uint");
 
-	wb_head(&b, MSG_T_BATCH, 1, 7);
+	wb_head(&b, MSG_T_BATCH, 1, 8);
 	wb_str(&b, "f");
+	wb_uint(&b, 1); /* file_no */
 	wb_uint(&b, 0x100000000ULL);
 	expect_fail_pad(&b, "batch.seq: 4294967296 out of range");
 
-	wb_head(&b, MSG_T_BATCH, 1, 7);
+	wb_head(&b, MSG_T_BATCH, 1, 8);
 	wb_str(&b, "f");
+	wb_uint(&b, 1); /* file_no */
 	wb_uint(&b, 0);
 	wb_uint(&b, 2);
 	expect_fail_pad(&b, "batch.validated: 2 out of range");
 
-	wb_head(&b, MSG_T_BATCH, 1, 7);
+	wb_head(&b, MSG_T_BATCH, 1, 8);
 	wb_str(&b, "f");
+	wb_uint(&b, 1); /* file_no */
 	wb_uint(&b, 0);
 	wb_byte(&b, 0xc3); /* true is not a uint */
 	expect_fail_pad(&b, "batch.validated: expected uint");
 
-	wb_head(&b, MSG_T_BATCH, 1, 7);
+	wb_head(&b, MSG_T_BATCH, 1, 8);
 	wb_str(&b, "f");
+	wb_uint(&b, 1); /* file_no */
 	wb_uint(&b, 0);
 	wb_uint(&b, 0);
 	wb_str(&b, "a");
@@ -1114,23 +1217,23 @@ static void test_reject_wrong_types(void **state)
 	expect_fail_pad(&b, "batch.rows[0].values: good row has 1 values for 2 fields");
 
 	/* file_no must be a non-negative integer */
-	wb_head(&b, MSG_T_FILE_END, 1, 9);
+	wb_head(&b, MSG_T_FILE_END, 1, 10);
 	wb_str(&b, "s");
 	wb_str(&b, "12");
 	expect_fail_pad(&b, "file_end.file_no: expected uint");
 
-	wb_head(&b, MSG_T_FILE_END, 1, 9);
+	wb_head(&b, MSG_T_FILE_END, 1, 10);
 	wb_str(&b, "s");
 	wb_byte(&b, 0xff); /* negative fixint -1 */
 	expect_fail_pad(&b, "file_end.file_no: expected uint");
 
-	wb_head(&b, MSG_T_FILE_END, 1, 9);
+	wb_head(&b, MSG_T_FILE_END, 1, 10);
 	wb_str(&b, "s");
 	wb_byte(&b, 0xc0); /* nil */
 	expect_fail_pad(&b, "file_end.file_no: expected uint");
 
 	/* the old 8-element layout padded out to 9: agency lands on file_no */
-	wb_head(&b, MSG_T_FILE_END, 1, 9);
+	wb_head(&b, MSG_T_FILE_END, 1, 10);
 	wb_str(&b, "f");
 	wb_str(&b, "BHXH_HN");
 	wb_str(&b, "participant");
@@ -1140,9 +1243,10 @@ static void test_reject_wrong_types(void **state)
 	wb_uint(&b, 10);
 	wb_arr(&b, 0);
 	wb_byte(&b, 0xc0);
+	wb_byte(&b, 0xc0);
 	expect_fail(&b, "file_end.file_no: expected uint");
 
-	wb_head(&b, MSG_T_FILE_END, 1, 9);
+	wb_head(&b, MSG_T_FILE_END, 1, 10);
 	wb_str(&b, "s");
 	wb_uint(&b, 1);
 	for (k = 0; k < 3; k++)
@@ -1150,7 +1254,7 @@ static void test_reject_wrong_types(void **state)
 	wb_str(&b, "1717200000");
 	expect_fail_pad(&b, "file_end.received_at: expected int");
 
-	wb_head(&b, MSG_T_FILE_END, 1, 9);
+	wb_head(&b, MSG_T_FILE_END, 1, 10);
 	wb_str(&b, "s");
 	wb_uint(&b, 1);
 	for (k = 0; k < 3; k++)
@@ -1158,7 +1262,7 @@ static void test_reject_wrong_types(void **state)
 	wb_uint(&b, (uint64_t)INT64_MAX + 1);
 	expect_fail_pad(&b, "file_end.received_at: 9223372036854775808 out of range");
 
-	wb_head(&b, MSG_T_FILE_END, 1, 9);
+	wb_head(&b, MSG_T_FILE_END, 1, 10);
 	wb_str(&b, "s");
 	wb_uint(&b, 1);
 	for (k = 0; k < 3; k++)
@@ -1167,7 +1271,7 @@ static void test_reject_wrong_types(void **state)
 	wb_uint(&b, 0x100000000ULL);
 	expect_fail_pad(&b, "file_end.nbatches: 4294967296 out of range");
 
-	wb_head(&b, MSG_T_FILE_END, 1, 9);
+	wb_head(&b, MSG_T_FILE_END, 1, 10);
 	wb_str(&b, "s");
 	wb_uint(&b, 1);
 	for (k = 0; k < 3; k++)
@@ -1179,7 +1283,8 @@ static void test_reject_wrong_types(void **state)
 	wb_uint(&b, 5);
 	expect_fail_pad(&b, "file_end.unknown_columns[0]: expected str");
 
-	wb_head(&b, MSG_T_EVENTS, 1, 1);
+	wb_head(&b, MSG_T_EVENTS, 1, 2);
+	wb_uint(&b, 1); /* seq */
 	wb_arr(&b, 2);
 	wb_arr(&b, 9);
 	for (k = 0; k < 7; k++)
@@ -1193,7 +1298,8 @@ static void test_reject_wrong_types(void **state)
 	wb_uint(&b, 2);
 	expect_fail_pad(&b, "events[1].value: expected number");
 
-	wb_head(&b, MSG_T_EVENTS, 1, 1);
+	wb_head(&b, MSG_T_EVENTS, 1, 2);
+	wb_uint(&b, 1); /* seq */
 	wb_arr(&b, 1);
 	wb_arr(&b, 9);
 	for (k = 0; k < 6; k++)
@@ -1220,7 +1326,7 @@ static void test_reject_embedded_nul(void **state)
 {
 	struct wb b = { 0 };
 
-	wb_head(&b, MSG_T_FILE_END, 1, 9);
+	wb_head(&b, MSG_T_FILE_END, 1, 10);
 	wb_str(&b, "s");  /* file_id */
 	wb_uint(&b, 1);   /* file_no */
 	wb_str(&b, "s");  /* agency */
@@ -1389,6 +1495,8 @@ int main(void)
 		cmocka_unit_test(test_ack_roundtrip),
 		cmocka_unit_test(test_events_roundtrip),
 		cmocka_unit_test(test_events_int_numbers),
+		cmocka_unit_test(test_control_and_done_roundtrip),
+		cmocka_unit_test(test_reject_nonfinite),
 		cmocka_unit_test(test_uint_in_any_encoding),
 		cmocka_unit_test(test_reject_trailing),
 		cmocka_unit_test(test_reject_truncated),

@@ -111,7 +111,7 @@ static void
 test_window_ack_resend(void **state)
 {
 	fx_t *f = *state;
-	outbox_t *o = outbox_new(f->store, f->dealer, 2, 1000);
+	outbox_t *o = outbox_new(f->store, f->dealer, 2, 1000, "outbox");
 	uint64_t ids[5], got[10];
 	int64_t clock = 0;
 	msg_ack_t ack;
@@ -138,7 +138,7 @@ static void
 test_restart_resends_pending(void **state)
 {
 	fx_t *f = *state;
-	outbox_t *o = outbox_new(f->store, f->dealer, 8, 60000);
+	outbox_t *o = outbox_new(f->store, f->dealer, 8, 60000, "outbox");
 	uint64_t ids[3], got[10];
 	int64_t clock = 0;
 	msg_ack_t ack;
@@ -148,7 +148,7 @@ test_restart_resends_pending(void **state)
 	ack = (msg_ack_t){ 1, &ids[1] };
 	assert_int_equal(outbox_acked(o, &ack), 0);
 	outbox_destroy(&o); /* the process "dies" */
-	o = outbox_new(f->store, f->dealer, 8, 60000);
+	o = outbox_new(f->store, f->dealer, 8, 60000, "outbox");
 	assert_int_equal(outbox_pending(o), 2);
 	assert_int_equal(s_receive(f, o, &clock, 10, got), 2);
 	assert_int_equal(got[0], ids[0]);
@@ -161,7 +161,7 @@ static void
 test_rollback_leaves_nothing(void **state)
 {
 	fx_t *f = *state;
-	outbox_t *o = outbox_new(f->store, f->dealer, 8, 1000);
+	outbox_t *o = outbox_new(f->store, f->dealer, 8, 1000, "outbox");
 	uint64_t payload = 1, got[4];
 	msg_t m = { .type = MSG_T_ACK, .u.ack = { 1, &payload } };
 	int64_t clock = 0;
@@ -171,7 +171,7 @@ test_rollback_leaves_nothing(void **state)
 	store_rollback(f->store);
 	assert_int_equal(store_int(f->store, "SELECT count(*) FROM outbox", -1), 0);
 	outbox_destroy(&o);
-	o = outbox_new(f->store, f->dealer, 8, 1000);
+	o = outbox_new(f->store, f->dealer, 8, 1000, "outbox");
 	assert_int_equal(outbox_pending(o), 0);
 	assert_int_equal(s_receive(f, o, &clock, 4, got), 0);
 	outbox_destroy(&o);

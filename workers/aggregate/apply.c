@@ -15,6 +15,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "receipt.h"
+#include "xalloc.h"
 
 #define ORDER_WAIT_MS 60000 /* how long a file waits for an earlier one that never comes */
 
@@ -122,7 +123,7 @@ s_prepare_insert(s_apply_t *a)
 
 	sb_init(&cols);
 	sb_init(&qs);
-	a->bindmap = calloc((size_t)a->rt->nfields + 2, sizeof(int));
+	a->bindmap = xcalloc((size_t)a->rt->nfields + 2, sizeof(int));
 	if (s_table_has(db, a->rt->name, "agency")) {
 		sb_add(&cols, "agency");
 		sb_add(&qs, "?");
@@ -163,14 +164,14 @@ s_add_error(s_apply_t *a, uint64_t line, const char *field, const char *code, co
 
 	if (a->nerrors == a->caperrors) {
 		a->caperrors = a->caperrors ? a->caperrors * 2 : 64;
-		a->errors = realloc(a->errors, a->caperrors * sizeof(*a->errors));
+		a->errors = xrealloc(a->errors, a->caperrors * sizeof(*a->errors));
 	}
 	e = &a->errors[a->nerrors++];
 	e->line = line;
-	e->field = field ? strdup(field) : NULL;
-	e->code = strdup(code);
-	e->message_vi = strdup(vi ? vi : "");
-	e->message_en = strdup(en ? en : "");
+	e->field = field ? xstrdup(field) : NULL;
+	e->code = xstrdup(code);
+	e->message_vi = xstrdup(vi ? vi : "");
+	e->message_en = xstrdup(en ? en : "");
 }
 
 /* s_clear_period - a snapshot's first row of a period deletes the old snapshot. */
@@ -184,8 +185,8 @@ s_clear_period(s_apply_t *a, const char *period)
 	for (int i = 0; i < a->nperiods; i++)
 		if (strcmp(a->periods[i], period) == 0)
 			return 0;
-	a->periods = realloc(a->periods, sizeof(char *) * (size_t)(a->nperiods + 1));
-	a->periods[a->nperiods++] = strdup(period);
+	a->periods = xrealloc(a->periods, sizeof(char *) * (size_t)(a->nperiods + 1));
+	a->periods[a->nperiods++] = xstrdup(period);
 	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE agency = ? AND period = ?", a->rt->name);
 	if (sqlite3_prepare_v2(store_db(a->w->store), sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;

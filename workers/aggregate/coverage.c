@@ -17,6 +17,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "report.h"
+#include "xalloc.h"
 
 /* agg_units_sync - rewrite unit and unit_tree from the configuration. */
 int
@@ -252,18 +253,18 @@ s_count_period(worker_t *w, const char *period)
 	const config_t *c = w->config;
 	int nu = c->nunits, rc = -1, any = 0;
 	s_count_t k = { .nunits = nu, .gen = 1 };
-	int *parent = calloc((size_t)nu + 1, sizeof(int));
+	int *parent = xcalloc((size_t)nu + 1, sizeof(int));
 	char *prev = NULL;
 	sqlite3_stmt *st;
 
 	k.parent = parent;
-	k.n = calloc((size_t)nu + 1, sizeof(long long));
-	k.comp = calloc((size_t)nu + 1, sizeof(long long));
-	k.bhtn = calloc((size_t)nu + 1, sizeof(long long));
-	k.stamp = calloc((size_t)nu + 1, sizeof(unsigned));
-	k.fc = calloc((size_t)nu + 1, 1);
-	k.fb = calloc((size_t)nu + 1, 1);
-	k.reached = calloc((size_t)nu + 1, sizeof(int));
+	k.n = xcalloc((size_t)nu + 1, sizeof(long long));
+	k.comp = xcalloc((size_t)nu + 1, sizeof(long long));
+	k.bhtn = xcalloc((size_t)nu + 1, sizeof(long long));
+	k.stamp = xcalloc((size_t)nu + 1, sizeof(unsigned));
+	k.fc = xcalloc((size_t)nu + 1, 1);
+	k.fb = xcalloc((size_t)nu + 1, 1);
+	k.reached = xcalloc((size_t)nu + 1, sizeof(int));
 	if (parent == NULL || k.n == NULL || k.comp == NULL || k.bhtn == NULL || k.stamp == NULL || k.fc == NULL ||
 	    k.fb == NULL || k.reached == NULL)
 		goto out;
@@ -284,7 +285,7 @@ s_count_period(worker_t *w, const char *period)
 		if (prev == NULL || strcmp(prev, ins) != 0) {
 			s_count_person(&k);
 			free(prev);
-			prev = strdup(ins);
+			prev = xstrdup(ins);
 		}
 		s_count_row(&k, u, sqlite3_column_int(st, 2), sqlite3_column_int(st, 3));
 		any = 1;
@@ -329,8 +330,8 @@ s_counts(worker_t *w)
 		return -1;
 	st = store_stmt(w->store, "SELECT period FROM temp.dirty WHERE what = 'participant' ORDER BY period");
 	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-		periods = realloc(periods, sizeof(char *) * (size_t)(n + 1));
-		periods[n++] = strdup((const char *)sqlite3_column_text(st, 0));
+		periods = xrealloc(periods, sizeof(char *) * (size_t)(n + 1));
+		periods[n++] = xstrdup((const char *)sqlite3_column_text(st, 0));
 	}
 	if (st != NULL)
 		sqlite3_reset(st);
@@ -368,9 +369,9 @@ static int
 s_percentages(worker_t *w)
 {
 	const config_t *c = w->config;
-	int *y0 = calloc((size_t)c->nunits + 1, sizeof(int)), rc = -1;
-	double *c0x = calloc((size_t)c->nunits + 1, sizeof(double));
-	double *c0t = calloc((size_t)c->nunits + 1, sizeof(double));
+	int *y0 = xcalloc((size_t)c->nunits + 1, sizeof(int)), rc = -1;
+	double *c0x = xcalloc((size_t)c->nunits + 1, sizeof(double));
+	double *c0t = xcalloc((size_t)c->nunits + 1, sizeof(double));
 	sqlite3_stmt *st;
 
 	if (y0 == NULL || c0x == NULL || c0t == NULL || s_first_measured(w, y0, c0x, c0t) != 0)

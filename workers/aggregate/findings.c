@@ -23,6 +23,7 @@
 
 #include "fsutil.h"
 #include "log.h"
+#include "xalloc.h"
 
 /* month number of a YYYY-MM column */
 #define MONTH(p) "(CAST(substr(" p ",1,4) AS INTEGER)*12 + CAST(substr(" p ",6,2) AS INTEGER) - 1)"
@@ -343,12 +344,12 @@ s_targets(worker_t *w)
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			if (n == cap) {
 				cap = cap ? cap * 2 : 16;
-				years = realloc(years, (size_t)cap * sizeof(*years));
-				periods = realloc(periods, (size_t)cap * sizeof(*periods));
-				cx = realloc(cx, (size_t)cap * sizeof(double));
-				ct = realloc(ct, (size_t)cap * sizeof(double));
-				tx = realloc(tx, (size_t)cap * sizeof(double));
-				tt = realloc(tt, (size_t)cap * sizeof(double));
+				years = xrealloc(years, (size_t)cap * sizeof(*years));
+				periods = xrealloc(periods, (size_t)cap * sizeof(*periods));
+				cx = xrealloc(cx, (size_t)cap * sizeof(double));
+				ct = xrealloc(ct, (size_t)cap * sizeof(double));
+				tx = xrealloc(tx, (size_t)cap * sizeof(double));
+				tt = xrealloc(tt, (size_t)cap * sizeof(double));
 			}
 			years[n] = sqlite3_column_int(st, 0);
 			snprintf(periods[n], sizeof(periods[n]), "%s", (const char *)sqlite3_column_text(st, 1));
@@ -519,21 +520,21 @@ s_event_add(s_events_t *e, sqlite3_stmt *st, const char *state, const char *peri
 
 	if (e->n == e->cap) {
 		e->cap = e->cap ? e->cap * 2 : 64;
-		e->ev = realloc(e->ev, e->cap * sizeof(*e->ev));
+		e->ev = xrealloc(e->ev, e->cap * sizeof(*e->ev));
 	}
 	ev = &e->ev[e->n++];
 	memset(ev, 0, sizeof(*ev));
-#define COL(i) strdup(sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i) : "")
+#define COL(i) xstrdup(sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i) : "")
 	ev->kind = COL(0);
 	ev->subject = COL(1);
 	ev->org_unit = COL(2);
-	ev->period = period != NULL ? strdup(period) : COL(3);
+	ev->period = period != NULL ? xstrdup(period) : COL(3);
 	ev->severity = COL(4);
 	ev->value = sqlite3_column_double(st, 5);
 	ev->threshold = sqlite3_column_double(st, 6);
 	ev->name = COL(7);
 #undef COL
-	ev->state = strdup(state);
+	ev->state = xstrdup(state);
 }
 
 /* s_send - the events into the outbox, EVENTS_PER_MSG per message. */

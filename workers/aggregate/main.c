@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "xalloc.h"
 
 typedef struct {
 	int dirty; /* an applied file whose reports are not yet rewritten */
@@ -56,7 +57,7 @@ s_on_message(worker_t *w, const msg_t *m)
 static int
 s_init(worker_t *w)
 {
-	agg_t *a = calloc(1, sizeof(*a));
+	agg_t *a = xcalloc(1, sizeof(*a));
 
 	w->state = a;
 	if (a == NULL)
@@ -98,7 +99,7 @@ s_fini(worker_t *w)
 static const struct worker_ops s_ops = {
 	.name = "aggregate",
 	.input = "aggregate",
-	.output = "alert",
+	.outputs = { "alert" },
 	.init = s_init,
 	.on_message = s_on_message,
 	.on_tick = s_on_tick,

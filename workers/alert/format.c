@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "report.h"
+#include "xalloc.h"
 
 static const char s_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -99,7 +100,7 @@ s_role_vi(alert_role_t r)
 char *
 format_header_text(const char *s)
 {
-	char *out = strdup(s != NULL ? s : "");
+	char *out = xstrdup(s != NULL ? s : "");
 
 	for (char *p = out; p != NULL && *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)

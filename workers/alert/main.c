@@ -28,6 +28,7 @@
 #include "log.h"
 #include "report.h"
 #include "worker.h"
+#include "xalloc.h"
 
 #define MAX_ROUTES 32
 #define MAX_PATH_DEPTH 16
@@ -407,12 +408,12 @@ s_load_silences(worker_t *w, int64_t now)
 		return;
 	sqlite3_bind_int64(st, 1, now);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		char *lines = strdup(s_text(st, 0)), *save = NULL, err[200];
+		char *lines = xstrdup(s_text(st, 0)), *save = NULL, err[200];
 		alert_matcher_t *m = NULL;
 		int n = 0, bad = 0;
 
 		for (char *tok = strtok_r(lines, "\n", &save); tok != NULL; tok = strtok_r(NULL, "\n", &save)) {
-			m = realloc(m, (size_t)(n + 1) * sizeof(*m));
+			m = xrealloc(m, (size_t)(n + 1) * sizeof(*m));
 			if (alert_matcher_parse(tok, &m[n], err, sizeof(err)) != 0)
 				bad = 1;
 			else
@@ -425,8 +426,8 @@ s_load_silences(worker_t *w, int64_t now)
 			free(m);
 			continue;
 		}
-		s->sil = realloc(s->sil, (size_t)(s->nsil + 1) * sizeof(*s->sil));
-		s->nsilm = realloc(s->nsilm, (size_t)(s->nsil + 1) * sizeof(int));
+		s->sil = xrealloc(s->sil, (size_t)(s->nsil + 1) * sizeof(*s->sil));
+		s->nsilm = xrealloc(s->nsilm, (size_t)(s->nsil + 1) * sizeof(int));
 		s->sil[s->nsil] = m;
 		s->nsilm[s->nsil++] = n;
 	}
@@ -655,11 +656,11 @@ s_load_members(worker_t *w, const char *receiver, const char *gkey, s_row_t **ou
 		status = s_member_status(w, st, &x);
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
-			*out = realloc(*out, (size_t)cap * sizeof(**out));
+			*out = xrealloc(*out, (size_t)cap * sizeof(**out));
 		}
-		(*out)[n++] = (s_row_t){ .status = status != NULL ? strdup(status) : NULL,
-			.kind = strdup(x.l.kind), .subject = strdup(x.l.subject), .name = strdup(s_text(st, 5)),
-			.org_unit = strdup(x.l.org_unit), .period = strdup(x.l.period), .severity = strdup(s_text(st, 6)),
+		(*out)[n++] = (s_row_t){ .status = status != NULL ? xstrdup(status) : NULL,
+			.kind = xstrdup(x.l.kind), .subject = xstrdup(x.l.subject), .name = xstrdup(s_text(st, 5)),
+			.org_unit = xstrdup(x.l.org_unit), .period = xstrdup(x.l.period), .severity = xstrdup(s_text(st, 6)),
 			.value = sqlite3_column_double(st, 9), .threshold = sqlite3_column_double(st, 10),
 			.firing = strcmp(x.l.state, "firing") == 0 };
 		*ninc += status != NULL;
@@ -734,7 +735,7 @@ s_flush(worker_t *w, const char *receiver, const char *gkey, const char *scope, 
 
 		if (nid < 0)
 			goto out;
-		items = calloc((size_t)ninc, sizeof(*items));
+		items = xcalloc((size_t)ninc, sizeof(*items));
 		for (int i = 0; i < n; i++) {
 			int u;
 
@@ -778,9 +779,9 @@ s_flush_groups(worker_t *w, int64_t now)
 		return;
 	sqlite3_bind_int64(st, 1, now);
 	while (n < 50 && sqlite3_step(st) == SQLITE_ROW) {
-		due[n].receiver = strdup(s_text(st, 0));
-		due[n].gkey = strdup(s_text(st, 1));
-		due[n].scope = strdup(s_text(st, 2));
+		due[n].receiver = xstrdup(s_text(st, 0));
+		due[n].gkey = xstrdup(s_text(st, 1));
+		due[n].scope = xstrdup(s_text(st, 2));
 		due[n].dirty = sqlite3_column_int(st, 3);
 		due[n].repeat = sqlite3_column_int64(st, 4);
 		n++;
@@ -891,13 +892,13 @@ s_deliver_one(worker_t *w, int64_t now)
 	nid = sqlite3_column_int64(st, 1);
 	attempts = sqlite3_column_int(st, 4) + 1;
 	inflight = sqlite3_column_int(st, 5);
-	channel = strdup(s_text(st, 2));
-	rcpt = strdup(s_text(st, 3));
-	receiver = strdup(s_text(st, 6));
-	scope = strdup(s_text(st, 7));
-	subject = strdup(s_text(st, 8));
-	text = strdup(s_text(st, 9));
-	json = strdup(s_text(st, 10));
+	channel = xstrdup(s_text(st, 2));
+	rcpt = xstrdup(s_text(st, 3));
+	receiver = xstrdup(s_text(st, 6));
+	scope = xstrdup(s_text(st, 7));
+	subject = xstrdup(s_text(st, 8));
+	text = xstrdup(s_text(st, 9));
+	json = xstrdup(s_text(st, 10));
 	sqlite3_reset(st);
 	if (inflight && strcmp(channel, "file") != 0) {
 		log_warn("notice %lld (%s to %s) was being sent when the worker stopped: it may arrive twice",
@@ -1156,7 +1157,7 @@ s_on_tick(worker_t *w)
 static int
 s_init(worker_t *w)
 {
-	s_state_t *s = calloc(1, sizeof(*s));
+	s_state_t *s = xcalloc(1, sizeof(*s));
 	const char *fake = getenv("BHXH_NOW");
 	struct timespec ts;
 	long long inflight;

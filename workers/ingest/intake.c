@@ -6,6 +6,7 @@
  * opened with O_NOFOLLOW and checked again by fstat against what lstat saw,
  * so a file swapped in between is refused too. */
 #include "ingest.h"
+#include "xalloc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -184,12 +185,12 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 		s_repeat(in, ag, name, path, sha, earlier, received_at);
 		return 0;
 	}
-	f = calloc(1, sizeof(*f));
+	f = xcalloc(1, sizeof(*f));
 	f->fd = fd;
 	f->size = st.st_size;
 	f->agency = ag;
-	f->name = strdup(name);
-	f->path = strdup(path);
+	f->name = xstrdup(name);
+	f->path = xstrdup(path);
 	f->received_at = received_at;
 	memcpy(f->sha, sha, sizeof(sha));
 	f->rtype = config_rtype_for_file(in->w->config, name);
@@ -305,9 +306,9 @@ ingest_scan(ingest_t *in)
 				continue;
 			if (n == cap) {
 				cap = cap ? cap * 2 : 16;
-				c = realloc(c, cap * sizeof(*c));
+				c = xrealloc(c, cap * sizeof(*c));
 			}
-			c[n++] = (s_cand_t){ ag, strdup(de->d_name), st.st_mtim };
+			c[n++] = (s_cand_t){ ag, xstrdup(de->d_name), st.st_mtim };
 		}
 		closedir(d);
 	}
@@ -337,12 +338,12 @@ s_resume_file(ingest_t *in, sqlite3_stmt *st)
 		worker_error(in->w, "unfinished file %s: agency no longer configured", path);
 		return 0;
 	}
-	f = calloc(1, sizeof(*f));
+	f = xcalloc(1, sizeof(*f));
 	f->row_id = sqlite3_column_int64(st, 0);
 	snprintf(f->sha, sizeof(f->sha), "%s", (const char *)sqlite3_column_text(st, 1));
 	f->agency = ag;
-	f->name = strdup((const char *)sqlite3_column_text(st, 3));
-	f->path = strdup(path);
+	f->name = xstrdup((const char *)sqlite3_column_text(st, 3));
+	f->path = xstrdup(path);
 	f->rtype = config_rtype(in->w->config, (const char *)sqlite3_column_text(st, 5));
 	f->received_at = sqlite3_column_int64(st, 6);
 	f->rows_done = (uint64_t)sqlite3_column_int64(st, 7);

@@ -10,6 +10,7 @@
  * resumes exactly where the last commit left off. The same bytes dropped
  * again (same SHA-256) are a repeat: nothing is sent, and the receipt says so. */
 #include "ingest.h"
+#include "xalloc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -43,7 +44,7 @@ static const char *const s_migrations[] = {
 static int
 s_init(worker_t *w)
 {
-	ingest_t *in = calloc(1, sizeof(*in));
+	ingest_t *in = xcalloc(1, sizeof(*in));
 	char path[4096];
 
 	if (in == NULL)
@@ -148,7 +149,7 @@ static const struct worker_ops s_ops = {
 	.migrations = s_migrations,
 	.nmigrations = 1,
 	.input = NULL,
-	.output = "validate",
+	.outputs = { "validate" },
 	.init = s_init,
 	.on_message = s_on_message,
 	.on_tick = s_on_tick,

@@ -2,6 +2,7 @@
  * into batches: each cell converted to UTF-8 NFC, each malformed row kept
  * as an error row with its line, so the receipt can name it. */
 #include "ingest.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -41,7 +42,7 @@ int
 ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size_t msz)
 {
 	const cfg_rtype_t *rt = f->rtype;
-	char *seen = calloc((size_t)rt->nfields, 1), missing[1024] = "";
+	char *seen = xcalloc((size_t)rt->nfields, 1), missing[1024] = "";
 	csv_row_t row;
 	int rc = -1;
 
@@ -62,7 +63,7 @@ ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size
 		goto out;
 	}
 	f->ncols = row.nfields;
-	f->colmap = calloc(row.nfields, sizeof(int));
+	f->colmap = xcalloc(row.nfields, sizeof(int));
 	for (size_t i = 0; i < row.nfields; i++) {
 		char *utf8 = NULL, *folded;
 		int fi;
@@ -88,7 +89,7 @@ ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size
 			seen[fi] = 1;
 			free(utf8);
 		} else {
-			f->unknown = realloc(f->unknown, sizeof(char *) * (size_t)(f->nunknown + 1));
+			f->unknown = xrealloc(f->unknown, sizeof(char *) * (size_t)(f->nunknown + 1));
 			f->unknown[f->nunknown++] = utf8;
 		}
 	}
@@ -135,10 +136,10 @@ ingest_close_current(ingest_t *in)
 static void
 s_row_error(msg_row_t *r, const char *code, const char *field, const char *vi, const char *en)
 {
-	r->err_code = strdup(code);
-	r->err_field = field ? strdup(field) : NULL;
-	r->err_vi = strdup(vi);
-	r->err_en = strdup(en);
+	r->err_code = xstrdup(code);
+	r->err_field = field ? xstrdup(field) : NULL;
+	r->err_vi = xstrdup(vi);
+	r->err_en = xstrdup(en);
 }
 
 /* s_csv_error - the clerk's words for a reader error code. */
@@ -185,7 +186,7 @@ s_fill_row(ingest_file_t *f, const csv_row_t *row, msg_row_t *r)
 		return bytes;
 	}
 	r->nvalues = (uint32_t)rt->nfields;
-	r->values = calloc((size_t)rt->nfields, sizeof(char *));
+	r->values = xcalloc((size_t)rt->nfields, sizeof(char *));
 	for (size_t i = 0; i < row->nfields; i++) {
 		int fi = f->colmap[i];
 		char *v = NULL;
@@ -202,7 +203,7 @@ s_fill_row(ingest_file_t *f, const csv_row_t *row, msg_row_t *r)
 	}
 	for (int i = 0; i < rt->nfields; i++)
 		if (r->values[i] == NULL)
-			r->values[i] = strdup("");
+			r->values[i] = xstrdup("");
 	if (r->err_code != NULL) { /* an invalid cell: send no values at all */
 		for (uint32_t i = 0; i < r->nvalues; i++)
 			free(r->values[i]);
@@ -263,7 +264,7 @@ ingest_step(ingest_t *in)
 	size_t bytes = 0;
 	sqlite3_stmt *st;
 
-	b->rows = calloc((size_t)max_rows, sizeof(msg_row_t));
+	b->rows = xcalloc((size_t)max_rows, sizeof(msg_row_t));
 	while ((int)b->nrows < max_rows && bytes < BATCH_MAX_BYTES) {
 		csv_row_t row;
 		int r = csv_next(f->csv, &row);
@@ -282,11 +283,12 @@ ingest_step(ingest_t *in)
 		goto out;
 	if (b->nrows > 0) {
 		b->file_id = f->sha;
+		b->file_no = (uint64_t)f->row_id;
 		b->seq = f->nbatches;
 		b->agency = f->agency->id;
 		b->rtype = rt->name;
 		b->nfields = (uint32_t)rt->nfields;
-		b->fields = calloc((size_t)rt->nfields, sizeof(char *));
+		b->fields = xcalloc((size_t)rt->nfields, sizeof(char *));
 		for (int i = 0; i < rt->nfields; i++)
 			b->fields[i] = rt->fields[i].name;
 		rc = outbox_put(in->w->outbox, &m);

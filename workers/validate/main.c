@@ -11,6 +11,7 @@
 #include "log.h"
 #include "rowcheck.h"
 #include "worker.h"
+#include "xalloc.h"
 
 static const char *const s_migrations[] = {
 	OUTBOX_SCHEMA
@@ -21,19 +22,19 @@ static const char *const s_migrations[] = {
 static void
 s_check_row(worker_t *w, const cfg_agency_t *ag, const cfg_rtype_t *rt, msg_row_t *r)
 {
-	char **out = calloc((size_t)rt->nfields, sizeof(char *));
+	char **out = xcalloc((size_t)rt->nfields, sizeof(char *));
 	const char *bad = NULL;
 	fc_error_t err = { 0 };
 
 	if (r->nvalues != (uint32_t)rt->nfields) {
-		r->err_code = strdup("E_INTERNAL");
-		r->err_vi = strdup("lỗi nội bộ: số trường không khớp");
-		r->err_en = strdup("internal error: field count mismatch");
+		r->err_code = xstrdup("E_INTERNAL");
+		r->err_vi = xstrdup("lỗi nội bộ: số trường không khớp");
+		r->err_en = xstrdup("internal error: field count mismatch");
 	} else if (rowcheck_row(w->config, ag, rt, r->values, out, &bad, &err) != 0) {
-		r->err_code = strdup(err.code);
-		r->err_field = bad ? strdup(bad) : NULL;
-		r->err_vi = strdup(err.vi);
-		r->err_en = strdup(err.en);
+		r->err_code = xstrdup(err.code);
+		r->err_field = bad ? xstrdup(bad) : NULL;
+		r->err_vi = xstrdup(err.vi);
+		r->err_en = xstrdup(err.en);
 		for (uint32_t i = 0; i < r->nvalues; i++)
 			free(r->values[i]);
 		free(r->values);
@@ -115,7 +116,7 @@ static const struct worker_ops s_ops = {
 	.migrations = s_migrations,
 	.nmigrations = 1,
 	.input = "validate",
-	.output = "aggregate",
+	.outputs = { "aggregate" },
 	.on_message = s_on_message,
 	.tick_ms = 500,
 };
