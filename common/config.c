@@ -102,6 +102,10 @@ s_load_unit(config_t *c, const yt_node_t *n, int parent, int depth, yt_diag_t *d
 		yt_diag_add(d, yt_map_get(n, "code"), "org_units: code '%s' appears twice", code);
 		return;
 	}
+	if (code[0] == '\0' || code[0] == '.' || strlen(code) > 32 ||
+	    strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(code))
+		yt_diag_add(d, yt_map_get(n, "code"), "org_units: code '%s': use letters, digits, '_', '-' and '.'"
+		    " (not first), at most 32", code);
 	c->units = xrealloc(c->units, sizeof(cfg_unit_t) * (size_t)(c->nunits + 1));
 	self = c->nunits++;
 	c->units[self] = (cfg_unit_t){ xstrdup(code), xstrdup(name ? name : code), parent, depth, 0 };
@@ -188,9 +192,12 @@ s_load_field(cfg_field_t *f, const yt_node_t *n, yt_diag_t *d)
 	f->name = xstrdup(name ? name : "?");
 	f->required = required;
 	f->personal = personal;
-	if (yt_map_get(n, "min") != NULL && yt_get_double(n, "min", 0, -1e18, 1e18, &f->min, d) == 0)
+	if (name != NULL && !config_identifier_ok(name))
+		yt_diag_add(d, yt_map_get(n, "name"), "field '%s': a name is [a-z_][a-z0-9_]* of at most %d characters",
+		    name, CONFIG_IDENT_MAX);
+	if (yt_map_get(n, "min") != NULL && yt_get_double(n, "min", 0, -9e18, 9e18, &f->min, d) == 0)
 		f->has_min = 1;
-	if (yt_map_get(n, "max") != NULL && yt_get_double(n, "max", 0, -1e18, 1e18, &f->max, d) == 0)
+	if (yt_map_get(n, "max") != NULL && yt_get_double(n, "max", 0, -9e18, 9e18, &f->max, d) == 0)
 		f->has_max = 1;
 	if (type != NULL) {
 		int t = s_in_list(type, s_ftype_names);
@@ -199,6 +206,11 @@ s_load_field(cfg_field_t *f, const yt_node_t *n, yt_diag_t *d)
 			yt_diag_add(d, yt_map_get(n, "type"), "field '%s': unknown type '%s'", f->name, type);
 		else
 			f->type = (cfg_ftype_t)t;
+		if (t == FT_INT && !f->has_max)
+			yt_diag_add(d, n, "field '%s': an int field needs a max (the largest plausible value), so that"
+			    " no accepted number can overflow a sum", f->name);
+		if (f->has_min && f->has_max && f->min > f->max)
+			yt_diag_add(d, n, "field '%s': min is above max", f->name);
 	}
 	s_str_seq(aliases, &f->aliases, &f->naliases, d, "aliases");
 	s_fold_add(f, f->name);
@@ -241,6 +253,9 @@ s_load_rtype(config_t *c, cfg_rtype_t *t, const yt_node_t *n, yt_diag_t *d)
 	yt_get_seq(n, "fields", 1, &fields, d);
 	yt_get_seq(n, "rules", 0, &rules, d);
 	t->name = xstrdup(name ? name : "?");
+	if (name != NULL && !config_identifier_ok(name))
+		yt_diag_add(d, yt_map_get(n, "name"), "record type '%s': a name is [a-z_][a-z0-9_]* of at most %d"
+		    " characters (it names a table)", name, CONFIG_IDENT_MAX);
 	if (apply != NULL) {
 		if (strcmp(apply, "snapshot") == 0)
 			t->apply = APPLY_SNAPSHOT;
@@ -342,6 +357,7 @@ s_sections(config_t *c, const yt_node_t *root, yt_diag_t *d)
 	static const char *const ik[] = { "max_file_bytes", "batch_rows", "window", "rescan_ms", "retention_days",
 		NULL };
 	static const char *const vk[] = { "instances", NULL };
+	static const char *const ak[] = { "incomplete_timeout_s", "order_wait_s", NULL };
 	static const char *const gk[] = { "year", "bhxh_pct", "bhtn_pct", NULL };
 	const yt_node_t *m = NULL;
 	const char *lvl = NULL;
@@ -352,6 +368,8 @@ s_sections(config_t *c, const yt_node_t *root, yt_diag_t *d)
 	c->ingest.rescan_ms = 2000;
 	c->ingest.retention_days = 90;
 	c->validate.instances = 1;
+	c->aggregate.incomplete_timeout_s = 600;
+	c->aggregate.order_wait_s = 60;
 	c->goal.year = 2020;
 	c->goal.bhxh_pct = 50;
 	c->goal.bhtn_pct = 35;
@@ -368,6 +386,12 @@ s_sections(config_t *c, const yt_node_t *root, yt_diag_t *d)
 	if (yt_get_map(root, "validate", 0, &m, d) == 0 && m != NULL) {
 		yt_check_keys(m, vk, d);
 		s_int(m, "instances", 1, 64, &c->validate.instances, d);
+	}
+	m = NULL;
+	if (yt_get_map(root, "aggregate", 0, &m, d) == 0 && m != NULL) {
+		yt_check_keys(m, ak, d);
+		s_int(m, "incomplete_timeout_s", 1, 30 * 86400, &c->aggregate.incomplete_timeout_s, d);
+		s_int(m, "order_wait_s", 0, 86400, &c->aggregate.order_wait_s, d);
 	}
 	m = NULL;
 	if (yt_get_map(root, "goal", 0, &m, d) == 0 && m != NULL) {
@@ -439,7 +463,7 @@ config_t *
 config_load(const char *path, yt_diag_t *d)
 {
 	static const char *const keys[] = { "org_units", "agencies", "schemas", "findings", "alerting",
-		"ingest", "validate", "goal", "log_level", NULL };
+		"ingest", "validate", "aggregate", "goal", "log_level", NULL };
 	config_t *c = xcalloc(1, sizeof(*c));
 	const yt_node_t *units = NULL, *agencies = NULL;
 	const char *schemas = NULL;
@@ -599,6 +623,18 @@ config_unit_within(const config_t *c, int u, int root)
 		if (u == root)
 			return 1;
 	return 0;
+}
+
+/* config_identifier_ok - [a-z_][a-z0-9_]*, at most CONFIG_IDENT_MAX characters:
+ * a name that may become an SQL identifier. */
+int
+config_identifier_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > CONFIG_IDENT_MAX || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
 }
 
 /* config_rtype_for_file - longest configured prefix that starts the name,

@@ -86,6 +86,10 @@ typedef struct config {
 		int instances;
 	} validate;
 	struct {
+		int incomplete_timeout_s; /* a file whose batches stop coming is quarantined after this */
+		int order_wait_s;         /* how long a file waits for an earlier file number that never comes */
+	} aggregate;
+	struct {
 		int year;
 		double bhxh_pct;
 		double bhtn_pct;
@@ -116,5 +120,10 @@ int config_unit_within(const config_t *c, int u, int root);
 const cfg_rtype_t *config_rtype_for_file(const config_t *c, const char *filename);
 
 const char *config_ftype_name(cfg_ftype_t t);
+
+/* config_identifier_ok - a record-type or field name fit to be an SQL
+ * identifier: [a-z_][a-z0-9_]*, at most CONFIG_IDENT_MAX characters. */
+#define CONFIG_IDENT_MAX 63
+int config_identifier_ok(const char *s);
 
 #endif

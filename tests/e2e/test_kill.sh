@@ -46,7 +46,7 @@ has_receipt() { test -n "$(latest_receipt bhxh participant_2017-05.csv)"; }
 # mid_file WORKER - the file is partly through the pipeline, in a way that involves WORKER
 mid_file() {
 	local staged
-	staged=$(sqlite3 "$VAR/db/aggregate.db" "SELECT count(*) FROM staged_batch" 2>/dev/null || echo 0)
+	staged=$(sqlite3 "$VAR/db/aggregate.db" "SELECT count(*) FROM stage_batch" 2>/dev/null || echo 0)
 	case "$1" in
 	ingest) grep -q '"done":0' "$VAR/run/ingest.progress" 2>/dev/null && [ "${staged:-0}" -gt 0 ] ;;
 	*) [ "${staged:-0}" -gt 5 ] ;;

@@ -301,12 +301,43 @@ test_schema_field_mistakes(void **state)
 		"      - { name: insurance_no, type: insurance_no }\n"
 		"      - { name: scheme, type: enum }\n"
 		"      - { name: scheme, type: string }\n"
-		"      - { name: n, type: int, min: zero }\n";
+		"      - { name: n, type: int, min: zero, max: 10 }\n";
 
 	assert_int_equal(s_load(fx, s_main_ok, s), 3);
 	s_has(fx, fx->schema_path, 7, 9, "field 'scheme': an enum needs 'values'");
 	s_has(fx, fx->schema_path, 8, 9, "record type 'participant': field 'scheme' appears twice");
-	s_has(fx, fx->schema_path, 9, 36, "min: expected a number from -1e+18 to 1e+18, got 'zero'");
+	s_has(fx, fx->schema_path, 9, 36, "min: expected a number from -9e+18 to 9e+18, got 'zero'");
+}
+
+/* names that become SQL identifiers are checked, and every int has a max:
+ * a record type named to drop a table never reaches the database */
+static void
+test_schema_identifiers_and_ranges(void **state)
+{
+	fixture_t *fx = *state;
+	const char *s =
+		"record_types:\n"
+		"  - name: \"x; DROP TABLE participant\"\n"
+		"    apply: upsert\n"
+		"    key: [code]\n"
+		"    fields:\n"
+		"      - { name: code, type: code }\n"
+		"      - { name: Count, type: int, min: 0, max: 5 }\n"
+		"      - { name: n, type: int, min: 0 }\n"
+		"      - { name: m, type: int, min: 9, max: 1 }\n";
+
+	/* four here, and the agency's type 'participant' is now undefined */
+	assert_int_equal(s_load(fx, s_main_ok, s), 5);
+	s_has(fx, fx->schema_path, 2, 11, "record type 'x; DROP TABLE participant': a name is [a-z_][a-z0-9_]*");
+	s_has(fx, fx->schema_path, 7, 17, "field 'Count': a name is [a-z_][a-z0-9_]*");
+	s_has(fx, fx->schema_path, 8, 9, "field 'n': an int field needs a max");
+	s_has(fx, fx->schema_path, 9, 9, "field 'm': min is above max");
+	assert_true(config_identifier_ok("participant"));
+	assert_true(config_identifier_ok("_x9"));
+	assert_false(config_identifier_ok("9x"));
+	assert_false(config_identifier_ok(""));
+	assert_false(config_identifier_ok("a\"b"));
+	assert_false(config_identifier_ok("abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl"));
 }
 
 /* five different mistakes in one schema: all five are reported */
@@ -512,6 +543,7 @@ main(void)
 		T(test_schema_key_not_a_field),
 		T(test_schema_bad_apply),
 		T(test_schema_field_mistakes),
+		T(test_schema_identifiers_and_ranges),
 		T(test_schema_all_problems_reported),
 		T(test_main_unknown_key),
 		T(test_main_bad_batch_rows),

@@ -3,7 +3,38 @@
 #ifndef BHXH_AGGREGATE_H
 #define BHXH_AGGREGATE_H
 
+#include "receipt.h"
 #include "worker.h"
+
+/* How an attempt to apply a file ended. */
+typedef enum {
+	AGG_APPLIED = 0,
+	AGG_TRANSIENT,   /* the store failed in a way that may pass (busy, full, I/O): try again */
+	AGG_PERMANENT,   /* it will fail the same way every time: quarantine */
+	AGG_SUPERSEDED   /* a newer snapshot of the same agency, type and period is in place */
+} agg_kind_t;
+
+typedef struct {
+	agg_kind_t kind;
+	char reason[256];       /* for people and logs (English; no personal data) */
+	char period[16];        /* AGG_SUPERSEDED: the period */
+	long long newer_file_no; /* AGG_SUPERSEDED: the file in place */
+	uint32_t line;          /* the row being applied when it failed */
+	uint64_t applied, rejected, duplicates, rechecked;
+	int64_t apply_ms;
+} agg_result_t;
+
+/* The aggregate worker's own state. */
+typedef struct {
+	int dirty;              /* an applied file whose reports are not yet rewritten */
+	int receipts_due;       /* receipts committed but not yet written out */
+	int64_t next_receipt_try, next_report_try;
+	int64_t retry_at;       /* after a transient failure: not before */
+	int retry_ms;
+	int64_t order_wait_since; /* the head file waits for an earlier file number */
+	int64_t last_purge;
+	uint64_t late_resends, bad_msgs_files, rows_rechecked_rejected, quarantined, applied;
+} agg_t;
 
 /* The record tables and everything derived, in the aggregate's database. */
 extern const char *const aggregate_migrations[];
@@ -12,12 +43,41 @@ extern const int aggregate_nmigrations;
 /* agg_units_sync - write the configured org-unit tree into unit/unit_tree. */
 int agg_units_sync(worker_t *w);
 
-/* agg_apply_ready - apply the next complete staged file, if any, in file
- * order; 1 if one was applied, 0 if none was ready, -1 on error. */
+/* agg_stage - store a batch or file end idempotently, inside the burst's
+ * transaction; a part of a file that already ended (applied, rejected) is
+ * acknowledged and dropped. 0, or -1 on a store failure. */
+int agg_stage(worker_t *w, const msg_t *m);
+
+/* agg_apply_ready - take the next staged file in file order: apply it,
+ * reject it, or quarantine it; 1 if a file ended, 0 if none was ready or it
+ * must wait, -1 on a store failure (retried later). */
 int agg_apply_ready(worker_t *w);
 
-/* agg_write_pending_receipts - receipts committed but not yet written out. */
-void agg_write_pending_receipts(worker_t *w);
+/* agg_apply_file - apply a complete staged file inside the caller's
+ * transaction; 0, or -1 with res saying whether to retry, quarantine, or
+ * drop it as superseded (the caller rolls back). */
+int agg_apply_file(worker_t *w, const msg_file_end_t *end, agg_result_t *res);
+
+/* agg_record_outcome - inside the caller's transaction: the files row with
+ * the rendered receipt r and the outcome (applied, rejected, superseded,
+ * quarantined, dropped), the staging dropped (kept when quarantined),
+ * last_file_no advanced, and the outcome told to ingest. */
+int agg_record_outcome(worker_t *w, const msg_file_end_t *end, const receipt_t *r, const char *outcome,
+    const char *code, const char *reason);
+
+/* agg_next_change - a new change number for the events of this transaction. */
+uint64_t agg_next_change(worker_t *w);
+
+/* agg_control - the aggregate's control commands (quarantine list|retry|drop). */
+int agg_control(worker_t *w, const char *cmd, char *const *args, int nargs, sb_t *out);
+
+/* agg_tidy - drop staging that can never complete (parts of no file end,
+ * older than twice the incomplete timeout); bounded work. */
+void agg_tidy(worker_t *w);
+
+/* agg_write_pending_receipts - receipts committed but not yet written out;
+ * 0 when none is left, -1 if one could not be written (retried later). */
+int agg_write_pending_receipts(worker_t *w);
 
 /* agg_recompute - bring coverage and findings up to date after a file of
  * record type rtype whose rows fell in the given snapshot periods (inside the
@@ -42,7 +102,7 @@ void agg_findings_check(worker_t *w);
 /* agg_today - today as days since 1970-01-01; BHXH_TODAY=YYYY-MM-DD overrides. */
 long agg_today(void);
 
-/* agg_write_reports - rewrite VAR/reports/ from the database. */
-void agg_write_reports(worker_t *w);
+/* agg_write_reports - rewrite VAR/reports/ from the database; 0 or -1. */
+int agg_write_reports(worker_t *w);
 
 #endif

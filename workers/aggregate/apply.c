@@ -5,9 +5,18 @@
  * sent earlier for every period the file contains; registry types upsert by
  * key. Within a file the first valid row of a key wins; later rows with the
  * same key are rejected as duplicates naming the first row's line. Files are
- * applied in ingest's order (file_no), so a later snapshot always wins. */
+ * applied in ingest's order (file_no); a snapshot older than the one already
+ * in place for a period (a late or retried file) is superseded, never
+ * applied over it.
+ *
+ * Trusts no sender: every row is checked again against the schema, the tree
+ * and the agency's rights (rowcheck.h), whatever validate said, and every
+ * batch must belong to the agency, type and schema of its file's end. A
+ * failure says whether trying again can help (the store's result code):
+ * the caller retries a transient one and quarantines a permanent one. */
 #include "aggregate.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +24,8 @@
 #include "log.h"
 #include "outbox.h"
 #include "receipt.h"
+#include "rowcheck.h"
 #include "xalloc.h"
-
-#define ORDER_WAIT_MS 60000 /* how long a file waits for an earlier one that never comes */
 
 const char *const aggregate_migrations[] = {
 	OUTBOX_SCHEMA
@@ -74,14 +82,55 @@ const char *const aggregate_migrations[] = {
 	"CREATE INDEX participant_period_person ON participant(period, insurance_no, org_unit, scheme,"
 	"  unemployment, agent_code);"
 	"CREATE TABLE agent_month (agent_code TEXT NOT NULL, m INTEGER NOT NULL, PRIMARY KEY (agent_code, m))"
-	"  WITHOUT ROWID;"
+	"  WITHOUT ROWID;",
+	/* 4: a file is named by (file_no, file_id): ingest's number and the hash, so
+	 * the same bytes taken again after a rejection are another file. Staging
+	 * remembers when each part arrived; files remember how each file ended;
+	 * snapshot_src which file each snapshot period comes from; an outbox to
+	 * ingest for the outcomes. Staging of message format 1 cannot be read by
+	 * this version: a var dir is upgraded drained (docs/OPERATIONS.md). */
+	"INSERT OR REPLACE INTO meta VALUES ('change_seq', 0);"
+	"CREATE TABLE snapshot_src (agency TEXT NOT NULL, rtype TEXT NOT NULL, period TEXT NOT NULL,"
+	"  file_no INTEGER NOT NULL, PRIMARY KEY (agency, rtype, period));"
+	"INSERT OR REPLACE INTO snapshot_src SELECT t.agency, 'participant', t.period, max(f.file_no)"
+	"  FROM (SELECT DISTINCT agency, period, file_id FROM participant) t JOIN files f ON f.file_id = t.file_id"
+	"  GROUP BY t.agency, t.period;"
+	"INSERT OR REPLACE INTO snapshot_src SELECT t.agency, 'insured_unit', t.period, max(f.file_no)"
+	"  FROM (SELECT DISTINCT agency, period, file_id FROM insured_unit) t JOIN files f ON f.file_id = t.file_id"
+	"  GROUP BY t.agency, t.period;"
+	"INSERT OR REPLACE INTO snapshot_src SELECT t.agency, 'tax_employer', t.period, max(f.file_no)"
+	"  FROM (SELECT DISTINCT agency, period, file_id FROM tax_employer) t JOIN files f ON f.file_id = t.file_id"
+	"  GROUP BY t.agency, t.period;"
+	"DROP TABLE staged_batch;"
+	"DROP TABLE staged_end;"
+	"CREATE TABLE stage_batch (file_no INTEGER NOT NULL, file_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY (file_no, file_id, seq)) WITHOUT ROWID;"
+	"CREATE TABLE stage_end (file_no INTEGER NOT NULL, file_id TEXT NOT NULL, at INTEGER NOT NULL,"
+	"  body BLOB NOT NULL, PRIMARY KEY (file_no, file_id));"
+	"CREATE TABLE files_new (file_no INTEGER NOT NULL, file_id TEXT NOT NULL, agency TEXT, rtype TEXT, name TEXT,"
+	"  received_at INTEGER, applied_at INTEGER, rows_read INTEGER, rows_applied INTEGER, rows_rejected INTEGER,"
+	"  rows_duplicate INTEGER, receipt TEXT, receipt_text TEXT, receipt_written INTEGER NOT NULL DEFAULT 0,"
+	"  outcome TEXT NOT NULL DEFAULT 'applied', code TEXT, reason TEXT, receipt_stamp INTEGER,"
+	"  PRIMARY KEY (file_no, file_id));"
+	"INSERT INTO files_new (file_no, file_id, agency, rtype, name, received_at, applied_at, rows_read,"
+	"  rows_applied, rows_rejected, rows_duplicate, receipt, receipt_text, receipt_written, receipt_stamp)"
+	"  SELECT coalesce(file_no, 0), file_id, agency, rtype, name, received_at, applied_at, rows_read,"
+	"  rows_applied, rows_rejected, rows_duplicate, receipt, receipt_text, coalesce(receipt_written, 0),"
+	"  received_at FROM files;"
+	"DROP TABLE files;"
+	"ALTER TABLE files_new RENAME TO files;"
+	"CREATE INDEX files_unwritten ON files(file_no) WHERE receipt_written = 0;"
+	"CREATE INDEX files_quarantined ON files(file_no) WHERE outcome = 'quarantined';"
+	OUTBOX_TABLE("outbox_ingest")
 };
-const int aggregate_nmigrations = 3;
+const int aggregate_nmigrations = 4;
 
 typedef struct {
 	worker_t *w;
 	const cfg_rtype_t *rt;
-	msg_file_end_t *end;
+	const cfg_agency_t *ag;
+	const msg_file_end_t *end;
+	agg_result_t *res;
 	sqlite3_stmt *ins;
 	int *bindmap;         /* parameter i -> field index, -1 agency, -2 file_id */
 	int nbind;
@@ -90,10 +139,37 @@ typedef struct {
 	int period_field;
 	receipt_error_t *errors;
 	uint64_t nerrors, caperrors;
-	uint64_t applied, duplicates, rejected;
+	uint64_t applied, duplicates, rejected, rechecked;
 } s_apply_t;
 
-static int64_t s_blocked_since;
+/* s_fail - a failure of the apply: transient if the store says so. Returns -1. */
+static int
+s_fail(s_apply_t *a, int permanent, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+s_fail(s_apply_t *a, int permanent, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (a->res->reason[0] != '\0')
+		return -1; /* the first reason is the one that matters */
+	va_start(ap, fmt);
+	vsnprintf(a->res->reason, sizeof(a->res->reason), fmt, ap);
+	va_end(ap);
+	a->res->kind = permanent ? AGG_PERMANENT : AGG_TRANSIENT;
+	return -1;
+}
+
+/* s_store_fail - a failure reported by the store: its code decides. */
+static int
+s_store_fail(s_apply_t *a, const char *what)
+{
+	int rc = store_last_rc(a->w->store);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_extended_errcode(store_db(a->w->store));
+	return s_fail(a, !store_rc_transient(rc), "%s: %s", what, sqlite3_errstr(rc));
+}
 
 /* s_table_has - the record table has a column of that name. */
 static int
@@ -113,16 +189,18 @@ s_table_has(sqlite3 *db, const char *table, const char *col)
 }
 
 /* s_prepare_insert - INSERT OR REPLACE over the columns the table and the
- * schema share; fields the table lacks are validated but not stored. */
+ * schema share; fields the table lacks are validated but not stored. Names
+ * are identifiers checked at configuration load ([a-z_][a-z0-9_]*), quoted. */
 static int
 s_prepare_insert(s_apply_t *a)
 {
 	sqlite3 *db = store_db(a->w->store);
-	sb_t cols, qs;
+	sb_t cols, qs, sql;
 	int rc;
 
 	sb_init(&cols);
 	sb_init(&qs);
+	sb_init(&sql);
 	a->bindmap = xcalloc((size_t)a->rt->nfields + 2, sizeof(int));
 	if (s_table_has(db, a->rt->name, "agency")) {
 		sb_add(&cols, "agency");
@@ -137,23 +215,19 @@ s_prepare_insert(s_apply_t *a)
 	for (int i = 0; i < a->rt->nfields; i++) {
 		if (!s_table_has(db, a->rt->name, a->rt->fields[i].name))
 			continue;
-		sb_addf(&cols, "%s%s", a->nbind ? ", " : "", a->rt->fields[i].name);
+		sb_addf(&cols, "%s\"%s\"", a->nbind ? ", " : "", a->rt->fields[i].name);
 		sb_add(&qs, a->nbind ? ", ?" : "?");
 		a->bindmap[a->nbind++] = i;
 	}
-	{
-		sb_t sql;
-
-		sb_init(&sql);
-		sb_addf(&sql, "INSERT OR REPLACE INTO %s (%s) VALUES (%s)", a->rt->name, cols.data, qs.data);
-		rc = sqlite3_prepare_v2(db, sql.data, -1, &a->ins, NULL);
-		if (rc != SQLITE_OK)
-			worker_error(a->w, "no table for record type '%s': %s", a->rt->name, sqlite3_errmsg(db));
-		sb_free(&sql);
-	}
+	sb_addf(&sql, "INSERT OR REPLACE INTO \"%s\" (%s) VALUES (%s)", a->rt->name, cols.data ? cols.data : "",
+	    qs.data ? qs.data : "");
+	rc = sqlite3_prepare_v2(db, sql.data, -1, &a->ins, NULL);
+	sb_free(&sql);
 	sb_free(&cols);
 	sb_free(&qs);
-	return rc == SQLITE_OK ? 0 : -1;
+	if (rc != SQLITE_OK)
+		return s_fail(a, 1, "no table for record type '%s': %s", a->rt->name, sqlite3_errmsg(db));
+	return 0;
 }
 
 /* s_add_error - remember a rejected row for the receipt. */
@@ -168,13 +242,15 @@ s_add_error(s_apply_t *a, uint64_t line, const char *field, const char *code, co
 	}
 	e = &a->errors[a->nerrors++];
 	e->line = line;
-	e->field = field ? xstrdup(field) : NULL;
+	e->field = xstrdup(field);
 	e->code = xstrdup(code);
 	e->message_vi = xstrdup(vi ? vi : "");
 	e->message_en = xstrdup(en ? en : "");
 }
 
-/* s_clear_period - a snapshot's first row of a period deletes the old snapshot. */
+/* s_clear_period - a snapshot's first row of a period deletes the old
+ * snapshot of that agency, type and period, unless a newer file has already
+ * replaced it: then this file is superseded and must not apply at all. */
 static int
 s_clear_period(s_apply_t *a, const char *period)
 {
@@ -185,37 +261,72 @@ s_clear_period(s_apply_t *a, const char *period)
 	for (int i = 0; i < a->nperiods; i++)
 		if (strcmp(a->periods[i], period) == 0)
 			return 0;
+	st = store_stmt(a->w->store, "SELECT file_no FROM snapshot_src WHERE agency = ? AND rtype = ? AND period = ?");
+	if (st == NULL)
+		return s_store_fail(a, "snapshot sources");
+	sqlite3_bind_text(st, 1, a->end->agency, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->rt->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && (uint64_t)sqlite3_column_int64(st, 0) > a->end->file_no) {
+		a->res->kind = AGG_SUPERSEDED;
+		snprintf(a->res->period, sizeof(a->res->period), "%s", period);
+		a->res->newer_file_no = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
 	a->periods = xrealloc(a->periods, sizeof(char *) * (size_t)(a->nperiods + 1));
 	a->periods[a->nperiods++] = xstrdup(period);
-	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE agency = ? AND period = ?", a->rt->name);
+	snprintf(sql, sizeof(sql), "DELETE FROM \"%s\" WHERE agency = ? AND period = ?", a->rt->name);
 	if (sqlite3_prepare_v2(store_db(a->w->store), sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
+		return s_fail(a, 1, "cannot clear %s: %s", a->rt->name, sqlite3_errmsg(store_db(a->w->store)));
 	sqlite3_bind_text(st, 1, a->end->agency, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc;
+	if (rc != SQLITE_DONE)
+		return s_fail(a, !store_rc_transient(rc), "cannot clear %s %s: %s", a->rt->name, period,
+		    sqlite3_errstr(rc));
+	st = store_stmt(a->w->store, "INSERT OR REPLACE INTO snapshot_src VALUES (?, ?, ?, ?)");
+	if (st == NULL)
+		return s_store_fail(a, "snapshot sources");
+	sqlite3_bind_text(st, 1, a->end->agency, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->rt->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)a->end->file_no);
+	return store_step_done(a->w->store, st) == 0 ? 0 : s_store_fail(a, "snapshot sources");
 }
 
-/* s_first_line - 0 if the key is new (and records it), else the first line. */
+/* s_first_line - 0 if the key is new (and records it), else the first line;
+ * -1 on a store failure. */
 static int64_t
-s_first_line(s_apply_t *a, const msg_row_t *r)
+s_first_line(s_apply_t *a, char *const *values)
 {
 	sqlite3_stmt *st = store_stmt(a->w->store, "INSERT OR IGNORE INTO temp.seen(k, line) VALUES (?, ?)");
 	sb_t k;
 	int64_t line = 0;
 
+	if (st == NULL)
+		return s_store_fail(a, "duplicate check");
 	sb_init(&k);
+	sb_add(&k, "");
 	for (int i = 0; i < a->rt->nkey; i++) {
-		sb_add(&k, r->values[a->rt->key[i]]);
+		sb_add(&k, values[a->rt->key[i]]);
 		sb_add(&k, "\x1f");
 	}
-	sqlite3_bind_text(st, 1, k.data ? k.data : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, r->line);
-	store_step_done(a->w->store, st);
+	sqlite3_bind_text(st, 1, k.data, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, a->res->line);
+	if (store_step_done(a->w->store, st) != 0) {
+		sb_free(&k);
+		return s_store_fail(a, "duplicate check");
+	}
 	if (sqlite3_changes(store_db(a->w->store)) == 0) {
 		st = store_stmt(a->w->store, "SELECT line FROM temp.seen WHERE k = ?");
-		sqlite3_bind_text(st, 1, k.data ? k.data : "", -1, SQLITE_TRANSIENT);
+		if (st == NULL) {
+			sb_free(&k);
+			return s_store_fail(a, "duplicate check");
+		}
+		sqlite3_bind_text(st, 1, k.data, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			line = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
@@ -233,60 +344,97 @@ s_bind_value(sqlite3_stmt *st, int p, const cfg_field_t *f, const char *v)
 		if (v[0] == '\0')
 			sqlite3_bind_null(st, p);
 		else
-			sqlite3_bind_int64(st, p, atoll(v));
+			sqlite3_bind_int64(st, p, strtoll(v, NULL, 10));
 		break;
 	case FT_PCT:
 		if (v[0] == '\0')
 			sqlite3_bind_null(st, p);
 		else
-			sqlite3_bind_double(st, p, atof(v));
+			sqlite3_bind_double(st, p, strtod(v, NULL));
 		break;
 	default:
-		sqlite3_bind_text(st, p, v, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, p, v, -1, SQLITE_TRANSIENT);
 	}
 }
 
-/* s_apply_row - one good row: duplicate check, snapshot clearing, insert. */
+/* s_apply_row - one row validate passed: checked again against the schema,
+ * the tree and the agency's rights (whatever the sender claims), then the
+ * duplicate check, snapshot clearing and the insert. */
 static int
 s_apply_row(s_apply_t *a, const msg_row_t *r)
 {
+	char **out, vi[160], en[160];
+	const char *bad = NULL;
+	fc_error_t err = { 0 };
 	int64_t first;
-	char vi[160], en[160];
+	int rc = 0;
 
+	a->res->line = r->line;
 	if (r->nvalues != (uint32_t)a->rt->nfields) {
-		s_add_error(a, r->line, NULL, "E_INTERNAL", "lỗi nội bộ", "internal error");
+		s_add_error(a, r->line, NULL, "E_INTERNAL", "lỗi nội bộ: số trường không khớp",
+		    "internal error: field count mismatch");
 		a->rejected++;
 		return 0;
 	}
-	first = s_first_line(a, r);
-	if (first > 0) {
+	out = xcalloc((size_t)a->rt->nfields, sizeof(char *));
+	if (rowcheck_row(a->w->config, a->ag, a->rt, r->values, out, &bad, &err) != 0) {
+		/* validate would have rejected it: a forged or inconsistent batch */
+		s_add_error(a, r->line, bad, err.code, err.vi, err.en);
+		a->rejected++;
+		a->rechecked++;
+		free(out);
+		return 0;
+	}
+	first = s_first_line(a, out);
+	if (first < 0) {
+		rc = -1;
+	} else if (first > 0) {
 		snprintf(vi, sizeof(vi), "trùng khóa với dòng %lld; chỉ dòng đầu tiên được dùng", (long long)first);
 		snprintf(en, sizeof(en), "same key as line %lld; only the first row is used", (long long)first);
 		s_add_error(a, r->line, a->rt->fields[a->rt->key[0]].name, "E_DUPLICATE_KEY", vi, en);
 		a->duplicates++;
 		a->rejected++;
-		return 0;
-	}
-	if (a->rt->apply == APPLY_SNAPSHOT && a->period_field >= 0 &&
-	    s_clear_period(a, r->values[a->period_field]) != 0)
-		return -1;
-	sqlite3_reset(a->ins);
-	for (int p = 0; p < a->nbind; p++) {
-		int fi = a->bindmap[p];
+	} else if (a->rt->apply == APPLY_SNAPSHOT && a->period_field >= 0 &&
+	    s_clear_period(a, out[a->period_field]) != 0) {
+		rc = -1;
+	} else {
+		int step;
 
-		if (fi == -1)
-			sqlite3_bind_text(a->ins, p + 1, a->end->agency, -1, SQLITE_STATIC);
-		else if (fi == -2)
-			sqlite3_bind_text(a->ins, p + 1, a->end->file_id, -1, SQLITE_STATIC);
+		sqlite3_reset(a->ins);
+		for (int p = 0; p < a->nbind; p++) {
+			int fi = a->bindmap[p];
+
+			if (fi == -1)
+				sqlite3_bind_text(a->ins, p + 1, a->end->agency, -1, SQLITE_STATIC);
+			else if (fi == -2)
+				sqlite3_bind_text(a->ins, p + 1, a->end->file_id, -1, SQLITE_STATIC);
+			else
+				s_bind_value(a->ins, p + 1, &a->rt->fields[fi], out[fi]);
+		}
+		step = sqlite3_step(a->ins);
+		if (step != SQLITE_DONE)
+			rc = s_fail(a, !store_rc_transient(step), "insert into %s failed at line %u: %s",
+			    a->rt->name, r->line, sqlite3_errmsg(store_db(a->w->store)));
 		else
-			s_bind_value(a->ins, p + 1, &a->rt->fields[fi], r->values[fi]);
+			a->applied++;
 	}
-	if (sqlite3_step(a->ins) != SQLITE_DONE) {
-		worker_error(a->w, "insert into %s failed: %s", a->rt->name, sqlite3_errmsg(store_db(a->w->store)));
-		return -1;
-	}
-	a->applied++;
-	return 0;
+	for (int i = 0; i < a->rt->nfields; i++)
+		free(out[i]);
+	free(out);
+	return rc;
+}
+
+/* s_batch_matches - a staged batch belongs to the file its end describes. */
+static int
+s_batch_matches(const s_apply_t *a, const msg_batch_t *b)
+{
+	if (strcmp(b->agency, a->end->agency) != 0 || strcmp(b->rtype, a->end->rtype) != 0 ||
+	    b->nfields != (uint32_t)a->rt->nfields)
+		return 0;
+	for (int i = 0; i < a->rt->nfields; i++)
+		if (strcmp(b->fields[i], a->rt->fields[i].name) != 0)
+			return 0;
+	return 1;
 }
 
 /* s_apply_batches - every batch of the file, in order. */
@@ -294,20 +442,36 @@ static int
 s_apply_batches(s_apply_t *a)
 {
 	for (uint32_t seq = 0; seq < a->end->nbatches; seq++) {
-		sqlite3_stmt *st = store_stmt(a->w->store, "SELECT body FROM staged_batch WHERE file_id = ? AND seq = ?");
+		sqlite3_stmt *st = store_stmt(a->w->store,
+		    "SELECT body FROM stage_batch WHERE file_no = ? AND file_id = ? AND seq = ?");
 		char err[160];
 		msg_t m;
-		int rc = 0;
+		int rc = 0, got;
 
-		sqlite3_bind_text(st, 1, a->end->file_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, seq);
-		if (sqlite3_step(st) != SQLITE_ROW ||
-		    msg_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &m, err, sizeof(err)) != 0) {
+		if (st == NULL)
+			return s_store_fail(a, "staging");
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)a->end->file_no);
+		sqlite3_bind_text(st, 2, a->end->file_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, seq);
+		got = sqlite3_step(st);
+		if (got != SQLITE_ROW) {
 			sqlite3_reset(st);
-			worker_error(a->w, "staged batch %u of %.12s unreadable", seq, a->end->file_id);
-			return -1;
+			if (got == SQLITE_DONE)
+				return s_fail(a, 1, "batch %u of %u is missing", seq + 1, a->end->nbatches);
+			return s_fail(a, !store_rc_transient(got), "staging: %s", sqlite3_errstr(got));
+		}
+		if (msg_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &m, err, sizeof(err)) != 0 ||
+		    m.type != MSG_T_BATCH) {
+			sqlite3_reset(st);
+			msg_free(&m);
+			return s_fail(a, 1, "batch %u of %u is unreadable: %s", seq + 1, a->end->nbatches, err);
 		}
 		sqlite3_reset(st);
+		if (!s_batch_matches(a, &m.u.batch)) {
+			msg_free(&m);
+			return s_fail(a, 1, "batch %u of %u belongs to another agency, type or schema", seq + 1,
+			    a->end->nbatches);
+		}
 		for (uint32_t i = 0; i < m.u.batch.nrows && rc == 0; i++) {
 			const msg_row_t *r = &m.u.batch.rows[i];
 
@@ -323,66 +487,6 @@ s_apply_batches(s_apply_t *a)
 			return -1;
 	}
 	return 0;
-}
-
-/* s_drop_staging - forget the staged batches and end of a file. */
-static int
-s_drop_staging(store_t *store, const char *file_id)
-{
-	sqlite3_stmt *st = store_stmt(store, "DELETE FROM staged_batch WHERE file_id = ?");
-
-	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_STATIC);
-	if (store_step_done(store, st) != 0)
-		return -1;
-	st = store_stmt(store, "DELETE FROM staged_end WHERE file_id = ?");
-	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_STATIC);
-	return store_step_done(store, st);
-}
-
-/* s_record_file - the files row with the receipt, and the staging cleared. */
-static int
-s_record_file(s_apply_t *a)
-{
-	receipt_t r = { .file = a->end->name, .agency = a->end->agency, .type = a->end->rtype,
-		.sha256 = a->end->file_id, .status = "applied", .received_at = a->end->received_at,
-		.rows_read = a->end->rows_read, .rows_applied = a->applied, .rows_rejected = a->rejected,
-		.rows_duplicate = a->duplicates, .nunknown = (int)a->end->nunknown,
-		.unknown_columns = a->end->unknown_columns, .nerrors = a->nerrors, .errors = a->errors };
-	sqlite3_stmt *st = store_stmt(a->w->store,
-	    "INSERT OR REPLACE INTO files(file_id, file_no, agency, rtype, name, received_at, applied_at, rows_read,"
-	    " rows_applied, rows_rejected, rows_duplicate, receipt, receipt_text)"
-	    " VALUES (?,?,?,?,?,?, strftime('%s','now'),?,?,?,?,?,?)");
-	sb_t b, t;
-	int rc;
-
-	if (a->applied + a->rejected != a->end->rows_read)
-		log_warn("%s: rows read %llu but applied %llu + rejected %llu", a->end->name,
-		    (unsigned long long)a->end->rows_read, (unsigned long long)a->applied,
-		    (unsigned long long)a->rejected);
-	sb_init(&b);
-	sb_init(&t);
-	receipt_json(&b, &r);
-	receipt_text(&t, &r);
-	sqlite3_bind_text(st, 1, a->end->file_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)a->end->file_no);
-	sqlite3_bind_text(st, 3, a->end->agency, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, a->end->rtype, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, a->end->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, a->end->received_at);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)a->end->rows_read);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)a->applied);
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)a->rejected);
-	sqlite3_bind_int64(st, 10, (sqlite3_int64)a->duplicates);
-	sqlite3_bind_text(st, 11, b.data, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, t.data, -1, SQLITE_STATIC);
-	rc = store_step_done(a->w->store, st);
-	sb_free(&b);
-	sb_free(&t);
-	if (rc != 0 || s_drop_staging(a->w->store, a->end->file_id) != 0)
-		return -1;
-	st = store_stmt(a->w->store, "UPDATE meta SET value = max(value, ?) WHERE key = 'last_file_no'");
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)a->end->file_no);
-	return store_step_done(a->w->store, st);
 }
 
 /* s_apply_free - release what an application held. */
@@ -404,122 +508,60 @@ s_apply_free(s_apply_t *a)
 		sqlite3_finalize(a->ins);
 }
 
-/* s_apply_file - apply the file whose end is m, all in one transaction. */
-static int
-s_apply_file(worker_t *w, msg_file_end_t *end)
-{
-	s_apply_t a = { .w = w, .end = end, .period_field = -1 };
-	int64_t t0 = now_ms(), t1 = 0;
-	int already;
-
-	a.rt = config_rtype(w->config, end->rtype);
-	if (store_begin(w->store) != 0)
-		return -1;
-	{
-		sqlite3_stmt *st = store_stmt(w->store, "SELECT 1 FROM files WHERE file_id = ?");
-
-		sqlite3_bind_text(st, 1, end->file_id, -1, SQLITE_STATIC);
-		already = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_reset(st);
-	}
-	if (already) { /* a resent end of a file applied before: drop the staging */
-		log_info("%s: already applied; staging dropped", end->name);
-		if (s_drop_staging(w->store, end->file_id) != 0)
-			goto fail;
-	} else if (a.rt == NULL) {
-		worker_error(w, "%s: record type '%s' is not configured here", end->name, end->rtype);
-		goto fail;
-	} else {
-		a.period_field = config_field_index(a.rt, "period");
-		if (store_exec(w->store, "CREATE TEMP TABLE IF NOT EXISTS seen (k TEXT PRIMARY KEY, line INTEGER);"
-		    "DELETE FROM temp.seen;") != 0 || s_prepare_insert(&a) != 0 || s_apply_batches(&a) != 0)
-			goto fail;
-		t1 = now_ms();
-		if (s_record_file(&a) != 0 || agg_recompute(w, end->rtype, a.periods, a.nperiods) != 0)
-			goto fail;
-	}
-	if (store_commit(w->store) != 0)
-		goto fail;
-	if (!already)
-		log_info("%s/%s: applied %llu rows, rejected %llu (%llu duplicates) in %lld ms (recompute and commit %lld ms)",
-		    end->agency, end->name, (unsigned long long)a.applied, (unsigned long long)a.rejected,
-		    (unsigned long long)a.duplicates, (long long)(now_ms() - t0), (long long)(now_ms() - t1));
-	s_apply_free(&a);
-	return 1;
-fail:
-	store_rollback(w->store);
-	s_apply_free(&a);
-	return -1;
-}
-
-/* agg_apply_ready - the next staged file, in ingest's order, once complete. */
+/* agg_apply_file - apply the complete staged file whose end is end, inside
+ * the caller's transaction: rows, receipt, outcome, recompute. */
 int
-agg_apply_ready(worker_t *w)
+agg_apply_file(worker_t *w, const msg_file_end_t *end, agg_result_t *res)
 {
-	sqlite3_stmt *st = store_stmt(w->store, "SELECT file_id, file_no, body FROM staged_end ORDER BY file_no LIMIT 1");
-	long long last = store_int(w->store, "SELECT value FROM meta WHERE key = 'last_file_no'", 0);
-	char err[160];
-	msg_t m;
-	long long have;
-	int rc;
+	s_apply_t a = { .w = w, .end = end, .res = res, .period_field = -1 };
+	int64_t t0 = now_ms(), t1;
+	int rc = -1;
 
-	if (st == NULL || sqlite3_step(st) != SQLITE_ROW) {
-		if (st != NULL)
-			sqlite3_reset(st);
-		return 0;
+	memset(res, 0, sizeof(*res));
+	a.rt = config_rtype(w->config, end->rtype);
+	a.ag = config_agency(w->config, end->agency);
+	if (a.rt == NULL || a.ag == NULL) {
+		s_fail(&a, 1, "agency '%.40s' or record type '%.40s' is not configured here", end->agency, end->rtype);
+		goto out;
 	}
-	if (msg_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), &m, err, sizeof(err)) != 0) {
-		sqlite3_reset(st);
-		worker_error(w, "staged file end unreadable: %s", err);
-		return -1;
+	a.period_field = config_field_index(a.rt, "period");
+	if (store_exec(w->store, "CREATE TEMP TABLE IF NOT EXISTS seen (k TEXT PRIMARY KEY, line INTEGER);"
+	    "DELETE FROM temp.seen;") != 0) {
+		s_store_fail(&a, "duplicate check");
+		goto out;
 	}
-	sqlite3_reset(st);
-	st = store_stmt(w->store, "SELECT count(*) FROM staged_batch WHERE file_id = ?");
-	sqlite3_bind_text(st, 1, m.u.end.file_id, -1, SQLITE_STATIC);
-	have = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_reset(st);
+	if (s_prepare_insert(&a) != 0 || s_apply_batches(&a) != 0)
+		goto out;
+	t1 = now_ms();
+	if (a.applied + a.rejected != end->rows_read)
+		log_warn("file %llu: rows read %llu but applied %llu + rejected %llu", (unsigned long long)end->file_no,
+		    (unsigned long long)end->rows_read, (unsigned long long)a.applied, (unsigned long long)a.rejected);
+	{
+		receipt_t r = { .file = end->name, .agency = end->agency, .type = end->rtype, .sha256 = end->file_id,
+			.status = "applied", .received_at = end->received_at, .rows_read = a.applied + a.rejected,
+			.rows_applied = a.applied, .rows_rejected = a.rejected, .rows_duplicate = a.duplicates,
+			.nunknown = (int)end->nunknown, .unknown_columns = end->unknown_columns,
+			.nerrors = a.nerrors, .errors = a.errors };
+
+		if (agg_record_outcome(w, end, &r, "applied", NULL, NULL) != 0) {
+			s_store_fail(&a, "recording the file");
+			goto out;
+		}
+	}
+	if (agg_recompute(w, end->rtype, a.periods, a.nperiods) != 0) {
+		s_store_fail(&a, "recomputing the indicators");
+		goto out;
+	}
+	res->kind = AGG_APPLIED;
+	res->applied = a.applied;
+	res->rejected = a.rejected;
+	res->duplicates = a.duplicates;
+	res->rechecked = a.rechecked;
+	res->apply_ms = t1 - t0;
 	rc = 0;
-	if (have == (long long)m.u.end.nbatches) {
-		if ((long long)m.u.end.file_no > last + 1) {
-			/* an earlier file is still on its way (several validators) */
-			if (s_blocked_since == 0)
-				s_blocked_since = now_ms();
-			if (now_ms() - s_blocked_since < ORDER_WAIT_MS)
-				goto out;
-			log_warn("%s: file %llu never arrived; applying %llu", m.u.end.name, last + 1,
-			    (unsigned long long)m.u.end.file_no);
-		}
-		s_blocked_since = 0;
-		rc = s_apply_file(w, &m.u.end);
-	}
 out:
-	msg_free(&m);
+	if (rc != 0 && res->kind == AGG_APPLIED)
+		res->kind = AGG_TRANSIENT;
+	s_apply_free(&a);
 	return rc;
-}
-
-/* agg_write_pending_receipts - receipts committed with their file, written out now
- * (again after a restart if the worker stopped in between). */
-void
-agg_write_pending_receipts(worker_t *w)
-{
-	sqlite3_stmt *st = store_stmt(w->store,
-	    "SELECT file_id, agency, name, received_at, receipt, receipt_text FROM files WHERE receipt_written = 0");
-	char path[4600];
-
-	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-		sqlite3_stmt *up;
-
-		if (receipt_write_rendered(w->var_dir, (const char *)sqlite3_column_text(st, 1),
-		    (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3),
-		    (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5),
-		    path, sizeof(path)) != 0) {
-			worker_error(w, "cannot write receipt %s", path);
-			break;
-		}
-		up = store_stmt(w->store, "UPDATE files SET receipt_written = 1 WHERE file_id = ?");
-		sqlite3_bind_text(up, 1, (const char *)sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);
-		store_step_done(w->store, up);
-	}
-	if (st != NULL)
-		sqlite3_reset(st);
 }

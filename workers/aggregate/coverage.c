@@ -9,6 +9,7 @@
  * 12.50 exactly. */
 #include "aggregate.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,8 +75,13 @@ s_pct(char *buf, size_t size, long long n, long long d)
 static void
 s_pct2(char *buf, size_t size, double v)
 {
-	long long h = llround(v * 100.0 + (v >= 0 ? 1e-9 : -1e-9));
+	long long h;
 
+	if (!isfinite(v) || fabs(v) > 1e12) { /* never from a checked row; no undefined llabs */
+		buf[0] = '\0';
+		return;
+	}
+	h = llround(v * 100.0 + (v >= 0 ? 1e-9 : -1e-9));
 	snprintf(buf, size, "%s%lld.%02lld", h < 0 ? "-" : "", llabs(h) / 100, llabs(h) % 100);
 }
 
@@ -426,7 +432,7 @@ agg_recompute(worker_t *w, const char *rtype, char *const *periods, int nperiods
 
 /* s_write_one - render one report (0 coverage, 1 findings, 2 dashboard) and
  * replace its file atomically. */
-static void
+static int
 s_write_one(worker_t *w, int findings, report_format_t f, const char *file)
 {
 	char path[4200];
@@ -438,22 +444,30 @@ s_write_one(worker_t *w, int findings, report_format_t f, const char *file)
 	    : findings ? report_findings(store_db(w->store), NULL, NULL, f, &b)
 	    : report_coverage(store_db(w->store), NULL, NULL, f, &b);
 	snprintf(path, sizeof(path), "%s/reports/%s", w->var_dir, file);
-	if (rc != 0 || fs_write_atomic(path, b.data ? b.data : "", b.len) != 0)
-		worker_error(w, "cannot write %s", path);
+	if (rc == 0 && (rc = fs_write_atomic(path, b.data ? b.data : "", b.len)) != 0)
+		worker_error(w, "cannot write %s: %s", path, strerror(errno));
+	else if (rc != 0)
+		worker_error(w, "cannot render %s", path);
 	sb_free(&b);
+	return rc;
 }
 
 /* agg_write_reports - coverage and findings, CSV and JSON, and the dashboard, in VAR/reports/. */
-void
+int
 agg_write_reports(worker_t *w)
 {
 	char dir[4200];
+	int rc = 0;
 
 	snprintf(dir, sizeof(dir), "%s/reports", w->var_dir);
-	fs_mkdirs(dir);
-	s_write_one(w, 0, REPORT_CSV, "coverage.csv");
-	s_write_one(w, 0, REPORT_JSON, "coverage.json");
-	s_write_one(w, 1, REPORT_CSV, "findings.csv");
-	s_write_one(w, 1, REPORT_JSON, "findings.json");
-	s_write_one(w, 2, REPORT_CSV, "index.html");
+	if (fs_mkdirs(dir) != 0) {
+		worker_error(w, "cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	rc |= s_write_one(w, 0, REPORT_CSV, "coverage.csv");
+	rc |= s_write_one(w, 0, REPORT_JSON, "coverage.json");
+	rc |= s_write_one(w, 1, REPORT_CSV, "findings.csv");
+	rc |= s_write_one(w, 1, REPORT_JSON, "findings.json");
+	rc |= s_write_one(w, 2, REPORT_CSV, "index.html");
+	return rc != 0 ? -1 : 0;
 }

@@ -541,10 +541,13 @@ s_event_add(s_events_t *e, sqlite3_stmt *st, const char *state, const char *peri
 static int
 s_send(worker_t *w, s_events_t *e)
 {
-	int rc = 0;
+	uint64_t seq = e->n > 0 ? agg_next_change(w) : 0;
+	int rc = e->n > 0 && seq == 0 ? -1 : 0;
 
 	for (size_t off = 0; off < e->n && rc == 0; off += EVENTS_PER_MSG) {
 		msg_t m = { .version = MSG_VERSION, .type = MSG_T_EVENTS };
+
+		m.u.events.seq = seq;
 
 		m.u.events.nevents = (uint32_t)(e->n - off < EVENTS_PER_MSG ? e->n - off : EVENTS_PER_MSG);
 		m.u.events.events = e->ev + off;

@@ -1,10 +1,12 @@
-/* bhxh-aggregate - stages validated batches, applies each complete file in
+/* bhxh-aggregate - stages checked batches, applies each complete file in
  * one transaction (snapshots replace by agency, type and period; registries
  * upsert by key), recomputes the indicators and rewrites the reports.
  *
- * Trusts its input only as far as the codec checked it: batches are stored
- * idempotently by (file, batch number), so a resend changes nothing, and a
- * file is applied once, when all of its batches and its end have arrived. */
+ * Trusts no sender: parts of a file are stored idempotently by (file,
+ * batch number); parts of a file that already ended are acknowledged and
+ * dropped; every row is checked again before it is applied; a file that
+ * cannot be applied is quarantined, never left blocking the files behind it
+ * (flow.c). */
 #include "aggregate.h"
 
 #include <stdlib.h>
@@ -13,43 +15,17 @@
 #include "log.h"
 #include "xalloc.h"
 
-typedef struct {
-	int dirty; /* an applied file whose reports are not yet rewritten */
-} agg_t;
+#define RECEIPT_RETRY_MS 2000
+#define REPORT_RETRY_MS 5000
 
-/* s_stage - store a batch or end idempotently. */
-static int
-s_stage(worker_t *w, const msg_t *m)
-{
-	const char *sql = m->type == MSG_T_BATCH
-	    ? "INSERT OR IGNORE INTO staged_batch(file_id, seq, body) VALUES (?, ?, ?)"
-	    : "INSERT OR IGNORE INTO staged_end(file_id, file_no, body) VALUES (?, ?, ?)";
-	sqlite3_stmt *st = store_stmt(w->store, sql);
-	char *buf;
-	size_t len;
-	int rc;
-
-	if (st == NULL || msg_encode(m, &buf, &len) != 0)
-		return -1;
-	if (m->type == MSG_T_BATCH) {
-		sqlite3_bind_text(st, 1, m->u.batch.file_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, m->u.batch.seq);
-	} else {
-		sqlite3_bind_text(st, 1, m->u.end.file_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)m->u.end.file_no);
-	}
-	sqlite3_bind_blob(st, 3, buf, (int)len, free);
-	rc = store_step_done(w->store, st);
-	return rc;
-}
-
-/* s_on_message - stage what belongs to a file; anything else is logged. */
+/* s_on_message - stage what belongs to a file; anything else is counted. */
 static int
 s_on_message(worker_t *w, const msg_t *m)
 {
-	if ((m->type == MSG_T_BATCH && m->u.batch.validated) || m->type == MSG_T_FILE_END)
-		return s_stage(w, m);
-	log_warn("ignored an unexpected %s message", msg_type_name(m->type));
+	if (m->type == MSG_T_BATCH || m->type == MSG_T_FILE_END)
+		return agg_stage(w, m);
+	w->bad_msgs++;
+	log_warn("dropped an unexpected %s message", msg_type_name(m->type));
 	return 0;
 }
 
@@ -60,33 +36,55 @@ s_init(worker_t *w)
 	agg_t *a = xcalloc(1, sizeof(*a));
 
 	w->state = a;
-	if (a == NULL)
-		return -1;
 	agg_findings_check(w);
 	if (agg_units_sync(w) != 0)
 		return -1;
-	agg_write_pending_receipts(w);
-	agg_write_reports(w);
+	a->receipts_due = 1;
+	a->dirty = 1;
 	return 0;
 }
 
-/* s_on_tick - apply at most one ready file per tick; reports when idle. */
+/* s_on_tick - at most one file per tick; receipts and reports, retried on a
+ * timer when they cannot be written (a full disk); staging tidied. */
 static int
 s_on_tick(worker_t *w)
 {
 	agg_t *a = w->state;
+	int64_t now = now_ms();
 	int rc = agg_apply_ready(w);
 
-	if (rc > 0) {
-		a->dirty = 1;
-		agg_write_pending_receipts(w);
+	if (a->receipts_due && now >= a->next_receipt_try && agg_write_pending_receipts(w) != 0)
+		a->next_receipt_try = now + RECEIPT_RETRY_MS;
+	if (rc > 0)
 		return 1;
+	if (a->dirty && now >= a->next_report_try) {
+		if (agg_write_reports(w) == 0)
+			a->dirty = 0;
+		else
+			a->next_report_try = now + REPORT_RETRY_MS;
 	}
-	if (a->dirty) {
-		agg_write_reports(w);
-		a->dirty = 0;
-	}
+	if (a->receipts_due && a->next_receipt_try > now)
+		worker_set_state(w, "retrying", "receipts cannot be written (%s); trying every %d s", w->last_error,
+		    RECEIPT_RETRY_MS / 1000);
+	else if (a->dirty && a->next_report_try > now)
+		worker_set_state(w, "retrying", "reports cannot be written (%s); trying every %d s", w->last_error,
+		    REPORT_RETRY_MS / 1000);
+	agg_tidy(w);
 	return 0;
+}
+
+/* s_status - what the operator needs to see of the line of files. */
+static void
+s_status(worker_t *w, sb_t *b)
+{
+	agg_t *a = w->state;
+
+	sb_addf(b, ",\"files_applied\":%llu,\"quarantined\":%lld,\"files_waiting\":%lld,\"late_resends\":%llu,"
+	    "\"rows_refused_on_recheck\":%llu", (unsigned long long)a->applied,
+	    store_int(w->store, "SELECT count(*) FROM files WHERE outcome = 'quarantined'", 0),
+	    store_int(w->store, "SELECT count(*) FROM stage_end e WHERE NOT EXISTS (SELECT 1 FROM files f"
+	    " WHERE f.file_no = e.file_no AND f.file_id = e.file_id)", 0),
+	    (unsigned long long)a->late_resends, (unsigned long long)a->rows_rechecked_rejected);
 }
 
 static void
@@ -99,10 +97,12 @@ s_fini(worker_t *w)
 static const struct worker_ops s_ops = {
 	.name = "aggregate",
 	.input = "aggregate",
-	.outputs = { "alert" },
+	.outputs = { "alert", "ingest" },
 	.init = s_init,
 	.on_message = s_on_message,
 	.on_tick = s_on_tick,
+	.on_control = agg_control,
+	.status = s_status,
 	.fini = s_fini,
 	.tick_ms = 200,
 };
