@@ -35,6 +35,20 @@ fs_mkdirs(const char *path)
 	return 0;
 }
 
+/* fs_name_prefix - at most max bytes, ending on a UTF-8 character boundary. */
+size_t
+fs_name_prefix(const char *name, size_t max)
+{
+	size_t n = strlen(name);
+
+	if (n <= max)
+		return n;
+	n = max;
+	while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+		n--; /* name[n] continues a character: cut before that character */
+	return n;
+}
+
 /* fs_fsync_dir - make a rename in path's directory durable. */
 int
 fs_fsync_dir(const char *path)

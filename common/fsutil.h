@@ -22,6 +22,10 @@ int fs_fsync_dir(const char *path);
 /* fs_move - rename src to dst (same file system) and fsync both directories. */
 int fs_move(const char *src, const char *dst);
 
+/* fs_name_prefix - how many bytes of name to keep so that at most max bytes
+ * remain without cutting a UTF-8 character. */
+size_t fs_name_prefix(const char *name, size_t max);
+
 typedef struct {
 	char *data;
 	size_t len, cap;

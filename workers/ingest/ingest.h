@@ -24,6 +24,7 @@ typedef struct {
 	int64_t received_at;
 	int fd;
 	off_t size;
+	int64_t mtime_ns;         /* as taken: a change while reading refuses the file */
 	csv_reader_t *csv;
 	text_conv_t *conv;
 	size_t ncols;
@@ -42,7 +43,16 @@ typedef struct {
 	int64_t last_scan;
 	int64_t last_expire;      /* ms; retention is checked at most once an hour */
 	ingest_file_t *cur;
+	int refusals_failing;     /* a receipt could not be written: files wait */
+	int resume_due;           /* the store failed mid-file: resume from the last commit */
+	int64_t retry_at;         /* not before (ms) */
+	int retry_ms;
+	uint64_t files_taken, files_refused, files_repeat;
 } ingest_t;
+
+/* INGEST_NAME_MAX - bytes of a dropped file's name kept in spool names
+ * (STAMP-NAME must fit in a 255-byte directory entry). */
+#define INGEST_NAME_MAX 200
 
 /* ingest_resume - at start: finish moves, reopen the file being read. */
 int ingest_resume(ingest_t *in);
@@ -55,12 +65,16 @@ int ingest_step(ingest_t *in);
 
 void ingest_close_current(ingest_t *in);
 
+/* ingest_abort_current - end the current file after what was sent, rejected whole. */
+void ingest_abort_current(ingest_t *in, const char *why);
+
 /* ingest_archive - move a sent file from processing/ to archive/ and record it. */
 void ingest_archive(ingest_t *in, int64_t row_id, const char *agency, const char *path, const char *name,
     int64_t received_at);
 
-/* ingest_refuse - receipt for a file refused whole and move it to rejected/. */
-void ingest_refuse(ingest_t *in, const char *agency, const char *name, const char *path,
+/* ingest_refuse - receipt for a file refused whole, then move it to rejected/;
+ * 0, or -1 if the receipt could not be written (the file stays). */
+int ingest_refuse(ingest_t *in, const char *agency, const char *name, const char *path,
     const char *sha, const char *rtype, int64_t received_at, const char *code, const char *vi, const char *en);
 
 /* ingest_open_header - read and map the header of f; 0, or -1 with a
@@ -72,5 +86,8 @@ int ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, 
 void ingest_expire(ingest_t *in);
 
 int64_t ingest_now_us(void);
+
+/* ingest_changed - 1 if the open file's size or mtime differs from when it was taken. */
+int ingest_changed(const ingest_file_t *f);
 
 #endif

@@ -22,9 +22,13 @@
 
 #define MAX_TAKEN_PER_SCAN 64
 
-static const char *const SQL_BY_SHA = "SELECT name FROM files WHERE sha256 = ?";
+/* A repeat: the same bytes from the same agency, applied or still on their
+ * way; a file the aggregate rejected or quarantined is no longer one. */
+static const char *const SQL_BY_SHA =
+	"SELECT name FROM files WHERE sha256 = ? AND agency = ? AND status != 'refused' ORDER BY id LIMIT 1";
 static const char *const SQL_ADD =
-	"INSERT INTO files(sha256, agency, name, path, rtype, received_at, status) VALUES (?,?,?,?,?,?, 'reading')";
+	"INSERT INTO files(sha256, agency, name, path, rtype, received_at, status, size, mtime_ns)"
+	" VALUES (?,?,?,?,?,?, 'reading', ?, ?)";
 
 /* ingest_now_us - wall clock in microseconds. */
 int64_t
@@ -36,7 +40,8 @@ ingest_now_us(void)
 	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-/* s_spool - VAR/spool/STATE/AGENCY[/STAMP-NAME]. */
+/* s_spool - VAR/spool/STATE/AGENCY[/STAMP-NAME]; a long name is cut (at a
+ * character boundary) so that STAMP-NAME fits in a directory entry. */
 static void
 s_spool(const ingest_t *in, char *buf, size_t size, const char *state, const char *agency,
     int64_t stamp, const char *name)
@@ -44,11 +49,15 @@ s_spool(const ingest_t *in, char *buf, size_t size, const char *state, const cha
 	if (name == NULL)
 		snprintf(buf, size, "%s/spool/%s/%s", in->w->var_dir, state, agency);
 	else
-		snprintf(buf, size, "%s/spool/%s/%s/%lld-%s", in->w->var_dir, state, agency, (long long)stamp, name);
+		snprintf(buf, size, "%s/spool/%s/%s/%lld-%.*s", in->w->var_dir, state, agency, (long long)stamp,
+		    (int)fs_name_prefix(name, INGEST_NAME_MAX), name);
 }
 
-/* ingest_refuse - a receipt for a file refused whole; move it to rejected/. */
-void
+/* ingest_refuse - a receipt for a file refused whole, then the file moves
+ * to rejected/. The receipt comes first: if it cannot be written (a full
+ * disk) the file stays where it is and is taken again at the next scan, so
+ * no agency is left without an answer. 0, or -1 (left in place). */
+int
 ingest_refuse(ingest_t *in, const char *agency, const char *name, const char *path, const char *sha,
     const char *rtype, int64_t received_at, const char *code, const char *vi, const char *en)
 {
@@ -57,12 +66,18 @@ ingest_refuse(ingest_t *in, const char *agency, const char *name, const char *pa
 		.received_at = received_at, .nerrors = 1, .errors = &e };
 	char dst[4600];
 
-	if (receipt_write(in->w->var_dir, &r, NULL, 0) != 0)
-		worker_error(in->w, "cannot write receipt for %s/%s: %s", agency, name, strerror(errno));
+	if (receipt_write(in->w->var_dir, &r, NULL, 0) != 0) {
+		worker_error(in->w, "cannot write the receipt for %s/%s (%s): %s; the file waits", agency, name, code,
+		    strerror(errno));
+		in->refusals_failing = 1;
+		return -1;
+	}
 	s_spool(in, dst, sizeof(dst), "rejected", agency, received_at, name);
 	if (path != NULL && fs_move(path, dst) != 0 && errno != ENOENT)
-		worker_error(in->w, "cannot move %s to rejected/: %s", name, strerror(errno));
+		worker_error(in->w, "cannot move %s/%s to rejected/: %s", agency, name, strerror(errno));
 	log_info("%s/%s: rejected (%s)", agency, name, code);
+	in->files_refused++;
+	return 0;
 }
 
 /* s_sha256 - hash the whole file from the start; 0 or -1. */
@@ -91,25 +106,31 @@ out:
 	return rc;
 }
 
-/* s_earlier - name of an earlier file with this hash into buf; 1 if found. */
+/* s_earlier - name of an earlier file of the agency with this hash into
+ * buf; 1 if found, 0 if not, -1 on a store failure. */
 static int
-s_earlier(ingest_t *in, const char *sha, char *buf, size_t size)
+s_earlier(ingest_t *in, const char *agency, const char *sha, char *buf, size_t size)
 {
 	sqlite3_stmt *st = store_stmt(in->w->store, SQL_BY_SHA);
-	int found = 0;
+	int found = 0, rc;
 
 	if (st == NULL)
-		return 0;
+		return -1;
 	sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	sqlite3_bind_text(st, 2, agency, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
 		snprintf(buf, size, "%s", (const char *)sqlite3_column_text(st, 0));
 		found = 1;
+	} else if (rc != SQLITE_DONE) {
+		found = -1;
 	}
 	sqlite3_reset(st);
 	return found;
 }
 
-/* s_repeat - the receipt for a repeat; the file goes to archive/. */
+/* s_repeat - the receipt for a repeat, then the file goes to archive/ (it
+ * stays if the receipt cannot be written, and is taken again later). */
 static void
 s_repeat(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path, const char *sha,
     const char *earlier, int64_t received_at)
@@ -119,10 +140,17 @@ s_repeat(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *pat
 		.status = "repeat", .repeat_of = earlier, .received_at = received_at };
 	char dst[4600];
 
-	receipt_write(in->w->var_dir, &r, NULL, 0);
+	if (receipt_write(in->w->var_dir, &r, NULL, 0) != 0) {
+		worker_error(in->w, "cannot write the receipt for %s/%s (repeat): %s; the file waits", ag->id, name,
+		    strerror(errno));
+		in->refusals_failing = 1;
+		return;
+	}
 	s_spool(in, dst, sizeof(dst), "archive", ag->id, received_at, name);
-	fs_move(path, dst);
+	if (fs_move(path, dst) != 0 && errno != ENOENT)
+		worker_error(in->w, "cannot move %s/%s to archive/: %s", ag->id, name, strerror(errno));
 	log_info("%s/%s: repeat of %s", ag->id, name, earlier);
+	in->files_repeat++;
 }
 
 /* s_gate - lstat checks; 0 if the candidate may be taken, else a refusal code. */
@@ -180,14 +208,20 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 		worker_error(in->w, "%s/%s: read error while hashing: %s", ag->id, name, strerror(errno));
 		return 0; /* left in processing/: retried at the next start */
 	}
-	if (s_earlier(in, sha, earlier, sizeof(earlier))) {
+	switch (s_earlier(in, ag->id, sha, earlier, sizeof(earlier))) {
+	case 1:
 		close(fd);
 		s_repeat(in, ag, name, path, sha, earlier, received_at);
 		return 0;
+	case -1:
+		close(fd);
+		worker_error(in->w, "%s/%s: cannot look up earlier files; the file waits", ag->id, name);
+		return 0; /* left in processing/: taken again at the next scan */
 	}
 	f = xcalloc(1, sizeof(*f));
 	f->fd = fd;
 	f->size = st.st_size;
+	f->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 	f->agency = ag;
 	f->name = xstrdup(name);
 	f->path = xstrdup(path);
@@ -222,10 +256,13 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 	sqlite3_bind_text(q, 4, path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, f->rtype->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 6, received_at);
+	sqlite3_bind_int64(q, 7, (sqlite3_int64)st.st_size);
+	sqlite3_bind_int64(q, 8, (sqlite3_int64)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
 	if (store_step_done(in->w->store, q) != 0)
 		goto dbfail;
 	f->row_id = sqlite3_last_insert_rowid(store_db(in->w->store));
 	in->cur = f;
+	in->files_taken++;
 	log_info("%s/%s: taken as %s (%lld bytes, sha256 %.12s)", ag->id, name, f->rtype->name,
 	    (long long)f->size, sha);
 	return 1;
@@ -281,12 +318,20 @@ s_cand_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* ingest_scan - list every drop folder, take candidates oldest first. */
+static void s_adopt_orphans(ingest_t *in);
+
+/* ingest_scan - files left in processing/ first, then every drop folder,
+ * candidates oldest first. */
 void
 ingest_scan(ingest_t *in)
 {
 	s_cand_t *c = NULL;
 	size_t n = 0, cap = 0;
+
+	in->refusals_failing = 0;
+	s_adopt_orphans(in);
+	if (in->cur != NULL)
+		return;
 
 	for (int i = 0; i < in->w->config->nagencies; i++) {
 		const cfg_agency_t *ag = &in->w->config->agencies[i];
@@ -316,8 +361,8 @@ ingest_scan(ingest_t *in)
 		qsort(c, n, sizeof(*c), s_cand_cmp);
 	for (size_t i = 0, taken = 0; i < n && in->cur == NULL && taken < MAX_TAKEN_PER_SCAN; i++, taken++)
 		s_candidate(in, c[i].ag, c[i].name);
-	if (n > 0 && in->cur == NULL)
-		in->scan_due = 1; /* more may remain */
+	if (n > 0 && in->cur == NULL && !in->refusals_failing)
+		in->scan_due = 1; /* more may remain (not while receipts fail: the rescan timer retries) */
 	for (size_t i = 0; i < n; i++)
 		free(c[i].name);
 	free(c);
@@ -334,8 +379,14 @@ s_resume_file(ingest_t *in, sqlite3_stmt *st)
 	ingest_file_t *f;
 	csv_row_t row;
 
-	if (ag == NULL) {
-		worker_error(in->w, "unfinished file %s: agency no longer configured", path);
+	if (ag == NULL || config_rtype(in->w->config, (const char *)sqlite3_column_text(st, 5)) == NULL) {
+		sqlite3_stmt *up = store_stmt(in->w->store, "UPDATE files SET status = 'refused' WHERE id = ?");
+
+		worker_error(in->w, "unfinished file %s: its agency or type is no longer configured; left unread", path);
+		if (up != NULL) {
+			sqlite3_bind_int64(up, 1, sqlite3_column_int64(st, 0));
+			store_step_done(in->w->store, up);
+		}
 		return 0;
 	}
 	f = xcalloc(1, sizeof(*f));
@@ -348,17 +399,21 @@ s_resume_file(ingest_t *in, sqlite3_stmt *st)
 	f->received_at = sqlite3_column_int64(st, 6);
 	f->rows_done = (uint64_t)sqlite3_column_int64(st, 7);
 	f->nbatches = (uint32_t)sqlite3_column_int64(st, 8);
+	f->size = (off_t)sqlite3_column_int64(st, 10);
+	f->mtime_ns = sqlite3_column_int64(st, 11);
 	f->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	in->cur = f;
-	if (f->fd < 0 || f->rtype == NULL || ingest_open_header(f, &code, vi, en, sizeof(vi)) != 0) {
-		worker_error(in->w, "cannot resume %s: %s", path, code ? code : strerror(errno));
-		ingest_close_current(in);
+	if (f->fd < 0 || ingest_changed(f) || ingest_open_header(f, &code, vi, en, sizeof(vi)) != 0) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "cannot be read on after a restart (%s)",
+		    f->fd < 0 ? strerror(errno) : code != NULL ? code : "it changed");
+		ingest_abort_current(in, why);
 		return -1;
 	}
 	for (uint64_t i = 0; i < f->rows_done; i++)
 		if (csv_next(f->csv, &row) != 1) {
-			worker_error(in->w, "cannot resume %s: shorter than before", path);
-			ingest_close_current(in);
+			ingest_abort_current(in, "is shorter than before a restart");
 			return -1;
 		}
 	log_info("%s/%s: resuming after %llu rows", ag->id, f->name, (unsigned long long)f->rows_done);
@@ -366,7 +421,8 @@ s_resume_file(ingest_t *in, sqlite3_stmt *st)
 }
 
 /* s_adopt_orphans - files in processing/ that no row describes (the worker
- * stopped between the move and the insert) are taken again. */
+ * stopped between the move and the insert, or its refusal's receipt could
+ * not be written) are taken again. */
 static void
 s_adopt_orphans(ingest_t *in)
 {
@@ -403,13 +459,14 @@ int
 ingest_resume(ingest_t *in)
 {
 	sqlite3_stmt *st = store_stmt(in->w->store,
-	    "SELECT id, sha256, agency, name, path, rtype, received_at, rows_done, nbatches, status "
+	    "SELECT id, sha256, agency, name, path, rtype, received_at, rows_done, nbatches, status, "
+	    "coalesce(size, -1), coalesce(mtime_ns, -1) "
 	    "FROM files WHERE status = 'reading' OR path LIKE '%/spool/processing/%' ORDER BY id");
 
 	if (st == NULL)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (strcmp((const char *)sqlite3_column_text(st, 9), "sent") == 0) {
+		if (strcmp((const char *)sqlite3_column_text(st, 9), "reading") != 0) {
 			ingest_archive(in, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 2),
 			    (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 3),
 			    sqlite3_column_int64(st, 6));

@@ -37,7 +37,15 @@ static const char *const s_migrations[] = {
 	"  rows_done INTEGER NOT NULL DEFAULT 0,"
 	"  nbatches INTEGER NOT NULL DEFAULT 0);"
 	"CREATE UNIQUE INDEX files_sha ON files(sha256);"
-	"CREATE INDEX files_status ON files(status);"
+	"CREATE INDEX files_status ON files(status);",
+	/* 2: the same bytes may be taken again once the aggregate refused them
+	 * (status refused); repeats are per agency; the size and modification
+	 * time a file had when taken, to refuse one that changes while read. */
+	"DROP INDEX files_sha;"
+	"CREATE INDEX files_sha ON files(sha256, agency);"
+	"ALTER TABLE files ADD COLUMN size INTEGER;"
+	"ALTER TABLE files ADD COLUMN mtime_ns INTEGER;"
+	"ALTER TABLE files ADD COLUMN outcome_code TEXT;"
 };
 
 /* s_ingest_init - directories, inotify watches, and resume of an unfinished file. */
@@ -108,25 +116,89 @@ s_on_tick(worker_t *w)
 		in->last_expire = now;
 		ingest_expire(in);
 	}
+	if (in->resume_due) {
+		if (now < in->retry_at) {
+			worker_set_state(w, "retrying", "%s; next attempt in %lld s", w->last_error,
+			    (long long)((in->retry_at - now + 999) / 1000));
+			return 0;
+		}
+		in->resume_due = 0;
+		ingest_resume(in);
+	}
 	if (in->cur == NULL && in->scan_due) {
 		in->scan_due = 0;
 		in->last_scan = now;
 		ingest_scan(in);
 	}
-	if (in->cur == NULL)
+	if (in->cur == NULL) {
+		if (in->refusals_failing)
+			worker_set_state(w, "retrying", "receipts cannot be written (%s); files wait in their folders",
+			    w->last_error);
+		else
+			worker_set_state(w, "ready", NULL);
 		return 0;
+	}
+	worker_set_state(w, "busy", "reading %s/%.80s", in->cur->agency->id, in->cur->name);
 	if (outbox_pending(w->outbox) >= w->config->ingest.window)
 		return 0; /* wait for acknowledgements */
 	return ingest_step(in) > 0;
 }
 
-/* s_on_message - ingest has no input. */
+/* s_on_message - how a file ended at the aggregate: a file it rejected or
+ * quarantined is no longer a repeat, so its agency can send it again. */
 static int
 s_on_message(worker_t *w, const msg_t *m)
 {
-	(void)w;
-	(void)m;
+	const msg_file_done_t *d = &m->u.done;
+	sqlite3_stmt *st;
+
+	if (m->type != MSG_T_FILE_DONE) {
+		w->bad_msgs++;
+		log_warn("dropped an unexpected %s message", msg_type_name(m->type));
+		return 0;
+	}
+	if (strcmp(d->status, "applied") != 0 && strcmp(d->status, "rejected") != 0 &&
+	    strcmp(d->status, "quarantined") != 0) {
+		w->bad_msgs++;
+		log_warn("dropped a file outcome with status '%.20s'", d->status);
+		return 0;
+	}
+	st = store_stmt(w->store, "UPDATE files SET status = ?, outcome_code = ? WHERE id = ? AND sha256 = ?"
+	    " AND agency = ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, strcmp(d->status, "applied") == 0 ? "applied" : "refused", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, d->code, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)d->file_no);
+	sqlite3_bind_text(st, 4, d->file_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, d->agency, -1, SQLITE_STATIC);
+	if (store_step_done(w->store, st) != 0)
+		return -1;
+	if (sqlite3_changes(store_db(w->store)) == 0) {
+		w->bad_msgs++;
+		log_warn("an outcome for file %llu that this ingest did not send", (unsigned long long)d->file_no);
+	}
 	return 0;
+}
+
+/* s_status - the file being read and what was taken. */
+static void
+s_status(worker_t *w, sb_t *b)
+{
+	ingest_t *in = w->state;
+
+	sb_addf(b, ",\"files_taken\":%llu,\"files_refused\":%llu,\"files_repeat\":%llu,\"current\":",
+	    (unsigned long long)in->files_taken, (unsigned long long)in->files_refused,
+	    (unsigned long long)in->files_repeat);
+	if (in->cur == NULL) {
+		sb_add(b, "null");
+		return;
+	}
+	sb_add(b, "{\"agency\":");
+	sb_json_str(b, in->cur->agency->id);
+	sb_add(b, ",\"file\":");
+	sb_json_str(b, in->cur->name);
+	sb_addf(b, ",\"rows\":%llu}", (unsigned long long)in->cur->rows_done);
 }
 
 /* s_fini - close the current file. */
@@ -147,14 +219,15 @@ s_fini(worker_t *w)
 static const struct worker_ops s_ops = {
 	.name = "ingest",
 	.migrations = s_migrations,
-	.nmigrations = 1,
-	.input = NULL,
+	.nmigrations = 2,
+	.input = "ingest",
 	.outputs = { "validate" },
 	.init = s_init,
 	.on_message = s_on_message,
 	.on_tick = s_on_tick,
 	.poll_fd = s_poll_fd,
 	.on_fd = s_on_fd,
+	.status = s_status,
 	.fini = s_fini,
 	.tick_ms = 200,
 };

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define BATCH_MAX_BYTES (8u * 1024u * 1024u) /* well under MSG_MAX_SIZE */
@@ -238,17 +239,68 @@ s_progress(ingest_t *in, int done)
 	sb_free(&b);
 }
 
-/* s_put_end - the FILE_END message of the current file. */
+/* ingest_changed - the file is no longer what was taken: another size or
+ * modification time than when it was hashed (a writer still at work after
+ * its rename). Its rows would match neither the hash nor the archive. */
+int
+ingest_changed(const ingest_file_t *f)
+{
+	struct stat st;
+
+	if (f->fd < 0 || fstat(f->fd, &st) != 0)
+		return 1;
+	if (f->size >= 0 && st.st_size != f->size)
+		return 1;
+	return f->mtime_ns >= 0 && (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec != f->mtime_ns;
+}
+
+/* s_put_end - the FILE_END message of the current file; with abort_code the
+ * aggregate rejects the file whole (nothing of it is applied). */
 static int
-s_put_end(ingest_t *in)
+s_put_end(ingest_t *in, const char *abort_code)
 {
 	ingest_file_t *f = in->cur;
 	msg_t m = { .version = MSG_VERSION, .type = MSG_T_FILE_END };
 
 	m.u.end = (msg_file_end_t){ .file_id = f->sha, .file_no = (uint64_t)f->row_id, .agency = f->agency->id, .rtype = f->rtype->name,
 		.name = f->name, .received_at = f->received_at, .nbatches = f->nbatches,
-		.rows_read = f->rows_done, .nunknown = (uint32_t)f->nunknown, .unknown_columns = f->unknown };
+		.rows_read = f->rows_done, .nunknown = (uint32_t)f->nunknown, .unknown_columns = f->unknown,
+		.abort_code = (char *)abort_code };
 	return outbox_put(in->w->outbox, &m);
+}
+
+/* ingest_abort_current - the current file cannot be read on (it changed,
+ * shrank or vanished while the worker was down): end it after the batches
+ * already sent with an abort code, so the aggregate rejects it whole and the
+ * agency gets a receipt, and archive it. */
+void
+ingest_abort_current(ingest_t *in, const char *why)
+{
+	ingest_file_t *f = in->cur;
+	sqlite3_stmt *st;
+
+	if (store_begin(in->w->store) != 0)
+		goto fail;
+	if (s_put_end(in, "E_FILE_CHANGED") != 0 ||
+	    (st = store_stmt(in->w->store, SQL_SENT)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->rows_done);
+	sqlite3_bind_int64(st, 2, f->nbatches);
+	sqlite3_bind_int64(st, 3, f->row_id);
+	if (store_step_done(in->w->store, st) != 0 || store_commit(in->w->store) != 0)
+		goto fail;
+	log_warn("%s/%s: %s; it is rejected whole", f->agency->id, f->name, why);
+	ingest_archive(in, f->row_id, f->agency->id, f->path, f->name, f->received_at);
+	ingest_close_current(in);
+	return;
+fail:
+	store_rollback(in->w->store);
+	worker_error(in->w, "%s/%s: cannot record its end (%s); will try again", f->agency->id, f->name,
+	    sqlite3_errstr(store_last_rc(in->w->store)));
+	ingest_close_current(in);
+	in->resume_due = 1;
+	in->retry_ms = in->retry_ms == 0 ? 500 : (in->retry_ms >= 15000 ? 30000 : in->retry_ms * 2);
+	in->retry_at = now_ms() + in->retry_ms;
 }
 
 /* ingest_step - read one batch (bounded by rows and bytes), store it with the
@@ -258,7 +310,7 @@ ingest_step(ingest_t *in)
 {
 	ingest_file_t *f = in->cur;
 	const cfg_rtype_t *rt = f->rtype;
-	int max_rows = in->w->config->ingest.batch_rows, eof = 0, rc = -1;
+	int max_rows = in->w->config->ingest.batch_rows, eof = 0, rc = -1, changed = 0;
 	msg_t m = { .version = MSG_VERSION, .type = MSG_T_BATCH };
 	msg_batch_t *b = &m.u.batch;
 	size_t bytes = 0;
@@ -279,6 +331,8 @@ ingest_step(ingest_t *in)
 		}
 		bytes += s_fill_row(f, &row, &b->rows[b->nrows++]);
 	}
+	if (eof && (changed = ingest_changed(f)) != 0)
+		log_warn("%s/%s: the file changed while it was read; it is rejected whole", f->agency->id, f->name);
 	if (store_begin(in->w->store) != 0)
 		goto out;
 	if (b->nrows > 0) {
@@ -299,15 +353,18 @@ ingest_step(ingest_t *in)
 	}
 	f->rows_done += b->nrows;
 	f->nbatches += b->nrows > 0;
-	if (eof && s_put_end(in) != 0)
+	if (eof && s_put_end(in, changed ? "E_FILE_CHANGED" : NULL) != 0)
 		goto rollback;
 	st = store_stmt(in->w->store, eof ? SQL_SENT : SQL_PROGRESS);
+	if (st == NULL)
+		goto rollback;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->rows_done);
 	sqlite3_bind_int64(st, 2, f->nbatches);
 	sqlite3_bind_int64(st, 3, f->row_id);
 	if (store_step_done(in->w->store, st) != 0 || store_commit(in->w->store) != 0)
 		goto rollback;
 	s_progress(in, eof);
+	in->retry_ms = 0;
 	if (eof) {
 		log_info("%s/%s: %llu rows sent in %u batches", f->agency->id, f->name,
 		    (unsigned long long)f->rows_done, f->nbatches);
@@ -319,9 +376,12 @@ ingest_step(ingest_t *in)
 	goto out;
 rollback:
 	store_rollback(in->w->store);
-	worker_error(in->w, "%s/%s: cannot store a batch; stopping to resume from the last commit",
-	    f->agency->id, f->name);
-	in->w->stop = 1;
+	worker_error(in->w, "%s/%s: cannot store a batch (%s); resuming from the last commit",
+	    f->agency->id, f->name, sqlite3_errstr(store_last_rc(in->w->store)));
+	ingest_close_current(in);
+	in->resume_due = 1;
+	in->retry_ms = in->retry_ms == 0 ? 500 : (in->retry_ms >= 15000 ? 30000 : in->retry_ms * 2);
+	in->retry_at = now_ms() + in->retry_ms;
 	rc = -1;
 out:
 	b->file_id = b->agency = b->rtype = NULL;
