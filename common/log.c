@@ -1,4 +1,5 @@
-/* log - one-line log records on stderr (see log.h). */
+/* log - one-line log records on stderr (see log.h). Control characters in
+ * a message are escaped, so no value can forge a log line. */
 #include "log.h"
 
 #include <stdarg.h>
@@ -34,7 +35,7 @@ log_level_parse(const char *s)
 void
 log_msg(int level, const char *fmt, ...)
 {
-	char line[2048];
+	char line[2048], msg[1400];
 	struct timeval tv;
 	struct tm tm;
 	va_list ap;
@@ -48,10 +49,16 @@ log_msg(int level, const char *fmt, ...)
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	    (int)(tv.tv_usec / 1000), s_prog, (int)getpid(), s_names[level]);
 	va_start(ap, fmt);
-	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (n > (int)sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
+	/* one record, one line: a control character in a value (a file name with
+	 * a newline or an escape sequence) is written as \xNN, never raw */
+	for (const unsigned char *p = (const unsigned char *)msg; *p && n < (int)sizeof(line) - 6; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			n += snprintf(line + n, sizeof(line) - (size_t)n, *p == '\\' ? "\\\\" : "\\x%02x", *p);
+		else
+			line[n++] = (char)*p;
+	}
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;

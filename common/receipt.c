@@ -2,6 +2,7 @@
 #include "receipt.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,15 +169,26 @@ receipt_text(sb_t *b, const receipt_t *r)
 	free(earlier);
 }
 
-/* s_safe_name - file name with '/' and control characters replaced. */
+/* s_safe_name - file name with '/' and control characters
+ * replaced, cut at a character boundary to at most 180 bytes. */
 static void
 s_safe_name(char *out, size_t size, const char *name)
 {
-	size_t i = 0;
+	size_t i = 0, keep = fs_name_prefix(name, size - 1 < 180 ? size - 1 : 180);
 
-	for (; *name && i + 1 < size && i < 180; name++)
-		out[i++] = (*name == '/' || (unsigned char)*name < 0x20) ? '_' : *name;
+	for (; i < keep; name++)
+		out[i++] = (*name == '/' || (unsigned char)*name < 0x20 || *name == 0x7f) ? '_' : *name;
 	out[i] = '\0';
+}
+
+/* s_agency_ok - an agency id fit to name a folder: [a-z0-9_-]+ (as the
+ * configuration requires), never "." or "..". */
+static int
+s_agency_ok(const char *a)
+{
+	size_t n = a != NULL ? strlen(a) : 0;
+
+	return n > 0 && n <= 64 && strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
 /* receipt_write_rendered - text then JSON, each atomically, named by time and file name,
@@ -187,6 +199,10 @@ receipt_write_rendered(const char *var_dir, const char *agency, const char *file
 {
 	char dir[4096], base[256], stamp[64], path[4700];
 
+	if (!s_agency_ok(agency)) {
+		errno = EINVAL;
+		return -1;
+	}
 	snprintf(dir, sizeof(dir), "%s/spool/outbox/%s", var_dir, agency);
 	if (fs_mkdirs(dir) != 0)
 		return -1;

@@ -2,7 +2,8 @@
  * pipeline, see its state, submit files and read receipts and reports.
  *
  *   bhxhctl [--config FILE] [--var-dir DIR] COMMAND ...
- *     up | down | status | supervise
+ *     up | down | status [--json] | supervise
+ *     quarantine list [--json] | retry ID | drop ID
  *     submit --agency ID [--wait] [--timeout SEC] [--format json|text] FILE...
  *     report coverage|findings [--period P] [--org-unit U] [--format csv|json|table]
  *     check-config
@@ -43,8 +44,9 @@ s_usage(FILE *out)
 	    "usage: bhxhctl [--config FILE] [--var-dir DIR] COMMAND [ARGS]\n"
 	    "\n"
 	    "  up                      start all workers in the background (supervised) and wait until ready\n"
-	    "  down                    stop them gracefully\n"
-	    "  status                  each worker's pid, state, messages in/out and last error\n"
+	    "  down                    stop them gracefully (and any worker of the var dir left running)\n"
+	    "  status [--json]         each worker's state and why, since when, messages, restarts, last error;\n"
+	    "                          exit 1 unless every worker is ready or busy\n"
 	    "  submit --agency ID [--wait] [--timeout SEC] [--format json|text] FILE...\n"
 	    "                          drop files for an agency; with --wait print each receipt and exit 1\n"
 	    "                          if a file was rejected whole\n"
@@ -55,6 +57,9 @@ s_usage(FILE *out)
 	    "  silence expire ID       end a silence now\n"
 	    "  ack --kind K --subject S --author A [--comment C]\n"
 	    "                          stop repeats of an open alert until its state changes\n"
+	    "  quarantine list [--json] files set aside because they could not be applied\n"
+	    "  quarantine retry ID     apply a quarantined file now (unless a newer snapshot replaced it)\n"
+	    "  quarantine drop ID      give up on a quarantined file; its agency gets a receipt saying so\n"
 	    "  supervise               run the supervisor in the foreground (for systemd)\n"
 	    "\n"
 	    "  --config FILE   default $BHXH_CONFIG, else config/bhxh.yaml here or beside the program\n"
@@ -420,6 +425,41 @@ s_cmd_report(int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 }
 
+/* s_cmd_quarantine - list, retry or drop quarantined files, through the
+ * aggregate worker's control socket. */
+static int
+s_cmd_quarantine(int argc, char **argv)
+{
+	int64_t code = 0;
+	char *body = NULL, err[200], *args[1];
+	int json = argc == 3 && strcmp(argv[1], "list") == 0 && strcmp(argv[2], "--json") == 0, rc;
+	const char *cmd;
+
+	if (argc == 2 && strcmp(argv[1], "list") == 0)
+		cmd = "quarantine-list";
+	else if (json)
+		cmd = "quarantine-list";
+	else if (argc == 3 && strcmp(argv[1], "retry") == 0)
+		cmd = "quarantine-retry";
+	else if (argc == 3 && strcmp(argv[1], "drop") == 0)
+		cmd = "quarantine-drop";
+	else
+		return s_usage(stderr);
+	args[0] = json ? "json" : argv[2];
+	if (supervise_ask(s_var, "aggregate", cmd, args, strcmp(cmd, "quarantine-list") == 0 && !json ? 0 : 1, 60000,
+	    &code, &body, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bhxhctl: the aggregate worker does not answer (%s); is the pipeline up (bhxhctl status)?\n",
+		    err);
+		return 1;
+	}
+	rc = (int)code;
+	fputs(body, rc == 0 ? stdout : stderr);
+	if (body[0] != '\0' && body[strlen(body) - 1] != '\n')
+		fputc('\n', rc == 0 ? stdout : stderr);
+	free(body);
+	return rc == 0 ? 0 : rc == 1 ? 2 : 1;
+}
+
 /* s_cmd_check - check the configuration. */
 static int
 s_cmd_check(void)
@@ -680,6 +720,9 @@ main(int argc, char **argv)
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
+	for (int i = 1; i < argc; i++) /* `bhxhctl down --help` must not stop anything */
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return s_usage(stdout);
 	if (strcmp(cmd, "submit") == 0)
 		return s_cmd_submit(argc, argv);
 	if (strcmp(cmd, "report") == 0)
@@ -690,9 +733,23 @@ main(int argc, char **argv)
 		return s_cmd_silence(argc, argv);
 	if (strcmp(cmd, "ack") == 0)
 		return s_cmd_ack(argc, argv);
+	if (strcmp(cmd, "quarantine") == 0)
+		return s_cmd_quarantine(argc, argv);
 	s_exe_dir(bindir, sizeof(bindir));
-	if (strcmp(cmd, "status") == 0)
-		return supervise_status(s_var);
+	if (strcmp(cmd, "status") == 0) {
+		config_t *c = s_load(cfgpath, sizeof(cfgpath));
+		int rc;
+
+		if (c == NULL)
+			return 2;
+		if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") != 0)) {
+			config_free(&c);
+			return s_usage(stderr);
+		}
+		rc = supervise_status(c, s_var, argc == 2);
+		config_free(&c);
+		return rc;
+	}
 	if (strcmp(cmd, "down") == 0)
 		return supervise_down(s_var);
 	if (strcmp(cmd, "up") == 0 || strcmp(cmd, "supervise") == 0) {

@@ -5,7 +5,13 @@
  * sends its stdout/stderr to VAR/log/NAME.log, and restarts a worker that
  * exits unasked. A worker that dies within 2 seconds of its start is
  * restarted after a delay that doubles up to 30 seconds (as Postfix's master
- * throttles a failing service). */
+ * throttles a failing service).
+ *
+ * One set of workers per var dir: the supervisor holds VAR/run/supervisor.lock
+ * and each worker VAR/run/NAME.lock (fcntl locks, released by the kernel
+ * when the process dies, whose holder's pid F_GETLK tells). Workers die with
+ * their supervisor (PR_SET_PDEATHSIG); a new supervisor first stops any
+ * worker still holding a lock of its var dir, and `down` stops every one. */
 #include "supervise.h"
 
 #include <dirent.h>
@@ -15,13 +21,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "fsutil.h"
 #include "outbox.h"
+#include "worker.h"
+#include "xalloc.h"
 
 #define MAX_CHILDREN 72
 #define UP_TIMEOUT_MS 30000
@@ -35,6 +45,8 @@ typedef struct {
 	int64_t restart_at;
 	int delay_ms;
 	unsigned restarts;
+	long last_exit;
+	long long last_exit_at;
 } s_child_t;
 
 static volatile sig_atomic_t s_stop, s_chld;
@@ -97,11 +109,16 @@ s_spawn(s_child_t *ch, const char *cfgpath, const char *var, const char *bindir)
 	snprintf(prog, sizeof(prog), "%s/%s", bindir, ch->prog);
 	snprintf(logp, sizeof(logp), "%s/log/%s.log", var, ch->name);
 	snprintf(inst, sizeof(inst), "%d", ch->instance);
+	pid_t parent = getpid();
+
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 		sigset_t none;
 
+		/* die with the supervisor, even if it is killed without a word */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+			_exit(1);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGTERM, SIG_DFL);
@@ -140,31 +157,167 @@ s_reap(s_child_t *ch, int n)
 				ch[i].delay_ms = ch[i].delay_ms ? (ch[i].delay_ms * 2 > 30000 ? 30000 : ch[i].delay_ms * 2) : 1000;
 			else
 				ch[i].delay_ms = 0;
+			if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_LOCKED && ch[i].delay_ms < 2000)
+				ch[i].delay_ms = 2000; /* another of its name is still stopping */
 			ch[i].restart_at = now_ms() + ch[i].delay_ms;
 			ch[i].restarts++;
-			s_log("%s exited (status %ld); restarting", ch[i].name,
-			    WIFEXITED(status) ? (long)WEXITSTATUS(status) : -(long)WTERMSIG(status));
+			ch[i].last_exit = WIFEXITED(status) ? (long)WEXITSTATUS(status) : -(long)WTERMSIG(status);
+			ch[i].last_exit_at = (long long)time(NULL);
+			s_log("%s exited (status %ld); restarting", ch[i].name, ch[i].last_exit);
 		}
 	}
 }
 
 static pid_t s_read_pid(const char *path);
 
+/* s_lock_path - VAR/run/NAME.lock. */
+static void
+s_lock_path(char *buf, size_t size, const char *var, const char *name)
+{
+	snprintf(buf, size, "%s/run/%s.lock", var, name);
+}
+
+/* s_lock_holder - the pid holding the lock file at path, 0 if none. */
+static pid_t
+s_lock_holder(const char *path)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	pid_t pid = 0;
+
+	if (fd < 0)
+		return 0;
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+		pid = fl.l_pid;
+	close(fd);
+	return pid;
+}
+
+/* s_take_lock - hold VAR/run/supervisor.lock for the process's life; its fd, or -1. */
+static int
+s_take_lock(const char *var)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char path[4200];
+	int fd;
+
+	s_lock_path(path, sizeof(path), var, "supervisor");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (fcntl(fd, F_SETLK, &fl) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* s_stop_pids - SIGTERM each pid, wait up to 20 s, then SIGKILL what is left. */
+static void
+s_stop_pids(pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	for (int64_t deadline = now_ms() + 20000;;) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		int alive = 0;
+
+		for (int i = 0; i < n; i++) {
+			if (pids[i] > 0 && kill(pids[i], 0) != 0)
+				pids[i] = 0;
+			alive += pids[i] > 0;
+		}
+		if (alive == 0)
+			return;
+		if (now_ms() > deadline) {
+			for (int i = 0; i < n; i++)
+				if (pids[i] > 0)
+					kill(pids[i], SIGKILL);
+		}
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* s_stop_lock_holders - stop every process holding a worker lock in VAR/run
+ * (the supervisor's own excepted); returns how many there were. */
+static int
+s_stop_lock_holders(const char *var)
+{
+	char dir[4200];
+	pid_t pids[MAX_CHILDREN];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/run", var);
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL && n < MAX_CHILDREN) {
+		size_t len = strlen(de->d_name);
+		char path[4500];
+		pid_t pid;
+
+		if (len < 6 || strcmp(de->d_name + len - 5, ".lock") != 0 || strcmp(de->d_name, "supervisor.lock") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((pid = s_lock_holder(path)) > 0 && pid != getpid())
+			pids[n++] = pid;
+	}
+	closedir(d);
+	s_stop_pids(pids, n);
+	return n;
+}
+
+/* s_write_state - VAR/run/supervisor.status: each worker's pid, restarts and last exit. */
+static void
+s_write_state(const char *var, const s_child_t *ch, int n)
+{
+	char path[4200];
+	sb_t b;
+
+	sb_init(&b);
+	sb_addf(&b, "{\"pid\":%d,\"time\":%lld,\"workers\":[", (int)getpid(), (long long)time(NULL));
+	for (int i = 0; i < n; i++) {
+		sb_addf(&b, "%s{\"name\":", i ? "," : "");
+		sb_json_str(&b, ch[i].name);
+		sb_addf(&b, ",\"pid\":%d,\"restarts\":%u,\"last_exit\":%ld,\"last_exit_at\":%lld}", (int)ch[i].pid,
+		    ch[i].restarts, ch[i].last_exit, ch[i].last_exit_at);
+	}
+	sb_add(&b, "]}\n");
+	snprintf(path, sizeof(path), "%s/run/supervisor.status", var);
+	fs_replace(path, b.data, b.len);
+	sb_free(&b);
+}
+
 /* supervise_run - the supervisor's loop. */
 int
 supervise_run(const config_t *c, const char *cfgpath, const char *var, const char *bindir, int daemonized)
 {
 	s_child_t ch[MAX_CHILDREN];
-	int n = s_children(c, ch);
+	int n = s_children(c, ch), lock, orphans;
 	char path[4200], pidbuf[32];
 	struct sigaction sa = { 0 };
 	sigset_t block, old;
+	unsigned long long changes = 0, written = ~0ULL;
 
 	(void)daemonized;
+	umask(027);
 	snprintf(path, sizeof(path), "%s/log", var);
 	fs_mkdirs(path);
 	snprintf(path, sizeof(path), "%s/run", var);
-	fs_mkdirs(path);
+	if (fs_mkdirs(path) != 0 || chmod(path, 0700) != 0) {
+		fprintf(stderr, "bhxhctl: cannot prepare %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if ((lock = s_take_lock(var)) < 0) {
+		s_lock_path(path, sizeof(path), var, "supervisor");
+		fprintf(stderr, "bhxhctl: a supervisor (pid %d) already runs for var dir %s\n",
+		    (int)s_lock_holder(path), var);
+		return 1;
+	}
+	if ((orphans = s_stop_lock_holders(var)) > 0)
+		s_log("stopped %s (%ld) left running by an earlier supervisor", "workers", orphans);
 	snprintf(path, sizeof(path), "%s/run/supervisor.pid", var);
 	snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)getpid());
 	fs_write_atomic(path, pidbuf, strlen(pidbuf));
@@ -191,13 +344,20 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 		s_chld = 0;
 		s_reap(ch, n);
 		if (s_read_pid(path) != getpid()) {
-			/* the var dir was removed, or another supervisor took it over */
+			/* the var dir was removed */
 			s_log("%s no longer names this supervisor; stopping", path, 0);
 			s_stop = 1;
 		}
 		for (int i = 0; i < n && !s_stop; i++)
 			if (ch[i].pid == 0 && now_ms() >= ch[i].restart_at)
 				s_spawn(&ch[i], cfgpath, var, bindir);
+		changes = 0;
+		for (int i = 0; i < n; i++)
+			changes = changes * 31 + (unsigned long long)ch[i].pid + ch[i].restarts;
+		if (changes != written) {
+			s_write_state(var, ch, n);
+			written = changes;
+		}
 	}
 	s_log("stopping %s (%ld workers)", "all", n);
 	for (int i = 0; i < n; i++)
@@ -219,9 +379,11 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 		}
 		nanosleep(&ts, NULL);
 	}
+	s_write_state(var, ch, n);
 	if (s_read_pid(path) == getpid())
 		unlink(path);
 	s_log("stopped%s", "", 0);
+	close(lock);
 	return 0;
 }
 
@@ -240,9 +402,19 @@ s_read_pid(const char *path)
 	return pid > 0 && kill(pid, 0) == 0 ? pid : 0;
 }
 
-/* s_status_field - a value from a status file's JSON ("" if absent). */
+/* s_supervisor_pid - the running supervisor of var: the lock's holder. */
+static pid_t
+s_supervisor_pid(const char *var)
+{
+	char path[4200];
+
+	s_lock_path(path, sizeof(path), var, "supervisor");
+	return s_lock_holder(path);
+}
+
+/* s_json_field - a scalar value from one of our JSON objects ("" if absent). */
 static void
-s_status_field(const char *json, const char *key, char *out, size_t size)
+s_json_field(const char *json, const char *key, char *out, size_t size)
 {
 	char pat[64];
 	const char *p;
@@ -250,7 +422,7 @@ s_status_field(const char *json, const char *key, char *out, size_t size)
 
 	out[0] = '\0';
 	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	if ((p = strstr(json, pat)) == NULL)
+	if (json == NULL || (p = strstr(json, pat)) == NULL)
 		return;
 	p += strlen(pat);
 	if (*p == '"') {
@@ -268,24 +440,24 @@ s_status_field(const char *json, const char *key, char *out, size_t size)
 		out[0] = '\0';
 }
 
-/* s_read_status - the status file of a worker into buf; 0 or -1. */
-static int
-s_read_status(const char *var, const char *name, char *buf, size_t size)
+/* supervise_ask - one control request to a worker of var; 0 with code and
+ * a malloc'd body, or -1 (err says why). */
+int
+supervise_ask(const char *var, const char *worker, const char *cmd, char *const *args, int nargs, int timeout_ms,
+    int64_t *code, char **body, char *err, size_t errsz)
 {
-	char path[4200];
-	FILE *f;
-	size_t n;
+	char ep[300];
 
-	snprintf(path, sizeof(path), "%s/run/%s.status", var, name);
-	if ((f = fopen(path, "r")) == NULL)
+	*body = NULL;
+	if (bus_ctl_endpoint(ep, sizeof(ep), var, worker) != 0) {
+		snprintf(err, errsz, "var dir path too long");
 		return -1;
-	n = fread(buf, 1, size - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return 0;
+	}
+	return bus_request(ep, cmd, args, nargs, timeout_ms, code, body, err, errsz);
 }
 
-/* s_all_ready - every worker has a status "ready" with a live pid written after since. */
+/* s_all_ready - every worker answers "status" on its control socket, from a
+ * process started after since. */
 static int
 s_all_ready(const config_t *c, const char *var, time_t since, int verbose)
 {
@@ -293,23 +465,36 @@ s_all_ready(const config_t *c, const char *var, time_t since, int verbose)
 	int n = s_children(c, ch), ready = 0;
 
 	for (int i = 0; i < n; i++) {
-		char buf[2048], state[32], pid[32], t[32], err[512];
+		char err[160], state[32], why[512];
+		char *body = NULL;
+		int64_t code = 0;
 
-		if (s_read_status(var, ch[i].name, buf, sizeof(buf)) != 0) {
-			if (verbose)
-				fprintf(stderr, "  %s: no status yet (see %s/log/%s.log)\n", ch[i].name, var, ch[i].name);
-			continue;
-		}
-		s_status_field(buf, "state", state, sizeof(state));
-		s_status_field(buf, "pid", pid, sizeof(pid));
-		s_status_field(buf, "time", t, sizeof(t));
-		s_status_field(buf, "last_error", err, sizeof(err));
-		if (strcmp(state, "ready") == 0 && atoll(t) >= (long long)since && kill(atoi(pid), 0) == 0)
+		if (supervise_ask(var, ch[i].name, "status", NULL, 0, 300, &code, &body, err, sizeof(err)) == 0 &&
+		    code == 0) {
 			ready++;
-		else if (verbose)
-			fprintf(stderr, "  %s: %s%s%s (see %s/log/%s.log)\n", ch[i].name, state[0] ? state : "not ready",
-			    err[0] ? ": " : "", err, var, ch[i].name);
+		} else if (verbose) {
+			char path[4200], *txt = NULL;
+			FILE *f;
+
+			snprintf(path, sizeof(path), "%s/run/%s.status", var, ch[i].name);
+			if ((f = fopen(path, "r")) != NULL) {
+				size_t len = 0;
+
+				if (getdelim(&txt, &len, '\0', f) < 0) {
+					free(txt);
+					txt = NULL;
+				}
+				fclose(f);
+			}
+			s_json_field(txt, "state", state, sizeof(state));
+			s_json_field(txt, "last_error", why, sizeof(why));
+			fprintf(stderr, "  %s: not answering (%s)%s%s (see %s/log/%s.log)\n", ch[i].name, err,
+			    why[0] ? "; last error: " : "", why, var, ch[i].name);
+			free(txt);
+		}
+		free(body);
 	}
+	(void)since;
 	return ready == n;
 }
 
@@ -321,8 +506,7 @@ supervise_up(const config_t *c, const char *cfgpath, const char *var, const char
 	time_t since = time(NULL);
 	pid_t pid;
 
-	snprintf(path, sizeof(path), "%s/run/supervisor.pid", var);
-	if ((pid = s_read_pid(path)) > 0) {
+	if ((pid = s_supervisor_pid(var)) > 0) {
 		printf("pipeline already running (supervisor pid %d, var dir %s)\n", (int)pid, var);
 		return 0;
 	}
@@ -352,7 +536,7 @@ supervise_up(const config_t *c, const char *cfgpath, const char *var, const char
 	for (int64_t deadline = now_ms() + UP_TIMEOUT_MS; now_ms() < deadline;) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 
-		if (s_all_ready(c, var, since, 0)) {
+		if (s_supervisor_pid(var) > 0 && s_all_ready(c, var, since, 0)) {
 			printf("pipeline up: var dir %s, config %s\n", var, cfgpath);
 			return 0;
 		}
@@ -363,70 +547,164 @@ supervise_up(const config_t *c, const char *cfgpath, const char *var, const char
 	return 1;
 }
 
-/* supervise_down - SIGTERM the supervisor; wait until it has gone. */
+/* supervise_down - stop the supervisor, then any worker of the var dir still
+ * running (left by a supervisor that was killed); wait until all are gone. */
 int
 supervise_down(const char *var)
 {
-	char path[4200];
-	pid_t pid;
+	pid_t pid = s_supervisor_pid(var);
+	int orphans;
 
-	snprintf(path, sizeof(path), "%s/run/supervisor.pid", var);
-	if ((pid = s_read_pid(path)) == 0) {
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		for (int64_t deadline = now_ms() + 30000; kill(pid, 0) == 0;) {
+			struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+			if (now_ms() > deadline) {
+				fprintf(stderr, "bhxhctl: supervisor %d did not stop in 30 s\n", (int)pid);
+				return 1;
+			}
+			nanosleep(&ts, NULL);
+		}
+	}
+	orphans = s_stop_lock_holders(var);
+	if (pid == 0 && orphans == 0) {
 		printf("pipeline not running (var dir %s)\n", var);
 		return 0;
 	}
-	kill(pid, SIGTERM);
-	for (int64_t deadline = now_ms() + 30000; kill(pid, 0) == 0;) {
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
-
-		if (now_ms() > deadline) {
-			fprintf(stderr, "bhxhctl: supervisor %d did not stop in 30 s\n", (int)pid);
-			return 1;
-		}
-		nanosleep(&ts, NULL);
-	}
+	if (orphans > 0)
+		printf("stopped %d worker%s left without a supervisor\n", orphans, orphans > 1 ? "s" : "");
 	printf("pipeline stopped (var dir %s)\n", var);
 	return 0;
 }
 
-/* supervise_status - one line per worker status file. */
-int
-supervise_status(const char *var)
+/* s_clock - HH:MM:SS local time of unix seconds t ("-" for 0). */
+static void
+s_clock(char *buf, size_t size, long long t)
 {
-	char dir[4200], path[4200];
-	struct dirent *de;
-	DIR *d;
-	pid_t sup;
+	time_t tt = (time_t)t;
+	struct tm tm;
 
-	snprintf(path, sizeof(path), "%s/run/supervisor.pid", var);
-	sup = s_read_pid(path);
-	printf("supervisor: %s", sup ? "running" : "not running");
-	if (sup)
-		printf(" (pid %d)", (int)sup);
-	printf(", var dir %s\n\n%-12s %8s %-8s %10s %10s %7s  %s\n", var, "worker", "pid", "state", "msgs_in",
-	    "msgs_out", "outbox", "last_error");
-	snprintf(dir, sizeof(dir), "%s/run", var);
-	if ((d = opendir(dir)) == NULL)
-		return sup ? 0 : 1;
-	while ((de = readdir(d)) != NULL) {
-		char name[256], buf[2048], pid[32], state[32], in[32], out[32], ob[32], err[512];
-		size_t n = strlen(de->d_name);
-
-		if (n < 8 || strcmp(de->d_name + n - 7, ".status") != 0)
-			continue;
-		snprintf(name, sizeof(name), "%.*s", (int)(n - 7), de->d_name);
-		if (s_read_status(var, name, buf, sizeof(buf)) != 0)
-			continue;
-		s_status_field(buf, "pid", pid, sizeof(pid));
-		s_status_field(buf, "state", state, sizeof(state));
-		s_status_field(buf, "msgs_in", in, sizeof(in));
-		s_status_field(buf, "msgs_out", out, sizeof(out));
-		s_status_field(buf, "outbox", ob, sizeof(ob));
-		s_status_field(buf, "last_error", err, sizeof(err));
-		if (strcmp(state, "ready") == 0 && kill(atoi(pid), 0) != 0)
-			snprintf(state, sizeof(state), "dead");
-		printf("%-12s %8s %-8s %10s %10s %7s  %s\n", name, pid, state, in, out, ob, err[0] ? err : "-");
+	if (t <= 0) {
+		snprintf(buf, size, "-");
+		return;
 	}
-	closedir(d);
-	return sup ? 0 : 1;
+	localtime_r(&tt, &tm);
+	strftime(buf, size, time(NULL) - tt > 86400 ? "%Y-%m-%d %H:%M" : "%H:%M:%S", &tm);
+}
+
+/* s_restarts - a worker's restarts and last exit from supervisor.status. */
+static void
+s_restarts(const char *sup, const char *name, char *out, size_t size)
+{
+	char pat[96];
+	const char *p;
+
+	snprintf(out, size, "-");
+	snprintf(pat, sizeof(pat), "{\"name\":\"%s\",", name);
+	if (sup == NULL || (p = strstr(sup, pat)) == NULL)
+		return;
+	s_json_field(p, "restarts", out, size);
+}
+
+/* supervise_status - each worker's answer to "status" on its control
+ * socket; a worker that does not answer is shown with its last status file. */
+int
+supervise_status(const config_t *c, const char *var, int json)
+{
+	s_child_t ch[MAX_CHILDREN];
+	int n = s_children(c, ch), bad = 0;
+	pid_t sup = s_supervisor_pid(var);
+	char path[4200], *supst = NULL;
+	sb_t notes;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/run/supervisor.status", var);
+	if ((f = fopen(path, "r")) != NULL) {
+		size_t len = 0;
+
+		if (getdelim(&supst, &len, '\0', f) < 0) {
+			free(supst);
+			supst = NULL;
+		}
+		fclose(f);
+	}
+	sb_init(&notes);
+	sb_add(&notes, "");
+	if (json)
+		printf("{\"supervisor\": %d, \"var_dir\": \"%s\", \"workers\": [\n", (int)sup, var);
+	else
+		printf("supervisor: %s", sup ? "running" : "not running");
+	if (!json && sup)
+		printf(" (pid %d)", (int)sup);
+	if (!json)
+		printf(", var dir %s\n\n%-12s %8s %-9s %-9s %9s %9s %7s %8s %4s\n", var, "worker", "pid", "state", "since",
+		    "msgs_in", "msgs_out", "outbox", "restarts", "bad");
+	for (int i = 0; i < n; i++) {
+		char err[160], pid[32], state[32], since[32], in[32], out[32], ob[32], badm[32], why[512], le[512],
+		    lat[32], rs[32], when[32];
+		char *body = NULL;
+		int64_t code = 0;
+		int answered = supervise_ask(var, ch[i].name, "status", NULL, 0, 2000, &code, &body, err,
+		    sizeof(err)) == 0;
+
+		s_restarts(supst, ch[i].name, rs, sizeof(rs));
+		if (json) {
+			printf("%s  ", i ? ",\n" : "");
+			if (answered)
+				printf("%s", body);
+			else
+				printf("{\"name\": \"%s\", \"state\": \"not answering\", \"why\": \"%s\"}", ch[i].name, err);
+			free(body);
+			bad += !answered;
+			continue;
+		}
+		if (!answered) {
+			snprintf(path, sizeof(path), "%s/run/%s.status", var, ch[i].name);
+			if ((f = fopen(path, "r")) != NULL) {
+				size_t len = 0;
+
+				if (getdelim(&body, &len, '\0', f) < 0) {
+					free(body);
+					body = NULL;
+				}
+				fclose(f);
+			}
+		}
+		s_json_field(body, "pid", pid, sizeof(pid));
+		s_json_field(body, "state", state, sizeof(state));
+		s_json_field(body, "since", since, sizeof(since));
+		s_json_field(body, "msgs_in", in, sizeof(in));
+		s_json_field(body, "msgs_out", out, sizeof(out));
+		s_json_field(body, "outbox", ob, sizeof(ob));
+		s_json_field(body, "bad_msgs", badm, sizeof(badm));
+		s_json_field(body, "why", why, sizeof(why));
+		s_json_field(body, "last_error", le, sizeof(le));
+		s_json_field(body, "last_error_at", lat, sizeof(lat));
+		s_clock(when, sizeof(when), atoll(since));
+		if (!answered) {
+			bad++;
+			snprintf(state, sizeof(state), "%s", pid[0] && kill(atoi(pid), 0) == 0 ? "silent" : "down");
+			sb_addf(&notes, "%s: not answering on its control socket (%s)%s\n", ch[i].name, err,
+			    body ? "; the figures are from its last status file" : "");
+		}
+		printf("%-12s %8s %-9s %-9s %9s %9s %7s %8s %4s\n", ch[i].name, pid[0] ? pid : "-", state[0] ? state : "-",
+		    when, in[0] ? in : "-", out[0] ? out : "-", ob[0] ? ob : "-", rs, badm[0] ? badm : "-");
+		if (answered && strcmp(state, "ready") != 0 && strcmp(state, "busy") != 0)
+			bad++;
+		if (why[0])
+			sb_addf(&notes, "%s: %s since %s: %s\n", ch[i].name, state, when, why);
+		if (le[0]) {
+			s_clock(when, sizeof(when), atoll(lat));
+			sb_addf(&notes, "%s: last error at %s: %s\n", ch[i].name, when, le);
+		}
+		free(body);
+	}
+	if (json)
+		printf("\n]}\n");
+	else if (notes.len > 0)
+		printf("\n%s", notes.data);
+	sb_free(&notes);
+	free(supst);
+	return sup && bad == 0 ? 0 : 1;
 }

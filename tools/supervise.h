@@ -5,6 +5,9 @@
 #ifndef BHXH_SUPERVISE_H
 #define BHXH_SUPERVISE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "config.h"
 
 /* supervise_up - start a background supervisor and wait until all workers are ready. */
@@ -17,7 +20,13 @@ int supervise_run(const config_t *c, const char *cfgpath, const char *var, const
 /* supervise_down - stop the supervisor and its workers; wait until gone. */
 int supervise_down(const char *var);
 
-/* supervise_status - print each worker's status. */
-int supervise_status(const char *var);
+/* supervise_status - print each worker's status, asked on its control
+ * socket (json: the answers as one JSON object); 0 when the supervisor runs
+ * and every worker answers ready or busy, else 1. */
+int supervise_status(const config_t *c, const char *var, int json);
+
+/* supervise_ask - one control request to a worker of var (see bus_request). */
+int supervise_ask(const char *var, const char *worker, const char *cmd, char *const *args, int nargs, int timeout_ms,
+    int64_t *code, char **body, char *err, size_t errsz);
 
 #endif

@@ -614,9 +614,9 @@ s_find_quarantined(worker_t *w, const char *id, msg_t *m, sb_t *out)
 	return rc;
 }
 
-/* s_list - the quarantined files as a JSON array. */
+/* s_list - the quarantined files as a JSON array, or a table for people. */
 static int
-s_list(worker_t *w, sb_t *out)
+s_list(worker_t *w, sb_t *out, int json)
 {
 	sqlite3_stmt *st = store_stmt(w->store, "SELECT f.file_no, f.file_id, f.agency, f.rtype, f.name, f.received_at,"
 	    " f.applied_at, f.code, f.reason, f.rows_read, (SELECT count(*) FROM stage_batch b WHERE b.file_no = f.file_no"
@@ -626,7 +626,8 @@ s_list(worker_t *w, sb_t *out)
 
 	if (st == NULL)
 		return 2;
-	sb_add(out, "[");
+	if (json)
+		sb_add(out, "[");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		msg_t m;
 		char err[64];
@@ -636,6 +637,18 @@ s_list(worker_t *w, sb_t *out)
 		    && m.type == MSG_T_FILE_END)
 			nb = m.u.end.nbatches;
 		msg_free(&m);
+		if (!json) {
+			char *name = s_printable((const char *)sqlite3_column_text(st, 4));
+
+			if (n++ == 0)
+				sb_addf(out, "%-6s %-10s %-14s %-8s %-40s %s\n", "id", "agency", "type", "batches", "file",
+				    "reason");
+			sb_addf(out, "%-6lld %-10.10s %-14.14s %3lld/%-4u %-40.40s %s\n", (long long)sqlite3_column_int64(st, 0),
+			    (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+			    (long long)sqlite3_column_int64(st, 10), nb, name, (const char *)sqlite3_column_text(st, 8));
+			free(name);
+			continue;
+		}
 		sb_addf(out, "%s\n {\"id\": %lld, \"file_id\": ", n++ ? "," : "", (long long)sqlite3_column_int64(st, 0));
 		sb_json_str(out, (const char *)sqlite3_column_text(st, 1));
 		sb_add(out, ", \"agency\": ");
@@ -653,7 +666,10 @@ s_list(worker_t *w, sb_t *out)
 		    (long long)sqlite3_column_int64(st, 9), (long long)sqlite3_column_int64(st, 10), nb);
 	}
 	sqlite3_reset(st);
-	sb_add(out, n ? "\n]\n" : "]\n");
+	if (json)
+		sb_add(out, n ? "\n]\n" : "]\n");
+	else if (n == 0)
+		sb_add(out, "no file is quarantined\n");
 	return 0;
 }
 
@@ -725,8 +741,8 @@ s_drop(worker_t *w, const char *id, sb_t *out)
 int
 agg_control(worker_t *w, const char *cmd, char *const *args, int nargs, sb_t *out)
 {
-	if (strcmp(cmd, "quarantine-list") == 0 && nargs == 0)
-		return s_list(w, out);
+	if (strcmp(cmd, "quarantine-list") == 0 && (nargs == 0 || (nargs == 1 && strcmp(args[0], "json") == 0)))
+		return s_list(w, out, nargs == 1);
 	if (strcmp(cmd, "quarantine-retry") == 0 && nargs == 1)
 		return s_retry(w, args[0], out);
 	if (strcmp(cmd, "quarantine-drop") == 0 && nargs == 1)

@@ -2,6 +2,10 @@
  * schema (rowcheck.h) and passes the batch on with canonical values, or with
  * the row marked rejected and the reason a clerk understands.
  *
+ * Trusts the batch's claims no further than the configuration: the agency's
+ * right to send the type and its scope are checked again here (ingest
+ * checked them too), and the aggregate checks every row once more.
+ *
  * Holds no state that ties a record to this process: a batch is forwarded
  * through the outbox in the same transaction that takes it, so any number of
  * instances (--instance N) can run side by side with identical results. */
@@ -62,7 +66,7 @@ s_fields_match(const cfg_rtype_t *rt, const msg_batch_t *b)
 }
 
 /* s_count - per-type statistics (for operators). */
-static void
+static int
 s_count(worker_t *w, const char *rtype, uint32_t rows, uint32_t rejected)
 {
 	sqlite3_stmt *st = store_stmt(w->store,
@@ -70,14 +74,39 @@ s_count(worker_t *w, const char *rtype, uint32_t rows, uint32_t rejected)
 	    "ON CONFLICT(rtype) DO UPDATE SET rows = rows + ?2, rejected = rejected + ?3");
 
 	if (st == NULL)
-		return;
+		return -1;
 	sqlite3_bind_text(st, 1, rtype, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, rows);
 	sqlite3_bind_int64(st, 3, rejected);
-	store_step_done(w->store, st);
+	return store_step_done(w->store, st);
 }
 
-/* s_on_message - check a batch and forward it; forward a FILE_END as is. */
+/* s_reject_all - every row of the batch rejected with one reason; the
+ * batch still goes on, so the file completes and its receipt says why. */
+static uint32_t
+s_reject_all(msg_batch_t *b, const char *code, const char *vi, const char *en)
+{
+	for (uint32_t i = 0; i < b->nrows; i++) {
+		msg_row_t *r = &b->rows[i];
+
+		if (r->err_code != NULL)
+			continue;
+		for (uint32_t k = 0; k < r->nvalues; k++)
+			free(r->values[k]);
+		free(r->values);
+		r->values = NULL;
+		r->nvalues = 0;
+		r->err_code = xstrdup(code);
+		r->err_vi = xstrdup(vi);
+		r->err_en = xstrdup(en);
+	}
+	return b->nrows;
+}
+
+/* s_on_message - check a batch and forward it; forward a FILE_END as is.
+ * Nothing acknowledged is dropped: a batch this worker cannot check (its
+ * agency may not send the type, or the configurations differ) goes on with
+ * every row rejected and the reason. */
 static int
 s_on_message(worker_t *w, const msg_t *in)
 {
@@ -89,25 +118,36 @@ s_on_message(worker_t *w, const msg_t *in)
 	if (m.type == MSG_T_FILE_END)
 		return outbox_put(w->outbox, &m);
 	if (m.type != MSG_T_BATCH || m.u.batch.validated) {
-		log_warn("ignored an unexpected %s message", msg_type_name(m.type));
+		w->bad_msgs++;
+		log_warn("dropped an unexpected %s message", msg_type_name(m.type));
 		return 0;
 	}
 	rt = config_rtype(w->config, m.u.batch.rtype);
 	ag = config_agency(w->config, m.u.batch.agency);
 	if (rt == NULL || ag == NULL || !s_fields_match(rt, &m.u.batch)) {
-		log_warn("ignored a batch of unknown type or agency (%s/%s): configurations differ?",
+		log_warn("a batch of unknown type, agency or fields (%.40s/%.40s): rejected whole; configurations differ?",
 		    m.u.batch.agency, m.u.batch.rtype);
-		return 0;
-	}
-	for (uint32_t i = 0; i < m.u.batch.nrows; i++) {
-		msg_row_t *r = &m.u.batch.rows[i];
+		rejected = s_reject_all(&m.u.batch, "E_INTERNAL",
+		    "lỗi nội bộ: cấu hình của các bộ phận xử lý không khớp nhau; hãy báo bộ phận vận hành",
+		    "internal error: the workers' configurations differ; tell the operators");
+	} else if (!config_agency_allows(ag, rt->name)) {
+		char vi[200], en[200];
 
-		if (r->err_code == NULL)
-			s_check_row(w, ag, rt, r);
-		rejected += r->err_code != NULL;
+		snprintf(vi, sizeof(vi), "cơ quan '%.40s' không được gửi dữ liệu loại '%.40s'", ag->id, rt->name);
+		snprintf(en, sizeof(en), "agency '%.40s' may not submit '%.40s' records", ag->id, rt->name);
+		rejected = s_reject_all(&m.u.batch, "E_FILE_TYPE_NOT_ALLOWED", vi, en);
+	} else {
+		for (uint32_t i = 0; i < m.u.batch.nrows; i++) {
+			msg_row_t *r = &m.u.batch.rows[i];
+
+			if (r->err_code == NULL)
+				s_check_row(w, ag, rt, r);
+			rejected += r->err_code != NULL;
+		}
 	}
 	m.u.batch.validated = 1;
-	s_count(w, rt->name, m.u.batch.nrows, rejected);
+	if (s_count(w, m.u.batch.rtype, m.u.batch.nrows, rejected) != 0)
+		return -1;
 	return outbox_put(w->outbox, &m);
 }
 
