@@ -35,7 +35,7 @@ WORKER_BIN := $(WORKERS:%=$(BIN)/bhxh-%)
 TOOLS_BIN  := $(BIN)/bhxhctl $(BIN)/bhxh-gen
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BIN)/tests/%)
-TEST_TOOLS := $(BIN)/tests/zsend
+TEST_TOOLS := $(BIN)/tests/zsend $(BIN)/tests/zforge
 
 .PHONY: all build deps test-deps run test unit e2e asan bench fuzz clean
 .SECONDARY:
@@ -88,6 +88,10 @@ $(BIN)/bhxh-gen: $(BUILD)/tools/gen.o $(BUILD)/libcommon.a
 $(BIN)/tests/zsend: $(BUILD)/tests/tools/zsend.o
 	@mkdir -p $(BIN)/tests
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+
+$(BIN)/tests/zforge: $(BUILD)/tests/tools/zforge.o $(BUILD)/libcommon.a
+	@mkdir -p $(BIN)/tests
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
 
 $(BIN)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)/tests

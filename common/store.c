@@ -13,6 +13,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int last_rc;
+	char last_msg[200];
 	int nstmts;
 	struct {
 		const char *sql;
@@ -106,6 +107,7 @@ store_exec(store_t *self, const char *sql)
 
 	if (sqlite3_exec(self->db, sql, NULL, NULL, &err) != SQLITE_OK) {
 		self->last_rc = sqlite3_extended_errcode(self->db);
+		snprintf(self->last_msg, sizeof(self->last_msg), "%s", err ? err : sqlite3_errstr(self->last_rc));
 		log_error("%s: %s (in: %.80s)", self->path, err ? err : "error", sql);
 		sqlite3_free(err);
 		return -1;
@@ -129,6 +131,7 @@ store_stmt(store_t *self, const char *sql)
 	}
 	if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
 		self->last_rc = sqlite3_extended_errcode(self->db);
+		snprintf(self->last_msg, sizeof(self->last_msg), "%s", sqlite3_errmsg(self->db));
 		log_error("%s: prepare failed: %s (in: %.80s)", self->path, sqlite3_errmsg(self->db), sql);
 		return NULL;
 	}
@@ -172,6 +175,7 @@ store_step_done(store_t *self, sqlite3_stmt *st)
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		self->last_rc = sqlite3_extended_errcode(self->db);
+		snprintf(self->last_msg, sizeof(self->last_msg), "%s", sqlite3_errmsg(self->db));
 		log_error("%s: %s", self->path, sqlite3_errmsg(self->db));
 		sqlite3_reset(st);
 		return -1;
@@ -190,6 +194,13 @@ void
 store_clear_rc(store_t *self)
 {
 	self->last_rc = SQLITE_OK;
+	self->last_msg[0] = '\0';
+}
+
+const char *
+store_last_msg(store_t *self)
+{
+	return self->last_msg[0] ? self->last_msg : sqlite3_errstr(self->last_rc);
 }
 
 /* store_rc_transient - busy, locked, full, I/O, out of memory, cannot open. */

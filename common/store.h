@@ -38,6 +38,8 @@ int store_step_done(store_t *self, sqlite3_stmt *st);
  * through this store's helpers, SQLITE_OK if none since store_clear_rc. */
 int store_last_rc(store_t *self);
 void store_clear_rc(store_t *self);
+/* store_last_msg - SQLite's words for that failure ("integer overflow"). */
+const char *store_last_msg(store_t *self);
 
 /* store_rc_transient - a failure that may pass if tried again later: the
  * database busy or locked, the disk full, an I/O error, out of memory.

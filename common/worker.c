@@ -147,6 +147,39 @@ worker_write_status(worker_t *w)
 	w->status_due = 0;
 }
 
+/* s_bad - count a message dropped as malformed or misplaced; log the first
+ * ten a minute and then how many more, so a flood cannot flood the log. */
+static void
+s_bad(worker_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+s_bad(worker_t *w, const char *fmt, ...)
+{
+	static int64_t window;
+	static unsigned logged, quiet;
+	int64_t now = now_ms();
+	char msg[300];
+	va_list ap;
+
+	w->bad_msgs++;
+	w->status_due = 1;
+	if (now - window >= 60000) {
+		if (quiet > 0)
+			log_warn("%u more bad messages dropped without a log line in the last minute", quiet);
+		window = now;
+		logged = quiet = 0;
+	}
+	if (logged >= 10) {
+		quiet++;
+		return;
+	}
+	logged++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warn("%s", msg);
+}
+
 /* s_usage - the options every worker takes. */
 static void
 s_usage(const char *prog)
@@ -200,15 +233,13 @@ s_take_burst(worker_t *w)
 			break;
 		taken++;
 		if (msg_decode(buf, len, &m, err, sizeof(err)) != 0) {
-			w->bad_msgs++;
-			log_warn("dropped a malformed message (%zu bytes): %s", len, err);
+			s_bad(w, "dropped a malformed message (%zu bytes): %s", len, err);
 			free(buf);
 			continue;
 		}
 		free(buf);
 		if (m.type == MSG_T_ACK || m.type == MSG_T_CTL_REQ || m.type == MSG_T_CTL_REP) {
-			w->bad_msgs++;
-			log_warn("dropped a %s message on the data socket", msg_type_name(m.type));
+			s_bad(w, "dropped a %s message on the data socket", msg_type_name(m.type));
 			msg_free(&m);
 			continue;
 		}
@@ -258,10 +289,8 @@ s_take_acks(worker_t *w, int i)
 			    msg_type_name(m.type));
 		else if (m.type == MSG_T_ACK && outbox_acked(w->outboxes[i], &m.u.ack) != 0)
 			worker_error(w, "could not record acknowledgements");
-		if (m.type != MSG_T_ACK) {
-			w->bad_msgs++;
-			log_warn("dropped a malformed acknowledgement: %s", err);
-		}
+		if (m.type != MSG_T_ACK)
+			s_bad(w, "dropped a malformed acknowledgement: %s", err);
 		msg_free(&m);
 		free(buf);
 	}
@@ -282,8 +311,7 @@ s_control(worker_t *w)
 		if (rc <= 0)
 			return;
 		if (msg_decode(buf, len, &m, err, sizeof(err)) != 0 || m.type != MSG_T_CTL_REQ) {
-			w->bad_msgs++;
-			log_warn("dropped a bad control message: %s", m.type != MSG_T_CTL_REQ && err[0] == '\0'
+			s_bad(w, "dropped a bad control message: %s", m.type != MSG_T_CTL_REQ && err[0] == '\0'
 			    ? "not a request" : err);
 			msg_free(&m);
 			free(buf);

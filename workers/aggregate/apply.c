@@ -168,7 +168,8 @@ s_store_fail(s_apply_t *a, const char *what)
 
 	if (rc == SQLITE_OK)
 		rc = sqlite3_extended_errcode(store_db(a->w->store));
-	return s_fail(a, !store_rc_transient(rc), "%s: %s", what, sqlite3_errstr(rc));
+	return s_fail(a, !store_rc_transient(rc), "%s: %s", what,
+	    store_last_rc(a->w->store) != SQLITE_OK ? store_last_msg(a->w->store) : sqlite3_errstr(rc));
 }
 
 /* s_table_has - the record table has a column of that name. */

@@ -35,7 +35,8 @@
 #include "receipt.h"
 #include "xalloc.h"
 
-#define WAIT_QUIET_S 5          /* a file short of batches this long is "waiting" in the status */
+#define WAIT_QUIET_S 5          /* a file short of batches this long is "waiting" in the status
+                                 * (or half its deadline, if shorter) */
 #define RETRY_MAX_MS 30000      /* the longest pause between attempts after a transient failure */
 #define TIDY_EVERY_MS 60000
 #define MAX_SEQ 100000000u      /* no file has this many batches */
@@ -545,7 +546,8 @@ agg_apply_ready(worker_t *w)
 			snprintf(why, sizeof(why), "only %lld of %u batches arrived, none for %lld s", p.have,
 			    m.u.end.nbatches, (long long)(now - p.last_at));
 			rc = s_end_file(w, &m.u.end, "quarantined", "E_QUARANTINED", why, NULL, 0) == 0 ? 1 : -1;
-		} else if (now - p.last_at >= WAIT_QUIET_S) {
+		} else if (now - p.last_at >= (WAIT_QUIET_S < c->aggregate.incomplete_timeout_s / 2 ? WAIT_QUIET_S
+		    : c->aggregate.incomplete_timeout_s / 2)) {
 			worker_set_state(w, "waiting", "file %llu (%s/%.80s): %lld of %u batches; quarantined if nothing"
 			    " comes by %lld s after the last", (unsigned long long)m.u.end.file_no, m.u.end.agency,
 			    m.u.end.name, p.have, m.u.end.nbatches, (long long)c->aggregate.incomplete_timeout_s);
