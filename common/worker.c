@@ -95,6 +95,36 @@ worker_set_state(worker_t *w, const char *state, const char *fmt, ...)
 	}
 }
 
+/* s_fault - the skeleton's own trouble, shown over the worker's state until
+ * s_fault(w, NULL) after the next success. */
+static void
+s_fault(worker_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+s_fault(worker_t *w, const char *fmt, ...)
+{
+	char why[sizeof(w->fault)] = "";
+	va_list ap;
+
+	if (fmt == NULL) {
+		if (w->fault[0] != '\0') {
+			log_info("%s: resolved", w->fault);
+			w->fault[0] = '\0';
+			w->status_due = 1;
+		}
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (w->fault[0] == '\0')
+		w->fault_since = (int64_t)time(NULL);
+	if (strcmp(why, w->fault) != 0) {
+		memcpy(w->fault, why, sizeof(why));
+		w->status_due = 1;
+	}
+}
+
 /* worker_outbox - the outbox of the named output. */
 outbox_t *
 worker_outbox(worker_t *w, const char *dest)
@@ -119,9 +149,9 @@ worker_status_json(worker_t *w, sb_t *b)
 	sb_add(b, "{\"name\":");
 	sb_json_str(b, w->name);
 	sb_addf(b, ",\"pid\":%d,\"state\":", (int)getpid());
-	sb_json_str(b, w->run_state);
-	sb_addf(b, ",\"since\":%lld,\"why\":", (long long)w->since);
-	sb_json_str(b, w->why[0] ? w->why : NULL);
+	sb_json_str(b, w->fault[0] ? "retrying" : w->run_state);
+	sb_addf(b, ",\"since\":%lld,\"why\":", (long long)(w->fault[0] ? w->fault_since : w->since));
+	sb_json_str(b, w->fault[0] ? w->fault : w->why[0] ? w->why : NULL);
 	sb_addf(b, ",\"time\":%lld,\"msgs_in\":%llu,\"msgs_out\":%llu,\"bad_msgs\":%llu,\"outbox\":%lld,"
 	    "\"last_error_at\":%lld,\"last_error\":", (long long)time(NULL), (unsigned long long)w->msgs_in,
 	    (unsigned long long)sent, (unsigned long long)w->bad_msgs, pending, (long long)w->last_error_at);
@@ -264,11 +294,14 @@ s_take_burst(worker_t *w)
 		goto fail;
 	for (int p = 0; p < npeers; p++)
 		s_ack(w, peers[p].rid, peers[p].ridlen, peers[p].ids, peers[p].n);
+	if (taken > 0)
+		s_fault(w, NULL);
 	return taken;
 fail:
 	store_rollback(w->store);
 	worker_error(w, "cannot store incoming messages (%s); not acknowledged, the senders resend",
-	    sqlite3_errstr(store_last_rc(w->store)));
+	    store_last_msg(w->store));
+	s_fault(w, "cannot store incoming messages: %s", store_last_msg(w->store));
 	return -1;
 }
 
@@ -467,8 +500,11 @@ s_loop(worker_t *w)
 		again = w->ops->on_tick ? w->ops->on_tick(w) : 0;
 		now = now_ms();
 		for (int o = 0; o < w->nout; o++) {
-			if (outbox_pump(w->outboxes[o], now) < 0)
-				worker_error(w, "outbox to %s: store error", w->ops->outputs[o]);
+			if (outbox_pump(w->outboxes[o], now) < 0) {
+				worker_error(w, "outbox to %s: %s", w->ops->outputs[o], store_last_msg(w->store));
+				s_fault(w, "cannot send from the outbox to %s: %s", w->ops->outputs[o],
+				    store_last_msg(w->store));
+			}
 			sent += outbox_sent(w->outboxes[o]);
 			pending += outbox_pending(w->outboxes[o]);
 		}

@@ -86,6 +86,9 @@ struct worker {
 	int64_t last_error_at;     /* unix seconds */
 	char run_state[16];        /* ready, busy, waiting, retrying, degraded */
 	char why[256];
+	char fault[256];           /* the skeleton's own trouble (storing messages): shown
+	                            * as "retrying" over the worker's state while set */
+	int64_t fault_since;
 	int64_t since;             /* unix seconds the state began */
 	int status_due;
 	volatile sig_atomic_t stop;
