@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STORE_MAX_STMTS 96
+#define STORE_MAX_STMTS 256
 
 struct store {
 	sqlite3 *db;
