@@ -24,6 +24,8 @@ struct outbox {
 	s_flight_t *flight;  /* in memory only: after a restart everything is due */
 	int64_t last_id;     /* highest id sent since start */
 	long long pending;
+	int recount;         /* a put may have been rolled back: count the table again */
+	char *sql_count;
 	uint64_t sent, resent;
 	/* statements over this outbox's table; store_stmt caches them by pointer */
 	char *sql_insert, *sql_setbody, *sql_next, *sql_get, *sql_delete;
@@ -63,6 +65,7 @@ outbox_new(store_t *store, void *sock, int window, int resend_ms, const char *ta
 	self->sql_get = s_sql("SELECT body FROM %s WHERE id = ?", table);
 	self->sql_delete = s_sql("DELETE FROM %s WHERE id = ?", table);
 	snprintf(count, sizeof(count), "SELECT count(*) FROM %s", table);
+	self->sql_count = xstrdup(count);
 	self->store = store;
 	self->sock = sock;
 	self->window = window > 0 ? window : 1;
@@ -82,6 +85,7 @@ outbox_destroy(outbox_t **self_p)
 	free((*self_p)->sql_next);
 	free((*self_p)->sql_get);
 	free((*self_p)->sql_delete);
+	free((*self_p)->sql_count);
 	free((*self_p)->flight);
 	free(*self_p);
 	*self_p = NULL;
@@ -112,6 +116,7 @@ outbox_put(outbox_t *self, msg_t *m)
 	free(buf);
 	if (rc == 0)
 		self->pending++;
+	self->recount = 1; /* the caller's transaction may still roll this back */
 	return rc;
 }
 
@@ -164,7 +169,17 @@ s_resend_due(outbox_t *self, int64_t now)
 int
 outbox_pump(outbox_t *self, int64_t now)
 {
-	int sent = s_resend_due(self, now);
+	int sent;
+
+	if (self->recount) { /* outside any transaction: what is committed */
+		long long n = store_int(self->store, self->sql_count, -1);
+
+		if (n < 0)
+			return -1;
+		self->pending = n;
+		self->recount = 0;
+	}
+	sent = s_resend_due(self, now);
 
 	if (sent < 0)
 		return -1;

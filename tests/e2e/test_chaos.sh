@@ -76,7 +76,8 @@ for root, _, files in os.walk(sys.argv[1]):
             continue
         n = json.load(open(os.path.join(root, f)))
         for a in n.get("alerts", []):
-            print("\t".join([n["receiver"], n.get("scope", ""), a["kind"], a["subject"], a["period"], a["status"]]))
+            if a["status"] != "firing":  # changes told, not reminders of what is still open
+                print("\t".join([n["receiver"], n.get("scope", ""), a["kind"], a["subject"], a["period"], a["status"]]))
 PY
 	sort -o "$out/notices" "$out/notices"
 	sqlite3 "$VAR/db/aggregate.db" "SELECT rtype, count(*), sum(rows_applied) FROM files WHERE outcome = 'applied' GROUP BY rtype" >"$out/counts"

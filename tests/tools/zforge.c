@@ -6,7 +6,7 @@
  *     TYPE: batch | end | ack | events | done | ctl
  *     --count N        send N copies, each with its own message id (default 1)
  *     --id N           first message id (default: from the clock)
- *     --wait-acks      wait (up to 10 s) until every copy is acknowledged; exit 1 if not
+ *     --wait-acks      wait (up to 10 s, --ack-timeout-ms) until every copy is acknowledged; exit 1 if not
  *     --hold-ms N      keep the connection N ms after sending (libzmq drops what a
  *                      receiver has not read yet when its sender disconnects)
  *   batch:  --file-no N --file-id H --seq S --agency A --rtype T [--validated 0|1]
@@ -206,7 +206,7 @@ main(int argc, char **argv)
 		free(buf);
 	}
 	if (s_flag(argc, argv, "--wait-acks") || m.type == MSG_T_CTL_REQ) {
-		int timeout = 10000;
+		int timeout = atoi(s_opt(argc, argv, "--ack-timeout-ms", "10000"));
 
 		zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
 		while (acked < count) {
