@@ -206,6 +206,30 @@ test_mkdirs_refused(void **state)
 	assert_int_equal(fs_mkdirs(file), -1);
 }
 
+/* test_mkdirs_file_in_the_way - like mkdir -p, a path that names an existing
+ * file is an error, not a directory (a caller would go on to fail later,
+ * with a less clear reason). */
+static void
+test_mkdirs_file_in_the_way(void **state)
+{
+	fx_t *f = *state;
+	char file[256];
+
+	snprintf(file, sizeof(file), "%s/run", f->dir);
+	s_write_plain(file, "not a directory");
+	errno = 0;
+	assert_int_equal(fs_mkdirs(file), -1);
+	assert_int_equal(errno, ENOTDIR);
+	assert_false(s_is_dir(file));
+	s_assert_content(file, "not a directory");
+	/* a symbolic link to a directory is a directory */
+	snprintf(file, sizeof(file), "%s/real", f->dir);
+	assert_int_equal(mkdir(file, 0700), 0);
+	snprintf(file, sizeof(file), "%s/link", f->dir);
+	assert_int_equal(symlink("real", file), 0);
+	assert_int_equal(fs_mkdirs(file), 0);
+}
+
 /* --- fs_write_atomic / fs_replace */
 
 /* test_write_content_and_mode - exact bytes (NUL included), 0640 under umask 027, no temp file. */
@@ -668,6 +692,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mkdirs_nested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mkdirs_existing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mkdirs_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mkdirs_file_in_the_way, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_content_and_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_missing_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_unwritable_dir_keeps_old, setup, teardown),
