@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "msg.h"
+#include "outbox.h"
 #include "store.h"
 
 typedef struct {
@@ -256,6 +258,57 @@ test_stmt_many(void **state)
 	store_close(&s); /* one left unfinalised would keep the handle open: a leak under the sanitizers */
 }
 
+/* test_stmt_cache_outbox_made_again - an outbox caches statements over SQL
+ * it allocates and frees with itself. Outboxes made and destroyed one after
+ * another over one store, alternating two tables: each message lands whole
+ * in its own table under the id it was given (a statement cached for a freed
+ * string is never handed out for the next string at that address), and the
+ * cache does not fill up. */
+static void
+test_stmt_cache_outbox_made_again(void **state)
+{
+	fx_t *f = *state;
+	static const char *const mig[] = { OUTBOX_SCHEMA OUTBOX_TABLE("outbox_b") };
+	store_t *s = store_open(f->db, mig, 1);
+
+	assert_non_null(s);
+	for (int i = 0; i < 60; i++) {
+		const char *table = i % 2 ? "outbox_b" : "outbox";
+		outbox_t *o = outbox_new(s, NULL, 8, 1000, table);
+		uint64_t payload = 500 + (uint64_t)i;
+		msg_t m = { .version = MSG_VERSION, .type = MSG_T_ACK, .u.ack = { 1, &payload } }, got;
+		msg_ack_t ack;
+		sqlite3_stmt *st;
+		char sql[120], err[160];
+
+		assert_non_null(o);
+		assert_int_equal(store_begin(s), 0);
+		assert_int_equal(outbox_put(o, &m), 0);
+		assert_int_equal(store_commit(s), 0);
+		assert_int_equal(outbox_pending(o), 1);
+		snprintf(sql, sizeof(sql), "SELECT body FROM %s WHERE id = %llu", table, (unsigned long long)m.id);
+		assert_int_equal(sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			fail_msg("round %d: message %llu is not in %s", i, (unsigned long long)m.id, table);
+		assert_int_equal(msg_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &got, err,
+		    sizeof(err)), 0);
+		sqlite3_finalize(st);
+		assert_int_equal(got.type, MSG_T_ACK);
+		assert_int_equal(got.id, m.id);
+		assert_int_equal(got.u.ack.ids[0], payload);
+		msg_free(&got);
+		ack = (msg_ack_t){ 1, &m.id };
+		assert_int_equal(outbox_acked(o, &ack), 0);
+		assert_int_equal(outbox_pending(o), 0);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+		assert_int_equal(store_int(s, sql, -1), 0);
+		outbox_destroy(&o);
+	}
+	store_close(&s);
+}
+
+/* --- transactions */
+
 /* test_transactions - begin/commit keeps, begin/rollback undoes; rollback outside one is harmless. */
 static void
 test_transactions(void **state)
@@ -468,6 +521,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stmt_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stmt_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stmt_cache_outbox_made_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overflow_is_permanent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_constraint_is_permanent, setup, teardown),
