@@ -97,6 +97,14 @@ $(BIN)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)/tests
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
+# test_apply drives the aggregate's modules directly: it links every source
+# of workers/aggregate/ but main.c.
+AGG_LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out workers/aggregate/main.c,$(wildcard workers/aggregate/*.c)))
+$(BUILD)/tests/unit/test_apply.o: BASE_CFLAGS += -Iworkers/aggregate
+$(BIN)/tests/test_apply: $(BUILD)/tests/unit/test_apply.o $(AGG_LIB_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(BIN)/tests
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS) -lcmocka
+
 run: deps
 	@$(MAKE) --no-print-directory build
 	@tools/run-sample.sh

@@ -30,8 +30,16 @@ fs_mkdirs(const char *path)
 			return -1;
 		*p = '/';
 	}
-	if (mkdir(buf, 0750) != 0 && errno != EEXIST)
-		return -1;
+	if (mkdir(buf, 0750) != 0) {
+		struct stat st;
+
+		if (errno != EEXIST)
+			return -1;
+		if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR; /* a file is in the way */
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -78,16 +78,23 @@ outbox_new(store_t *store, void *sock, int window, int resend_ms, const char *ta
 void
 outbox_destroy(outbox_t **self_p)
 {
-	if (*self_p == NULL)
+	outbox_t *self = *self_p;
+	char *sql[5];
+
+	if (self == NULL)
 		return;
-	free((*self_p)->sql_insert);
-	free((*self_p)->sql_setbody);
-	free((*self_p)->sql_next);
-	free((*self_p)->sql_get);
-	free((*self_p)->sql_delete);
-	free((*self_p)->sql_count);
-	free((*self_p)->flight);
-	free(*self_p);
+	sql[0] = self->sql_insert;
+	sql[1] = self->sql_setbody;
+	sql[2] = self->sql_next;
+	sql[3] = self->sql_get;
+	sql[4] = self->sql_delete;
+	for (int i = 0; i < 5; i++) {
+		store_stmt_forget(self->store, sql[i]); /* cached by address: gone with the string */
+		free(sql[i]);
+	}
+	free(self->sql_count); /* used through store_int, never cached */
+	free(self->flight);
+	free(self);
 	*self_p = NULL;
 }
 

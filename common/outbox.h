@@ -25,6 +25,7 @@ typedef struct outbox outbox_t;
 
 /* outbox_new - an outbox over table (an identifier, from code), sending on sock. */
 outbox_t *outbox_new(store_t *store, void *sock, int window, int resend_ms, const char *table);
+/* outbox_destroy - free the outbox and its cached statements (before its store is closed). */
 void outbox_destroy(outbox_t **self_p);
 
 /* outbox_put - assign m->id and store m; call inside the caller's transaction. */

@@ -148,6 +148,19 @@ store_stmt(store_t *self, const char *sql)
 	return st;
 }
 
+/* store_stmt_forget - drop sql's cached statement, if any. */
+void
+store_stmt_forget(store_t *self, const char *sql)
+{
+	for (int i = 0; i < self->nstmts; i++) {
+		if (self->stmts[i].sql == sql) {
+			sqlite3_finalize(self->stmts[i].st);
+			self->stmts[i] = self->stmts[--self->nstmts];
+			return;
+		}
+	}
+}
+
 int
 store_begin(store_t *self)
 {

@@ -26,6 +26,11 @@ int store_exec(store_t *self, const char *sql);
  * string literals), reset and with bindings cleared; NULL on error (logged). */
 sqlite3_stmt *store_stmt(store_t *self, const char *sql);
 
+/* store_stmt_forget - finalise and drop the statement cached for sql; a
+ * caller that passed a string it allocates calls this before freeing it,
+ * so that the address, reused, never finds the old statement. */
+void store_stmt_forget(store_t *self, const char *sql);
+
 /* store_begin / store_commit / store_rollback - IMMEDIATE transactions. */
 int store_begin(store_t *self);
 int store_commit(store_t *self);
