@@ -61,6 +61,7 @@ typedef struct {
 	u64 nemp;                 /* employers at the first month: indexes [0, nemp) */
 	u64 births;               /* employers born each later month */
 	u64 nvol0;                /* voluntary participants at the first month */
+	u64 size_cap;             /* employees of the largest employer */
 	u64 nagents0;             /* collection agents at the first month */
 	u64 agents_born;          /* agents added each later month */
 	double bad_share, vol_share;
@@ -131,7 +132,7 @@ u64 gen_person_no(const gen_t *g, int voluntary, u64 slot, int generation);
 int gen_citizen_id(const gen_t *g, u64 number, char out[13]);
 u64 gen_vol_count(const gen_t *g, int m);
 int gen_vol_district(const gen_t *g, u64 v);
-long long gen_vol_agent(const gen_t *g, u64 v, int generation);
+long long gen_vol_agent(const gen_t *g, u64 v, int generation, int m);
 u64 gen_agent_count(const gen_t *g, int m);
 int gen_agent_district(const gen_t *g, u64 a);
 int gen_agent_active(const gen_t *g, u64 a);

@@ -732,7 +732,7 @@ s_participant(const gen_t *g, s_writer_t *w)
 	}
 	for (u64 v = 0; v < nv; v++) {
 		int bad = s_bad(w, s_k_participant, S_N(s_k_participant)), gn = gen_slot_gen(g, GT_VSLOT, v, w->m);
-		long long a = gen_vol_agent(g, v, gn);
+		long long a = gen_vol_agent(g, v, gn, w->m);
 
 		if (a >= 0)
 			gen_agent_code(g, (u64)a, agent, sizeof(agent));

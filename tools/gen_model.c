@@ -233,11 +233,12 @@ gen_employer(const gen_t *g, u64 e, gen_emp_t *x)
 	x->descr = (int)((h1 >> 24) % S_NDESCR);
 	x->name_style = (int)((h1 >> 40) % 100);
 	/* employees: P(size >= k) = 2 / (k + 1): a third have 1, four in five at
-	 * most 10, one in fifty 100 or more, one in five hundred 1000 or more */
+	 * most 10, one in fifty 100 or more, one in five hundred 1000 or more,
+	 * up to size_cap (5000, less in a small province) */
 	u = gen_unit_interval(gen_hash(g, GT_SIZE, e, 0));
 	s = (u64)floor(2.0 / (1.0 - u)) - 1;
-	if (s > 5000)
-		s = 5000;
+	if (s > g->size_cap)
+		s = g->size_cap;
 	x->nest = 1;
 	if (!x->dormant && s >= 30 && gen_u(g, GT_EMP, e, 6) < 0.4) {
 		x->nest = 2 + (int)(gen_hash(g, GT_EMP, e, 7) % (GEN_MAX_EST - 1));
@@ -256,12 +257,16 @@ gen_employer(const gen_t *g, u64 e, gen_emp_t *x)
 	}
 	x->trend = -0.01 + 0.025 * gen_u(g, GT_EMP, e, 9);
 	x->death = x->birth + 1 + s_geom(gen_u(g, GT_EMP, e, 10), 0.008);
+	/* enrolment: 80% of employers (55% of new ones) from the start; of the
+	 * others half never enrol, half at 8% a month */
 	if (x->dormant)
 		x->enrol = GEN_NEVER;
-	else if (x->birth == 0)
-		x->enrol = gen_u(g, GT_EMP, e, 11) < 0.80 ? -GEN_NEVER : 1 + s_geom(gen_u(g, GT_EMP, e, 12), 0.08);
+	else if (gen_u(g, GT_EMP, e, 11) < (x->birth == 0 ? 0.80 : 0.55))
+		x->enrol = x->birth == 0 ? -GEN_NEVER : x->birth;
+	else if (gen_u(g, GT_EMP, e, 17) < 0.5)
+		x->enrol = GEN_NEVER;
 	else
-		x->enrol = gen_u(g, GT_EMP, e, 11) < 0.55 ? x->birth : x->birth + 1 + s_geom(gen_u(g, GT_EMP, e, 12), 0.08);
+		x->enrol = x->birth + 1 + s_geom(gen_u(g, GT_EMP, e, 12), 0.08);
 	x->declared = gen_u(g, GT_EMP, e, 13) < 0.12 ? 0.3 + 0.5 * gen_u(g, GT_EMP, e, 14) : 1.0;
 	if (x->birth == 0) {
 		int span = (g->y0 - 2000) * 12 + g->mo0 - 1, k;
@@ -335,28 +340,27 @@ s_unit_start(const gen_emp_t *x)
 	return s > 0 ? s : 0;
 }
 
-/* s_arrears_months - months of unpaid contributions: a debt that started
- * before the first month (a0 months old then) or later, paid off after a
- * while (0 from then on) */
+/* s_arrears_months - months of unpaid contributions. A quarter of units
+ * are chronic debtors: they fall behind for D months (1-2, 3-5, 6-11 or
+ * 12-30), pay everything off, stay clear for 1-12 months, and again, at a
+ * phase of their own; so at any month some debts are young, some old, some
+ * just paid. A unit that started late has no debt older than itself. */
 static int
 s_arrears_months(const gen_t *g, const gen_emp_t *x, int k, int m)
 {
 	u64 id = s_est_id(x, k), h = gen_hash(g, GT_ARR, id, 0);
-	double u1 = gen_u(g, GT_ARR, id, 1), u2 = gen_u(g, GT_ARR, id, 2), u3 = gen_u(g, GT_ARR, id, 3);
-	int start = s_unit_start(x), s, t;
+	double u2 = gen_u(g, GT_ARR, id, 2);
+	int start = s_unit_start(x), d, period, pos;
 
-	if (u1 < 0.15 && start == 0) {
-		int a0 = u2 < 0.35 ? 1 : u2 < 0.5 ? 2 : u2 < 0.7 ? 3 + (int)(h % 3) : u2 < 0.85 ? 6 + (int)(h % 6) :
-		    12 + (int)(h % 19);
-
-		s = 1 - a0;
-		t = 1 + s_geom(u3, 0.2);
-	} else if (u1 < 0.20) {
-		s = start + 1 + s_geom(u2, 0.15);
-		t = s + 1 + s_geom(u3, 0.15);
-	} else
+	if (gen_u(g, GT_ARR, id, 1) >= 0.25 || m < start)
 		return 0;
-	return m >= s && m < t && m >= start ? m - s + 1 : 0;
+	d = u2 < 0.30 ? 1 + (int)(h % 2) : u2 < 0.55 ? 3 + (int)(h % 3) : u2 < 0.80 ? 6 + (int)(h % 6) :
+	    12 + (int)(h % 19);
+	period = d + 1 + (int)((h >> 16) % 12);
+	pos = (int)(((u64)m + (h >> 32) % (u64)period) % (u64)period);
+	if (pos >= d)
+		return 0;
+	return start > 0 && pos + 1 > m - start + 1 ? m - start + 1 : pos + 1;
 }
 
 /* s_wage - the average wage basis per insured person of an establishment:
@@ -528,8 +532,9 @@ gen_agent_district(const gen_t *g, u64 a)
 }
 
 /* agents: the first of each district is active and busy, the next one
- * active and idle; of the others 8% stopped and 10% idle. Agents added after
- * the first month get no participants either. */
+ * active and idle; of the others 8% stopped and 10% idle. Voluntary
+ * participants choose among the busy agents of their district by a
+ * consistent hash, so an agent added later takes over a few of them. */
 int
 gen_agent_active(const gen_t *g, u64 a)
 {
@@ -543,21 +548,36 @@ s_agent_busy(const gen_t *g, u64 a)
 {
 	if (a < (u64)g->nunits)
 		return 1;
-	if (a == (u64)g->nunits || a >= g->nagents0)
+	if (a == (u64)g->nunits)
 		return 0;
 	return gen_agent_active(g, a) && gen_u(g, GT_AGENT, a, 1) >= 0.10;
 }
 
+/* s_jump - jump consistent hash: a bucket in [0, n) that moves for only
+ * 1/(n+1) of keys when n grows by one */
+static u64
+s_jump(u64 key, u64 n)
+{
+	long long b = -1, j = 0;
+
+	while (j < (long long)n) {
+		b = j;
+		key = key * 2862933555777941757ULL + 1;
+		j = (long long)((double)(b + 1) * ((double)(1LL << 31) / (double)((key >> 33) + 1)));
+	}
+	return (u64)b;
+}
+
 long long
-gen_vol_agent(const gen_t *g, u64 v, int generation)
+gen_vol_agent(const gen_t *g, u64 v, int generation, int m)
 {
 	int d = gen_vol_district(g, v);
-	u64 n = (g->nagents0 - (u64)d + (u64)g->nunits - 1) / (u64)g->nunits, id = v * 64 + (u64)generation;
+	u64 n = (gen_agent_count(g, m) - (u64)d + (u64)g->nunits - 1) / (u64)g->nunits, id = v * 64 + (u64)generation;
 
 	if (gen_u(g, GT_VAGENT, id, 99) < 0.10) /* pays at the Social Security office */
 		return -1;
 	for (u64 t = 0; t < 8; t++) {
-		u64 a = (u64)d + (u64)g->nunits * (gen_hash(g, GT_VAGENT, id, t) % n);
+		u64 a = (u64)d + (u64)g->nunits * s_jump(gen_hash(g, GT_VAGENT, id, t), n);
 
 		if (s_agent_busy(g, a))
 			return (long long)a;
@@ -600,6 +620,13 @@ gen_scale(gen_t *g, u64 employers, u64 participants)
 	gen_emp_t x;
 
 	g->births = 1;
+	/* no employer above 1/20 of the workers expected (about 15 per employer
+	 * with --employers), and none above 5000 */
+	g->size_cap = (u64)((participants > 0 ? (1.0 - g->vol_share) * (double)participants : 15.0 * (double)employers) / 20);
+	if (g->size_cap < 10)
+		g->size_cap = 10;
+	if (g->size_cap > 5000)
+		g->size_cap = 5000;
 	if (participants > 0) {
 		double want = (1.0 - g->vol_share) * (double)participants;
 
