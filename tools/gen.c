@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "gen.h"
@@ -70,7 +71,8 @@ static const char s_help[] =
 "  --voluntary-share F   share of voluntary participants, 0-0.95 (default 0.2)\n"
 "  --types LIST          only these types, e.g. participant,insured_unit (default all);\n"
 "                        the others are still modelled, so files stay consistent\n"
-"  --verbose             print rows, bad rows, seconds and rows/s per file on stderr\n"
+"  --verbose             print rows, bad rows, seconds and rows/s per file, and the\n"
+"                        peak RSS, on stderr\n"
 "\n"
 "the province (every value a pure function of seed, index and month):\n"
 "  employers     sizes heavy-tailed: P(size >= k) = 2/(k+1) (a third have 1\n"
@@ -339,6 +341,12 @@ s_month(int argc, char **argv)
 	o.cmdline = cmd;
 	rc = gen_write_months(g, &o);
 	free(g);
+	if (verbose) {
+		struct rusage ru;
+
+		if (getrusage(RUSAGE_SELF, &ru) == 0)
+			fprintf(stderr, "bhxh-gen: peak RSS %ld KB\n", ru.ru_maxrss);
+	}
 	return rc == 0 ? 0 : 1;
 }
 

@@ -134,9 +134,9 @@ gen_init(gen_t *g, u64 seed, const char *units, const char *period, int months, 
 			snprintf(g->bad_unit, sizeof(g->bad_unit), "%s", bad[i]);
 			break;
 		}
-	if (sscanf(period, "%4d-%2d%c", &y, &mo, &tail) != 2 || strlen(period) != 7 || y < 1990 || y > 2090 ||
+	if (sscanf(period, "%4d-%2d%c", &y, &mo, &tail) != 2 || strlen(period) != 7 || y < 1990 || y > 2100 ||
 	    mo < 1 || mo > 12) {
-		snprintf(err, errsz, "--period: '%.20s' is not YYYY-MM (1990-2090)", period);
+		snprintf(err, errsz, "--period: '%.20s' is not YYYY-MM (1990-2100)", period);
 		return -1;
 	}
 	g->y0 = y;
@@ -146,6 +146,10 @@ gen_init(gen_t *g, u64 seed, const char *units, const char *period, int months, 
 		return -1;
 	}
 	g->months = months;
+	if (y * 12 + mo - 1 + months - 1 > 2100 * 12 + 11) {
+		snprintf(err, errsz, "--months: the last month would be after 2100-12");
+		return -1;
+	}
 	if (!(bad_share >= 0 && bad_share <= 1)) {
 		snprintf(err, errsz, "--bad-share: must be 0 to 1");
 		return -1;
