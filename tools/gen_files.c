@@ -30,8 +30,9 @@
 #define S_FLDSZ 192
 #define S_LINESZ (S_MAXF * (2 * S_FLDSZ + 3) + 32)
 
-/* the types, in the order of a month's submissions */
-enum { S_ENTERPRISE, S_AGENT, S_LABOR, S_TARGET, S_TAX, S_UNIT, S_PARTICIPANT, S_NTYPES };
+/* the types, in the order of a month's submissions: insured units before
+ * Tax's employers, so that no employer looks unenrolled in between */
+enum { S_ENTERPRISE, S_AGENT, S_LABOR, S_TARGET, S_UNIT, S_PARTICIPANT, S_TAX, S_NTYPES };
 
 static const struct {
 	const char *name, *agency;
@@ -41,9 +42,9 @@ static const struct {
 	{ "collection_agent", "bhxh", GEN_TYPE_AGENT },
 	{ "labor_force", "sldtbxh", GEN_TYPE_LABOR },
 	{ "target", "sldtbxh", GEN_TYPE_TARGET },
-	{ "tax_employer", "cucthue", GEN_TYPE_TAX },
 	{ "insured_unit", "bhxh", GEN_TYPE_UNIT },
 	{ "participant", "bhxh", GEN_TYPE_PARTICIPANT },
+	{ "tax_employer", "cucthue", GEN_TYPE_TAX },
 };
 
 /* header names: Vietnamese, folded to ASCII capitals, another alias (all
@@ -883,12 +884,12 @@ s_now(void)
 static int
 s_one(gen_t *g, const gen_out_opts_t *o, s_file_t *exp, int type, int m)
 {
-	static const s_names_t *const hdr[S_NTYPES] = { s_h_enterprise, s_h_agent, s_h_labor, s_h_target, s_h_tax,
-		s_h_unit, s_h_participant };
+	static const s_names_t *const hdr[S_NTYPES] = { s_h_enterprise, s_h_agent, s_h_labor, s_h_target, s_h_unit,
+		s_h_participant, s_h_tax };
 	static const int nf[S_NTYPES] = { S_N(s_h_enterprise), S_N(s_h_agent), S_N(s_h_labor), S_N(s_h_target),
-		S_N(s_h_tax), S_N(s_h_unit), S_N(s_h_participant) };
+		S_N(s_h_unit), S_N(s_h_participant), S_N(s_h_tax) };
 	static int (*const fn[S_NTYPES])(const gen_t *, s_writer_t *) = { s_enterprise, s_agent, s_labor, s_target,
-		s_tax, s_unit, s_participant };
+		s_unit, s_participant, s_tax };
 	s_writer_t *w;
 	s_count_t c;
 	char name[64], line[256];

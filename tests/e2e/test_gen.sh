@@ -20,7 +20,7 @@ files() { grep -v '^#' "$1/expected.txt"; }
 
 # ---- the files -------------------------------------------------------------
 check "month writes a 3-month set" "$GEN" month --out "$G/a" "${ARGS[@]}"
-want="enterprise_2017-11.csv collection_agent_2017-11.csv labor_force_2017.csv target_2017.csv tax_employer_2017-11.csv insured_unit_2017-11.csv participant_2017-11.csv enterprise_2017-12.csv collection_agent_2017-12.csv tax_employer_2017-12.csv insured_unit_2017-12.csv participant_2017-12.csv enterprise_2018-01.csv collection_agent_2018-01.csv labor_force_2018.csv target_2018.csv tax_employer_2018-01.csv insured_unit_2018-01.csv participant_2018-01.csv"
+want="enterprise_2017-11.csv collection_agent_2017-11.csv labor_force_2017.csv target_2017.csv insured_unit_2017-11.csv participant_2017-11.csv tax_employer_2017-11.csv enterprise_2017-12.csv collection_agent_2017-12.csv insured_unit_2017-12.csv participant_2017-12.csv tax_employer_2017-12.csv enterprise_2018-01.csv collection_agent_2018-01.csv labor_force_2018.csv target_2018.csv insured_unit_2018-01.csv participant_2018-01.csv tax_employer_2018-01.csv"
 check_eq "expected.txt lists every type each month, labour force and targets once a year" \
 	"$want" "$(files "$G/a" | awk '{print $1}' | xargs)"
 check_eq "every listed file is there, nothing else" \
