@@ -81,7 +81,7 @@ $(BIN)/bhxhctl: $(BUILD)/tools/bhxhctl.o $(BUILD)/tools/supervise.o $(BUILD)/lib
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
 
-$(BIN)/bhxh-gen: $(BUILD)/tools/gen.o $(BUILD)/libcommon.a
+$(BIN)/bhxh-gen: $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/gen*.c)) $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
 
