@@ -101,6 +101,42 @@ test_config_errors(void **state)
 	assert_null(s_load("receivers: [{ name: a, role: operator, email: \"x@y\\r\\nBcc: z@w\" }]\nroute: { receiver: a }\n"));
 }
 
+/* retry.permanent_attempts and retry.give_up_after: defaults, values, refusals;
+ * receiver names that could not be folder names are refused */
+static void
+test_retry_config(void **state)
+{
+	static const char base[] = "receivers: [{ name: a, role: operator }]\nroute: { receiver: a }\n";
+	char text[512];
+	cfg_alert_t *c;
+
+	(void)state;
+	c = s_load(base);
+	assert_non_null(c);
+	assert_int_equal(c->retry.permanent_attempts, 3);
+	assert_true(c->retry.give_up_after_ms == 3 * 86400000LL);
+	cfg_alert_free(&c);
+	snprintf(text, sizeof(text), "%sretry: { initial: 1s, max: 2m, permanent_attempts: 5, give_up_after: 6h }\n", base);
+	c = s_load(text);
+	assert_non_null(c);
+	assert_int_equal(c->retry.permanent_attempts, 5);
+	assert_true(c->retry.give_up_after_ms == 6 * 3600000LL);
+	assert_true(c->retry.initial_ms == 1000 && c->retry.max_ms == 120000);
+	cfg_alert_free(&c);
+	static const char *const bad[] = {
+		"retry: { permanent_attempts: 0 }", "retry: { permanent_attempts: 101 }",
+		"retry: { permanent_attempts: often }", "retry: { give_up_after: 0s }",
+		"retry: { give_up_after: soon }", "retry: { initial: 1m, max: 10s }", "retry: { tries: 3 }", NULL
+	};
+	for (int i = 0; bad[i] != NULL; i++) {
+		snprintf(text, sizeof(text), "%s%s\n", base, bad[i]);
+		assert_null(s_load(text));
+	}
+	assert_null(s_load("receivers: [{ name: \"../x\", role: operator }]\nroute: { receiver: \"../x\" }\n"));
+	assert_null(s_load("receivers: [{ name: \"a/b\", role: operator }]\nroute: { receiver: \"a/b\" }\n"));
+	assert_null(s_load("receivers: [{ name: \".ops\", role: operator }]\nroute: { receiver: \".ops\" }\n"));
+}
+
 static void
 test_shipped_config(void **state)
 {
@@ -125,6 +161,9 @@ test_shipped_config(void **state)
 	}
 	assert_int_equal(c->summary.nreceivers, 2);
 	assert_int_equal(c->smtp.starttls, 2); /* shipped: never in clear */
+	assert_int_equal(c->retry.permanent_attempts, 3);
+	assert_true(c->retry.give_up_after_ms == 3 * 86400000LL);
+	assert_true(cfg_alert_receiver(c, "operator") >= 0);
 	cfg_alert_free(&c);
 	c = cfg_alert_load(NULL, &d); /* built-in defaults: the same */
 	assert_non_null(c);
@@ -293,6 +332,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routing_tree),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_retry_config),
 		cmocka_unit_test(test_shipped_config),
 		cmocka_unit_test(test_matchers),
 		cmocka_unit_test(test_rfc2047),
