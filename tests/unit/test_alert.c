@@ -1,7 +1,8 @@
 /* test_alert - unit tests for the alert routing tree and matchers
- * (common/cfg_alert.c) and for notice formatting: RFC 2047 subjects, header
+ * (common/cfg_alert.c), for notice formatting: RFC 2047 subjects, header
  * sanitising, addresses, HMAC-SHA256, scrubbing of personal numbers
- * (workers/alert/format.c, compiled in here). */
+ * (workers/alert/format.c), and for the checks of events and notice folders
+ * (workers/alert/check.c); both compiled in here. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 
 #include "text.h"
 #include "../../workers/alert/format.c"
+#include "../../workers/alert/check.c"
 
 static const char s_yaml[] =
 	"receivers:\n"
@@ -135,6 +137,85 @@ test_retry_config(void **state)
 	assert_null(s_load("receivers: [{ name: \"../x\", role: operator }]\nroute: { receiver: \"../x\" }\n"));
 	assert_null(s_load("receivers: [{ name: \"a/b\", role: operator }]\nroute: { receiver: \"a/b\" }\n"));
 	assert_null(s_load("receivers: [{ name: \".ops\", role: operator }]\nroute: { receiver: \".ops\" }\n"));
+}
+
+/* s_event - an event with the given fields (name "", values 0). */
+static msg_event_t
+s_event(const char *kind, const char *subject, const char *unit, const char *period, const char *sev,
+    const char *state)
+{
+	return (msg_event_t){ (char *)kind, (char *)subject, (char *)unit, (char *)period, (char *)sev,
+		(char *)state, (char *)"", 0, 0 };
+}
+
+/* events from the aggregate are checked field by field before they are stored */
+static void
+test_event_check(void **state)
+{
+	char path[PATH_MAX + 32], why[128], big[300];
+	yt_diag_t d = { 0 };
+	config_t *c;
+	msg_event_t e;
+
+	(void)state;
+	shipped_path(path, sizeof(path), "bhxh.yaml");
+	c = config_load(path, &d);
+	yt_diag_print(&d, stderr);
+	yt_diag_free(&d);
+	assert_non_null(c);
+	e = s_event("not_enrolled", "0300588569", "061", "2017-03", "critical", "new");
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
+	e = s_event("missing_data", "cucthue:tax_employer", "", "2017-03", "warning", "new");
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
+	e = s_event("missing_data", "labor_force", "", "2017-12", "warning", "resolved");
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
+	static const char *const bad[][6] = {
+		{ "missing_data", "../../../../x:participant", "", "2017-03", "warning", "new" },
+		{ "missing_data", "cucthue:../../x", "", "2017-03", "warning", "new" },
+		{ "missing_data", "nobody:participant", "", "2017-03", "warning", "new" },
+		{ "not_enrolled", "0300588569", "../../x", "2017-03", "critical", "new" },
+		{ "not_enrolled", "0300588569", "999", "2017-03", "critical", "new" },
+		{ "not_enrolled", "0300\r\n588569", "061", "2017-03", "critical", "new" },
+		{ "not_enrolled", "0300\x7f", "061", "2017-03", "critical", "new" },
+		{ "not_enrolled", "0300\xc2\x85", "061", "2017-03", "critical", "new" },
+		{ "not_enrolled", "", "061", "2017-03", "critical", "new" },
+		{ "not_enrolled", "0300588569", "061", "2017-13", "critical", "new" },
+		{ "not_enrolled", "0300588569", "061", "2017-3", "critical", "new" },
+		{ "not_enrolled", "0300588569", "061", "2017-03-01", "critical", "new" },
+		{ "not_enrolled", "0300588569", "061", "../../x", "critical", "new" },
+		{ "rm_rf", "0300588569", "061", "2017-03", "critical", "new" },
+		{ "not_enrolled", "0300588569", "061", "2017-03", "fatal", "new" },
+		{ "not_enrolled", "0300588569", "061", "2017-03", "critical", "firing" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e = s_event(bad[i][0], bad[i][1], bad[i][2], bad[i][3], bad[i][4], bad[i][5]);
+		why[0] = '\0';
+		assert_int_equal(check_event(c, &e, why, sizeof(why)), -1);
+		assert_true(why[0] != '\0');
+		assert_null(strstr(why, "../")); /* the reason never repeats the data */
+	}
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	e = s_event("not_enrolled", big, "061", "2017-03", "critical", "new");
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), -1);
+	big[128] = '\0';
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
+
+	/* notice folders: a configured receiver, and a configured unit or agency as the scope */
+	assert_int_equal(check_notice_dir(c, "/v", "district", "061", path, sizeof(path), why, sizeof(why)), 0);
+	assert_string_equal(path, "/v/notices/district-061");
+	assert_int_equal(check_notice_dir(c, "/v", "agency", "cucthue", path, sizeof(path), why, sizeof(why)), 0);
+	assert_string_equal(path, "/v/notices/agency-cucthue");
+	assert_int_equal(check_notice_dir(c, "/v", "bhxh", "", path, sizeof(path), why, sizeof(why)), 0);
+	assert_string_equal(path, "/v/notices/bhxh");
+	assert_int_equal(check_notice_dir(c, "/v", "agency", "../../../../x", path, sizeof(path), why, sizeof(why)), -1);
+	assert_int_equal(check_notice_dir(c, "/v", "agency", "nobody", path, sizeof(path), why, sizeof(why)), -1);
+	assert_int_equal(check_notice_dir(c, "/v", "../x", "", path, sizeof(path), why, sizeof(why)), -1);
+	assert_int_equal(check_notice_dir(c, "/v", "nobody", "", path, sizeof(path), why, sizeof(why)), -1);
+	assert_int_equal(check_folder_name(".."), 0);
+	assert_int_equal(check_folder_name("a/b"), 0);
+	assert_int_equal(check_folder_name("ubnd_058"), 1);
+	config_free(&c);
 }
 
 static void
@@ -334,6 +415,7 @@ main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_retry_config),
 		cmocka_unit_test(test_shipped_config),
+		cmocka_unit_test(test_event_check),
 		cmocka_unit_test(test_matchers),
 		cmocka_unit_test(test_rfc2047),
 		cmocka_unit_test(test_header_sanitise),

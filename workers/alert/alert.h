@@ -6,7 +6,9 @@
 #include <stddef.h>
 
 #include "cfg_alert.h"
+#include "config.h"
 #include "fsutil.h"
+#include "msg.h"
 
 /* One alert as it appears in a notice. status: new, escalated, firing
  * (unchanged, repeated), resolved. */
@@ -43,6 +45,9 @@ char *format_scrub(const char *s, int keep_insurance);
  * NULL if a placeholder has no value or the value is not [A-Za-z0-9._-]+. */
 char *format_expand(const char *tmpl, const char *district, const char *agency);
 
+/* format_kind_known - 1 if kind is a finding kind this worker can tell of. */
+int format_kind_known(const char *kind);
+
 /* format_kind_vi / format_kind_en - what a finding kind means, for people. */
 const char *format_kind_vi(const char *kind);
 const char *format_kind_en(const char *kind);
@@ -64,5 +69,22 @@ int send_webhook(const cfg_receiver_t *r, const char *body, long long notice_id,
 
 /* send_files - NAME.json and NAME.txt in dir, each written atomically. */
 int send_files(const char *dir, long long notice_id, const char *json, const char *text, char *err, size_t errsz);
+
+/* check_event - 0 if an event may be stored: a known kind, severity and
+ * state, a period YYYY-MM, an org unit empty or configured, a subject of 1 to
+ * 128 bytes without control characters (for missing_data a configured
+ * AGENCY:TYPE), a name of at most 4096 bytes. Else -1 with the reason in why
+ * (never any of the event's data). */
+int check_event(const config_t *c, const msg_event_t *e, char *why, size_t size);
+
+/* check_folder_name - 1 if s is safe as one path component: [A-Za-z0-9._-],
+ * 1 to 64 bytes, not starting with a dot. */
+int check_folder_name(const char *s);
+
+/* check_notice_dir - VAR/notices/RECEIVER[-SCOPE] into buf if the receiver is
+ * configured and the scope is "" or a configured org-unit code or agency id,
+ * both safe folder names; else -1 with the reason in err. */
+int check_notice_dir(const config_t *c, const char *var_dir, const char *receiver, const char *scope,
+    char *buf, size_t size, char *err, size_t errsz);
 
 #endif

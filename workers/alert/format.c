@@ -50,6 +50,14 @@ s_kind(const char *kind)
 	return -1;
 }
 
+/* format_kind_known - the kind is in the table. */
+int
+format_kind_known(const char *kind)
+{
+	return s_kind(kind) >= 0;
+}
+
+/* format_kind_vi - the kind in Vietnamese (the kind itself if unknown). */
 const char *
 format_kind_vi(const char *kind)
 {
@@ -58,6 +66,7 @@ format_kind_vi(const char *kind)
 	return i >= 0 ? s_kinds[i].vi : kind;
 }
 
+/* format_kind_en - the kind in English (the kind itself if unknown). */
 const char *
 format_kind_en(const char *kind)
 {

@@ -95,18 +95,34 @@ s_text(sqlite3_stmt *st, int i)
 	return t != NULL ? (const char *)t : "";
 }
 
-/* s_stat_add - add n to a counter in the stat table. */
-static void
+/* s_stat_add - add n to a counter in the stat table; 0 or -1. */
+static int
 s_stat_add(worker_t *w, const char *key, long long n)
 {
 	sqlite3_stmt *st = store_stmt(w->store,
 	    "INSERT INTO stat(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value");
 
 	if (st == NULL)
-		return;
+		return -1;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, n);
-	store_step_done(w->store, st);
+	return store_step_done(w->store, st);
+}
+
+/* s_stat - a counter of the stat table (0 if never counted). */
+static long long
+s_stat(worker_t *w, const char *key)
+{
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT value FROM stat WHERE key = ?");
+	long long v = 0;
+
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
 }
 
 /* s_lab - an alert's labels, with its org unit's path and district from the configuration. */
@@ -136,8 +152,11 @@ s_lab(const config_t *c, s_lab_t *x, const char *kind, const char *subject, cons
 	x->l.norg_path = n;
 	x->l.district = n >= 2 ? x->path[1] : "";
 	if (strcmp(kind, "missing_data") == 0 && (colon = strchr(subject, ':')) != NULL
-	    && (size_t)(colon - subject) < sizeof(x->agency))
+	    && (size_t)(colon - subject) < sizeof(x->agency)) {
 		memcpy(x->agency, subject, (size_t)(colon - subject));
+		if (config_agency(c, x->agency) == NULL) /* only a configured agency ever scopes a notice */
+			x->agency[0] = '\0';
+	}
 	x->l.agency = x->agency;
 }
 
@@ -354,6 +373,7 @@ static void
 s_apply_acks(worker_t *w, int64_t now)
 {
 	sqlite3_stmt *st, *up, *done;
+	int rc = 0;
 
 	if (store_int(w->store, "SELECT count(*) FROM ack_request WHERE applied IS NULL", 0) == 0)
 		return;
@@ -362,21 +382,26 @@ s_apply_acks(worker_t *w, int64_t now)
 	st = store_stmt(w->store, "SELECT id, kind, subject, author FROM ack_request WHERE applied IS NULL ORDER BY id");
 	up = store_stmt(w->store, "UPDATE alert SET acked = 1, acked_by = ? WHERE kind = ? AND subject = ? AND state = 'firing'");
 	done = store_stmt(w->store, "UPDATE ack_request SET applied = ? WHERE id = ?");
-	while (st != NULL && up != NULL && done != NULL && sqlite3_step(st) == SQLITE_ROW) {
+	if (st == NULL || up == NULL || done == NULL)
+		rc = -1;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		sqlite3_bind_text(up, 1, s_text(st, 3), -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(up, 2, s_text(st, 1), -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(up, 3, s_text(st, 2), -1, SQLITE_TRANSIENT);
-		store_step_done(w->store, up);
+		rc = store_step_done(w->store, up);
 		sqlite3_reset(up);
 		sqlite3_bind_int64(done, 1, now);
 		sqlite3_bind_int64(done, 2, sqlite3_column_int64(st, 0));
-		store_step_done(w->store, done);
+		if (rc == 0)
+			rc = store_step_done(w->store, done);
 		sqlite3_reset(done);
 	}
 	if (st != NULL)
 		sqlite3_reset(st);
-	if (store_commit(w->store) != 0)
-		store_rollback(w->store);
+	if (rc == 0 && store_commit(w->store) == 0)
+		return;
+	store_rollback(w->store);
+	worker_error(w, "cannot apply acknowledgements (%s); tried again next tick", sqlite3_errstr(store_last_rc(w->store)));
 }
 
 /* s_free_silences - drop the loaded silences. */
@@ -790,13 +815,13 @@ s_flush_groups(worker_t *w, int64_t now)
 	if (n > 0)
 		s_load_silences(w, now);
 	for (int i = 0; i < n; i++) {
-		if (store_begin(w->store) == 0) {
-			if (s_flush(w, due[i].receiver, due[i].gkey, due[i].scope, due[i].dirty, due[i].repeat, now) == 0)
-				store_commit(w->store);
-			else {
-				store_rollback(w->store);
-				worker_error(w, "cannot flush the notice group %s/%s", due[i].receiver, due[i].gkey);
-			}
+		if (store_begin(w->store) != 0)
+			worker_error(w, "cannot begin a transaction (%s)", sqlite3_errstr(store_last_rc(w->store)));
+		else if (s_flush(w, due[i].receiver, due[i].gkey, due[i].scope, due[i].dirty, due[i].repeat, now) != 0
+		    || store_commit(w->store) != 0) {
+			store_rollback(w->store);
+			worker_error(w, "cannot flush the notice group %s/%s (%s)", due[i].receiver, due[i].gkey,
+			    sqlite3_errstr(store_last_rc(w->store)));
 		}
 		free(due[i].receiver);
 		free(due[i].gkey);
@@ -840,7 +865,8 @@ s_attempt(worker_t *w, long long did, long long nid, const char *channel, char *
 	if (strcmp(channel, "file") == 0) {
 		char dir[4200];
 
-		snprintf(dir, sizeof(dir), "%s/notices/%s%s%s", w->var_dir, receiver, scope[0] ? "-" : "", scope);
+		if (check_notice_dir(w->config, w->var_dir, receiver, scope, dir, sizeof(dir), err, errsz) != 0)
+			return -1;
 		return send_files(dir, nid, json, text, err, errsz);
 	}
 	if (strcmp(channel, "email") == 0) {
@@ -1116,11 +1142,14 @@ s_on_message(worker_t *w, const msg_t *m)
 		    "INSERT OR IGNORE INTO notice(kind, subject, org_unit, period, severity, state, name, value,"
 		    " threshold, created_at) VALUES (?,?,?,?,?,?,?,?,?, strftime('%s','now'))");
 
+		char why[128];
+
 		if (st == NULL)
 			return -1;
-		if (alert_severity_rank(e->severity) < 0 || (strcmp(e->state, "new") != 0
-		    && strcmp(e->state, "escalated") != 0 && strcmp(e->state, "resolved") != 0)) {
-			log_warn("dropped a %s event with severity '%.16s' and state '%.16s'", e->kind, e->severity, e->state);
+		if (check_event(w->config, e, why, sizeof(why)) != 0) {
+			log_warn("dropped an invalid event (message %llu, event %u): %s", (unsigned long long)m->id, i, why);
+			if (s_stat_add(w, "bad_events", 1) != 0)
+				return -1;
 			continue;
 		}
 		sqlite3_bind_text(st, 1, e->kind, -1, SQLITE_STATIC);
@@ -1193,6 +1222,13 @@ s_fini(worker_t *w)
 	curl_global_cleanup();
 }
 
+/* s_status - the alert worker's own fields of the status JSON. */
+static void
+s_status(worker_t *w, sb_t *json)
+{
+	sb_addf(json, ",\"bad_events\":%lld", s_stat(w, "bad_events"));
+}
+
 static const struct worker_ops s_ops = {
 	.name = "alert",
 	.migrations = s_migrations,
@@ -1201,6 +1237,7 @@ static const struct worker_ops s_ops = {
 	.init = s_init,
 	.on_message = s_on_message,
 	.on_tick = s_on_tick,
+	.status = s_status,
 	.fini = s_fini,
 	.tick_ms = 200,
 };
