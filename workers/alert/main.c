@@ -32,6 +32,8 @@
 
 #define MAX_ROUTES 32
 #define MAX_PATH_DEPTH 16
+#define ROUTE_MAX_S "500"   /* events routed in one transaction */
+#define FLUSH_MAX 50        /* groups flushed in one go */
 
 static const char *const s_migrations[] = {
 	"CREATE TABLE notice (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL,"
@@ -60,7 +62,19 @@ static const char *const s_migrations[] = {
 	"CREATE INDEX delivery_due ON delivery(next_at) WHERE sent_at IS NULL;"
 	"CREATE TABLE summary_sent (month TEXT PRIMARY KEY, at INTEGER NOT NULL);"
 	"CREATE TABLE stat (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-	ALERT_CTL_SCHEMA
+	ALERT_CTL_SCHEMA,
+	/* 3: events carry the aggregate's change number; the same finding changing
+	 * again in a later change is a new event, a resend of one is not */
+	"CREATE TABLE notice_seq (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL DEFAULT 0, kind TEXT NOT NULL,"
+	"  subject TEXT NOT NULL, org_unit TEXT, period TEXT NOT NULL, severity TEXT NOT NULL, state TEXT NOT NULL,"
+	"  name TEXT, value REAL, threshold REAL, created_at INTEGER NOT NULL, delivered_at INTEGER, routed_at INTEGER,"
+	"  UNIQUE (seq, kind, subject, period, state, severity));"
+	"INSERT INTO notice_seq(id, seq, kind, subject, org_unit, period, severity, state, name, value, threshold,"
+	"  created_at, delivered_at, routed_at) SELECT id, 0, kind, subject, org_unit, period, severity, state, name,"
+	"  value, threshold, created_at, delivered_at, routed_at FROM notice;"
+	"DROP TABLE notice;"
+	"ALTER TABLE notice_seq RENAME TO notice;"
+	"CREATE INDEX notice_unrouted ON notice(seq, id) WHERE routed_at IS NULL;"
 };
 
 typedef struct {
@@ -331,40 +345,68 @@ s_apply_event(worker_t *w, sqlite3_stmt *ev, int64_t now)
 	return s_route(w, &x, now);
 }
 
-/* s_route_events - stored events not yet routed, a bounded batch in one transaction. */
+/* s_seq_partial - 1 if the lowest change number still waiting to be routed
+ * has events routed already (a change is routed in parts of ROUTE_MAX). */
 static int
-s_route_events(worker_t *w, int64_t now)
+s_seq_partial(worker_t *w)
 {
-	sqlite3_stmt *st, *done;
-	int n = 0;
+	return store_int(w->store, "SELECT EXISTS (SELECT 1 FROM notice WHERE routed_at IS NOT NULL AND seq ="
+	    " (SELECT seq FROM notice WHERE routed_at IS NULL ORDER BY seq, id LIMIT 1))", 0) == 1;
+}
 
-	if (store_int(w->store, "SELECT EXISTS (SELECT 1 FROM notice WHERE routed_at IS NULL)", 0) == 0)
+/* s_route_seq - route the stored events of the lowest change number waiting,
+ * at most ROUTE_MAX of them in one transaction. Returns 0 if none waits, 1 if
+ * that change is now routed whole, 2 if more of it waits, -1 on error. */
+static int
+s_route_seq(worker_t *w, int64_t now)
+{
+	sqlite3_stmt *first = store_stmt(w->store, "SELECT seq FROM notice WHERE routed_at IS NULL ORDER BY seq, id LIMIT 1");
+	sqlite3_stmt *st, *done, *more;
+	long long seq;
+	int left = 0;
+
+	if (first == NULL)
+		return -1;
+	if (sqlite3_step(first) != SQLITE_ROW) {
+		sqlite3_reset(first);
 		return 0;
+	}
+	seq = sqlite3_column_int64(first, 0);
+	sqlite3_reset(first);
 	if (store_begin(w->store) != 0)
 		return -1;
 	st = store_stmt(w->store, "SELECT id, kind, subject, org_unit, period, severity, state, name, value, threshold"
-	    " FROM notice WHERE routed_at IS NULL ORDER BY id LIMIT 500");
+	    " FROM notice WHERE routed_at IS NULL AND seq = ? ORDER BY id LIMIT " ROUTE_MAX_S);
 	done = store_stmt(w->store, "UPDATE notice SET routed_at = ? WHERE id = ?");
-	while (st != NULL && done != NULL && sqlite3_step(st) == SQLITE_ROW) {
+	more = store_stmt(w->store, "SELECT EXISTS (SELECT 1 FROM notice WHERE routed_at IS NULL AND seq = ?)");
+	if (st == NULL || done == NULL || more == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, seq);
+	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (s_apply_event(w, st, now) != 0)
 			goto fail;
+		sqlite3_reset(done);
 		sqlite3_bind_int64(done, 1, now);
 		sqlite3_bind_int64(done, 2, sqlite3_column_int64(st, 0));
 		if (store_step_done(w->store, done) != 0)
 			goto fail;
-		sqlite3_reset(done);
-		n++;
 	}
-	if (st != NULL)
-		sqlite3_reset(st);
+	sqlite3_reset(st);
+	sqlite3_bind_int64(more, 1, seq);
+	if (sqlite3_step(more) != SQLITE_ROW) {
+		sqlite3_reset(more);
+		goto fail;
+	}
+	left = sqlite3_column_int(more, 0);
+	sqlite3_reset(more);
 	if (store_commit(w->store) != 0)
 		goto fail;
-	return n;
+	return left ? 2 : 1;
 fail:
 	if (st != NULL)
 		sqlite3_reset(st);
 	store_rollback(w->store);
-	worker_error(w, "cannot route stored events");
+	worker_error(w, "cannot route the stored events of change %lld (%s)", seq, sqlite3_errstr(store_last_rc(w->store)));
 	return -1;
 }
 
@@ -791,19 +833,21 @@ out:
 	return rc;
 }
 
-/* s_flush_groups - flush the groups that are due, each in its own transaction. */
-static void
+/* s_flush_groups - flush the groups that are due (at most FLUSH_MAX), each
+ * in its own transaction; returns how many were due. */
+static int
 s_flush_groups(worker_t *w, int64_t now)
 {
 	sqlite3_stmt *st = store_stmt(w->store, "SELECT receiver, gkey, scope, dirty, repeat_ms FROM grp"
-	    " WHERE next_at <= ? ORDER BY next_at LIMIT 50");
-	struct { char *receiver, *gkey, *scope; int dirty; int64_t repeat; } due[50];
+	    " WHERE next_at <= ? ORDER BY next_at, receiver, gkey LIMIT ?");
+	struct { char *receiver, *gkey, *scope; int dirty; int64_t repeat; } due[FLUSH_MAX];
 	int n = 0;
 
 	if (st == NULL)
-		return;
+		return 0;
 	sqlite3_bind_int64(st, 1, now);
-	while (n < 50 && sqlite3_step(st) == SQLITE_ROW) {
+	sqlite3_bind_int(st, 2, FLUSH_MAX);
+	while (n < FLUSH_MAX && sqlite3_step(st) == SQLITE_ROW) {
 		due[n].receiver = xstrdup(s_text(st, 0));
 		due[n].gkey = xstrdup(s_text(st, 1));
 		due[n].scope = xstrdup(s_text(st, 2));
@@ -827,6 +871,7 @@ s_flush_groups(worker_t *w, int64_t now)
 		free(due[i].gkey);
 		free(due[i].scope);
 	}
+	return n;
 }
 
 /* s_backoff - exponential from retry.initial, capped at retry.max, with jitter in [d/2, d]. */
@@ -1136,11 +1181,16 @@ s_on_message(worker_t *w, const msg_t *m)
 		log_warn("ignored an unexpected %s message", msg_type_name(m->type));
 		return 0;
 	}
+	if (m->u.events.seq > INT64_MAX) {
+		log_warn("dropped %u events of message %llu: change number out of range", m->u.events.nevents,
+		    (unsigned long long)m->id);
+		return s_stat_add(w, "bad_events", m->u.events.nevents);
+	}
 	for (uint32_t i = 0; i < m->u.events.nevents; i++) {
 		const msg_event_t *e = &m->u.events.events[i];
 		sqlite3_stmt *st = store_stmt(w->store,
 		    "INSERT OR IGNORE INTO notice(kind, subject, org_unit, period, severity, state, name, value,"
-		    " threshold, created_at) VALUES (?,?,?,?,?,?,?,?,?, strftime('%s','now'))");
+		    " threshold, seq, created_at) VALUES (?,?,?,?,?,?,?,?,?,?, strftime('%s','now'))");
 
 		char why[128];
 
@@ -1161,25 +1211,34 @@ s_on_message(worker_t *w, const msg_t *m)
 		sqlite3_bind_text(st, 7, e->name, -1, SQLITE_STATIC);
 		sqlite3_bind_double(st, 8, e->value);
 		sqlite3_bind_double(st, 9, e->threshold);
+		sqlite3_bind_int64(st, 10, (sqlite3_int64)m->u.events.seq);
 		if (store_step_done(w->store, st) != 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* s_on_tick - acknowledgements, routing, due groups, the summary, one delivery. */
+/* s_on_tick - acknowledgements; the groups due, then one change routed and
+ * the groups due after it (never while a change is routed only in part, so
+ * the notices do not depend on how many changes waited); the summary; one
+ * delivery. */
 static int
 s_on_tick(worker_t *w)
 {
 	int64_t now = s_now(w);
-	int routed, sent;
+	int again = 0, routed = 0, sent;
 
 	s_apply_acks(w, now);
-	routed = s_route_events(w, now);
-	s_flush_groups(w, now);
+	if (!s_seq_partial(w) && s_flush_groups(w, now) == FLUSH_MAX)
+		again = 1; /* more groups due: flush them all before the next change */
+	else {
+		routed = s_route_seq(w, now);
+		if (routed == 1 && s_flush_groups(w, s_now(w)) == FLUSH_MAX)
+			again = 1;
+	}
 	s_summary(w, now);
 	sent = s_deliver_one(w, s_now(w));
-	return routed == 500 || sent > 0;
+	return again || routed > 0 || sent > 0;
 }
 
 /* s_init - the clock, libcurl, and a word about deliveries cut short last time. */
@@ -1232,7 +1291,7 @@ s_status(worker_t *w, sb_t *json)
 static const struct worker_ops s_ops = {
 	.name = "alert",
 	.migrations = s_migrations,
-	.nmigrations = 2,
+	.nmigrations = 3,
 	.input = "alert",
 	.init = s_init,
 	.on_message = s_on_message,
