@@ -74,7 +74,26 @@ static const char *const s_migrations[] = {
 	"  value, threshold, created_at, delivered_at, routed_at FROM notice;"
 	"DROP TABLE notice;"
 	"ALTER TABLE notice_seq RENAME TO notice;"
-	"CREATE INDEX notice_unrouted ON notice(seq, id) WHERE routed_at IS NULL;"
+	"CREATE INDEX notice_unrouted ON notice(seq, id) WHERE routed_at IS NULL;",
+	/* 4: one e-mail delivery per recipient (existing ones split, in order);
+	 * dead letters, failures and refusals counted per delivery */
+	"ALTER TABLE delivery ADD COLUMN dead_at INTEGER;"
+	"ALTER TABLE delivery ADD COLUMN failing_since INTEGER;"
+	"ALTER TABLE delivery ADD COLUMN failed_at INTEGER;"
+	"ALTER TABLE delivery ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0;"
+	"WITH RECURSIVE part(id, pos, one, rest) AS ("
+	"  SELECT id, 0, NULL, substr(recipients, instr(recipients, char(10)) + 1) || char(10) FROM delivery"
+	"   WHERE channel = 'email' AND instr(recipients, char(10)) > 0"
+	"  UNION ALL"
+	"  SELECT id, pos + 1, substr(rest, 1, instr(rest, char(10)) - 1), substr(rest, instr(rest, char(10)) + 1)"
+	"   FROM part WHERE rest <> '')"
+	" INSERT INTO delivery(out_id, channel, recipients, attempts, next_at, inflight, sent_at, last_error)"
+	" SELECT d.out_id, d.channel, p.one, d.attempts, d.next_at, d.inflight, d.sent_at, d.last_error"
+	" FROM part p JOIN delivery d ON d.id = p.id WHERE p.one IS NOT NULL AND p.one <> '' ORDER BY p.id, p.pos;"
+	"UPDATE delivery SET recipients = substr(recipients, 1, instr(recipients, char(10)) - 1)"
+	" WHERE channel = 'email' AND instr(recipients, char(10)) > 0;"
+	"DROP INDEX delivery_due;"
+	"CREATE INDEX delivery_pending ON delivery(channel, next_at) WHERE sent_at IS NULL AND dead_at IS NULL;"
 };
 
 typedef struct {
@@ -573,18 +592,46 @@ s_scope_name(const config_t *c, const cfg_receiver_t *rec, const char *scope)
 	return scope;
 }
 
-/* s_enqueue - one delivery row per channel of the receiver for notice nid. */
+/* s_put_delivery - one delivery of notice nid by channel (to rcpt for e-mail), due now. */
+static int
+s_put_delivery(worker_t *w, long long nid, const char *channel, const char *rcpt, int64_t now)
+{
+	sqlite3_stmt *d = store_stmt(w->store, "INSERT INTO delivery(out_id, channel, recipients, next_at) VALUES (?, ?, ?, ?)");
+
+	if (d == NULL)
+		return -1;
+	sqlite3_bind_int64(d, 1, nid);
+	sqlite3_bind_text(d, 2, channel, -1, SQLITE_STATIC);
+	if (rcpt != NULL)
+		sqlite3_bind_text(d, 3, rcpt, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(d, 3);
+	sqlite3_bind_int64(d, 4, now);
+	return store_step_done(w->store, d);
+}
+
+/* s_listed - 1 if the newline-separated list holds addr. */
+static int
+s_listed(const char *list, const char *addr)
+{
+	size_t n = strlen(addr);
+
+	for (const char *p = list; p != NULL && *p; p = strchr(p, '\n') != NULL ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, addr, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* s_enqueue - the deliveries of notice nid: a file, an e-mail to each
+ * recipient, a webhook, as the receiver has them. */
 static int
 s_enqueue(worker_t *w, const cfg_receiver_t *rec, const char *scope, long long nid, int64_t now)
 {
 	const cfg_alert_t *c = w->config->alert;
 	const cfg_agency_t *ag = rec->role == ROLE_AGENCY ? config_agency(w->config, scope) : NULL;
-	sqlite3_stmt *d = store_stmt(w->store, "INSERT INTO delivery(out_id, channel, recipients, next_at) VALUES (?, ?, ?, ?)");
 	sb_t rcpt;
 	int rc = 0;
 
-	if (d == NULL)
-		return -1;
 	sb_init(&rcpt);
 	sb_add(&rcpt, "");
 	if (ag != NULL && ag->email != NULL && format_address_ok(ag->email)) {
@@ -598,25 +645,25 @@ s_enqueue(worker_t *w, const cfg_receiver_t *rec, const char *scope, long long n
 				log_warn("receiver %s: address '%s' cannot be filled for '%s'", rec->name, rec->email[i], scope);
 				continue;
 			}
-			sb_addf(&rcpt, "%s%s", rcpt.len ? "\n" : "", a);
+			if (!s_listed(rcpt.data, a)) /* an address twice gets one e-mail */
+				sb_addf(&rcpt, "%s%s", rcpt.len ? "\n" : "", a);
 			free(a);
 		}
 	}
 	for (int ch = 0; ch < 3 && rc == 0; ch++) {
 		static const char *const names[] = { "file", "email", "webhook" };
+		char *save = NULL;
 
 		if ((ch == 0 && !rec->file) || (ch == 1 && (c->smtp.url[0] == '\0' || rcpt.len == 0))
 		    || (ch == 2 && rec->webhook_url == NULL))
 			continue;
-		sqlite3_reset(d);
-		sqlite3_bind_int64(d, 1, nid);
-		sqlite3_bind_text(d, 2, names[ch], -1, SQLITE_STATIC);
-		if (ch == 1)
-			sqlite3_bind_text(d, 3, rcpt.data, -1, SQLITE_TRANSIENT);
-		else
-			sqlite3_bind_null(d, 3);
-		sqlite3_bind_int64(d, 4, now);
-		rc = store_step_done(w->store, d);
+		if (ch != 1) {
+			rc = s_put_delivery(w, nid, names[ch], NULL, now);
+			continue;
+		}
+		/* one delivery per recipient, each retried on its own */
+		for (char *a = strtok_r(rcpt.data, "\n", &save); a != NULL && rc == 0; a = strtok_r(NULL, "\n", &save))
+			rc = s_put_delivery(w, nid, "email", a, now);
 	}
 	sb_free(&rcpt);
 	return rc;
@@ -887,18 +934,6 @@ s_backoff(const cfg_alert_t *c, int attempts)
 	return d / 2 + (d > 1 ? (int64_t)(random() % (d / 2 + 1)) : 0);
 }
 
-/* s_split - the newline-separated recipients into an array; returns the count. */
-static int
-s_split(char *s, char **out, int max)
-{
-	int n = 0;
-	char *save = NULL;
-
-	for (char *t = strtok_r(s, "\n", &save); t != NULL && n < max; t = strtok_r(NULL, "\n", &save))
-		out[n++] = t;
-	return n;
-}
-
 /* s_attempt - send one delivery; 0 or -1 with err. */
 static int
 s_attempt(worker_t *w, long long did, long long nid, const char *channel, char *rcpt, const char *receiver,
@@ -915,17 +950,16 @@ s_attempt(worker_t *w, long long did, long long nid, const char *channel, char *
 		return send_files(dir, nid, json, text, err, errsz);
 	}
 	if (strcmp(channel, "email") == 0) {
-		char *to[64];
-		int nto = s_split(rcpt, to, 64), rc;
+		int rc;
 		sb_t m;
 
-		if (c->smtp.url[0] == '\0' || nto == 0) {
+		if (c->smtp.url[0] == '\0' || rcpt[0] == '\0') {
 			snprintf(err, errsz, "no SMTP URL or no recipient");
 			return -1;
 		}
 		sb_init(&m);
-		format_email(&m, c->smtp.from_name, c->smtp.from, to, nto, subject, text, nid, did, now / 1000);
-		rc = send_smtp(c, to, nto, m.data, err, errsz);
+		format_email(&m, c->smtp.from_name, c->smtp.from, &rcpt, 1, subject, text, nid, did, now / 1000);
+		rc = send_smtp(c, &rcpt, 1, m.data, err, errsz);
 		sb_free(&m);
 		return rc;
 	}
@@ -998,13 +1032,6 @@ s_deliver_one(worker_t *w, int64_t now)
 		sqlite3_bind_int64(up, 1, next);
 		sqlite3_bind_text(up, 2, err, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(up, 3, did);
-		store_step_done(w->store, up);
-		/* the same server is down for the others too: keep their order, do not hammer it */
-		up = store_stmt(w->store, "UPDATE delivery SET next_at = max(next_at, ?1) WHERE sent_at IS NULL AND channel = ?2"
-		    " AND (?2 = 'email' OR out_id IN (SELECT id FROM outmsg WHERE receiver = ?3))");
-		sqlite3_bind_int64(up, 1, next);
-		sqlite3_bind_text(up, 2, channel, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(up, 3, receiver, -1, SQLITE_TRANSIENT);
 		store_step_done(w->store, up);
 		s_stat_add(w, "failed_attempts", 1);
 		log_warn("notice %lld by %s to %s failed (attempt %d, next in %lld ms): %s", nid, channel, receiver,
@@ -1291,7 +1318,7 @@ s_status(worker_t *w, sb_t *json)
 static const struct worker_ops s_ops = {
 	.name = "alert",
 	.migrations = s_migrations,
-	.nmigrations = 3,
+	.nmigrations = 4,
 	.input = "alert",
 	.init = s_init,
 	.on_message = s_on_message,
