@@ -10,9 +10,14 @@
  *      `outmsg` and one `delivery` row per channel (file, e-mail, webhook), in
  *      the transaction that moves the group's timers, so a restart neither
  *      loses nor repeats it;
- *   4. deliveries are attempted one per tick, retried with exponential backoff
- *      and jitter; a delivery is marked in flight before the attempt, so a
- *      crash mid-attempt resends it once and counts the possible duplicate.
+ *   4. deliveries (one per e-mail recipient) are attempted: the network ones
+ *      on a delivery thread per channel (deliver.c) that does nothing but
+ *      I/O, so neither message handling nor this poll loop ever waits for a
+ *      server; files here. A delivery is marked in flight (committed) before
+ *      its thread may start, so a crash mid-attempt resends it once and
+ *      counts the possible duplicate; the result comes back through an
+ *      eventfd and is recorded in a transaction. Each delivery is retried on
+ *      its own with exponential backoff and jitter.
  * Silences and acknowledgements arrive through tables bhxhctl writes.
  * "Now" is the clock, or BHXH_NOW (unix seconds) plus the time since start. */
 #include <curl/curl.h>
@@ -34,6 +39,7 @@
 #define MAX_PATH_DEPTH 16
 #define ROUTE_MAX_S "500"   /* events routed in one transaction */
 #define FLUSH_MAX 50        /* groups flushed in one go */
+#define FILES_MAX 8         /* notice files written per tick */
 
 static const char *const s_migrations[] = {
 	"CREATE TABLE notice (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL,"
@@ -101,6 +107,10 @@ typedef struct {
 	int nsil;
 	alert_matcher_t **sil;  /* active silences, loaded per tick */
 	int *nsilm;
+	int curl_ready;         /* curl_global_init done */
+	deliver_t *deliver;     /* the delivery threads */
+	long long busy[DELIVER_NCHAN]; /* the delivery each thread has (until recorded), 0 when idle */
+	deliver_job_t *pending; /* finished attempts not yet recorded */
 } s_state_t;
 
 /* One alert's labels, with the storage they point into. */
@@ -934,119 +944,305 @@ s_backoff(const cfg_alert_t *c, int attempts)
 	return d / 2 + (d > 1 ? (int64_t)(random() % (d / 2 + 1)) : 0);
 }
 
-/* s_attempt - send one delivery; 0 or -1 with err. */
-static int
-s_attempt(worker_t *w, long long did, long long nid, const char *channel, char *rcpt, const char *receiver,
-    const char *scope, const char *subject, const char *text, const char *json, int64_t now, char *err, size_t errsz)
+static const char *const s_channels[] = { "email", "webhook", "file" }; /* DELIVER_*: the delivery.channel values */
+
+/* s_due - the due deliveries of a channel that are not in flight, most
+ * overdue first: delivery, notice, recipient, receiver, scope, subject, text, JSON. */
+static sqlite3_stmt *
+s_due(worker_t *w, int ch, int64_t now, int max)
 {
-	const cfg_alert_t *c = w->config->alert;
-	int ri = cfg_alert_receiver(c, receiver);
+	sqlite3_stmt *st = store_stmt(w->store,
+	    "SELECT d.id, d.out_id, d.recipients, o.receiver, o.scope, o.subject, o.text, o.json"
+	    " FROM delivery d JOIN outmsg o ON o.id = d.out_id WHERE d.channel = ?1 AND d.sent_at IS NULL"
+	    " AND d.dead_at IS NULL AND d.inflight = 0 AND d.next_at <= ?2 ORDER BY d.next_at, d.id LIMIT ?3");
 
-	if (strcmp(channel, "file") == 0) {
-		char dir[4200];
-
-		if (check_notice_dir(w->config, w->var_dir, receiver, scope, dir, sizeof(dir), err, errsz) != 0)
-			return -1;
-		return send_files(dir, nid, json, text, err, errsz);
-	}
-	if (strcmp(channel, "email") == 0) {
-		int rc;
-		sb_t m;
-
-		if (c->smtp.url[0] == '\0' || rcpt[0] == '\0') {
-			snprintf(err, errsz, "no SMTP URL or no recipient");
-			return -1;
-		}
-		sb_init(&m);
-		format_email(&m, c->smtp.from_name, c->smtp.from, &rcpt, 1, subject, text, nid, did, now / 1000);
-		rc = send_smtp(c, &rcpt, 1, m.data, err, errsz);
-		sb_free(&m);
-		return rc;
-	}
-	if (ri < 0 || c->receivers[ri].webhook_url == NULL) {
-		snprintf(err, errsz, "receiver %s has no webhook now", receiver);
-		return -1;
-	}
-	return send_webhook(&c->receivers[ri], json, nid, err, errsz);
+	if (st == NULL)
+		return NULL;
+	sqlite3_bind_text(st, 1, s_channels[ch], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int(st, 3, max);
+	return st;
 }
 
-/* s_deliver_one - attempt the most overdue delivery; 1 if one was sent. It is
- * marked in flight (committed) first: if this process dies during the attempt,
- * the next one counts a possible duplicate. */
-static int
-s_deliver_one(worker_t *w, int64_t now)
+/* s_job - a job for the delivery of the current row of s_due: the e-mail
+ * rendered for its one recipient, or the webhook's JSON with the receiver's
+ * URL and secret as configured now. When the configuration no longer allows
+ * it (no SMTP URL, no webhook), the job comes back already refused. */
+static deliver_job_t *
+s_job(worker_t *w, sqlite3_stmt *st, int ch, int64_t now)
 {
 	const cfg_alert_t *c = w->config->alert;
-	sqlite3_stmt *st = store_stmt(w->store,
-	    "SELECT d.id, d.out_id, d.channel, d.recipients, d.attempts, d.inflight, o.receiver, o.scope,"
-	    " o.subject, o.text, o.json FROM delivery d JOIN outmsg o ON o.id = d.out_id"
-	    " WHERE d.sent_at IS NULL AND d.next_at <= ? ORDER BY d.next_at, d.id LIMIT 1");
-	sqlite3_stmt *up;
-	long long did, nid;
-	int attempts, inflight, rc, sent = 0;
-	char *channel, *rcpt, *receiver, *scope, *subject, *text, *json, err[512] = "";
+	deliver_job_t *job = xcalloc(1, sizeof(*job));
+	const char *receiver = s_text(st, 3);
+	int ri = cfg_alert_receiver(c, receiver);
+
+	job->did = sqlite3_column_int64(st, 0);
+	job->nid = sqlite3_column_int64(st, 1);
+	job->channel = ch;
+	job->receiver = xstrdup(receiver);
+	job->result = -1; /* not attempted yet */
+	if (ch == DELIVER_EMAIL) {
+		char *rcpt = xstrdup(s_text(st, 2));
+		sb_t m;
+
+		if (c->smtp.url[0] == '\0' || !format_address_ok(rcpt)) {
+			job->result = SEND_PERMANENT;
+			snprintf(job->err, sizeof(job->err), "no SMTP URL configured, or no valid recipient");
+		}
+		sb_init(&m);
+		format_email(&m, c->smtp.from_name, c->smtp.from, &rcpt, 1, s_text(st, 5), s_text(st, 6), job->nid,
+		    job->did, now / 1000);
+		job->rcpt = rcpt;
+		job->body = m.data;
+	} else if (ch == DELIVER_WEBHOOK) {
+		job->body = xstrdup(s_text(st, 7));
+		if (ri < 0 || c->receivers[ri].webhook_url == NULL) {
+			job->result = SEND_PERMANENT;
+			snprintf(job->err, sizeof(job->err), "receiver %s has no webhook now", receiver);
+		} else {
+			job->url = xstrdup(c->receivers[ri].webhook_url);
+			job->secret = c->receivers[ri].webhook_secret != NULL ? xstrdup(c->receivers[ri].webhook_secret) : NULL;
+			job->timeout_ms = c->receivers[ri].webhook_timeout_ms;
+		}
+	}
+	return job;
+}
+
+/* s_record - one attempt's outcome, inside the caller's transaction: sent,
+ * or failed and due again after the backoff. A file attempt is counted here
+ * (a network attempt was counted when it was marked in flight). */
+static int
+s_record(worker_t *w, const deliver_job_t *job, int64_t now)
+{
+	const cfg_alert_t *c = w->config->alert;
+	sqlite3_stmt *st;
+	int64_t next;
+	int attempts;
+
+	if (job->result == SEND_ABORTED)
+		return 0; /* cut short by a stop: left in flight, so the restart counts it as a possible duplicate */
+	if (job->result == SEND_OK) {
+		st = store_stmt(w->store, "UPDATE delivery SET sent_at = ?, inflight = 0, attempts = attempts + ?,"
+		    " last_error = NULL, failing_since = NULL WHERE id = ?");
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, now);
+		sqlite3_bind_int(st, 2, job->channel == DELIVER_FILE);
+		sqlite3_bind_int64(st, 3, job->did);
+		if (store_step_done(w->store, st) != 0 || s_stat_add(w, "sent", 1) != 0)
+			return -1;
+		log_info("notice %lld sent by %s to %s", job->nid, s_channels[job->channel], job->receiver);
+		return 0;
+	}
+	st = store_stmt(w->store, "SELECT attempts FROM delivery WHERE id = ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, job->did);
+	attempts = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_reset(st);
+	attempts += job->channel == DELIVER_FILE;
+	next = now + s_backoff(c, attempts);
+
+	st = store_stmt(w->store, "UPDATE delivery SET inflight = 0, attempts = ?, next_at = ?, last_error = ?,"
+	    " failing_since = coalesce(failing_since, ?4), failed_at = ?4 WHERE id = ?5");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int(st, 1, attempts);
+	sqlite3_bind_int64(st, 2, next);
+	sqlite3_bind_text(st, 3, job->err, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int64(st, 5, job->did);
+	if (store_step_done(w->store, st) != 0 || s_stat_add(w, "failed_attempts", 1) != 0)
+		return -1;
+	log_warn("notice %lld by %s to %s failed (attempt %d, next in %lld ms): %s", job->nid,
+	    s_channels[job->channel], job->receiver, attempts, (long long)(next - now), job->err);
+	return 0;
+}
+
+/* s_record_pending - record every finished attempt in one transaction; a
+ * channel's thread gets its next job only after its last one is recorded.
+ * If the transaction fails, the results are kept and tried again next tick. */
+static void
+s_record_pending(worker_t *w)
+{
+	s_state_t *s = w->state;
+	int64_t now = s_now(w);
+	int rc = 0;
+
+	if (s->pending == NULL)
+		return;
+	if (store_begin(w->store) != 0)
+		rc = -1;
+	for (deliver_job_t *j = s->pending; j != NULL && rc == 0; j = j->next)
+		rc = s_record(w, j, now);
+	if (rc == 0 && store_commit(w->store) == 0) {
+		while (s->pending != NULL) {
+			deliver_job_t *next = s->pending->next;
+
+			if (s->pending->channel < DELIVER_NCHAN && s->busy[s->pending->channel] == s->pending->did)
+				s->busy[s->pending->channel] = 0;
+			deliver_job_free(s->pending);
+			s->pending = next;
+		}
+		return;
+	}
+	store_rollback(w->store);
+	worker_error(w, "cannot record delivery results (%s); tried again next tick",
+	    sqlite3_errstr(store_last_rc(w->store)));
+}
+
+/* s_keep - add finished jobs to the ones waiting to be recorded. */
+static void
+s_keep(s_state_t *s, deliver_job_t *list)
+{
+	deliver_job_t **tail = &s->pending;
+
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	*tail = list;
+}
+
+/* s_dispatch - give an idle delivery thread the most overdue delivery of its
+ * channel: marked in flight with its attempt counted (committed) before the
+ * thread may start, so if this process dies during the attempt, the next one
+ * counts a possible duplicate. Returns 1 if a delivery was handed over. */
+static int
+s_dispatch(worker_t *w, int ch, int64_t now)
+{
+	s_state_t *s = w->state;
+	sqlite3_stmt *st = s_due(w, ch, now, 1), *up;
+	deliver_job_t *job;
 
 	if (st == NULL)
 		return 0;
-	sqlite3_bind_int64(st, 1, now);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
 		return 0;
 	}
-	did = sqlite3_column_int64(st, 0);
-	nid = sqlite3_column_int64(st, 1);
-	attempts = sqlite3_column_int(st, 4) + 1;
-	inflight = sqlite3_column_int(st, 5);
-	channel = xstrdup(s_text(st, 2));
-	rcpt = xstrdup(s_text(st, 3));
-	receiver = xstrdup(s_text(st, 6));
-	scope = xstrdup(s_text(st, 7));
-	subject = xstrdup(s_text(st, 8));
-	text = xstrdup(s_text(st, 9));
-	json = xstrdup(s_text(st, 10));
+	job = s_job(w, st, ch, now);
 	sqlite3_reset(st);
-	if (inflight && strcmp(channel, "file") != 0) {
-		log_warn("notice %lld (%s to %s) was being sent when the worker stopped: it may arrive twice",
-		    nid, channel, receiver);
-		s_stat_add(w, "possible_duplicates", 1);
-	}
 	up = store_stmt(w->store, "UPDATE delivery SET inflight = 1, attempts = attempts + 1 WHERE id = ?");
-	if (up == NULL)
-		goto out;
-	sqlite3_bind_int64(up, 1, did);
-	if (store_step_done(w->store, up) != 0)
-		goto out;
-	rc = s_attempt(w, did, nid, channel, rcpt, receiver, scope, subject, text, json, now, err, sizeof(err));
-	now = s_now(w);
-	if (rc == 0) {
-		up = store_stmt(w->store, "UPDATE delivery SET sent_at = ?, inflight = 0, last_error = NULL WHERE id = ?");
-		sqlite3_bind_int64(up, 1, now);
-		sqlite3_bind_int64(up, 2, did);
-		store_step_done(w->store, up);
-		s_stat_add(w, "sent", 1);
-		log_info("notice %lld sent by %s to %s", nid, channel, receiver);
-	} else {
-		int64_t next = now + s_backoff(c, attempts);
-
-		up = store_stmt(w->store, "UPDATE delivery SET inflight = 0, next_at = ?, last_error = ? WHERE id = ?");
-		sqlite3_bind_int64(up, 1, next);
-		sqlite3_bind_text(up, 2, err, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(up, 3, did);
-		store_step_done(w->store, up);
-		s_stat_add(w, "failed_attempts", 1);
-		log_warn("notice %lld by %s to %s failed (attempt %d, next in %lld ms): %s", nid, channel, receiver,
-		    attempts, (long long)(next - now), err);
+	if (up == NULL) {
+		deliver_job_free(job);
+		return 0;
 	}
-	sent = rc == 0;
-out:
-	free(channel);
-	free(rcpt);
-	free(receiver);
-	free(scope);
-	free(subject);
-	free(text);
-	free(json);
-	return sent;
+	sqlite3_bind_int64(up, 1, job->did);
+	if (store_step_done(w->store, up) != 0) {
+		worker_error(w, "cannot mark notice %lld in flight (%s)", job->nid, sqlite3_errstr(store_last_rc(w->store)));
+		deliver_job_free(job);
+		return 0;
+	}
+	s->busy[ch] = job->did;
+	if (job->result >= 0) { /* refused before any attempt */
+		s_keep(s, job);
+		s_record_pending(w);
+		return 1;
+	}
+	deliver_submit(s->deliver, job);
+	return 1;
+}
+
+/* s_deliver_files - write up to FILES_MAX due notice files, in the main
+ * thread (local and bounded); returns how many were due. */
+static int
+s_deliver_files(worker_t *w, int64_t now)
+{
+	s_state_t *s = w->state;
+	sqlite3_stmt *st = s_due(w, DELIVER_FILE, now, FILES_MAX);
+	deliver_job_t *jobs = NULL, **tail = &jobs;
+	int n = 0;
+
+	if (st == NULL)
+		return 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		deliver_job_t *job = xcalloc(1, sizeof(*job));
+		char dir[4200];
+
+		job->did = sqlite3_column_int64(st, 0);
+		job->nid = sqlite3_column_int64(st, 1);
+		job->channel = DELIVER_FILE;
+		job->receiver = xstrdup(s_text(st, 3));
+		if (check_notice_dir(w->config, w->var_dir, s_text(st, 3), s_text(st, 4), dir, sizeof(dir), job->err,
+		    sizeof(job->err)) != 0)
+			job->result = SEND_PERMANENT;
+		else
+			job->result = send_files(dir, job->nid, s_text(st, 7), s_text(st, 6), job->err, sizeof(job->err)) == 0
+			    ? SEND_OK : SEND_TRANSIENT;
+		*tail = job;
+		tail = &job->next;
+		n++;
+	}
+	sqlite3_reset(st);
+	if (jobs != NULL) {
+		s_keep(s, jobs);
+		s_record_pending(w);
+	}
+	return n;
+}
+
+/* s_deliver - hand each idle thread its next delivery, write due files;
+ * returns 1 if more files may be due at once. */
+static int
+s_deliver(worker_t *w, int64_t now)
+{
+	s_state_t *s = w->state;
+
+	s_record_pending(w);
+	if (s->pending != NULL)
+		return 0; /* the store fails: nothing new until the results are recorded */
+	for (int ch = 0; ch < DELIVER_NCHAN; ch++)
+		if (s->busy[ch] == 0)
+			s_dispatch(w, ch, now);
+	return s_deliver_files(w, now) == FILES_MAX;
+}
+
+/* s_on_fd - attempts finished on the delivery threads: record them. */
+static void
+s_on_fd(worker_t *w)
+{
+	s_state_t *s = w->state;
+
+	s_keep(s, deliver_results(s->deliver));
+	s_record_pending(w);
+}
+
+/* s_poll_fd - the delivery threads' eventfd. */
+static int
+s_poll_fd(worker_t *w)
+{
+	s_state_t *s = w->state;
+
+	return s != NULL ? deliver_fd(s->deliver) : -1;
+}
+
+/* s_resume - deliveries in flight when the worker stopped: each may have
+ * arrived, so each is counted and logged as a possible duplicate and due again. */
+static int
+s_resume(worker_t *w)
+{
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT d.out_id, d.channel, o.receiver FROM delivery d"
+	    " JOIN outmsg o ON o.id = d.out_id WHERE d.inflight = 1 AND d.sent_at IS NULL ORDER BY d.id");
+	long long n = 0;
+	int rc = 0;
+
+	if (st == NULL || store_begin(w->store) != 0)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (strcmp(s_text(st, 1), "file") == 0)
+			continue; /* rewritten under the same name */
+		log_warn("notice %lld (%s to %s) was being sent when the worker stopped: it may arrive twice",
+		    sqlite3_column_int64(st, 0), s_text(st, 1), s_text(st, 2));
+		n++;
+	}
+	sqlite3_reset(st);
+	if (n > 0)
+		rc = s_stat_add(w, "possible_duplicates", n);
+	if (rc == 0)
+		rc = store_exec(w->store, "UPDATE delivery SET inflight = 0 WHERE inflight = 1");
+	if (rc == 0 && store_commit(w->store) == 0)
+		return 0;
+	store_rollback(w->store);
+	return -1;
 }
 
 /* s_summary_findings - open alerts counted by kind and district, as a table. */
@@ -1247,13 +1443,13 @@ s_on_message(worker_t *w, const msg_t *m)
 
 /* s_on_tick - acknowledgements; the groups due, then one change routed and
  * the groups due after it (never while a change is routed only in part, so
- * the notices do not depend on how many changes waited); the summary; one
- * delivery. */
+ * the notices do not depend on how many changes waited); the summary;
+ * deliveries handed to the idle threads, notice files written. */
 static int
 s_on_tick(worker_t *w)
 {
 	int64_t now = s_now(w);
-	int again = 0, routed = 0, sent;
+	int again = 0, routed = 0;
 
 	s_apply_acks(w, now);
 	if (!s_seq_partial(w) && s_flush_groups(w, now) == FLUSH_MAX)
@@ -1264,21 +1460,18 @@ s_on_tick(worker_t *w)
 			again = 1;
 	}
 	s_summary(w, now);
-	sent = s_deliver_one(w, s_now(w));
-	return again || routed > 0 || sent > 0;
+	again |= s_deliver(w, s_now(w));
+	return again || routed > 0;
 }
 
-/* s_init - the clock, libcurl, and a word about deliveries cut short last time. */
+/* s_init - the clock, libcurl, deliveries cut short last time, the delivery threads. */
 static int
 s_init(worker_t *w)
 {
 	s_state_t *s = xcalloc(1, sizeof(*s));
 	const char *fake = getenv("BHXH_NOW");
 	struct timespec ts;
-	long long inflight;
 
-	if (s == NULL)
-		return -1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (fake != NULL && fake[0] != '\0')
 		s->clock_base = atoll(fake) * 1000 - now_ms();
@@ -1286,15 +1479,20 @@ s_init(worker_t *w)
 		s->clock_base = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - now_ms();
 	w->state = s;
 	srandom((unsigned)(ts.tv_nsec ^ getpid()));
+	if (s_resume(w) != 0) {
+		log_error("cannot resume the deliveries in flight (%s)", sqlite3_errstr(store_last_rc(w->store)));
+		return -1;
+	}
+	/* before any thread: libcurl's global state is set up once, here */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		return -1;
-	inflight = store_int(w->store, "SELECT count(*) FROM delivery WHERE inflight = 1 AND sent_at IS NULL", 0);
-	if (inflight > 0)
-		log_warn("%lld deliveries were in flight when the worker stopped; they are resent", inflight);
-	return 0;
+	s->curl_ready = 1;
+	s->deliver = deliver_start(w->config->alert);
+	return s->deliver != NULL ? 0 : -1;
 }
 
-/* s_fini - free the state. */
+/* s_fini - stop the delivery threads (attempts in progress are cut short),
+ * record what they finished, free the state. */
 static void
 s_fini(worker_t *w)
 {
@@ -1302,10 +1500,23 @@ s_fini(worker_t *w)
 
 	if (s == NULL)
 		return;
+	if (s->deliver != NULL) {
+		deliver_stop(s->deliver);
+		s_keep(s, deliver_results(s->deliver));
+		s_record_pending(w);
+		deliver_free(&s->deliver);
+	}
+	while (s->pending != NULL) {
+		deliver_job_t *next = s->pending->next;
+
+		deliver_job_free(s->pending);
+		s->pending = next;
+	}
 	s_free_silences(s);
+	if (s->curl_ready)
+		curl_global_cleanup();
 	free(s);
 	w->state = NULL;
-	curl_global_cleanup();
 }
 
 /* s_status - the alert worker's own fields of the status JSON. */
@@ -1323,6 +1534,8 @@ static const struct worker_ops s_ops = {
 	.init = s_init,
 	.on_message = s_on_message,
 	.on_tick = s_on_tick,
+	.poll_fd = s_poll_fd,
+	.on_fd = s_on_fd,
 	.status = s_status,
 	.fini = s_fini,
 	.tick_ms = 200,
