@@ -285,7 +285,15 @@ s_read_status(const char *var, const char *name, char *buf, size_t size)
 	return 0;
 }
 
-/* s_all_ready - every worker has a status "ready" with a live pid written after since. */
+/* s_running - a state in which a worker does its work ("degraded": it runs,
+ * but something it depends on fails, e.g. the alert worker's deliveries). */
+static int
+s_running(const char *state)
+{
+	return strcmp(state, "ready") == 0 || strcmp(state, "degraded") == 0;
+}
+
+/* s_all_ready - every worker has a status "ready" (or "degraded") with a live pid written after since. */
 static int
 s_all_ready(const config_t *c, const char *var, time_t since, int verbose)
 {
@@ -293,7 +301,7 @@ s_all_ready(const config_t *c, const char *var, time_t since, int verbose)
 	int n = s_children(c, ch), ready = 0;
 
 	for (int i = 0; i < n; i++) {
-		char buf[2048], state[32], pid[32], t[32], err[512];
+		char buf[4096], state[32], pid[32], t[32], err[512];
 
 		if (s_read_status(var, ch[i].name, buf, sizeof(buf)) != 0) {
 			if (verbose)
@@ -304,7 +312,7 @@ s_all_ready(const config_t *c, const char *var, time_t since, int verbose)
 		s_status_field(buf, "pid", pid, sizeof(pid));
 		s_status_field(buf, "time", t, sizeof(t));
 		s_status_field(buf, "last_error", err, sizeof(err));
-		if (strcmp(state, "ready") == 0 && atoll(t) >= (long long)since && kill(atoi(pid), 0) == 0)
+		if (s_running(state) && atoll(t) >= (long long)since && kill(atoi(pid), 0) == 0)
 			ready++;
 		else if (verbose)
 			fprintf(stderr, "  %s: %s%s%s (see %s/log/%s.log)\n", ch[i].name, state[0] ? state : "not ready",
@@ -409,7 +417,7 @@ supervise_status(const char *var)
 	if ((d = opendir(dir)) == NULL)
 		return sup ? 0 : 1;
 	while ((de = readdir(d)) != NULL) {
-		char name[256], buf[2048], pid[32], state[32], in[32], out[32], ob[32], err[512];
+		char name[256], buf[4096], pid[32], state[32], in[32], out[32], ob[32], err[512], why[300];
 		size_t n = strlen(de->d_name);
 
 		if (n < 8 || strcmp(de->d_name + n - 7, ".status") != 0)
@@ -423,9 +431,12 @@ supervise_status(const char *var)
 		s_status_field(buf, "msgs_out", out, sizeof(out));
 		s_status_field(buf, "outbox", ob, sizeof(ob));
 		s_status_field(buf, "last_error", err, sizeof(err));
-		if (strcmp(state, "ready") == 0 && kill(atoi(pid), 0) != 0)
+		s_status_field(buf, "why", why, sizeof(why));
+		if (s_running(state) && kill(atoi(pid), 0) != 0)
 			snprintf(state, sizeof(state), "dead");
 		printf("%-12s %8s %-8s %10s %10s %7s  %s\n", name, pid, state, in, out, ob, err[0] ? err : "-");
+		if (why[0] != '\0' && strcmp(state, "dead") != 0)
+			printf("%-12s %8s %s\n", "", "", why);
 	}
 	closedir(d);
 	return sup ? 0 : 1;

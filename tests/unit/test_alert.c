@@ -1,8 +1,9 @@
 /* test_alert - unit tests for the alert routing tree and matchers
  * (common/cfg_alert.c), for notice formatting: RFC 2047 subjects, header
  * sanitising, addresses, HMAC-SHA256, scrubbing of personal numbers
- * (workers/alert/format.c), and for the checks of events and notice folders
- * (workers/alert/check.c); both compiled in here. */
+ * (workers/alert/format.c), the checks of events and notice folders
+ * (workers/alert/check.c), what counts as a refusal (workers/alert/send.c)
+ * and the notice about a dead letter; all compiled in here. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include "text.h"
 #include "../../workers/alert/format.c"
 #include "../../workers/alert/check.c"
+#include "../../workers/alert/send.c"
 
 static const char s_yaml[] =
 	"receivers:\n"
@@ -218,6 +220,64 @@ test_event_check(void **state)
 	config_free(&c);
 }
 
+/* an SMTP 5xx and an HTTP 4xx but 408 and 429 are refusals; the rest is worth trying again */
+static void
+test_outcomes(void **state)
+{
+	(void)state;
+	assert_int_equal(send_smtp_outcome(CURLE_OK, 250), SEND_OK);
+	assert_int_equal(send_smtp_outcome(CURLE_SEND_ERROR, 550), SEND_PERMANENT);
+	assert_int_equal(send_smtp_outcome(CURLE_LOGIN_DENIED, 535), SEND_PERMANENT);
+	assert_int_equal(send_smtp_outcome(CURLE_SEND_ERROR, 451), SEND_TRANSIENT);
+	assert_int_equal(send_smtp_outcome(CURLE_COULDNT_CONNECT, 0), SEND_TRANSIENT);
+	assert_int_equal(send_smtp_outcome(CURLE_OPERATION_TIMEDOUT, 0), SEND_TRANSIENT);
+	assert_int_equal(send_smtp_outcome(CURLE_USE_SSL_FAILED, 250), SEND_TRANSIENT);
+	assert_int_equal(send_smtp_outcome(CURLE_ABORTED_BY_CALLBACK, 0), SEND_ABORTED);
+	assert_int_equal(send_http_outcome(CURLE_OK, 200), SEND_OK);
+	assert_int_equal(send_http_outcome(CURLE_OK, 204), SEND_OK);
+	assert_int_equal(send_http_outcome(CURLE_OK, 400), SEND_PERMANENT);
+	assert_int_equal(send_http_outcome(CURLE_OK, 401), SEND_PERMANENT);
+	assert_int_equal(send_http_outcome(CURLE_OK, 404), SEND_PERMANENT);
+	assert_int_equal(send_http_outcome(CURLE_OK, 408), SEND_TRANSIENT);
+	assert_int_equal(send_http_outcome(CURLE_OK, 429), SEND_TRANSIENT);
+	assert_int_equal(send_http_outcome(CURLE_OK, 500), SEND_TRANSIENT);
+	assert_int_equal(send_http_outcome(CURLE_OK, 503), SEND_TRANSIENT);
+	assert_int_equal(send_http_outcome(CURLE_OK, 302), SEND_TRANSIENT);
+	assert_int_equal(send_http_outcome(CURLE_OPERATION_TIMEDOUT, 0), SEND_TRANSIENT);
+}
+
+/* the operator's notice about a dead letter: Vietnamese first, every fact named, one-line subject */
+static void
+test_dead_letter(void **state)
+{
+	alert_dead_t dl = { 12, 34, "bhxh", ROLE_SOCIAL_SECURITY, "", "email", "x@bhxh.vn", 3,
+		"550 5.1.1 <x@bhxh.vn>: no such user\r\nBcc: y", "[BHXH] 1 mới: Đơn vị nợ" };
+	sb_t subj, text, json;
+	const char *en;
+
+	(void)state;
+	sb_init(&subj);
+	sb_init(&text);
+	sb_init(&json);
+	sb_add(&subj, "");
+	format_dead_letter("operator", 56, &dl, &subj, &text, &json);
+	assert_null(strpbrk(subj.data, "\r\n"));
+	assert_non_null(strstr(subj.data, "Thông báo số 12 không gửi được"));
+	en = strstr(text.data, "Notice 12 could not be delivered");
+	assert_non_null(en);
+	assert_true(strstr(text.data, "Thông báo số 12 không gửi được") < en); /* Vietnamese first */
+	assert_non_null(strstr(text.data, "Địa chỉ: x@bhxh.vn"));
+	assert_non_null(strstr(text.data, "Kênh gửi: thư điện tử"));
+	assert_non_null(strstr(text.data, "Số lần thử: 3"));
+	assert_non_null(strstr(text.data, "Lỗi cuối cùng: 550 5.1.1"));
+	assert_null(strstr(text.data, "\nBcc")); /* the error's CR/LF made spaces */
+	assert_non_null(strstr(json.data, "\"dead_letter\": {\"notice\": 12, \"delivery\": 34, \"receiver\": \"bhxh\""));
+	assert_non_null(strstr(json.data, "\"channel\": \"email\", \"recipient\": \"x@bhxh.vn\", \"attempts\": 3"));
+	sb_free(&subj);
+	sb_free(&text);
+	sb_free(&json);
+}
+
 static void
 test_shipped_config(void **state)
 {
@@ -416,6 +476,8 @@ main(void)
 		cmocka_unit_test(test_retry_config),
 		cmocka_unit_test(test_shipped_config),
 		cmocka_unit_test(test_event_check),
+		cmocka_unit_test(test_outcomes),
+		cmocka_unit_test(test_dead_letter),
 		cmocka_unit_test(test_matchers),
 		cmocka_unit_test(test_rfc2047),
 		cmocka_unit_test(test_header_sanitise),

@@ -61,6 +61,27 @@ void format_notice(const char *receiver, alert_role_t role, const char *scope, c
     const char *group, long long notice_id, const alert_item_t *items, int n,
     sb_t *subject, sb_t *text, sb_t *json);
 
+/* A delivery given up on: what the operator is told. */
+typedef struct {
+	long long notice, delivery;  /* the notice that was not delivered, and its delivery */
+	const char *receiver;        /* who it was for */
+	alert_role_t role;
+	const char *scope;           /* "" or the receiver's district or agency */
+	const char *channel;         /* email, webhook, file */
+	const char *recipient;       /* the e-mail address, or "" */
+	int attempts;
+	const char *error;           /* the last error */
+	const char *subject;         /* the notice's subject */
+} alert_dead_t;
+
+/* format_dead_letter - notice nid to the operator receiver op about dl:
+ * subject, text (Vietnamese first, English below) and JSON. */
+void format_dead_letter(const char *op, long long nid, const alert_dead_t *dl, sb_t *subject, sb_t *text, sb_t *json);
+
+/* format_channel_vi / format_channel_en - a channel ("email", ...) for people. */
+const char *format_channel_vi(const char *channel);
+const char *format_channel_en(const char *channel);
+
 /* format_email - a whole RFC 5322 message: headers (subject and display
  * name RFC 2047 encoded) and the text base64-encoded. date is unix seconds. */
 void format_email(sb_t *out, const char *from_name, const char *from, char *const *to, int nto,

@@ -102,6 +102,8 @@ static const char *const s_migrations[] = {
 	"CREATE INDEX delivery_pending ON delivery(channel, next_at) WHERE sent_at IS NULL AND dead_at IS NULL;"
 };
 
+static const char *const s_channels[] = { "email", "webhook", "file" }; /* DELIVER_*: the delivery.channel values */
+
 typedef struct {
 	int64_t clock_base;     /* add to now_ms() for unix milliseconds */
 	int nsil;
@@ -111,6 +113,9 @@ typedef struct {
 	deliver_t *deliver;     /* the delivery threads */
 	long long busy[DELIVER_NCHAN]; /* the delivery each thread has (until recorded), 0 when idle */
 	deliver_job_t *pending; /* finished attempts not yet recorded */
+	long long failing;      /* deliveries failed and neither sent nor dead since */
+	int64_t failing_since;  /* the earliest first failure among them (unix ms) */
+	long long dead;         /* dead letters so far */
 } s_state_t;
 
 /* One alert's labels, with the storage they point into. */
@@ -632,10 +637,11 @@ s_listed(const char *list, const char *addr)
 	return 0;
 }
 
-/* s_enqueue - the deliveries of notice nid: a file, an e-mail to each
- * recipient, a webhook, as the receiver has them. */
+/* s_enqueue - the deliveries of notice nid on the channels (a set of
+ * 1 << DELIVER_*) that the receiver has: a file, an e-mail to each
+ * recipient, a webhook. */
 static int
-s_enqueue(worker_t *w, const cfg_receiver_t *rec, const char *scope, long long nid, int64_t now)
+s_enqueue(worker_t *w, const cfg_receiver_t *rec, const char *scope, long long nid, unsigned channels, int64_t now)
 {
 	const cfg_alert_t *c = w->config->alert;
 	const cfg_agency_t *ag = rec->role == ROLE_AGENCY ? config_agency(w->config, scope) : NULL;
@@ -660,23 +666,26 @@ s_enqueue(worker_t *w, const cfg_receiver_t *rec, const char *scope, long long n
 			free(a);
 		}
 	}
-	for (int ch = 0; ch < 3 && rc == 0; ch++) {
-		static const char *const names[] = { "file", "email", "webhook" };
+	if ((channels & (1u << DELIVER_FILE)) != 0)
+		rc = s_put_delivery(w, nid, "file", NULL, now);
+	if ((channels & (1u << DELIVER_EMAIL)) != 0 && c->smtp.url[0] != '\0') {
 		char *save = NULL;
 
-		if ((ch == 0 && !rec->file) || (ch == 1 && (c->smtp.url[0] == '\0' || rcpt.len == 0))
-		    || (ch == 2 && rec->webhook_url == NULL))
-			continue;
-		if (ch != 1) {
-			rc = s_put_delivery(w, nid, names[ch], NULL, now);
-			continue;
-		}
 		/* one delivery per recipient, each retried on its own */
 		for (char *a = strtok_r(rcpt.data, "\n", &save); a != NULL && rc == 0; a = strtok_r(NULL, "\n", &save))
 			rc = s_put_delivery(w, nid, "email", a, now);
 	}
+	if ((channels & (1u << DELIVER_WEBHOOK)) != 0 && rec->webhook_url != NULL && rc == 0)
+		rc = s_put_delivery(w, nid, "webhook", NULL, now);
 	sb_free(&rcpt);
 	return rc;
+}
+
+/* s_rec_channels - the channels a receiver's notices go by. */
+static unsigned
+s_rec_channels(const cfg_receiver_t *rec)
+{
+	return (1u << DELIVER_EMAIL) | (1u << DELIVER_WEBHOOK) | (rec->file ? 1u << DELIVER_FILE : 0);
 }
 
 /* s_new_outmsg - a notice row; its id numbers the notice. -1 on error. */
@@ -696,10 +705,9 @@ s_new_outmsg(worker_t *w, const char *receiver, const char *scope, const char *g
 	return sqlite3_last_insert_rowid(store_db(w->store));
 }
 
-/* s_put_notice - store the rendered notice nid and queue its deliveries. */
+/* s_store_notice - the rendered subject, text and JSON of notice nid. */
 static int
-s_put_notice(worker_t *w, const cfg_receiver_t *rec, long long nid, const char *scope, const sb_t *subj,
-    const sb_t *text, const sb_t *json, int64_t now)
+s_store_notice(worker_t *w, long long nid, const sb_t *subj, const sb_t *text, const sb_t *json)
 {
 	sqlite3_stmt *st = store_stmt(w->store, "UPDATE outmsg SET subject = ?, text = ?, json = ? WHERE id = ?");
 
@@ -709,9 +717,17 @@ s_put_notice(worker_t *w, const cfg_receiver_t *rec, long long nid, const char *
 	sqlite3_bind_text(st, 2, text->data, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, json->data, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, nid);
-	if (store_step_done(w->store, st) != 0)
+	return store_step_done(w->store, st);
+}
+
+/* s_put_notice - store the rendered notice nid and queue its deliveries. */
+static int
+s_put_notice(worker_t *w, const cfg_receiver_t *rec, long long nid, const char *scope, const sb_t *subj,
+    const sb_t *text, const sb_t *json, int64_t now)
+{
+	if (s_store_notice(w, nid, subj, text, json) != 0)
 		return -1;
-	return s_enqueue(w, rec, scope, nid, now);
+	return s_enqueue(w, rec, scope, nid, s_rec_channels(rec), now);
 }
 
 typedef struct {
@@ -944,8 +960,6 @@ s_backoff(const cfg_alert_t *c, int attempts)
 	return d / 2 + (d > 1 ? (int64_t)(random() % (d / 2 + 1)) : 0);
 }
 
-static const char *const s_channels[] = { "email", "webhook", "file" }; /* DELIVER_*: the delivery.channel values */
-
 /* s_due - the due deliveries of a channel that are not in flight, most
  * overdue first: delivery, notice, recipient, receiver, scope, subject, text, JSON. */
 static sqlite3_stmt *
@@ -1008,16 +1022,93 @@ s_job(worker_t *w, sqlite3_stmt *st, int ch, int64_t now)
 	return job;
 }
 
-/* s_record - one attempt's outcome, inside the caller's transaction: sent,
- * or failed and due again after the backoff. A file attempt is counted here
- * (a network attempt was counted when it was marked in flight). */
+/* s_dead_letter - tell the operator receivers of dead delivery did: a notice
+ * by file always, and by each other channel they have but the one that
+ * failed. A dead letter of such a notice is only logged (no loop). */
+static int
+s_dead_letter(worker_t *w, long long did, int64_t now)
+{
+	const cfg_alert_t *c = w->config->alert;
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT d.out_id, d.channel, coalesce(d.recipients, ''), d.attempts,"
+	    " coalesce(d.last_error, ''), o.receiver, o.scope, o.gkey, coalesce(o.subject, '') FROM delivery d"
+	    " JOIN outmsg o ON o.id = d.out_id WHERE d.id = ?");
+	alert_dead_t dl;
+	char gkey[64];
+	int told = 0, rc = 0, ri, failed;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, did);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return -1;
+	}
+	if (strncmp(s_text(st, 7), "dead-letter=", 12) == 0) {
+		log_error("the notice %lld about a dead letter is itself a dead letter; see the log above",
+		    sqlite3_column_int64(st, 0));
+		sqlite3_reset(st);
+		return 0;
+	}
+	ri = cfg_alert_receiver(c, s_text(st, 5));
+	dl = (alert_dead_t){ sqlite3_column_int64(st, 0), did, xstrdup(s_text(st, 5)),
+		ri >= 0 ? c->receivers[ri].role : ROLE_OPERATOR, xstrdup(s_text(st, 6)), xstrdup(s_text(st, 1)),
+		xstrdup(s_text(st, 2)), sqlite3_column_int(st, 3), xstrdup(s_text(st, 4)), xstrdup(s_text(st, 8)) };
+	sqlite3_reset(st);
+	failed = strcmp(dl.channel, "email") == 0 ? DELIVER_EMAIL : strcmp(dl.channel, "webhook") == 0
+	    ? DELIVER_WEBHOOK : DELIVER_FILE;
+	snprintf(gkey, sizeof(gkey), "dead-letter=%lld", did);
+	for (int i = 0; i < c->nreceivers && rc == 0; i++) {
+		const cfg_receiver_t *op = &c->receivers[i];
+		unsigned channels = ((1u << DELIVER_EMAIL) | (1u << DELIVER_WEBHOOK)) & ~(1u << failed);
+		long long nid;
+		sb_t subj, text, json;
+
+		if (op->role != ROLE_OPERATOR)
+			continue;
+		if ((nid = s_new_outmsg(w, op->name, "", gkey, now)) < 0) {
+			rc = -1;
+			break;
+		}
+		sb_init(&subj);
+		sb_init(&text);
+		sb_init(&json);
+		sb_add(&subj, "");
+		format_dead_letter(op->name, nid, &dl, &subj, &text, &json);
+		rc = s_store_notice(w, nid, &subj, &text, &json);
+		if (rc == 0) /* a file always, whatever failed and whatever the receiver's file setting */
+			rc = s_enqueue(w, op, "", nid, channels | (1u << DELIVER_FILE), now);
+		sb_free(&subj);
+		sb_free(&text);
+		sb_free(&json);
+		told++;
+		if (rc == 0)
+			log_info("notice %lld tells %s of the dead letter (notice %lld by %s to %s)", nid, op->name, dl.notice,
+			    dl.channel, dl.receiver);
+	}
+	if (rc == 0 && told == 0)
+		log_error("no receiver has the role operator: nobody is told of the dead letter (notice %lld by %s to %s)",
+		    dl.notice, dl.channel, dl.receiver);
+	free((char *)dl.receiver);
+	free((char *)dl.scope);
+	free((char *)dl.channel);
+	free((char *)dl.recipient);
+	free((char *)dl.error);
+	free((char *)dl.subject);
+	return rc;
+}
+
+/* s_record - one attempt's outcome, inside the caller's transaction: sent;
+ * or failed and due again after the backoff; or, refused permanent_attempts
+ * times or failing for give_up_after, a dead letter that the operator is
+ * told of. A file attempt is counted here (a network attempt was counted
+ * when it was marked in flight). */
 static int
 s_record(worker_t *w, const deliver_job_t *job, int64_t now)
 {
 	const cfg_alert_t *c = w->config->alert;
 	sqlite3_stmt *st;
-	int64_t next;
-	int attempts;
+	int64_t next, since;
+	int attempts, refusals, dead;
 
 	if (job->result == SEND_ABORTED)
 		return 0; /* cut short by a stop: left in flight, so the restart counts it as a possible duplicate */
@@ -1034,29 +1125,90 @@ s_record(worker_t *w, const deliver_job_t *job, int64_t now)
 		log_info("notice %lld sent by %s to %s", job->nid, s_channels[job->channel], job->receiver);
 		return 0;
 	}
-	st = store_stmt(w->store, "SELECT attempts FROM delivery WHERE id = ?");
+	st = store_stmt(w->store, "SELECT attempts, refusals, coalesce(failing_since, ?) FROM delivery WHERE id = ?");
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, job->did);
-	attempts = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, job->did);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return 0; /* gone */
+	}
+	attempts = sqlite3_column_int(st, 0) + (job->channel == DELIVER_FILE);
+	refusals = sqlite3_column_int(st, 1) + (job->result == SEND_PERMANENT);
+	since = sqlite3_column_int64(st, 2);
 	sqlite3_reset(st);
-	attempts += job->channel == DELIVER_FILE;
+	dead = job->result == SEND_PERMANENT ? refusals >= c->retry.permanent_attempts
+	    : now - since >= c->retry.give_up_after_ms;
 	next = now + s_backoff(c, attempts);
-
-	st = store_stmt(w->store, "UPDATE delivery SET inflight = 0, attempts = ?, next_at = ?, last_error = ?,"
-	    " failing_since = coalesce(failing_since, ?4), failed_at = ?4 WHERE id = ?5");
+	st = store_stmt(w->store, "UPDATE delivery SET inflight = 0, attempts = ?1, refusals = ?2, next_at = ?3,"
+	    " last_error = ?4, failing_since = ?5, failed_at = ?6, dead_at = CASE WHEN ?7 THEN ?6 END WHERE id = ?8");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int(st, 1, attempts);
-	sqlite3_bind_int64(st, 2, next);
-	sqlite3_bind_text(st, 3, job->err, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 4, now);
-	sqlite3_bind_int64(st, 5, job->did);
+	sqlite3_bind_int(st, 2, refusals);
+	sqlite3_bind_int64(st, 3, next);
+	sqlite3_bind_text(st, 4, job->err, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, since);
+	sqlite3_bind_int64(st, 6, now);
+	sqlite3_bind_int(st, 7, dead);
+	sqlite3_bind_int64(st, 8, job->did);
 	if (store_step_done(w->store, st) != 0 || s_stat_add(w, "failed_attempts", 1) != 0)
 		return -1;
-	log_warn("notice %lld by %s to %s failed (attempt %d, next in %lld ms): %s", job->nid,
-	    s_channels[job->channel], job->receiver, attempts, (long long)(next - now), job->err);
-	return 0;
+	if (!dead) {
+		log_warn("notice %lld by %s to %s %s (attempt %d, next in %lld ms): %s", job->nid, s_channels[job->channel],
+		    job->receiver, job->result == SEND_PERMANENT ? "refused" : "failed", attempts, (long long)(next - now),
+		    job->err);
+		return 0;
+	}
+	log_error("notice %lld by %s to %s is a dead letter after %d attempts (%s): %s", job->nid,
+	    s_channels[job->channel], job->receiver, attempts, job->result == SEND_PERMANENT
+	    ? "refused every time" : "failing for too long", job->err);
+	return s_stat_add(w, "dead_letters", 1) == 0 ? s_dead_letter(w, job->did, now) : -1;
+}
+
+/* s_health - the worker's state from its deliveries: "degraded" while any
+ * has failed and been neither sent nor given up on since, with how many,
+ * since when, the latest error and the dead letters; else "ready". */
+static void
+s_health(worker_t *w)
+{
+	s_state_t *s = w->state;
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT count(*), min(failing_since) FROM delivery"
+	    " WHERE sent_at IS NULL AND dead_at IS NULL AND failing_since IS NOT NULL");
+	sqlite3_stmt *last = store_stmt(w->store, "SELECT channel, last_error FROM delivery WHERE sent_at IS NULL"
+	    " AND dead_at IS NULL AND failing_since IS NOT NULL ORDER BY failed_at DESC, id DESC LIMIT 1");
+	char since[32], dead[48] = "", channel[16] = "", error[160] = "";
+	time_t t, today;
+	struct tm tm, now_tm;
+
+	if (st == NULL || last == NULL)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		s->failing = sqlite3_column_int64(st, 0);
+		s->failing_since = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (sqlite3_step(last) == SQLITE_ROW) {
+		snprintf(channel, sizeof(channel), "%s", format_channel_en(s_text(last, 0)));
+		snprintf(error, sizeof(error), "%s", s_text(last, 1));
+	}
+	sqlite3_reset(last);
+	s->dead = s_stat(w, "dead_letters");
+	if (s->failing == 0) {
+		worker_set_state(w, "ready", NULL);
+		return;
+	}
+	t = (time_t)(s->failing_since / 1000);
+	today = (time_t)(s_now(w) / 1000);
+	localtime_r(&t, &tm);
+	localtime_r(&today, &now_tm);
+	strftime(since, sizeof(since), tm.tm_yday == now_tm.tm_yday && tm.tm_year == now_tm.tm_year ? "%H:%M"
+	    : "%Y-%m-%d %H:%M", &tm);
+	if (s->dead > 0)
+		snprintf(dead, sizeof(dead), "; %lld dead letter%s", s->dead, s->dead == 1 ? "" : "s");
+	worker_set_state(w, "degraded", "%lld deliver%s failing since %s (%s: %s)%s", s->failing,
+	    s->failing == 1 ? "y" : "ies", since, channel, error, dead);
 }
 
 /* s_record_pending - record every finished attempt in one transaction; a
@@ -1084,6 +1236,7 @@ s_record_pending(worker_t *w)
 			deliver_job_free(s->pending);
 			s->pending = next;
 		}
+		s_health(w);
 		return;
 	}
 	store_rollback(w->store);
@@ -1483,6 +1636,7 @@ s_init(worker_t *w)
 		log_error("cannot resume the deliveries in flight (%s)", sqlite3_errstr(store_last_rc(w->store)));
 		return -1;
 	}
+	s_health(w);
 	/* before any thread: libcurl's global state is set up once, here */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		return -1;
@@ -1523,6 +1677,13 @@ s_fini(worker_t *w)
 static void
 s_status(worker_t *w, sb_t *json)
 {
+	s_state_t *s = w->state;
+
+	sb_addf(json, ",\"deliveries_failing\":%lld,\"dead_letters\":%lld,\"failing_since\":", s->failing, s->dead);
+	if (s->failing > 0)
+		sb_addf(json, "%lld", (long long)(s->failing_since / 1000));
+	else
+		sb_add(json, "null");
 	sb_addf(json, ",\"bad_events\":%lld", s_stat(w, "bad_events"));
 }
 
