@@ -1161,9 +1161,12 @@ s_record(worker_t *w, const deliver_job_t *job, int64_t now)
 		    job->err);
 		return 0;
 	}
-	log_error("notice %lld by %s to %s is a dead letter after %d attempts (%s): %s", job->nid,
-	    s_channels[job->channel], job->receiver, attempts, job->result == SEND_PERMANENT
-	    ? "refused every time" : "failing for too long", job->err);
+	if (job->result == SEND_PERMANENT)
+		worker_error(w, "notice %lld by %s to %s is a dead letter after %d attempts (refused %d times): %s",
+		    job->nid, s_channels[job->channel], job->receiver, attempts, refusals, job->err);
+	else
+		worker_error(w, "notice %lld by %s to %s is a dead letter after %d attempts (failing for too long): %s",
+		    job->nid, s_channels[job->channel], job->receiver, attempts, job->err);
 	return s_stat_add(w, "dead_letters", 1) == 0 ? s_dead_letter(w, job->did, now) : -1;
 }
 
