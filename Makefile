@@ -14,7 +14,7 @@ BUILD   ?= build
 BIN     ?= bin
 PKGS    := libzmq msgpack yaml-0.1 sqlite3 libutf8proc libcrypto libcurl
 CFLAGS  ?= -O2 -g
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -Icommon -Itools
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Wshadow -Wno-unused-parameter -Icommon -Itools
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lmsgpackc -lyaml -lsqlite3 -lutf8proc -lcrypto -lcurl) -lm
 
 # Debian packages: RUN_DEBS build and run the pipeline (`make run`);

@@ -383,6 +383,15 @@ s_load_route(cfg_alert_t *self, cfg_route_t *r, const cfg_route_t *parent, const
 	}
 }
 
+/* s_name_ok - a receiver name that is safe as a folder name: [A-Za-z0-9_-]{1,64}. */
+static int
+s_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
 /* s_load_receivers - the receivers list. */
 static void
 s_load_receivers(cfg_alert_t *self, const yt_node_t *seq, yt_diag_t *d)
@@ -405,6 +414,9 @@ s_load_receivers(cfg_alert_t *self, const yt_node_t *seq, yt_diag_t *d)
 		yt_get_str(n, "role", 1, &role, d);
 		if (name == NULL || role == NULL)
 			continue;
+		if (!s_name_ok(name))
+			yt_diag_add(d, yt_map_get(n, "name"), "name: '%s': use letters, digits, '_' and '-' only"
+			    " (it names the folder of the receiver's notice files)", name);
 		if (cfg_alert_receiver(self, name) >= 0)
 			yt_diag_add(d, yt_map_get(n, "name"), "name: receiver '%s' is defined twice", name);
 		if (alert_role_parse(role) < 0)
@@ -501,6 +513,28 @@ s_load_smtp(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
 	self->smtp.ca_file = s_dup(ca != NULL && ca[0] ? ca : NULL);
 }
 
+/* s_load_retry - backoff, permanent failures allowed, and when to give up. */
+static void
+s_load_retry(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
+{
+	static const char *const keys[] = { "initial", "max", "permanent_attempts", "give_up_after", NULL };
+	long long attempts = self->retry.permanent_attempts;
+
+	yt_check_keys(n, keys, d);
+	s_get_duration(n, "initial", &self->retry.initial_ms, d);
+	s_get_duration(n, "max", &self->retry.max_ms, d);
+	if (yt_get_int(n, "permanent_attempts", 0, 1, 100, &attempts, d) == 0)
+		self->retry.permanent_attempts = (int)attempts;
+	s_get_duration(n, "give_up_after", &self->retry.give_up_after_ms, d);
+	if (yt_map_get(n, "initial") != NULL && self->retry.initial_ms < 1)
+		yt_diag_add(d, yt_map_get(n, "initial"), "initial: must be at least 1ms");
+	if (self->retry.max_ms < self->retry.initial_ms)
+		yt_diag_add(d, yt_map_get(n, "max") != NULL ? yt_map_get(n, "max") : n,
+		    "max: must not be shorter than initial");
+	if (yt_map_get(n, "give_up_after") != NULL && self->retry.give_up_after_ms < 1000)
+		yt_diag_add(d, yt_map_get(n, "give_up_after"), "give_up_after: must be at least 1s");
+}
+
 /* s_load_summary - the monthly summary schedule. */
 static void
 s_load_summary(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
@@ -548,6 +582,8 @@ cfg_alert_load(const yt_node_t *root, yt_diag_t *d)
 	self->smtp.starttls = 2; /* required: nothing in clear unless the operator says so */
 	self->retry.initial_ms = 5000;
 	self->retry.max_ms = 600000;
+	self->retry.permanent_attempts = 3;
+	self->retry.give_up_after_ms = 3 * 86400000LL;
 	self->route.group_wait_ms = 30000;
 	self->route.group_interval_ms = 300000;
 	self->route.repeat_interval_ms = 86400000LL;
@@ -562,13 +598,8 @@ cfg_alert_load(const yt_node_t *root, yt_diag_t *d)
 		yt_get_map(root, "summary", 0, &sum, d);
 	}
 	s_load_smtp(self, smtp, d);
-	if (retry != NULL) {
-		static const char *const rkeys[] = { "initial", "max", NULL };
-
-		yt_check_keys(retry, rkeys, d);
-		s_get_duration(retry, "initial", &self->retry.initial_ms, d);
-		s_get_duration(retry, "max", &self->retry.max_ms, d);
-	}
+	if (retry != NULL)
+		s_load_retry(self, retry, d);
 	if (recv != NULL) {
 		s_load_receivers(self, recv, d);
 	} else {

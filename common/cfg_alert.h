@@ -87,7 +87,9 @@ typedef struct cfg_alert {
 		long long timeout_ms;
 	} smtp;
 	struct {
-		long long initial_ms, max_ms;
+		long long initial_ms, max_ms; /* backoff: first delay, cap */
+		int permanent_attempts;       /* permanent failures before a dead letter */
+		long long give_up_after_ms;   /* transient failures for this long: a dead letter */
 	} retry;
 	int nreceivers;
 	cfg_receiver_t *receivers;

@@ -2,9 +2,15 @@
  * real ROUTER socket, as the aggregate worker does, and wait until they are
  * acknowledged (stored). For the end-to-end alert tests only.
  *
- *   alert_inject VAR_DIR < events.tsv
+ *   alert_inject [--time] VAR_DIR < events.tsv
  * One event per line, tab-separated: kind subject org_unit period severity
- * state name value threshold; in name, \r \n \t and \\ are unescaped. */
+ * state name value threshold ("-" for an empty field); in subject and name,
+ * \r \n \t and \\ are unescaped. A line "seq N" starts a new EVENTS message
+ * whose change number is N (the aggregate's seq); events before any such line
+ * go in one message with seq 0. Every message is sent, resent each second
+ * until acknowledged, and the program waits (20 s at most) until all are.
+ * With --time it prints "acked in N ms": from the first send that the socket
+ * took (once connected) to the last acknowledgement. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +20,9 @@
 #include "bus.h"
 #include "msg.h"
 #include "outbox.h"
+#include "xalloc.h"
+
+#define MAX_MSGS 256
 
 /* s_unescape - \r \n \t \\ in place. */
 static void
@@ -32,72 +41,119 @@ s_unescape(char *s)
 	*o = '\0';
 }
 
-int
-main(int argc, char **argv)
+/* s_new_msg - the next EVENTS message, with change number seq. */
+static msg_t *
+s_new_msg(msg_t *msgs, int *n, uint64_t seq, uint64_t base)
 {
-	msg_t m = { .version = MSG_VERSION, .type = MSG_T_EVENTS };
-	msg_event_t ev[256];
-	char line[4096], ep[300];
-	const char *eps[1];
-	void *ctx, *sock;
-	int n = 0, rc = 1;
-	int64_t deadline, next = 0;
+	msg_t *m;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: alert_inject VAR_DIR < events.tsv\n");
-		return 2;
+	if (*n == MAX_MSGS) {
+		fprintf(stderr, "alert_inject: more than %d messages\n", MAX_MSGS);
+		exit(2);
 	}
-	while (n < 256 && fgets(line, sizeof(line), stdin) != NULL) {
+	m = &msgs[(*n)++];
+	*m = (msg_t){ .version = MSG_VERSION, .type = MSG_T_EVENTS, .id = base + (uint64_t)*n };
+	m->u.events.seq = seq;
+	return m;
+}
+
+/* s_read - the messages on stdin; returns how many. */
+static int
+s_read(msg_t *msgs, uint64_t base)
+{
+	char line[4096];
+	msg_t *cur = NULL;
+	int n = 0;
+
+	while (fgets(line, sizeof(line), stdin) != NULL) {
 		char *f[9], *save = NULL;
+		msg_events_t *e;
 		int k = 0;
 
 		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "seq", 3) == 0 && (line[3] == ' ' || line[3] == '\t')) {
+			cur = s_new_msg(msgs, &n, strtoull(line + 4, NULL, 10), base);
+			continue;
+		}
 		for (char *t = strtok_r(line, "\t", &save); t != NULL && k < 9; t = strtok_r(NULL, "\t", &save))
 			f[k++] = strcmp(t, "-") == 0 ? "" : t;
 		if (k != 9)
 			continue;
-		ev[n] = (msg_event_t){ strdup(f[0]), strdup(f[1]), strdup(f[2]), strdup(f[3]), strdup(f[4]),
-			strdup(f[5]), strdup(f[6]), atof(f[7]), atof(f[8]) };
-		s_unescape(ev[n].name);
-		n++;
+		if (cur == NULL)
+			cur = s_new_msg(msgs, &n, 0, base);
+		e = &cur->u.events;
+		e->events = xrealloc(e->events, (e->nevents + 1) * sizeof(*e->events));
+		e->events[e->nevents] = (msg_event_t){ xstrdup(f[0]), xstrdup(f[1]), xstrdup(f[2]), xstrdup(f[3]),
+			xstrdup(f[4]), xstrdup(f[5]), xstrdup(f[6]), atof(f[7]), atof(f[8]) };
+		s_unescape(e->events[e->nevents].subject);
+		s_unescape(e->events[e->nevents].name);
+		e->nevents++;
 	}
-	m.id = (uint64_t)time(NULL) * 1000000u + (uint64_t)(clock() & 0xfffff);
-	m.u.events.nevents = (uint32_t)n;
-	m.u.events.events = ev;
+	return n;
+}
+
+int
+main(int argc, char **argv)
+{
+	static msg_t msgs[MAX_MSGS];
+	int acked[MAX_MSGS] = { 0 };
+	char ep[300];
+	const char *eps[1], *var;
+	void *ctx, *sock;
+	int n, left, timing = argc == 3 && strcmp(argv[1], "--time") == 0;
+	int64_t deadline, next = 0, start = 0, last = 0;
+
+	if (argc != 2 && !timing) {
+		fprintf(stderr, "usage: alert_inject [--time] VAR_DIR < events.tsv\n");
+		return 2;
+	}
+	var = argv[argc - 1];
+	n = s_read(msgs, (uint64_t)time(NULL) * 1000000u + (uint64_t)(clock() & 0xfffff) * 256u);
+	left = n;
 	ctx = zmq_ctx_new();
-	bus_endpoint(ep, sizeof(ep), argv[1], "alert");
+	bus_endpoint(ep, sizeof(ep), var, "alert");
 	eps[0] = ep;
 	sock = bus_dealer_connect(ctx, eps, 1);
 	deadline = now_ms() + 20000;
-	while (sock != NULL && now_ms() < deadline) {
+	while (sock != NULL && left > 0 && now_ms() < deadline) {
 		zmq_pollitem_t it = { sock, 0, ZMQ_POLLIN, 0 };
 		char *buf = NULL, err[100];
 		size_t len = 0;
 		msg_t a;
 
 		if (now_ms() >= next) {
-			bus_send_msg(sock, NULL, 0, &m);
-			next = now_ms() + 1000;
+			int sent = 1;
+
+			for (int i = 0; i < n && sent; i++)
+				if (!acked[i])
+					sent = bus_send_msg(sock, NULL, 0, &msgs[i]) == 0;
+			/* not connected yet: try again soon; else resend what is unacknowledged each second */
+			if (sent && start == 0)
+				start = now_ms();
+			next = now_ms() + (sent ? 1000 : 20);
 		}
-		if (zmq_poll(&it, 1, 100) <= 0 || bus_recv_raw(sock, 0, NULL, NULL, &buf, &len) <= 0)
+		if (zmq_poll(&it, 1, 20) <= 0 || bus_recv_raw(sock, 0, NULL, NULL, &buf, &len) <= 0)
 			continue;
 		if (msg_decode(buf, len, &a, err, sizeof(err)) == 0) {
-			if (a.type == MSG_T_ACK && a.u.ack.nids > 0 && a.u.ack.ids[0] == m.id)
-				rc = 0;
+			for (uint32_t k = 0; a.type == MSG_T_ACK && k < a.u.ack.nids; k++)
+				for (int i = 0; i < n; i++)
+					if (!acked[i] && msgs[i].id == a.u.ack.ids[k]) {
+						acked[i] = 1;
+						left--;
+						last = now_ms();
+					}
 			msg_free(&a);
 		}
 		free(buf);
-		if (rc == 0)
-			break;
 	}
-	if (rc != 0)
-		fprintf(stderr, "alert_inject: no acknowledgement from %s\n", ep);
-	for (int i = 0; i < n; i++) {
-		free(ev[i].kind); free(ev[i].subject); free(ev[i].org_unit); free(ev[i].period);
-		free(ev[i].severity); free(ev[i].state); free(ev[i].name);
-	}
+	if (left > 0)
+		fprintf(stderr, "alert_inject: %d of %d messages not acknowledged by %s\n", left, n, ep);
+	else if (timing)
+		printf("acked in %lld ms\n", (long long)(last - start));
+	for (int i = 0; i < n; i++)
+		msg_free(&msgs[i]);
 	if (sock != NULL)
 		zmq_close(sock);
 	zmq_ctx_term(ctx);
-	return rc;
+	return left > 0;
 }

@@ -2,7 +2,7 @@
 """smtp_sink.py - an SMTP server for tests (Debian's python3-aiosmtpd).
 
 usage: /usr/bin/python3 smtp_sink.py DIR PORTFILE [--auth USER:PASSWORD] [--port N]
-           [--tls CERT:KEY (--starttls | --implicit-tls)]
+           [--tls CERT:KEY (--starttls | --implicit-tls)] [--reject ADDRESS]... [--mute]
 
 Listens on 127.0.0.1 (a port the OS chooses unless --port), writes the port
 to PORTFILE once it accepts connections, and stores each message as
@@ -16,7 +16,12 @@ With --tls the server has that certificate and key (PEM): --starttls offers
 STARTTLS and refuses MAIL until the client has used it; --implicit-tls speaks
 TLS from the first byte (smtps). Every envelope file ends with a line
 "TLS: no", or "TLS: VERSION starttls|implicit" saying how the message came;
-each AUTH attempt adds a line to DIR/auth.log with the same TLS word."""
+each AUTH attempt adds a line to DIR/auth.log with the same TLS word.
+
+Every RCPT TO adds a line "ADDRESS CODE" to DIR/rcpt.log (in the order they
+came); an ADDRESS given with --reject is answered 550 (no such user), so the
+client must treat it as permanent. With --mute the server accepts TCP
+connections and never says a word (no greeting), like a host that hangs."""
 import asyncio
 import os
 import time
@@ -46,9 +51,19 @@ def tls_mode(server):
 
 
 class Handler:
-    def __init__(self, directory):
+    def __init__(self, directory, reject=()):
         self.dir = directory
+        self.reject = set(reject)
         self.n = len([f for f in os.listdir(directory) if f.endswith(".eml")])
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        code = "550" if address in self.reject else "250"
+        with open(os.path.join(self.dir, "rcpt.log"), "a") as f:
+            f.write("%s %s\n" % (address, code))
+        if code == "550":
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         hold = os.path.join(self.dir, "hold")
@@ -73,6 +88,25 @@ class Handler:
         return "250 OK"
 
 
+def mute(portfile, port):
+    """accept connections, read and drop whatever comes, never answer"""
+    async def silent(reader, writer):
+        try:
+            while await reader.read(4096):
+                pass
+        except ConnectionError:
+            pass
+        writer.close()
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    server = loop.run_until_complete(asyncio.start_server(silent, "127.0.0.1", port, reuse_address=True))
+    atomic_write(portfile, str(server.sockets[0].getsockname()[1]).encode())
+    loop.add_signal_handler(signal.SIGTERM, loop.stop)
+    loop.add_signal_handler(signal.SIGINT, loop.stop)
+    loop.run_forever()
+
+
 def main():
     warnings.simplefilter("ignore")
     args = sys.argv[1:]
@@ -95,7 +129,11 @@ def main():
     if ("--starttls" in args or "--implicit-tls" in args) and tls is None:
         sys.exit("smtp_sink.py: --starttls and --implicit-tls need --tls CERT:KEY")
     os.makedirs(directory, exist_ok=True)
-    handler = Handler(directory)
+    if "--mute" in args:
+        mute(portfile, port)
+        return
+    reject = [args[i + 1] for i, a in enumerate(args) if a == "--reject"]
+    handler = Handler(directory, reject)
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = (auth is not None and auth_data.login.decode() == auth[0]

@@ -1,7 +1,9 @@
 /* test_alert - unit tests for the alert routing tree and matchers
- * (common/cfg_alert.c) and for notice formatting: RFC 2047 subjects, header
+ * (common/cfg_alert.c), for notice formatting: RFC 2047 subjects, header
  * sanitising, addresses, HMAC-SHA256, scrubbing of personal numbers
- * (workers/alert/format.c, compiled in here). */
+ * (workers/alert/format.c), the checks of events and notice folders
+ * (workers/alert/check.c), what counts as a refusal (workers/alert/send.c)
+ * and the notice about a dead letter; all compiled in here. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,6 +18,8 @@
 
 #include "text.h"
 #include "../../workers/alert/format.c"
+#include "../../workers/alert/check.c"
+#include "../../workers/alert/send.c"
 
 static const char s_yaml[] =
 	"receivers:\n"
@@ -101,6 +105,179 @@ test_config_errors(void **state)
 	assert_null(s_load("receivers: [{ name: a, role: operator, email: \"x@y\\r\\nBcc: z@w\" }]\nroute: { receiver: a }\n"));
 }
 
+/* retry.permanent_attempts and retry.give_up_after: defaults, values, refusals;
+ * receiver names that could not be folder names are refused */
+static void
+test_retry_config(void **state)
+{
+	static const char base[] = "receivers: [{ name: a, role: operator }]\nroute: { receiver: a }\n";
+	char text[512];
+	cfg_alert_t *c;
+
+	(void)state;
+	c = s_load(base);
+	assert_non_null(c);
+	assert_int_equal(c->retry.permanent_attempts, 3);
+	assert_true(c->retry.give_up_after_ms == 3 * 86400000LL);
+	cfg_alert_free(&c);
+	snprintf(text, sizeof(text), "%sretry: { initial: 1s, max: 2m, permanent_attempts: 5, give_up_after: 6h }\n", base);
+	c = s_load(text);
+	assert_non_null(c);
+	assert_int_equal(c->retry.permanent_attempts, 5);
+	assert_true(c->retry.give_up_after_ms == 6 * 3600000LL);
+	assert_true(c->retry.initial_ms == 1000 && c->retry.max_ms == 120000);
+	cfg_alert_free(&c);
+	static const char *const bad[] = {
+		"retry: { permanent_attempts: 0 }", "retry: { permanent_attempts: 101 }",
+		"retry: { permanent_attempts: often }", "retry: { give_up_after: 0s }",
+		"retry: { give_up_after: soon }", "retry: { initial: 1m, max: 10s }", "retry: { tries: 3 }", NULL
+	};
+	for (int i = 0; bad[i] != NULL; i++) {
+		snprintf(text, sizeof(text), "%s%s\n", base, bad[i]);
+		assert_null(s_load(text));
+	}
+	assert_null(s_load("receivers: [{ name: \"../x\", role: operator }]\nroute: { receiver: \"../x\" }\n"));
+	assert_null(s_load("receivers: [{ name: \"a/b\", role: operator }]\nroute: { receiver: \"a/b\" }\n"));
+	assert_null(s_load("receivers: [{ name: \".ops\", role: operator }]\nroute: { receiver: \".ops\" }\n"));
+}
+
+/* s_event - an event with the given fields (name "", values 0). */
+static msg_event_t
+s_event(const char *kind, const char *subject, const char *unit, const char *period, const char *sev,
+    const char *state)
+{
+	return (msg_event_t){ (char *)kind, (char *)subject, (char *)unit, (char *)period, (char *)sev,
+		(char *)state, (char *)"", 0, 0 };
+}
+
+/* events from the aggregate are checked field by field before they are stored */
+static void
+test_event_check(void **state)
+{
+	char path[PATH_MAX + 32], why[128], big[300];
+	yt_diag_t d = { 0 };
+	config_t *c;
+	msg_event_t e;
+
+	(void)state;
+	shipped_path(path, sizeof(path), "bhxh.yaml");
+	c = config_load(path, &d);
+	yt_diag_print(&d, stderr);
+	yt_diag_free(&d);
+	assert_non_null(c);
+	e = s_event("not_enrolled", "0300588569", "061", "2017-03", "critical", "new");
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
+	e = s_event("missing_data", "cucthue:tax_employer", "", "2017-03", "warning", "new");
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
+	e = s_event("missing_data", "labor_force", "", "2017-12", "warning", "resolved");
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
+	static const char *const bad[][6] = {
+		{ "missing_data", "../../../../x:participant", "", "2017-03", "warning", "new" },
+		{ "missing_data", "cucthue:../../x", "", "2017-03", "warning", "new" },
+		{ "missing_data", "nobody:participant", "", "2017-03", "warning", "new" },
+		{ "not_enrolled", "0300588569", "../../x", "2017-03", "critical", "new" },
+		{ "not_enrolled", "0300588569", "999", "2017-03", "critical", "new" },
+		{ "not_enrolled", "0300\r\n588569", "061", "2017-03", "critical", "new" },
+		{ "not_enrolled", "0300\x7f", "061", "2017-03", "critical", "new" },
+		{ "not_enrolled", "0300\xc2\x85", "061", "2017-03", "critical", "new" },
+		{ "not_enrolled", "", "061", "2017-03", "critical", "new" },
+		{ "not_enrolled", "0300588569", "061", "2017-13", "critical", "new" },
+		{ "not_enrolled", "0300588569", "061", "2017-3", "critical", "new" },
+		{ "not_enrolled", "0300588569", "061", "2017-03-01", "critical", "new" },
+		{ "not_enrolled", "0300588569", "061", "../../x", "critical", "new" },
+		{ "rm_rf", "0300588569", "061", "2017-03", "critical", "new" },
+		{ "not_enrolled", "0300588569", "061", "2017-03", "fatal", "new" },
+		{ "not_enrolled", "0300588569", "061", "2017-03", "critical", "firing" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e = s_event(bad[i][0], bad[i][1], bad[i][2], bad[i][3], bad[i][4], bad[i][5]);
+		why[0] = '\0';
+		assert_int_equal(check_event(c, &e, why, sizeof(why)), -1);
+		assert_true(why[0] != '\0');
+		assert_null(strstr(why, "../")); /* the reason never repeats the data */
+	}
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	e = s_event("not_enrolled", big, "061", "2017-03", "critical", "new");
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), -1);
+	big[128] = '\0';
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
+
+	/* notice folders: a configured receiver, and a configured unit or agency as the scope */
+	assert_int_equal(check_notice_dir(c, "/v", "district", "061", path, sizeof(path), why, sizeof(why)), 0);
+	assert_string_equal(path, "/v/notices/district-061");
+	assert_int_equal(check_notice_dir(c, "/v", "agency", "cucthue", path, sizeof(path), why, sizeof(why)), 0);
+	assert_string_equal(path, "/v/notices/agency-cucthue");
+	assert_int_equal(check_notice_dir(c, "/v", "bhxh", "", path, sizeof(path), why, sizeof(why)), 0);
+	assert_string_equal(path, "/v/notices/bhxh");
+	assert_int_equal(check_notice_dir(c, "/v", "agency", "../../../../x", path, sizeof(path), why, sizeof(why)), -1);
+	assert_int_equal(check_notice_dir(c, "/v", "agency", "nobody", path, sizeof(path), why, sizeof(why)), -1);
+	assert_int_equal(check_notice_dir(c, "/v", "../x", "", path, sizeof(path), why, sizeof(why)), -1);
+	assert_int_equal(check_notice_dir(c, "/v", "nobody", "", path, sizeof(path), why, sizeof(why)), -1);
+	assert_int_equal(check_folder_name(".."), 0);
+	assert_int_equal(check_folder_name("a/b"), 0);
+	assert_int_equal(check_folder_name("ubnd_058"), 1);
+	config_free(&c);
+}
+
+/* an SMTP 5xx and an HTTP 4xx but 408 and 429 are refusals; the rest is worth trying again */
+static void
+test_outcomes(void **state)
+{
+	(void)state;
+	assert_int_equal(send_smtp_outcome(CURLE_OK, 250), SEND_OK);
+	assert_int_equal(send_smtp_outcome(CURLE_SEND_ERROR, 550), SEND_PERMANENT);
+	assert_int_equal(send_smtp_outcome(CURLE_LOGIN_DENIED, 535), SEND_PERMANENT);
+	assert_int_equal(send_smtp_outcome(CURLE_SEND_ERROR, 451), SEND_TRANSIENT);
+	assert_int_equal(send_smtp_outcome(CURLE_COULDNT_CONNECT, 0), SEND_TRANSIENT);
+	assert_int_equal(send_smtp_outcome(CURLE_OPERATION_TIMEDOUT, 0), SEND_TRANSIENT);
+	assert_int_equal(send_smtp_outcome(CURLE_USE_SSL_FAILED, 250), SEND_TRANSIENT);
+	assert_int_equal(send_smtp_outcome(CURLE_ABORTED_BY_CALLBACK, 0), SEND_ABORTED);
+	assert_int_equal(send_http_outcome(CURLE_OK, 200), SEND_OK);
+	assert_int_equal(send_http_outcome(CURLE_OK, 204), SEND_OK);
+	assert_int_equal(send_http_outcome(CURLE_OK, 400), SEND_PERMANENT);
+	assert_int_equal(send_http_outcome(CURLE_OK, 401), SEND_PERMANENT);
+	assert_int_equal(send_http_outcome(CURLE_OK, 404), SEND_PERMANENT);
+	assert_int_equal(send_http_outcome(CURLE_OK, 408), SEND_TRANSIENT);
+	assert_int_equal(send_http_outcome(CURLE_OK, 429), SEND_TRANSIENT);
+	assert_int_equal(send_http_outcome(CURLE_OK, 500), SEND_TRANSIENT);
+	assert_int_equal(send_http_outcome(CURLE_OK, 503), SEND_TRANSIENT);
+	assert_int_equal(send_http_outcome(CURLE_OK, 302), SEND_TRANSIENT);
+	assert_int_equal(send_http_outcome(CURLE_OPERATION_TIMEDOUT, 0), SEND_TRANSIENT);
+}
+
+/* the operator's notice about a dead letter: Vietnamese first, every fact named, one-line subject */
+static void
+test_dead_letter(void **state)
+{
+	alert_dead_t dl = { 12, 34, "bhxh", ROLE_SOCIAL_SECURITY, "", "email", "x@bhxh.vn", 3,
+		"550 5.1.1 <x@bhxh.vn>: no such user\r\nBcc: y", "[BHXH] 1 mới: Đơn vị nợ" };
+	sb_t subj, text, json;
+	const char *en;
+
+	(void)state;
+	sb_init(&subj);
+	sb_init(&text);
+	sb_init(&json);
+	sb_add(&subj, "");
+	format_dead_letter("operator", 56, &dl, &subj, &text, &json);
+	assert_null(strpbrk(subj.data, "\r\n"));
+	assert_non_null(strstr(subj.data, "Thông báo số 12 không gửi được"));
+	en = strstr(text.data, "Notice 12 could not be delivered");
+	assert_non_null(en);
+	assert_true(strstr(text.data, "Thông báo số 12 không gửi được") < en); /* Vietnamese first */
+	assert_non_null(strstr(text.data, "Địa chỉ: x@bhxh.vn"));
+	assert_non_null(strstr(text.data, "Kênh gửi: thư điện tử"));
+	assert_non_null(strstr(text.data, "Số lần thử: 3"));
+	assert_non_null(strstr(text.data, "Lỗi cuối cùng: 550 5.1.1"));
+	assert_null(strstr(text.data, "\nBcc")); /* the error's CR/LF made spaces */
+	assert_non_null(strstr(json.data, "\"dead_letter\": {\"notice\": 12, \"delivery\": 34, \"receiver\": \"bhxh\""));
+	assert_non_null(strstr(json.data, "\"channel\": \"email\", \"recipient\": \"x@bhxh.vn\", \"attempts\": 3"));
+	sb_free(&subj);
+	sb_free(&text);
+	sb_free(&json);
+}
+
 static void
 test_shipped_config(void **state)
 {
@@ -125,6 +302,9 @@ test_shipped_config(void **state)
 	}
 	assert_int_equal(c->summary.nreceivers, 2);
 	assert_int_equal(c->smtp.starttls, 2); /* shipped: never in clear */
+	assert_int_equal(c->retry.permanent_attempts, 3);
+	assert_true(c->retry.give_up_after_ms == 3 * 86400000LL);
+	assert_true(cfg_alert_receiver(c, "operator") >= 0);
 	cfg_alert_free(&c);
 	c = cfg_alert_load(NULL, &d); /* built-in defaults: the same */
 	assert_non_null(c);
@@ -293,7 +473,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routing_tree),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_retry_config),
 		cmocka_unit_test(test_shipped_config),
+		cmocka_unit_test(test_event_check),
+		cmocka_unit_test(test_outcomes),
+		cmocka_unit_test(test_dead_letter),
 		cmocka_unit_test(test_matchers),
 		cmocka_unit_test(test_rfc2047),
 		cmocka_unit_test(test_header_sanitise),

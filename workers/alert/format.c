@@ -50,6 +50,14 @@ s_kind(const char *kind)
 	return -1;
 }
 
+/* format_kind_known - the kind is in the table. */
+int
+format_kind_known(const char *kind)
+{
+	return s_kind(kind) >= 0;
+}
+
+/* format_kind_vi - the kind in Vietnamese (the kind itself if unknown). */
 const char *
 format_kind_vi(const char *kind)
 {
@@ -58,6 +66,7 @@ format_kind_vi(const char *kind)
 	return i >= 0 ? s_kinds[i].vi : kind;
 }
 
+/* format_kind_en - the kind in English (the kind itself if unknown). */
 const char *
 format_kind_en(const char *kind)
 {
@@ -417,6 +426,96 @@ format_notice(const char *receiver, alert_role_t role, const char *scope, const 
 	sb_add(json, "],\n \"text\": ");
 	sb_json_str(json, text->data);
 	sb_add(json, "}\n");
+}
+
+/* format_channel_vi - a channel in Vietnamese. */
+const char *
+format_channel_vi(const char *channel)
+{
+	return strcmp(channel, "email") == 0 ? "thư điện tử" : strcmp(channel, "file") == 0 ? "tệp" : channel;
+}
+
+/* format_channel_en - a channel in English. */
+const char *
+format_channel_en(const char *channel)
+{
+	return strcmp(channel, "email") == 0 ? "e-mail" : channel;
+}
+
+/* s_dead_section - the dead letter told in one language. */
+static void
+s_dead_section(sb_t *t, const char *op, long long nid, const alert_dead_t *dl, const char *error,
+    const char *subject, int vi)
+{
+	if (vi) {
+		sb_addf(t, "Hệ thống giám sát BHXH - thông báo số %lld gửi %s (%s)\n", nid, s_role_vi(ROLE_OPERATOR), op);
+		sb_addf(t, "Thông báo số %lld không gửi được và đã ngừng gửi lại (thư chết).\n\n", dl->notice);
+		sb_addf(t, "  Người nhận: %s (%s)%s%s\n", dl->receiver, s_role_vi(dl->role), dl->scope[0] ? " - " : "",
+		    dl->scope);
+		sb_addf(t, "  Kênh gửi: %s\n", format_channel_vi(dl->channel));
+		if (dl->recipient[0] != '\0')
+			sb_addf(t, "  Địa chỉ: %s\n", dl->recipient);
+		sb_addf(t, "  Số lần thử: %d\n  Lỗi cuối cùng: %s\n  Tiêu đề thông báo: %s\n", dl->attempts, error, subject);
+		sb_add(t, "\nĐề nghị kiểm tra địa chỉ hoặc máy chủ nhận; thông báo được giữ trong VAR/db/alert.db"
+		    " (bảng outmsg) để gửi lại bằng cách khác nếu cần.\n");
+		return;
+	}
+	sb_addf(t, "Social insurance monitoring - notice %lld to %s (%s)\n", nid, alert_role_name(ROLE_OPERATOR), op);
+	sb_addf(t, "Notice %lld could not be delivered and is no longer retried (a dead letter).\n\n", dl->notice);
+	sb_addf(t, "  Receiver: %s (%s)%s%s\n", dl->receiver, alert_role_name(dl->role), dl->scope[0] ? " - " : "",
+	    dl->scope);
+	sb_addf(t, "  Channel: %s\n", format_channel_en(dl->channel));
+	if (dl->recipient[0] != '\0')
+		sb_addf(t, "  Recipient: %s\n", dl->recipient);
+	sb_addf(t, "  Attempts: %d\n  Last error: %s\n  Notice subject: %s\n", dl->attempts, error, subject);
+	sb_add(t, "\nPlease check the address or the receiving server; the notice is kept in VAR/db/alert.db"
+	    " (table outmsg) to be sent another way if needed.\n");
+}
+
+/* format_dead_letter - subject, text and JSON of a notice about a dead letter. */
+void
+format_dead_letter(const char *op, long long nid, const alert_dead_t *dl, sb_t *subject, sb_t *text, sb_t *json)
+{
+	char *error = format_header_text(dl->error), *subj = format_header_text(dl->subject);
+	char *recipient = format_header_text(dl->recipient), *line;
+	sb_t s;
+
+	sb_init(&s);
+	sb_addf(&s, "[BHXH] Thông báo số %lld không gửi được tới %s (%s%s%s) / Notice %lld could not be delivered to %s (%s)",
+	    dl->notice, dl->receiver, format_channel_vi(dl->channel), recipient[0] ? " " : "", recipient, dl->notice,
+	    dl->receiver, format_channel_en(dl->channel));
+	line = format_header_text(s.data);
+	sb_add(subject, line);
+	free(line);
+	sb_free(&s);
+	s_dead_section(text, op, nid, dl, error, subj, 1);
+	sb_add(text, "\n------------------------------------------------------------\n\n");
+	s_dead_section(text, op, nid, dl, error, subj, 0);
+	sb_addf(json, "{\"notice\": %lld, \"receiver\": ", nid);
+	sb_json_str(json, op);
+	sb_add(json, ", \"role\": \"operator\", \"subject\": ");
+	sb_json_str(json, subject->data);
+	sb_addf(json, ",\n \"dead_letter\": {\"notice\": %lld, \"delivery\": %lld, \"receiver\": ", dl->notice,
+	    dl->delivery);
+	sb_json_str(json, dl->receiver);
+	sb_add(json, ", \"role\": ");
+	sb_json_str(json, alert_role_name(dl->role));
+	sb_add(json, ", \"scope\": ");
+	sb_json_str(json, dl->scope);
+	sb_add(json, ", \"channel\": ");
+	sb_json_str(json, dl->channel);
+	sb_add(json, ", \"recipient\": ");
+	sb_json_str(json, dl->recipient);
+	sb_addf(json, ", \"attempts\": %d, \"last_error\": ", dl->attempts);
+	sb_json_str(json, dl->error);
+	sb_add(json, ", \"subject\": ");
+	sb_json_str(json, dl->subject);
+	sb_add(json, "},\n \"text\": ");
+	sb_json_str(json, text->data);
+	sb_add(json, "}\n");
+	free(error);
+	free(subj);
+	free(recipient);
 }
 
 /* format_email - headers, a blank line, the base64 body. */

@@ -10,9 +10,14 @@
  *      `outmsg` and one `delivery` row per channel (file, e-mail, webhook), in
  *      the transaction that moves the group's timers, so a restart neither
  *      loses nor repeats it;
- *   4. deliveries are attempted one per tick, retried with exponential backoff
- *      and jitter; a delivery is marked in flight before the attempt, so a
- *      crash mid-attempt resends it once and counts the possible duplicate.
+ *   4. deliveries (one per e-mail recipient) are attempted: the network ones
+ *      on a delivery thread per channel (deliver.c) that does nothing but
+ *      I/O, so neither message handling nor this poll loop ever waits for a
+ *      server; files here. A delivery is marked in flight (committed) before
+ *      its thread may start, so a crash mid-attempt resends it once and
+ *      counts the possible duplicate; the result comes back through an
+ *      eventfd and is recorded in a transaction. Each delivery is retried on
+ *      its own with exponential backoff and jitter.
  * Silences and acknowledgements arrive through tables bhxhctl writes.
  * "Now" is the clock, or BHXH_NOW (unix seconds) plus the time since start. */
 #include <curl/curl.h>
@@ -32,6 +37,9 @@
 
 #define MAX_ROUTES 32
 #define MAX_PATH_DEPTH 16
+#define ROUTE_MAX_S "500"   /* events routed in one transaction */
+#define FLUSH_MAX 50        /* groups flushed in one go */
+#define FILES_MAX 8         /* notice files written per tick */
 
 static const char *const s_migrations[] = {
 	"CREATE TABLE notice (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL,"
@@ -60,14 +68,54 @@ static const char *const s_migrations[] = {
 	"CREATE INDEX delivery_due ON delivery(next_at) WHERE sent_at IS NULL;"
 	"CREATE TABLE summary_sent (month TEXT PRIMARY KEY, at INTEGER NOT NULL);"
 	"CREATE TABLE stat (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-	ALERT_CTL_SCHEMA
+	ALERT_CTL_SCHEMA,
+	/* 3: events carry the aggregate's change number; the same finding changing
+	 * again in a later change is a new event, a resend of one is not */
+	"CREATE TABLE notice_seq (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL DEFAULT 0, kind TEXT NOT NULL,"
+	"  subject TEXT NOT NULL, org_unit TEXT, period TEXT NOT NULL, severity TEXT NOT NULL, state TEXT NOT NULL,"
+	"  name TEXT, value REAL, threshold REAL, created_at INTEGER NOT NULL, delivered_at INTEGER, routed_at INTEGER,"
+	"  UNIQUE (seq, kind, subject, period, state, severity));"
+	"INSERT INTO notice_seq(id, seq, kind, subject, org_unit, period, severity, state, name, value, threshold,"
+	"  created_at, delivered_at, routed_at) SELECT id, 0, kind, subject, org_unit, period, severity, state, name,"
+	"  value, threshold, created_at, delivered_at, routed_at FROM notice;"
+	"DROP TABLE notice;"
+	"ALTER TABLE notice_seq RENAME TO notice;"
+	"CREATE INDEX notice_unrouted ON notice(seq, id) WHERE routed_at IS NULL;",
+	/* 4: one e-mail delivery per recipient (existing ones split, in order);
+	 * dead letters, failures and refusals counted per delivery */
+	"ALTER TABLE delivery ADD COLUMN dead_at INTEGER;"
+	"ALTER TABLE delivery ADD COLUMN failing_since INTEGER;"
+	"ALTER TABLE delivery ADD COLUMN failed_at INTEGER;"
+	"ALTER TABLE delivery ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0;"
+	"WITH RECURSIVE part(id, pos, one, rest) AS ("
+	"  SELECT id, 0, NULL, substr(recipients, instr(recipients, char(10)) + 1) || char(10) FROM delivery"
+	"   WHERE channel = 'email' AND instr(recipients, char(10)) > 0"
+	"  UNION ALL"
+	"  SELECT id, pos + 1, substr(rest, 1, instr(rest, char(10)) - 1), substr(rest, instr(rest, char(10)) + 1)"
+	"   FROM part WHERE rest <> '')"
+	" INSERT INTO delivery(out_id, channel, recipients, attempts, next_at, inflight, sent_at, last_error)"
+	" SELECT d.out_id, d.channel, p.one, d.attempts, d.next_at, d.inflight, d.sent_at, d.last_error"
+	" FROM part p JOIN delivery d ON d.id = p.id WHERE p.one IS NOT NULL AND p.one <> '' ORDER BY p.id, p.pos;"
+	"UPDATE delivery SET recipients = substr(recipients, 1, instr(recipients, char(10)) - 1)"
+	" WHERE channel = 'email' AND instr(recipients, char(10)) > 0;"
+	"DROP INDEX delivery_due;"
+	"CREATE INDEX delivery_pending ON delivery(channel, next_at) WHERE sent_at IS NULL AND dead_at IS NULL;"
 };
+
+static const char *const s_channels[] = { "email", "webhook", "file" }; /* DELIVER_*: the delivery.channel values */
 
 typedef struct {
 	int64_t clock_base;     /* add to now_ms() for unix milliseconds */
 	int nsil;
 	alert_matcher_t **sil;  /* active silences, loaded per tick */
 	int *nsilm;
+	int curl_ready;         /* curl_global_init done */
+	deliver_t *deliver;     /* the delivery threads */
+	long long busy[DELIVER_NCHAN]; /* the delivery each thread has (until recorded), 0 when idle */
+	deliver_job_t *pending; /* finished attempts not yet recorded */
+	long long failing;      /* deliveries failed and neither sent nor dead since */
+	int64_t failing_since;  /* the earliest first failure among them (unix ms) */
+	long long dead;         /* dead letters so far */
 } s_state_t;
 
 /* One alert's labels, with the storage they point into. */
@@ -95,18 +143,34 @@ s_text(sqlite3_stmt *st, int i)
 	return t != NULL ? (const char *)t : "";
 }
 
-/* s_stat_add - add n to a counter in the stat table. */
-static void
+/* s_stat_add - add n to a counter in the stat table; 0 or -1. */
+static int
 s_stat_add(worker_t *w, const char *key, long long n)
 {
 	sqlite3_stmt *st = store_stmt(w->store,
 	    "INSERT INTO stat(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value");
 
 	if (st == NULL)
-		return;
+		return -1;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, n);
-	store_step_done(w->store, st);
+	return store_step_done(w->store, st);
+}
+
+/* s_stat - a counter of the stat table (0 if never counted). */
+static long long
+s_stat(worker_t *w, const char *key)
+{
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT value FROM stat WHERE key = ?");
+	long long v = 0;
+
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
 }
 
 /* s_lab - an alert's labels, with its org unit's path and district from the configuration. */
@@ -136,8 +200,11 @@ s_lab(const config_t *c, s_lab_t *x, const char *kind, const char *subject, cons
 	x->l.norg_path = n;
 	x->l.district = n >= 2 ? x->path[1] : "";
 	if (strcmp(kind, "missing_data") == 0 && (colon = strchr(subject, ':')) != NULL
-	    && (size_t)(colon - subject) < sizeof(x->agency))
+	    && (size_t)(colon - subject) < sizeof(x->agency)) {
 		memcpy(x->agency, subject, (size_t)(colon - subject));
+		if (config_agency(c, x->agency) == NULL) /* only a configured agency ever scopes a notice */
+			x->agency[0] = '\0';
+	}
 	x->l.agency = x->agency;
 }
 
@@ -312,40 +379,68 @@ s_apply_event(worker_t *w, sqlite3_stmt *ev, int64_t now)
 	return s_route(w, &x, now);
 }
 
-/* s_route_events - stored events not yet routed, a bounded batch in one transaction. */
+/* s_seq_partial - 1 if the lowest change number still waiting to be routed
+ * has events routed already (a change is routed in parts of ROUTE_MAX). */
 static int
-s_route_events(worker_t *w, int64_t now)
+s_seq_partial(worker_t *w)
 {
-	sqlite3_stmt *st, *done;
-	int n = 0;
+	return store_int(w->store, "SELECT EXISTS (SELECT 1 FROM notice WHERE routed_at IS NOT NULL AND seq ="
+	    " (SELECT seq FROM notice WHERE routed_at IS NULL ORDER BY seq, id LIMIT 1))", 0) == 1;
+}
 
-	if (store_int(w->store, "SELECT EXISTS (SELECT 1 FROM notice WHERE routed_at IS NULL)", 0) == 0)
+/* s_route_seq - route the stored events of the lowest change number waiting,
+ * at most ROUTE_MAX of them in one transaction. Returns 0 if none waits, 1 if
+ * that change is now routed whole, 2 if more of it waits, -1 on error. */
+static int
+s_route_seq(worker_t *w, int64_t now)
+{
+	sqlite3_stmt *first = store_stmt(w->store, "SELECT seq FROM notice WHERE routed_at IS NULL ORDER BY seq, id LIMIT 1");
+	sqlite3_stmt *st, *done, *more;
+	long long seq;
+	int left = 0;
+
+	if (first == NULL)
+		return -1;
+	if (sqlite3_step(first) != SQLITE_ROW) {
+		sqlite3_reset(first);
 		return 0;
+	}
+	seq = sqlite3_column_int64(first, 0);
+	sqlite3_reset(first);
 	if (store_begin(w->store) != 0)
 		return -1;
 	st = store_stmt(w->store, "SELECT id, kind, subject, org_unit, period, severity, state, name, value, threshold"
-	    " FROM notice WHERE routed_at IS NULL ORDER BY id LIMIT 500");
+	    " FROM notice WHERE routed_at IS NULL AND seq = ? ORDER BY id LIMIT " ROUTE_MAX_S);
 	done = store_stmt(w->store, "UPDATE notice SET routed_at = ? WHERE id = ?");
-	while (st != NULL && done != NULL && sqlite3_step(st) == SQLITE_ROW) {
+	more = store_stmt(w->store, "SELECT EXISTS (SELECT 1 FROM notice WHERE routed_at IS NULL AND seq = ?)");
+	if (st == NULL || done == NULL || more == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, seq);
+	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (s_apply_event(w, st, now) != 0)
 			goto fail;
+		sqlite3_reset(done);
 		sqlite3_bind_int64(done, 1, now);
 		sqlite3_bind_int64(done, 2, sqlite3_column_int64(st, 0));
 		if (store_step_done(w->store, done) != 0)
 			goto fail;
-		sqlite3_reset(done);
-		n++;
 	}
-	if (st != NULL)
-		sqlite3_reset(st);
+	sqlite3_reset(st);
+	sqlite3_bind_int64(more, 1, seq);
+	if (sqlite3_step(more) != SQLITE_ROW) {
+		sqlite3_reset(more);
+		goto fail;
+	}
+	left = sqlite3_column_int(more, 0);
+	sqlite3_reset(more);
 	if (store_commit(w->store) != 0)
 		goto fail;
-	return n;
+	return left ? 2 : 1;
 fail:
 	if (st != NULL)
 		sqlite3_reset(st);
 	store_rollback(w->store);
-	worker_error(w, "cannot route stored events");
+	worker_error(w, "cannot route the stored events of change %lld (%s)", seq, sqlite3_errstr(store_last_rc(w->store)));
 	return -1;
 }
 
@@ -354,6 +449,7 @@ static void
 s_apply_acks(worker_t *w, int64_t now)
 {
 	sqlite3_stmt *st, *up, *done;
+	int rc = 0;
 
 	if (store_int(w->store, "SELECT count(*) FROM ack_request WHERE applied IS NULL", 0) == 0)
 		return;
@@ -362,21 +458,26 @@ s_apply_acks(worker_t *w, int64_t now)
 	st = store_stmt(w->store, "SELECT id, kind, subject, author FROM ack_request WHERE applied IS NULL ORDER BY id");
 	up = store_stmt(w->store, "UPDATE alert SET acked = 1, acked_by = ? WHERE kind = ? AND subject = ? AND state = 'firing'");
 	done = store_stmt(w->store, "UPDATE ack_request SET applied = ? WHERE id = ?");
-	while (st != NULL && up != NULL && done != NULL && sqlite3_step(st) == SQLITE_ROW) {
+	if (st == NULL || up == NULL || done == NULL)
+		rc = -1;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		sqlite3_bind_text(up, 1, s_text(st, 3), -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(up, 2, s_text(st, 1), -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(up, 3, s_text(st, 2), -1, SQLITE_TRANSIENT);
-		store_step_done(w->store, up);
+		rc = store_step_done(w->store, up);
 		sqlite3_reset(up);
 		sqlite3_bind_int64(done, 1, now);
 		sqlite3_bind_int64(done, 2, sqlite3_column_int64(st, 0));
-		store_step_done(w->store, done);
+		if (rc == 0)
+			rc = store_step_done(w->store, done);
 		sqlite3_reset(done);
 	}
 	if (st != NULL)
 		sqlite3_reset(st);
-	if (store_commit(w->store) != 0)
-		store_rollback(w->store);
+	if (rc == 0 && store_commit(w->store) == 0)
+		return;
+	store_rollback(w->store);
+	worker_error(w, "cannot apply acknowledgements (%s); tried again next tick", sqlite3_errstr(store_last_rc(w->store)));
 }
 
 /* s_free_silences - drop the loaded silences. */
@@ -506,18 +607,47 @@ s_scope_name(const config_t *c, const cfg_receiver_t *rec, const char *scope)
 	return scope;
 }
 
-/* s_enqueue - one delivery row per channel of the receiver for notice nid. */
+/* s_put_delivery - one delivery of notice nid by channel (to rcpt for e-mail), due now. */
 static int
-s_enqueue(worker_t *w, const cfg_receiver_t *rec, const char *scope, long long nid, int64_t now)
+s_put_delivery(worker_t *w, long long nid, const char *channel, const char *rcpt, int64_t now)
 {
-	const cfg_alert_t *c = w->config->alert;
-	const cfg_agency_t *ag = rec->role == ROLE_AGENCY ? config_agency(w->config, scope) : NULL;
 	sqlite3_stmt *d = store_stmt(w->store, "INSERT INTO delivery(out_id, channel, recipients, next_at) VALUES (?, ?, ?, ?)");
-	sb_t rcpt;
-	int rc = 0;
 
 	if (d == NULL)
 		return -1;
+	sqlite3_bind_int64(d, 1, nid);
+	sqlite3_bind_text(d, 2, channel, -1, SQLITE_STATIC);
+	if (rcpt != NULL)
+		sqlite3_bind_text(d, 3, rcpt, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(d, 3);
+	sqlite3_bind_int64(d, 4, now);
+	return store_step_done(w->store, d);
+}
+
+/* s_listed - 1 if the newline-separated list holds addr. */
+static int
+s_listed(const char *list, const char *addr)
+{
+	size_t n = strlen(addr);
+
+	for (const char *p = list; p != NULL && *p; p = strchr(p, '\n') != NULL ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, addr, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* s_enqueue - the deliveries of notice nid on the channels (a set of
+ * 1 << DELIVER_*) that the receiver has: a file, an e-mail to each
+ * recipient, a webhook. */
+static int
+s_enqueue(worker_t *w, const cfg_receiver_t *rec, const char *scope, long long nid, unsigned channels, int64_t now)
+{
+	const cfg_alert_t *c = w->config->alert;
+	const cfg_agency_t *ag = rec->role == ROLE_AGENCY ? config_agency(w->config, scope) : NULL;
+	sb_t rcpt;
+	int rc = 0;
+
 	sb_init(&rcpt);
 	sb_add(&rcpt, "");
 	if (ag != NULL && ag->email != NULL && format_address_ok(ag->email)) {
@@ -531,28 +661,31 @@ s_enqueue(worker_t *w, const cfg_receiver_t *rec, const char *scope, long long n
 				log_warn("receiver %s: address '%s' cannot be filled for '%s'", rec->name, rec->email[i], scope);
 				continue;
 			}
-			sb_addf(&rcpt, "%s%s", rcpt.len ? "\n" : "", a);
+			if (!s_listed(rcpt.data, a)) /* an address twice gets one e-mail */
+				sb_addf(&rcpt, "%s%s", rcpt.len ? "\n" : "", a);
 			free(a);
 		}
 	}
-	for (int ch = 0; ch < 3 && rc == 0; ch++) {
-		static const char *const names[] = { "file", "email", "webhook" };
+	if ((channels & (1u << DELIVER_FILE)) != 0)
+		rc = s_put_delivery(w, nid, "file", NULL, now);
+	if ((channels & (1u << DELIVER_EMAIL)) != 0 && c->smtp.url[0] != '\0') {
+		char *save = NULL;
 
-		if ((ch == 0 && !rec->file) || (ch == 1 && (c->smtp.url[0] == '\0' || rcpt.len == 0))
-		    || (ch == 2 && rec->webhook_url == NULL))
-			continue;
-		sqlite3_reset(d);
-		sqlite3_bind_int64(d, 1, nid);
-		sqlite3_bind_text(d, 2, names[ch], -1, SQLITE_STATIC);
-		if (ch == 1)
-			sqlite3_bind_text(d, 3, rcpt.data, -1, SQLITE_TRANSIENT);
-		else
-			sqlite3_bind_null(d, 3);
-		sqlite3_bind_int64(d, 4, now);
-		rc = store_step_done(w->store, d);
+		/* one delivery per recipient, each retried on its own */
+		for (char *a = strtok_r(rcpt.data, "\n", &save); a != NULL && rc == 0; a = strtok_r(NULL, "\n", &save))
+			rc = s_put_delivery(w, nid, "email", a, now);
 	}
+	if ((channels & (1u << DELIVER_WEBHOOK)) != 0 && rec->webhook_url != NULL && rc == 0)
+		rc = s_put_delivery(w, nid, "webhook", NULL, now);
 	sb_free(&rcpt);
 	return rc;
+}
+
+/* s_rec_channels - the channels a receiver's notices go by. */
+static unsigned
+s_rec_channels(const cfg_receiver_t *rec)
+{
+	return (1u << DELIVER_EMAIL) | (1u << DELIVER_WEBHOOK) | (rec->file ? 1u << DELIVER_FILE : 0);
 }
 
 /* s_new_outmsg - a notice row; its id numbers the notice. -1 on error. */
@@ -572,10 +705,9 @@ s_new_outmsg(worker_t *w, const char *receiver, const char *scope, const char *g
 	return sqlite3_last_insert_rowid(store_db(w->store));
 }
 
-/* s_put_notice - store the rendered notice nid and queue its deliveries. */
+/* s_store_notice - the rendered subject, text and JSON of notice nid. */
 static int
-s_put_notice(worker_t *w, const cfg_receiver_t *rec, long long nid, const char *scope, const sb_t *subj,
-    const sb_t *text, const sb_t *json, int64_t now)
+s_store_notice(worker_t *w, long long nid, const sb_t *subj, const sb_t *text, const sb_t *json)
 {
 	sqlite3_stmt *st = store_stmt(w->store, "UPDATE outmsg SET subject = ?, text = ?, json = ? WHERE id = ?");
 
@@ -585,9 +717,17 @@ s_put_notice(worker_t *w, const cfg_receiver_t *rec, long long nid, const char *
 	sqlite3_bind_text(st, 2, text->data, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, json->data, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, nid);
-	if (store_step_done(w->store, st) != 0)
+	return store_step_done(w->store, st);
+}
+
+/* s_put_notice - store the rendered notice nid and queue its deliveries. */
+static int
+s_put_notice(worker_t *w, const cfg_receiver_t *rec, long long nid, const char *scope, const sb_t *subj,
+    const sb_t *text, const sb_t *json, int64_t now)
+{
+	if (s_store_notice(w, nid, subj, text, json) != 0)
 		return -1;
-	return s_enqueue(w, rec, scope, nid, now);
+	return s_enqueue(w, rec, scope, nid, s_rec_channels(rec), now);
 }
 
 typedef struct {
@@ -766,19 +906,21 @@ out:
 	return rc;
 }
 
-/* s_flush_groups - flush the groups that are due, each in its own transaction. */
-static void
+/* s_flush_groups - flush the groups that are due (at most FLUSH_MAX), each
+ * in its own transaction; returns how many were due. */
+static int
 s_flush_groups(worker_t *w, int64_t now)
 {
 	sqlite3_stmt *st = store_stmt(w->store, "SELECT receiver, gkey, scope, dirty, repeat_ms FROM grp"
-	    " WHERE next_at <= ? ORDER BY next_at LIMIT 50");
-	struct { char *receiver, *gkey, *scope; int dirty; int64_t repeat; } due[50];
+	    " WHERE next_at <= ? ORDER BY next_at, receiver, gkey LIMIT ?");
+	struct { char *receiver, *gkey, *scope; int dirty; int64_t repeat; } due[FLUSH_MAX];
 	int n = 0;
 
 	if (st == NULL)
-		return;
+		return 0;
 	sqlite3_bind_int64(st, 1, now);
-	while (n < 50 && sqlite3_step(st) == SQLITE_ROW) {
+	sqlite3_bind_int(st, 2, FLUSH_MAX);
+	while (n < FLUSH_MAX && sqlite3_step(st) == SQLITE_ROW) {
 		due[n].receiver = xstrdup(s_text(st, 0));
 		due[n].gkey = xstrdup(s_text(st, 1));
 		due[n].scope = xstrdup(s_text(st, 2));
@@ -790,18 +932,19 @@ s_flush_groups(worker_t *w, int64_t now)
 	if (n > 0)
 		s_load_silences(w, now);
 	for (int i = 0; i < n; i++) {
-		if (store_begin(w->store) == 0) {
-			if (s_flush(w, due[i].receiver, due[i].gkey, due[i].scope, due[i].dirty, due[i].repeat, now) == 0)
-				store_commit(w->store);
-			else {
-				store_rollback(w->store);
-				worker_error(w, "cannot flush the notice group %s/%s", due[i].receiver, due[i].gkey);
-			}
+		if (store_begin(w->store) != 0)
+			worker_error(w, "cannot begin a transaction (%s)", sqlite3_errstr(store_last_rc(w->store)));
+		else if (s_flush(w, due[i].receiver, due[i].gkey, due[i].scope, due[i].dirty, due[i].repeat, now) != 0
+		    || store_commit(w->store) != 0) {
+			store_rollback(w->store);
+			worker_error(w, "cannot flush the notice group %s/%s (%s)", due[i].receiver, due[i].gkey,
+			    sqlite3_errstr(store_last_rc(w->store)));
 		}
 		free(due[i].receiver);
 		free(due[i].gkey);
 		free(due[i].scope);
 	}
+	return n;
 }
 
 /* s_backoff - exponential from retry.initial, capped at retry.max, with jitter in [d/2, d]. */
@@ -817,138 +960,445 @@ s_backoff(const cfg_alert_t *c, int attempts)
 	return d / 2 + (d > 1 ? (int64_t)(random() % (d / 2 + 1)) : 0);
 }
 
-/* s_split - the newline-separated recipients into an array; returns the count. */
-static int
-s_split(char *s, char **out, int max)
+/* s_due - the due deliveries of a channel that are not in flight, most
+ * overdue first: delivery, notice, recipient, receiver, scope, subject, text, JSON. */
+static sqlite3_stmt *
+s_due(worker_t *w, int ch, int64_t now, int max)
 {
-	int n = 0;
-	char *save = NULL;
+	sqlite3_stmt *st = store_stmt(w->store,
+	    "SELECT d.id, d.out_id, d.recipients, o.receiver, o.scope, o.subject, o.text, o.json"
+	    " FROM delivery d JOIN outmsg o ON o.id = d.out_id WHERE d.channel = ?1 AND d.sent_at IS NULL"
+	    " AND d.dead_at IS NULL AND d.inflight = 0 AND d.next_at <= ?2 ORDER BY d.next_at, d.id LIMIT ?3");
 
-	for (char *t = strtok_r(s, "\n", &save); t != NULL && n < max; t = strtok_r(NULL, "\n", &save))
-		out[n++] = t;
-	return n;
+	if (st == NULL)
+		return NULL;
+	sqlite3_bind_text(st, 1, s_channels[ch], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int(st, 3, max);
+	return st;
 }
 
-/* s_attempt - send one delivery; 0 or -1 with err. */
-static int
-s_attempt(worker_t *w, long long did, long long nid, const char *channel, char *rcpt, const char *receiver,
-    const char *scope, const char *subject, const char *text, const char *json, int64_t now, char *err, size_t errsz)
+/* s_job - a job for the delivery of the current row of s_due: the e-mail
+ * rendered for its one recipient, or the webhook's JSON with the receiver's
+ * URL and secret as configured now. When the configuration no longer allows
+ * it (no SMTP URL, no webhook), the job comes back already refused. */
+static deliver_job_t *
+s_job(worker_t *w, sqlite3_stmt *st, int ch, int64_t now)
 {
 	const cfg_alert_t *c = w->config->alert;
+	deliver_job_t *job = xcalloc(1, sizeof(*job));
+	const char *receiver = s_text(st, 3);
 	int ri = cfg_alert_receiver(c, receiver);
 
-	if (strcmp(channel, "file") == 0) {
-		char dir[4200];
-
-		snprintf(dir, sizeof(dir), "%s/notices/%s%s%s", w->var_dir, receiver, scope[0] ? "-" : "", scope);
-		return send_files(dir, nid, json, text, err, errsz);
-	}
-	if (strcmp(channel, "email") == 0) {
-		char *to[64];
-		int nto = s_split(rcpt, to, 64), rc;
+	job->did = sqlite3_column_int64(st, 0);
+	job->nid = sqlite3_column_int64(st, 1);
+	job->channel = ch;
+	job->receiver = xstrdup(receiver);
+	job->result = -1; /* not attempted yet */
+	if (ch == DELIVER_EMAIL) {
+		char *rcpt = xstrdup(s_text(st, 2));
 		sb_t m;
 
-		if (c->smtp.url[0] == '\0' || nto == 0) {
-			snprintf(err, errsz, "no SMTP URL or no recipient");
-			return -1;
+		if (c->smtp.url[0] == '\0' || !format_address_ok(rcpt)) {
+			job->result = SEND_PERMANENT;
+			snprintf(job->err, sizeof(job->err), "no SMTP URL configured, or no valid recipient");
 		}
 		sb_init(&m);
-		format_email(&m, c->smtp.from_name, c->smtp.from, to, nto, subject, text, nid, did, now / 1000);
-		rc = send_smtp(c, to, nto, m.data, err, errsz);
-		sb_free(&m);
-		return rc;
+		format_email(&m, c->smtp.from_name, c->smtp.from, &rcpt, 1, s_text(st, 5), s_text(st, 6), job->nid,
+		    job->did, now / 1000);
+		job->rcpt = rcpt;
+		job->body = m.data;
+	} else if (ch == DELIVER_WEBHOOK) {
+		job->body = xstrdup(s_text(st, 7));
+		if (ri < 0 || c->receivers[ri].webhook_url == NULL) {
+			job->result = SEND_PERMANENT;
+			snprintf(job->err, sizeof(job->err), "receiver %s has no webhook now", receiver);
+		} else {
+			job->url = xstrdup(c->receivers[ri].webhook_url);
+			job->secret = c->receivers[ri].webhook_secret != NULL ? xstrdup(c->receivers[ri].webhook_secret) : NULL;
+			job->timeout_ms = c->receivers[ri].webhook_timeout_ms;
+		}
 	}
-	if (ri < 0 || c->receivers[ri].webhook_url == NULL) {
-		snprintf(err, errsz, "receiver %s has no webhook now", receiver);
-		return -1;
-	}
-	return send_webhook(&c->receivers[ri], json, nid, err, errsz);
+	return job;
 }
 
-/* s_deliver_one - attempt the most overdue delivery; 1 if one was sent. It is
- * marked in flight (committed) first: if this process dies during the attempt,
- * the next one counts a possible duplicate. */
+/* s_dead_letter - tell the operator receivers of dead delivery did: a notice
+ * by file always, and by each other channel they have but the one that
+ * failed. A dead letter of such a notice is only logged (no loop). */
 static int
-s_deliver_one(worker_t *w, int64_t now)
+s_dead_letter(worker_t *w, long long did, int64_t now)
 {
 	const cfg_alert_t *c = w->config->alert;
-	sqlite3_stmt *st = store_stmt(w->store,
-	    "SELECT d.id, d.out_id, d.channel, d.recipients, d.attempts, d.inflight, o.receiver, o.scope,"
-	    " o.subject, o.text, o.json FROM delivery d JOIN outmsg o ON o.id = d.out_id"
-	    " WHERE d.sent_at IS NULL AND d.next_at <= ? ORDER BY d.next_at, d.id LIMIT 1");
-	sqlite3_stmt *up;
-	long long did, nid;
-	int attempts, inflight, rc, sent = 0;
-	char *channel, *rcpt, *receiver, *scope, *subject, *text, *json, err[512] = "";
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT d.out_id, d.channel, coalesce(d.recipients, ''), d.attempts,"
+	    " coalesce(d.last_error, ''), o.receiver, o.scope, o.gkey, coalesce(o.subject, '') FROM delivery d"
+	    " JOIN outmsg o ON o.id = d.out_id WHERE d.id = ?");
+	alert_dead_t dl;
+	char gkey[64];
+	int told = 0, rc = 0, ri, failed;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, did);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return -1;
+	}
+	if (strncmp(s_text(st, 7), "dead-letter=", 12) == 0) {
+		log_error("the notice %lld about a dead letter is itself a dead letter; see the log above",
+		    sqlite3_column_int64(st, 0));
+		sqlite3_reset(st);
+		return 0;
+	}
+	ri = cfg_alert_receiver(c, s_text(st, 5));
+	dl = (alert_dead_t){ sqlite3_column_int64(st, 0), did, xstrdup(s_text(st, 5)),
+		ri >= 0 ? c->receivers[ri].role : ROLE_OPERATOR, xstrdup(s_text(st, 6)), xstrdup(s_text(st, 1)),
+		xstrdup(s_text(st, 2)), sqlite3_column_int(st, 3), xstrdup(s_text(st, 4)), xstrdup(s_text(st, 8)) };
+	sqlite3_reset(st);
+	failed = strcmp(dl.channel, "email") == 0 ? DELIVER_EMAIL : strcmp(dl.channel, "webhook") == 0
+	    ? DELIVER_WEBHOOK : DELIVER_FILE;
+	snprintf(gkey, sizeof(gkey), "dead-letter=%lld", did);
+	for (int i = 0; i < c->nreceivers && rc == 0; i++) {
+		const cfg_receiver_t *op = &c->receivers[i];
+		unsigned channels = ((1u << DELIVER_EMAIL) | (1u << DELIVER_WEBHOOK)) & ~(1u << failed);
+		long long nid;
+		sb_t subj, text, json;
+
+		if (op->role != ROLE_OPERATOR)
+			continue;
+		if ((nid = s_new_outmsg(w, op->name, "", gkey, now)) < 0) {
+			rc = -1;
+			break;
+		}
+		sb_init(&subj);
+		sb_init(&text);
+		sb_init(&json);
+		sb_add(&subj, "");
+		format_dead_letter(op->name, nid, &dl, &subj, &text, &json);
+		rc = s_store_notice(w, nid, &subj, &text, &json);
+		if (rc == 0) /* a file always, whatever failed and whatever the receiver's file setting */
+			rc = s_enqueue(w, op, "", nid, channels | (1u << DELIVER_FILE), now);
+		sb_free(&subj);
+		sb_free(&text);
+		sb_free(&json);
+		told++;
+		if (rc == 0)
+			log_info("notice %lld tells %s of the dead letter (notice %lld by %s to %s)", nid, op->name, dl.notice,
+			    dl.channel, dl.receiver);
+	}
+	if (rc == 0 && told == 0)
+		log_error("no receiver has the role operator: nobody is told of the dead letter (notice %lld by %s to %s)",
+		    dl.notice, dl.channel, dl.receiver);
+	free((char *)dl.receiver);
+	free((char *)dl.scope);
+	free((char *)dl.channel);
+	free((char *)dl.recipient);
+	free((char *)dl.error);
+	free((char *)dl.subject);
+	return rc;
+}
+
+/* s_record - one attempt's outcome, inside the caller's transaction: sent;
+ * or failed and due again after the backoff; or, refused permanent_attempts
+ * times or failing for give_up_after, a dead letter that the operator is
+ * told of. A file attempt is counted here (a network attempt was counted
+ * when it was marked in flight). */
+static int
+s_record(worker_t *w, const deliver_job_t *job, int64_t now)
+{
+	const cfg_alert_t *c = w->config->alert;
+	sqlite3_stmt *st;
+	int64_t next, since;
+	int attempts, refusals, dead;
+
+	if (job->result == SEND_ABORTED)
+		return 0; /* cut short by a stop: left in flight, so the restart counts it as a possible duplicate */
+	if (job->result == SEND_OK) {
+		st = store_stmt(w->store, "UPDATE delivery SET sent_at = ?, inflight = 0, attempts = attempts + ?,"
+		    " last_error = NULL, failing_since = NULL WHERE id = ?");
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, now);
+		sqlite3_bind_int(st, 2, job->channel == DELIVER_FILE);
+		sqlite3_bind_int64(st, 3, job->did);
+		if (store_step_done(w->store, st) != 0 || s_stat_add(w, "sent", 1) != 0)
+			return -1;
+		log_info("notice %lld sent by %s to %s", job->nid, s_channels[job->channel], job->receiver);
+		return 0;
+	}
+	st = store_stmt(w->store, "SELECT attempts, refusals, coalesce(failing_since, ?) FROM delivery WHERE id = ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, job->did);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return 0; /* gone */
+	}
+	attempts = sqlite3_column_int(st, 0) + (job->channel == DELIVER_FILE);
+	refusals = sqlite3_column_int(st, 1) + (job->result == SEND_PERMANENT);
+	since = sqlite3_column_int64(st, 2);
+	sqlite3_reset(st);
+	dead = job->result == SEND_PERMANENT ? refusals >= c->retry.permanent_attempts
+	    : now - since >= c->retry.give_up_after_ms;
+	next = now + s_backoff(c, attempts);
+	st = store_stmt(w->store, "UPDATE delivery SET inflight = 0, attempts = ?1, refusals = ?2, next_at = ?3,"
+	    " last_error = ?4, failing_since = ?5, failed_at = ?6, dead_at = CASE WHEN ?7 THEN ?6 END WHERE id = ?8");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int(st, 1, attempts);
+	sqlite3_bind_int(st, 2, refusals);
+	sqlite3_bind_int64(st, 3, next);
+	sqlite3_bind_text(st, 4, job->err, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, since);
+	sqlite3_bind_int64(st, 6, now);
+	sqlite3_bind_int(st, 7, dead);
+	sqlite3_bind_int64(st, 8, job->did);
+	if (store_step_done(w->store, st) != 0 || s_stat_add(w, "failed_attempts", 1) != 0)
+		return -1;
+	if (!dead) {
+		log_warn("notice %lld by %s to %s %s (attempt %d, next in %lld ms): %s", job->nid, s_channels[job->channel],
+		    job->receiver, job->result == SEND_PERMANENT ? "refused" : "failed", attempts, (long long)(next - now),
+		    job->err);
+		return 0;
+	}
+	if (job->result == SEND_PERMANENT)
+		worker_error(w, "notice %lld by %s to %s is a dead letter after %d attempts (refused %d times): %s",
+		    job->nid, s_channels[job->channel], job->receiver, attempts, refusals, job->err);
+	else
+		worker_error(w, "notice %lld by %s to %s is a dead letter after %d attempts (failing for too long): %s",
+		    job->nid, s_channels[job->channel], job->receiver, attempts, job->err);
+	return s_stat_add(w, "dead_letters", 1) == 0 ? s_dead_letter(w, job->did, now) : -1;
+}
+
+/* s_health - the worker's state from its deliveries: "degraded" while any
+ * has failed and been neither sent nor given up on since, with how many,
+ * since when, the latest error and the dead letters; else "ready". */
+static void
+s_health(worker_t *w)
+{
+	s_state_t *s = w->state;
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT count(*), min(failing_since) FROM delivery"
+	    " WHERE sent_at IS NULL AND dead_at IS NULL AND failing_since IS NOT NULL");
+	sqlite3_stmt *last = store_stmt(w->store, "SELECT channel, last_error FROM delivery WHERE sent_at IS NULL"
+	    " AND dead_at IS NULL AND failing_since IS NOT NULL ORDER BY failed_at DESC, id DESC LIMIT 1");
+	char since[32], dead[48] = "", channel[16] = "", error[160] = "";
+	time_t t, today;
+	struct tm tm, now_tm;
+
+	if (st == NULL || last == NULL)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		s->failing = sqlite3_column_int64(st, 0);
+		s->failing_since = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (sqlite3_step(last) == SQLITE_ROW) {
+		snprintf(channel, sizeof(channel), "%s", format_channel_en(s_text(last, 0)));
+		snprintf(error, sizeof(error), "%s", s_text(last, 1));
+	}
+	sqlite3_reset(last);
+	s->dead = s_stat(w, "dead_letters");
+	if (s->failing == 0) {
+		worker_set_state(w, "ready", NULL);
+		return;
+	}
+	t = (time_t)(s->failing_since / 1000);
+	today = (time_t)(s_now(w) / 1000);
+	localtime_r(&t, &tm);
+	localtime_r(&today, &now_tm);
+	strftime(since, sizeof(since), tm.tm_yday == now_tm.tm_yday && tm.tm_year == now_tm.tm_year ? "%H:%M"
+	    : "%Y-%m-%d %H:%M", &tm);
+	if (s->dead > 0)
+		snprintf(dead, sizeof(dead), "; %lld dead letter%s", s->dead, s->dead == 1 ? "" : "s");
+	worker_set_state(w, "degraded", "%lld deliver%s failing since %s (%s: %s)%s", s->failing,
+	    s->failing == 1 ? "y" : "ies", since, channel, error, dead);
+}
+
+/* s_record_pending - record every finished attempt in one transaction; a
+ * channel's thread gets its next job only after its last one is recorded.
+ * If the transaction fails, the results are kept and tried again next tick. */
+static void
+s_record_pending(worker_t *w)
+{
+	s_state_t *s = w->state;
+	int64_t now = s_now(w);
+	int rc = 0;
+
+	if (s->pending == NULL)
+		return;
+	if (store_begin(w->store) != 0)
+		rc = -1;
+	for (deliver_job_t *j = s->pending; j != NULL && rc == 0; j = j->next)
+		rc = s_record(w, j, now);
+	if (rc == 0 && store_commit(w->store) == 0) {
+		while (s->pending != NULL) {
+			deliver_job_t *next = s->pending->next;
+
+			if (s->pending->channel < DELIVER_NCHAN && s->busy[s->pending->channel] == s->pending->did)
+				s->busy[s->pending->channel] = 0;
+			deliver_job_free(s->pending);
+			s->pending = next;
+		}
+		s_health(w);
+		return;
+	}
+	store_rollback(w->store);
+	worker_error(w, "cannot record delivery results (%s); tried again next tick",
+	    sqlite3_errstr(store_last_rc(w->store)));
+}
+
+/* s_keep - add finished jobs to the ones waiting to be recorded. */
+static void
+s_keep(s_state_t *s, deliver_job_t *list)
+{
+	deliver_job_t **tail = &s->pending;
+
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	*tail = list;
+}
+
+/* s_dispatch - give an idle delivery thread the most overdue delivery of its
+ * channel: marked in flight with its attempt counted (committed) before the
+ * thread may start, so if this process dies during the attempt, the next one
+ * counts a possible duplicate. Returns 1 if a delivery was handed over. */
+static int
+s_dispatch(worker_t *w, int ch, int64_t now)
+{
+	s_state_t *s = w->state;
+	sqlite3_stmt *st = s_due(w, ch, now, 1), *up;
+	deliver_job_t *job;
 
 	if (st == NULL)
 		return 0;
-	sqlite3_bind_int64(st, 1, now);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
 		return 0;
 	}
-	did = sqlite3_column_int64(st, 0);
-	nid = sqlite3_column_int64(st, 1);
-	attempts = sqlite3_column_int(st, 4) + 1;
-	inflight = sqlite3_column_int(st, 5);
-	channel = xstrdup(s_text(st, 2));
-	rcpt = xstrdup(s_text(st, 3));
-	receiver = xstrdup(s_text(st, 6));
-	scope = xstrdup(s_text(st, 7));
-	subject = xstrdup(s_text(st, 8));
-	text = xstrdup(s_text(st, 9));
-	json = xstrdup(s_text(st, 10));
+	job = s_job(w, st, ch, now);
 	sqlite3_reset(st);
-	if (inflight && strcmp(channel, "file") != 0) {
-		log_warn("notice %lld (%s to %s) was being sent when the worker stopped: it may arrive twice",
-		    nid, channel, receiver);
-		s_stat_add(w, "possible_duplicates", 1);
-	}
 	up = store_stmt(w->store, "UPDATE delivery SET inflight = 1, attempts = attempts + 1 WHERE id = ?");
-	if (up == NULL)
-		goto out;
-	sqlite3_bind_int64(up, 1, did);
-	if (store_step_done(w->store, up) != 0)
-		goto out;
-	rc = s_attempt(w, did, nid, channel, rcpt, receiver, scope, subject, text, json, now, err, sizeof(err));
-	now = s_now(w);
-	if (rc == 0) {
-		up = store_stmt(w->store, "UPDATE delivery SET sent_at = ?, inflight = 0, last_error = NULL WHERE id = ?");
-		sqlite3_bind_int64(up, 1, now);
-		sqlite3_bind_int64(up, 2, did);
-		store_step_done(w->store, up);
-		s_stat_add(w, "sent", 1);
-		log_info("notice %lld sent by %s to %s", nid, channel, receiver);
-	} else {
-		int64_t next = now + s_backoff(c, attempts);
-
-		up = store_stmt(w->store, "UPDATE delivery SET inflight = 0, next_at = ?, last_error = ? WHERE id = ?");
-		sqlite3_bind_int64(up, 1, next);
-		sqlite3_bind_text(up, 2, err, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(up, 3, did);
-		store_step_done(w->store, up);
-		/* the same server is down for the others too: keep their order, do not hammer it */
-		up = store_stmt(w->store, "UPDATE delivery SET next_at = max(next_at, ?1) WHERE sent_at IS NULL AND channel = ?2"
-		    " AND (?2 = 'email' OR out_id IN (SELECT id FROM outmsg WHERE receiver = ?3))");
-		sqlite3_bind_int64(up, 1, next);
-		sqlite3_bind_text(up, 2, channel, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(up, 3, receiver, -1, SQLITE_TRANSIENT);
-		store_step_done(w->store, up);
-		s_stat_add(w, "failed_attempts", 1);
-		log_warn("notice %lld by %s to %s failed (attempt %d, next in %lld ms): %s", nid, channel, receiver,
-		    attempts, (long long)(next - now), err);
+	if (up == NULL) {
+		deliver_job_free(job);
+		return 0;
 	}
-	sent = rc == 0;
-out:
-	free(channel);
-	free(rcpt);
-	free(receiver);
-	free(scope);
-	free(subject);
-	free(text);
-	free(json);
-	return sent;
+	sqlite3_bind_int64(up, 1, job->did);
+	if (store_step_done(w->store, up) != 0) {
+		worker_error(w, "cannot mark notice %lld in flight (%s)", job->nid, sqlite3_errstr(store_last_rc(w->store)));
+		deliver_job_free(job);
+		return 0;
+	}
+	s->busy[ch] = job->did;
+	if (job->result >= 0) { /* refused before any attempt */
+		s_keep(s, job);
+		s_record_pending(w);
+		return 1;
+	}
+	deliver_submit(s->deliver, job);
+	return 1;
+}
+
+/* s_deliver_files - write up to FILES_MAX due notice files, in the main
+ * thread (local and bounded); returns how many were due. */
+static int
+s_deliver_files(worker_t *w, int64_t now)
+{
+	s_state_t *s = w->state;
+	sqlite3_stmt *st = s_due(w, DELIVER_FILE, now, FILES_MAX);
+	deliver_job_t *jobs = NULL, **tail = &jobs;
+	int n = 0;
+
+	if (st == NULL)
+		return 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		deliver_job_t *job = xcalloc(1, sizeof(*job));
+		char dir[4200];
+
+		job->did = sqlite3_column_int64(st, 0);
+		job->nid = sqlite3_column_int64(st, 1);
+		job->channel = DELIVER_FILE;
+		job->receiver = xstrdup(s_text(st, 3));
+		if (check_notice_dir(w->config, w->var_dir, s_text(st, 3), s_text(st, 4), dir, sizeof(dir), job->err,
+		    sizeof(job->err)) != 0)
+			job->result = SEND_PERMANENT;
+		else
+			job->result = send_files(dir, job->nid, s_text(st, 7), s_text(st, 6), job->err, sizeof(job->err)) == 0
+			    ? SEND_OK : SEND_TRANSIENT;
+		*tail = job;
+		tail = &job->next;
+		n++;
+	}
+	sqlite3_reset(st);
+	if (jobs != NULL) {
+		s_keep(s, jobs);
+		s_record_pending(w);
+	}
+	return n;
+}
+
+/* s_deliver - hand each idle thread its next delivery, write due files;
+ * returns 1 if more files may be due at once. */
+static int
+s_deliver(worker_t *w, int64_t now)
+{
+	s_state_t *s = w->state;
+
+	s_record_pending(w);
+	if (s->pending != NULL)
+		return 0; /* the store fails: nothing new until the results are recorded */
+	for (int ch = 0; ch < DELIVER_NCHAN; ch++)
+		if (s->busy[ch] == 0)
+			s_dispatch(w, ch, now);
+	return s_deliver_files(w, now) == FILES_MAX;
+}
+
+/* s_on_fd - attempts finished on the delivery threads: record them. */
+static void
+s_on_fd(worker_t *w)
+{
+	s_state_t *s = w->state;
+
+	s_keep(s, deliver_results(s->deliver));
+	s_record_pending(w);
+}
+
+/* s_poll_fd - the delivery threads' eventfd. */
+static int
+s_poll_fd(worker_t *w)
+{
+	s_state_t *s = w->state;
+
+	return s != NULL ? deliver_fd(s->deliver) : -1;
+}
+
+/* s_resume - deliveries in flight when the worker stopped: each may have
+ * arrived, so each is counted and logged as a possible duplicate and due again. */
+static int
+s_resume(worker_t *w)
+{
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT d.out_id, d.channel, o.receiver FROM delivery d"
+	    " JOIN outmsg o ON o.id = d.out_id WHERE d.inflight = 1 AND d.sent_at IS NULL ORDER BY d.id");
+	long long n = 0;
+	int rc = 0;
+
+	if (st == NULL || store_begin(w->store) != 0)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (strcmp(s_text(st, 1), "file") == 0)
+			continue; /* rewritten under the same name */
+		log_warn("notice %lld (%s to %s) was being sent when the worker stopped: it may arrive twice",
+		    sqlite3_column_int64(st, 0), s_text(st, 1), s_text(st, 2));
+		n++;
+	}
+	sqlite3_reset(st);
+	if (n > 0)
+		rc = s_stat_add(w, "possible_duplicates", n);
+	if (rc == 0)
+		rc = store_exec(w->store, "UPDATE delivery SET inflight = 0 WHERE inflight = 1");
+	if (rc == 0 && store_commit(w->store) == 0)
+		return 0;
+	store_rollback(w->store);
+	return -1;
 }
 
 /* s_summary_findings - open alerts counted by kind and district, as a table. */
@@ -1110,17 +1560,25 @@ s_on_message(worker_t *w, const msg_t *m)
 		log_warn("ignored an unexpected %s message", msg_type_name(m->type));
 		return 0;
 	}
+	if (m->u.events.seq > INT64_MAX) {
+		log_warn("dropped %u events of message %llu: change number out of range", m->u.events.nevents,
+		    (unsigned long long)m->id);
+		return s_stat_add(w, "bad_events", m->u.events.nevents);
+	}
 	for (uint32_t i = 0; i < m->u.events.nevents; i++) {
 		const msg_event_t *e = &m->u.events.events[i];
 		sqlite3_stmt *st = store_stmt(w->store,
 		    "INSERT OR IGNORE INTO notice(kind, subject, org_unit, period, severity, state, name, value,"
-		    " threshold, created_at) VALUES (?,?,?,?,?,?,?,?,?, strftime('%s','now'))");
+		    " threshold, seq, created_at) VALUES (?,?,?,?,?,?,?,?,?,?, strftime('%s','now'))");
+
+		char why[128];
 
 		if (st == NULL)
 			return -1;
-		if (alert_severity_rank(e->severity) < 0 || (strcmp(e->state, "new") != 0
-		    && strcmp(e->state, "escalated") != 0 && strcmp(e->state, "resolved") != 0)) {
-			log_warn("dropped a %s event with severity '%.16s' and state '%.16s'", e->kind, e->severity, e->state);
+		if (check_event(w->config, e, why, sizeof(why)) != 0) {
+			log_warn("dropped an invalid event (message %llu, event %u): %s", (unsigned long long)m->id, i, why);
+			if (s_stat_add(w, "bad_events", 1) != 0)
+				return -1;
 			continue;
 		}
 		sqlite3_bind_text(st, 1, e->kind, -1, SQLITE_STATIC);
@@ -1132,38 +1590,44 @@ s_on_message(worker_t *w, const msg_t *m)
 		sqlite3_bind_text(st, 7, e->name, -1, SQLITE_STATIC);
 		sqlite3_bind_double(st, 8, e->value);
 		sqlite3_bind_double(st, 9, e->threshold);
+		sqlite3_bind_int64(st, 10, (sqlite3_int64)m->u.events.seq);
 		if (store_step_done(w->store, st) != 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* s_on_tick - acknowledgements, routing, due groups, the summary, one delivery. */
+/* s_on_tick - acknowledgements; the groups due, then one change routed and
+ * the groups due after it (never while a change is routed only in part, so
+ * the notices do not depend on how many changes waited); the summary;
+ * deliveries handed to the idle threads, notice files written. */
 static int
 s_on_tick(worker_t *w)
 {
 	int64_t now = s_now(w);
-	int routed, sent;
+	int again = 0, routed = 0;
 
 	s_apply_acks(w, now);
-	routed = s_route_events(w, now);
-	s_flush_groups(w, now);
+	if (!s_seq_partial(w) && s_flush_groups(w, now) == FLUSH_MAX)
+		again = 1; /* more groups due: flush them all before the next change */
+	else {
+		routed = s_route_seq(w, now);
+		if (routed == 1 && s_flush_groups(w, s_now(w)) == FLUSH_MAX)
+			again = 1;
+	}
 	s_summary(w, now);
-	sent = s_deliver_one(w, s_now(w));
-	return routed == 500 || sent > 0;
+	again |= s_deliver(w, s_now(w));
+	return again || routed > 0;
 }
 
-/* s_init - the clock, libcurl, and a word about deliveries cut short last time. */
+/* s_init - the clock, libcurl, deliveries cut short last time, the delivery threads. */
 static int
 s_init(worker_t *w)
 {
 	s_state_t *s = xcalloc(1, sizeof(*s));
 	const char *fake = getenv("BHXH_NOW");
 	struct timespec ts;
-	long long inflight;
 
-	if (s == NULL)
-		return -1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (fake != NULL && fake[0] != '\0')
 		s->clock_base = atoll(fake) * 1000 - now_ms();
@@ -1171,15 +1635,21 @@ s_init(worker_t *w)
 		s->clock_base = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - now_ms();
 	w->state = s;
 	srandom((unsigned)(ts.tv_nsec ^ getpid()));
+	if (s_resume(w) != 0) {
+		log_error("cannot resume the deliveries in flight (%s)", sqlite3_errstr(store_last_rc(w->store)));
+		return -1;
+	}
+	s_health(w);
+	/* before any thread: libcurl's global state is set up once, here */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		return -1;
-	inflight = store_int(w->store, "SELECT count(*) FROM delivery WHERE inflight = 1 AND sent_at IS NULL", 0);
-	if (inflight > 0)
-		log_warn("%lld deliveries were in flight when the worker stopped; they are resent", inflight);
-	return 0;
+	s->curl_ready = 1;
+	s->deliver = deliver_start(w->config->alert);
+	return s->deliver != NULL ? 0 : -1;
 }
 
-/* s_fini - free the state. */
+/* s_fini - stop the delivery threads (attempts in progress are cut short),
+ * record what they finished, free the state. */
 static void
 s_fini(worker_t *w)
 {
@@ -1187,20 +1657,50 @@ s_fini(worker_t *w)
 
 	if (s == NULL)
 		return;
+	if (s->deliver != NULL) {
+		deliver_stop(s->deliver);
+		s_keep(s, deliver_results(s->deliver));
+		s_record_pending(w);
+		deliver_free(&s->deliver);
+	}
+	while (s->pending != NULL) {
+		deliver_job_t *next = s->pending->next;
+
+		deliver_job_free(s->pending);
+		s->pending = next;
+	}
 	s_free_silences(s);
+	if (s->curl_ready)
+		curl_global_cleanup();
 	free(s);
 	w->state = NULL;
-	curl_global_cleanup();
+}
+
+/* s_status - the alert worker's own fields of the status JSON. */
+static void
+s_status(worker_t *w, sb_t *json)
+{
+	s_state_t *s = w->state;
+
+	sb_addf(json, ",\"deliveries_failing\":%lld,\"dead_letters\":%lld,\"failing_since\":", s->failing, s->dead);
+	if (s->failing > 0)
+		sb_addf(json, "%lld", (long long)(s->failing_since / 1000));
+	else
+		sb_add(json, "null");
+	sb_addf(json, ",\"bad_events\":%lld", s_stat(w, "bad_events"));
 }
 
 static const struct worker_ops s_ops = {
 	.name = "alert",
 	.migrations = s_migrations,
-	.nmigrations = 2,
+	.nmigrations = 4,
 	.input = "alert",
 	.init = s_init,
 	.on_message = s_on_message,
 	.on_tick = s_on_tick,
+	.poll_fd = s_poll_fd,
+	.on_fd = s_on_fd,
+	.status = s_status,
 	.fini = s_fini,
 	.tick_ms = 200,
 };
