@@ -140,5 +140,18 @@ fuzz:
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz.sh $(FUZZ_BIN)
 
+# Seeds of fuzz_msg: gen_msg_seeds writes one encoded message of each type of
+# the current format into tests/fuzz/corpus/msg (run after a format change and
+# commit the result; docs/FUZZING.md).
+.PHONY: msg-seeds
+all: $(BIN)/tests/gen_msg_seeds
+$(BIN)/tests/gen_msg_seeds: $(BUILD)/tests/fuzz/gen_msg_seeds.o $(BUILD)/libcommon.a
+	@mkdir -p $(BIN)/tests
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
+
+msg-seeds: $(BIN)/tests/gen_msg_seeds
+	rm -f tests/fuzz/corpus/msg/*.bin
+	$(BIN)/tests/gen_msg_seeds tests/fuzz/corpus/msg
+
 clean:
 	rm -rf build build-asan bin bin-asan
