@@ -140,6 +140,19 @@ fuzz:
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz.sh $(FUZZ_BIN)
 
+# The I/O fault-injection shim for tests (docs/FAULTS.md), loaded with
+# LD_PRELOAD; built without the sanitizer flags of CFLAGS so that it can be
+# preloaded into any build. test_faultfs checks it.
+all: $(BIN)/tests/libfaultfs.so
+$(BIN)/tests/libfaultfs.so: tests/tools/faultfs.c
+	@mkdir -p $(BIN)/tests
+	$(CC) -O2 -g $(BASE_CFLAGS) -fPIC -shared -fvisibility=hidden -o $@ $< -ldl -lpthread
+
+all: $(BIN)/tests/test_faultfs
+$(BIN)/tests/test_faultfs: $(BUILD)/tests/tools/faultfs_test.o $(BIN)/tests/libfaultfs.so
+	@mkdir -p $(BIN)/tests
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS) -lcmocka -lpthread
+
 # Seeds of fuzz_msg: gen_msg_seeds writes one encoded message of each type of
 # the current format into tests/fuzz/corpus/msg (run after a format change and
 # commit the result; docs/FUZZING.md).
