@@ -223,6 +223,28 @@ test_header_sanitise(void **state)
 	assert_false(format_address_ok("@b"));
 }
 
+/* a run of continuation bytes longer than one encoded-word (not UTF-8, so
+ * no character boundary to cut at) once sent the cut below the word's start
+ * and read far past the string (found by fuzz_writers) */
+static void
+test_rfc2047_continuation_run(void **state)
+{
+	char s[200];
+	sb_t b;
+
+	(void)state;
+	memcpy(s, "0123456789 ", 11);
+	memset(s + 11, 0xA1, 100);
+	memcpy(s + 111, " tail", 6);
+	sb_init(&b);
+	format_rfc2047(&b, s);
+	assert_non_null(b.data);
+	assert_non_null(strstr(b.data, "=?UTF-8?B?"));
+	for (const char *p = b.data; (p = strstr(p, "=?UTF-8?B?")) != NULL; p += 10)
+		assert_true(strstr(p, "?=") - p + 2 <= 75);
+	sb_free(&b);
+}
+
 static void
 test_expand(void **state)
 {
@@ -297,6 +319,7 @@ main(void)
 		cmocka_unit_test(test_matchers),
 		cmocka_unit_test(test_rfc2047),
 		cmocka_unit_test(test_header_sanitise),
+		cmocka_unit_test(test_rfc2047_continuation_run),
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_hmac),
 		cmocka_unit_test(test_scrub),

@@ -153,7 +153,9 @@ format_rfc2047(sb_t *out, const char *s)
 	while (i < len) {
 		size_t n = len - i < 45 ? len - i : 45;
 
-		while (i + n < len && (p[i + n] & 0xC0) == 0x80) /* never end inside a character */
+		/* never end inside a character; a run of continuation bytes (not
+		 * UTF-8) longer than a word is cut anywhere rather than searched past */
+		while (n > 0 && i + n < len && (p[i + n] & 0xC0) == 0x80)
 			n--;
 		if (n == 0)
 			n = 1;
