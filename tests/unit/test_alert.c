@@ -2,6 +2,7 @@
  * (common/cfg_alert.c) and for notice formatting: RFC 2047 subjects, header
  * sanitising, addresses, HMAC-SHA256, scrubbing of personal numbers
  * (workers/alert/format.c, compiled in here). */
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -309,6 +310,26 @@ test_email_body(void **state)
 	sb_free(&mail);
 }
 
+/* a value the reports cannot print (above 1e15, or not finite) is null in
+ * the notice's JSON, not a missing value (found by fuzz_writers) */
+static void
+test_notice_json_unprintable_value(void **state)
+{
+	alert_item_t it = { "new", "arrears", "TA0012A", "Đơn vị A", "061", "Huyện Ba Bể", "2017-03", "major", 1e16,
+		INFINITY };
+	sb_t subj, text, json;
+
+	(void)state;
+	sb_init(&subj);
+	sb_init(&text);
+	sb_init(&json);
+	format_notice("bhxh", ROLE_SOCIAL_SECURITY, "061", "Huyện Ba Bể", "kind=arrears", 8, &it, 1, &subj, &text, &json);
+	assert_non_null(strstr(json.data, "\"value\": null, \"threshold\": null}"));
+	sb_free(&subj);
+	sb_free(&text);
+	sb_free(&json);
+}
+
 int
 main(void)
 {
@@ -324,6 +345,7 @@ main(void)
 		cmocka_unit_test(test_hmac),
 		cmocka_unit_test(test_scrub),
 		cmocka_unit_test(test_email_body),
+		cmocka_unit_test(test_notice_json_unprintable_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -413,7 +413,8 @@ format_notice(const char *receiver, alert_role_t role, const char *scope, const 
 		sb_json_str(json, items[i].period);
 		sb_add(json, ", \"severity\": ");
 		sb_json_str(json, items[i].severity);
-		sb_addf(json, ", \"value\": %s, \"threshold\": %s}", v, th);
+		/* report_number leaves a number it cannot print empty: null */
+		sb_addf(json, ", \"value\": %s, \"threshold\": %s}", v[0] ? v : "null", th[0] ? th : "null");
 		free(name);
 	}
 	sb_add(json, "],\n \"text\": ");
