@@ -142,6 +142,7 @@ FUZZ_SRC_csv    := common/csv.c common/xalloc.c
 FUZZ_SRC_text   := common/text.c common/xalloc.c
 FUZZ_SRC_yaml   := common/xalloc.c common/yamltree.c common/config.c common/text.c common/cfg_findings.c common/cfg_alert.c
 FUZZ_SRC_fields := $(FUZZ_SRC_yaml) common/fieldcheck.c common/rowcheck.c
+FUZZ_SRC_writers := $(FUZZ_SRC_yaml) common/fsutil.c common/receipt.c common/report.c workers/alert/format.c
 
 $(BIN)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard common/*.c common/*.h)
 	@mkdir -p $(BIN)/fuzz
@@ -151,6 +152,14 @@ fuzz:
 	$(call install-debs,$(FUZZ_DEBS))
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz.sh $(FUZZ_BIN)
+
+# fuzz_writers also compiles the alert worker's formatting; its strict build
+# (every value any bytes, docs/FUZZING.md) shows what the writers do with
+# values the pipeline never hands them.
+$(BIN)/fuzz/fuzz_writers: workers/alert/format.c workers/alert/alert.h
+$(BIN)/fuzz-strict/fuzz_writers: tests/fuzz/fuzz_writers.c $(wildcard common/*.c common/*.h) workers/alert/format.c workers/alert/alert.h
+	@mkdir -p $(BIN)/fuzz-strict
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(BASE_CFLAGS) -DFUZZ_WRITERS_STRICT=1 -o $@ $< $(FUZZ_SRC_writers) $(LDLIBS)
 
 # The I/O fault-injection shim for tests (docs/FAULTS.md), loaded with
 # LD_PRELOAD; built without the sanitizer flags of CFLAGS so that it can be
@@ -164,6 +173,19 @@ all: $(BIN)/tests/test_faultfs
 $(BIN)/tests/test_faultfs: $(BUILD)/tests/tools/faultfs_test.o $(BIN)/tests/libfaultfs.so
 	@mkdir -p $(BIN)/tests
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS) -lcmocka -lpthread
+
+# Seeds of fuzz_msg: gen_msg_seeds writes one encoded message of each type of
+# the current format into tests/fuzz/corpus/msg (run after a format change and
+# commit the result; docs/FUZZING.md).
+.PHONY: msg-seeds
+all: $(BIN)/tests/gen_msg_seeds
+$(BIN)/tests/gen_msg_seeds: $(BUILD)/tests/fuzz/gen_msg_seeds.o $(BUILD)/libcommon.a
+	@mkdir -p $(BIN)/tests
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
+
+msg-seeds: $(BIN)/tests/gen_msg_seeds
+	rm -f tests/fuzz/corpus/msg/*.bin
+	$(BIN)/tests/gen_msg_seeds tests/fuzz/corpus/msg
 
 clean:
 	rm -rf build build-asan bin bin-asan

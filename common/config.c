@@ -266,6 +266,7 @@ s_load_rtype(config_t *c, cfg_rtype_t *t, const yt_node_t *n, yt_diag_t *d)
 	}
 	s_str_seq(prefixes, &t->prefixes, &t->nprefixes, d, "prefixes");
 	if (t->nprefixes == 0) {
+		free(t->prefixes); /* an empty list's array: the name is the prefix */
 		t->prefixes = xcalloc(2, sizeof(char *));
 		t->prefixes[0] = xstrdup(t->name);
 		t->nprefixes = 1;

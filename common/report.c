@@ -22,12 +22,22 @@ report_format_parse(const char *s)
 	return -1;
 }
 
-/* report_number - shortest form with at most 2 decimals, rounded half away from zero. */
+/* report_number - shortest form with at most 2 decimals, rounded half away
+ * from zero; empty (an empty cell, null in JSON) for NaN, infinities and
+ * magnitudes above 1e15, which hundredths in a long long cannot hold. */
 void
 report_number(char *buf, size_t size, double v)
 {
-	long long h = llround(v * 100.0);
+	long long h;
 	char *p;
+
+	if (size == 0)
+		return;
+	if (!isfinite(v) || fabs(v) > 1e15) {
+		buf[0] = '\0';
+		return;
+	}
+	h = llround(v * 100.0);
 
 	snprintf(buf, size, "%s%lld.%02lld", h < 0 ? "-" : "", llabs(h) / 100, llabs(h) % 100);
 	p = buf + strlen(buf) - 1;

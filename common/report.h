@@ -33,7 +33,8 @@ void report_html_escape(sb_t *b, const char *s);
 int report_format_parse(const char *s);
 
 /* report_number - a number as the reports print it: no grouping, at most 2
- * decimals, trailing zeros dropped ("12", "12.5", "12.34"). */
+ * decimals, trailing zeros dropped ("12", "12.5", "12.34"); "" (an empty
+ * cell, null in JSON) for NaN, infinities and magnitudes above 1e15. */
 void report_number(char *buf, size_t size, double v);
 
 #endif

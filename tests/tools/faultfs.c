@@ -61,7 +61,8 @@ static const struct {
 } s_opnames[] = {
 	{ "write", OP_WRITE }, { "pwrite", OP_PWRITE }, { "pwrite64", OP_PWRITE }, { "writev", OP_WRITEV },
 	{ "fsync", OP_FSYNC }, { "fdatasync", OP_FDATASYNC }, { "open", OP_OPEN }, { "openat", OP_OPEN },
-	{ "creat", OP_OPEN }, { "rename", OP_RENAME }, { "renameat", OP_RENAME }, { "ftruncate", OP_FTRUNCATE },
+	{ "creat", OP_OPEN }, { "rename", OP_RENAME }, { "renameat", OP_RENAME }, { "renameat2", OP_RENAME },
+	{ "ftruncate", OP_FTRUNCATE },
 	{ "sync", OP_FSYNC | OP_FDATASYNC }, { "anywrite", OP_WRITE | OP_PWRITE | OP_WRITEV },
 	{ "all", OP_WRITE | OP_PWRITE | OP_WRITEV | OP_FSYNC | OP_FDATASYNC | OP_OPEN | OP_RENAME | OP_FTRUNCATE },
 };

@@ -521,7 +521,7 @@ test_every_call_is_intercepted(void **state)
 	s_expect("t", "every_call", "", "op=sync errno=EIO\n", "ok ok ok ok EIO EIO ok ok ok ok ok ok E2 E2");
 	s_expect("t", "every_call", "", "op=openat errno=EACCES\n",
 	    "ok ok ok ok ok ok ok EACCES EACCES EACCES ok ok E2 E2");
-	s_expect("t", "every_call", "", "op=renameat errno=EXDEV\n",
+	s_expect("t", "every_call", "", "op=renameat2 errno=EXDEV\n",
 	    "ok ok ok ok ok ok ok ok ok ok ok EXDEV EXDEV EXDEV");
 	s_expect("t", "every_call", "", "op=anywrite errno=ENOSPC\n",
 	    "ENOSPC ENOSPC ENOSPC ENOSPC ok ok ok ok ok ok ok ok E2 E2");

@@ -4,6 +4,7 @@
  * (workers/alert/format.c), the checks of events and notice folders
  * (workers/alert/check.c), what counts as a refusal (workers/alert/send.c)
  * and the notice about a dead letter; all compiled in here. */
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -403,6 +404,28 @@ test_header_sanitise(void **state)
 	assert_false(format_address_ok("@b"));
 }
 
+/* a run of continuation bytes longer than one encoded-word (not UTF-8, so
+ * no character boundary to cut at) once sent the cut below the word's start
+ * and read far past the string (found by fuzz_writers) */
+static void
+test_rfc2047_continuation_run(void **state)
+{
+	char s[200];
+	sb_t b;
+
+	(void)state;
+	memcpy(s, "0123456789 ", 11);
+	memset(s + 11, 0xA1, 100);
+	memcpy(s + 111, " tail", 6);
+	sb_init(&b);
+	format_rfc2047(&b, s);
+	assert_non_null(b.data);
+	assert_non_null(strstr(b.data, "=?UTF-8?B?"));
+	for (const char *p = b.data; (p = strstr(p, "=?UTF-8?B?")) != NULL; p += 10)
+		assert_true(strstr(p, "?=") - p + 2 <= 75);
+	sb_free(&b);
+}
+
 static void
 test_expand(void **state)
 {
@@ -467,6 +490,26 @@ test_email_body(void **state)
 	sb_free(&mail);
 }
 
+/* a value the reports cannot print (above 1e15, or not finite) is null in
+ * the notice's JSON, not a missing value (found by fuzz_writers) */
+static void
+test_notice_json_unprintable_value(void **state)
+{
+	alert_item_t it = { "new", "arrears", "TA0012A", "Đơn vị A", "061", "Huyện Ba Bể", "2017-03", "major", 1e16,
+		INFINITY };
+	sb_t subj, text, json;
+
+	(void)state;
+	sb_init(&subj);
+	sb_init(&text);
+	sb_init(&json);
+	format_notice("bhxh", ROLE_SOCIAL_SECURITY, "061", "Huyện Ba Bể", "kind=arrears", 8, &it, 1, &subj, &text, &json);
+	assert_non_null(strstr(json.data, "\"value\": null, \"threshold\": null}"));
+	sb_free(&subj);
+	sb_free(&text);
+	sb_free(&json);
+}
+
 int
 main(void)
 {
@@ -481,10 +524,12 @@ main(void)
 		cmocka_unit_test(test_matchers),
 		cmocka_unit_test(test_rfc2047),
 		cmocka_unit_test(test_header_sanitise),
+		cmocka_unit_test(test_rfc2047_continuation_run),
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_hmac),
 		cmocka_unit_test(test_scrub),
 		cmocka_unit_test(test_email_body),
+		cmocka_unit_test(test_notice_json_unprintable_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

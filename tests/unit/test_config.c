@@ -179,6 +179,28 @@ test_minimal_ok(void **state)
 	assert_int_equal(fx->c->nrtypes, 1);
 }
 
+/* an empty prefixes list means the name, as no list does; its array was
+ * once overwritten and leaked (found by fuzz_yaml; make asan sees a leak) */
+static void
+test_schema_empty_prefixes(void **state)
+{
+	fixture_t *fx = *state;
+	const char *s =
+		"record_types:\n"
+		"  - name: participant\n"
+		"    prefixes: []\n"
+		"    apply: snapshot\n"
+		"    key: [insurance_no]\n"
+		"    fields:\n"
+		"      - name: insurance_no\n"
+		"        type: insurance_no\n";
+
+	assert_int_equal(s_load(fx, s_main_ok, s), 0);
+	assert_int_equal(fx->c->rtypes[0].nprefixes, 1);
+	assert_string_equal(fx->c->rtypes[0].prefixes[0], "participant");
+	assert_null(fx->c->rtypes[0].prefixes[1]);
+}
+
 static void
 test_schema_unknown_type(void **state)
 {
@@ -536,6 +558,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shipped),
 		T(test_minimal_ok),
+		T(test_schema_empty_prefixes),
 		T(test_schema_unknown_type),
 		T(test_schema_unknown_rule),
 		T(test_schema_rule_missing_field),

@@ -2,6 +2,7 @@
  * the JSON shape, and HTML escaping of names on the dashboard. Works on an
  * in-memory SQLite database holding the tables the reports read, created as
  * the aggregate worker's migrations create them (workers/aggregate/apply.c). */
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -90,6 +91,44 @@ test_number_rounding(void **state)
 	assert_string_equal(num(-7.5), "-7.5");
 	assert_string_equal(num(2580000.0), "2580000");
 	assert_string_equal(num(1234567.891), "1234567.89");
+}
+
+/* NaN, infinities and magnitudes whose hundredths do not fit a long long
+ * (llround is unspecified there, and llabs of its result undefined) print
+ * as an empty cell; up to 1e15 they print in full */
+static void
+test_number_not_finite_or_huge(void **state)
+{
+	sqlite3 *db = s_db();
+	sb_t b;
+
+	(void)state;
+	assert_string_equal(num(NAN), "");
+	assert_string_equal(num(INFINITY), "");
+	assert_string_equal(num(-INFINITY), "");
+	assert_string_equal(num(1e300), "");
+	assert_string_equal(num(-1e300), "");
+	assert_string_equal(num(9.3e18), "");
+	assert_string_equal(num(1e15 + 1), "");
+	assert_string_equal(num(1e15), "1000000000000000");
+	assert_string_equal(num(-1e15), "-1000000000000000");
+	assert_string_equal(num(-0.0), "0");
+	/* in a report: an empty CSV cell and null in JSON */
+	assert_int_equal(sqlite3_exec(db, "UPDATE coverage SET labor_force = 1e300 WHERE org_unit = '058';"
+	    "UPDATE finding SET value = 9.3e18, threshold = -1e16;", NULL, NULL, NULL), SQLITE_OK);
+	sb_init(&b);
+	assert_int_equal(report_coverage(db, NULL, "058", REPORT_CSV, &b), 0);
+	assert_non_null(strstr(b.data, "\n058,2017-03,,18,"));
+	sb_free(&b);
+	sb_init(&b);
+	assert_int_equal(report_coverage(db, NULL, "058", REPORT_JSON, &b), 0);
+	assert_non_null(strstr(b.data, "\"labor_force\": null"));
+	sb_free(&b);
+	sb_init(&b);
+	assert_int_equal(report_findings(db, NULL, NULL, REPORT_JSON, &b), 0);
+	assert_non_null(strstr(b.data, "\"value\": null, \"threshold\": null"));
+	sb_free(&b);
+	sqlite3_close(db);
 }
 
 static void
@@ -188,6 +227,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_number_rounding),
+		cmocka_unit_test(test_number_not_finite_or_huge),
 		cmocka_unit_test(test_csv_quoting),
 		cmocka_unit_test(test_json_shape),
 		cmocka_unit_test(test_dashboard_escapes_names),

@@ -164,7 +164,9 @@ format_rfc2047(sb_t *out, const char *s)
 	while (i < len) {
 		size_t n = len - i < 45 ? len - i : 45;
 
-		while (i + n < len && (p[i + n] & 0xC0) == 0x80) /* never end inside a character */
+		/* never end inside a character; a run of continuation bytes (not
+		 * UTF-8) longer than a word is cut anywhere rather than searched past */
+		while (n > 0 && i + n < len && (p[i + n] & 0xC0) == 0x80)
 			n--;
 		if (n == 0)
 			n = 1;
@@ -422,7 +424,8 @@ format_notice(const char *receiver, alert_role_t role, const char *scope, const 
 		sb_json_str(json, items[i].period);
 		sb_add(json, ", \"severity\": ");
 		sb_json_str(json, items[i].severity);
-		sb_addf(json, ", \"value\": %s, \"threshold\": %s}", v, th);
+		/* report_number leaves a number it cannot print empty: null */
+		sb_addf(json, ", \"value\": %s, \"threshold\": %s}", v[0] ? v : "null", th[0] ? th : "null");
 		free(name);
 	}
 	sb_add(json, "],\n \"text\": ");
