@@ -207,6 +207,26 @@ sb_addf(sb_t *b, const char *fmt, ...)
 	}
 }
 
+/* s_utf8_len - length of the valid UTF-8 character at p (its first byte
+ * >= 0x80), or 0 if it is not one (overlong, surrogate, beyond U+10FFFF,
+ * truncated). */
+static size_t
+s_utf8_len(const unsigned char *p)
+{
+	unsigned c = p[0];
+	size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+
+	if (n == 0 || c > 0xf4)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) || (c == 0xf0 && p[1] < 0x90) ||
+	    (c == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return n;
+}
+
 /* sb_json_str - JSON string literal; control characters as \u00XX. */
 void
 sb_json_str(sb_t *b, const char *s)
@@ -217,6 +237,8 @@ sb_json_str(sb_t *b, const char *s)
 	}
 	sb_add(b, "\"");
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		size_t n;
+
 		switch (*p) {
 		case '"': sb_add(b, "\\\""); break;
 		case '\\': sb_add(b, "\\\\"); break;
@@ -224,10 +246,16 @@ sb_json_str(sb_t *b, const char *s)
 		case '\r': sb_add(b, "\\r"); break;
 		case '\t': sb_add(b, "\\t"); break;
 		default:
-			if (*p < 0x20)
+			if (*p < 0x20 || *p == 0x7f) {
 				sb_addf(b, "\\u%04x", *p);
-			else
+			} else if (*p < 0x80) {
 				sb_addn(b, (const char *)p, 1);
+			} else if ((n = s_utf8_len(p)) > 0) {
+				sb_addn(b, (const char *)p, n); /* a whole, valid UTF-8 character */
+				p += n - 1;
+			} else {
+				sb_add(b, "\\ufffd"); /* JSON is UTF-8: a stray byte becomes the replacement character */
+			}
 		}
 	}
 	sb_add(b, "\"");

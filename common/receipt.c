@@ -149,8 +149,12 @@ receipt_text(sb_t *b, const receipt_t *r)
 	    (unsigned long long)r->rows_rejected, (unsigned long long)r->rows_duplicate);
 	if (r->nunknown > 0) {
 		sb_add(b, "Cột không dùng / Unknown columns:  ");
-		for (int i = 0; i < r->nunknown; i++)
-			sb_addf(b, "%s%s", i ? ", " : "", r->unknown_columns[i]);
+		for (int i = 0; i < r->nunknown; i++) {
+			char *col = s_clean(r->unknown_columns[i], 1); /* a clerk's terminal shows this text */
+
+			sb_addf(b, "%s%s", i ? ", " : "", col != NULL ? col : "");
+			free(col);
+		}
 		sb_add(b, "\n");
 	}
 	if (r->nerrors > 0)

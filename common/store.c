@@ -136,10 +136,12 @@ store_stmt(store_t *self, const char *sql)
 		return NULL;
 	}
 	if (self->nstmts == STORE_MAX_STMTS) {
-		/* Not cached: the caller still gets a working statement, but it leaks
-		 * until close. Raise STORE_MAX_STMTS instead of relying on this. */
+		/* The caller gets no statement (and a transient failure): raise
+		 * STORE_MAX_STMTS if this is ever logged. */
 		log_error("%s: statement cache full", self->path);
 		sqlite3_finalize(st);
+		self->last_rc = SQLITE_NOMEM; /* a limit of this program: may pass after a restart */
+		snprintf(self->last_msg, sizeof(self->last_msg), "statement cache full");
 		return NULL;
 	}
 	self->stmts[self->nstmts].sql = sql;

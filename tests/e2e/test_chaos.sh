@@ -24,25 +24,20 @@ CONFIG=$VAR/cfg/bhxh.yaml
 
 check "the generator writes $MONTHS months of every record type" "$BIN/bhxh-gen" month --out "$DATA" --period 2017-01 \
 	--months "$MONTHS" --participants "$PEOPLE" --seed "$SEED"
-# the order the agencies send them in: yearly files, then month by month
+# in the order the agencies send them (the generator's expected.txt)
 FILES=()
-for f in "$DATA"/labor_force_*.csv "$DATA"/target_*.csv; do FILES+=("$f"); done
-for m in $(seq 1 "$MONTHS"); do
-	p=$(printf '2017-%02d' "$m")
-	for t in enterprise tax_employer insured_unit collection_agent participant; do
-		[ -f "$DATA/${t}_$p.csv" ] && FILES+=("$DATA/${t}_$p.csv")
-	done
-done
+declare -A AGENCY
+while read -r f a _; do
+	case $f in '#'* | '') continue ;; esac
+	FILES+=("$DATA/$f")
+	AGENCY[$f]=$a
+done <"$DATA/expected.txt"
 ROWS=0
 for f in "${FILES[@]}"; do ROWS=$((ROWS + $(wc -l <"$f") - 1)); done
 check "at least 30 files" test "${#FILES[@]}" -ge 30
 check "at least 300 000 rows ($ROWS)" test "$ROWS" -ge 300000
 
-agency_of() {
-	case $(basename "$1") in
-	enterprise*) echo skhdt ;; tax_employer*) echo cucthue ;; labor_force* | target*) echo sldtbxh ;; *) echo bhxh ;;
-	esac
-}
+agency_of() { echo "${AGENCY[$(basename "$1")]}"; }
 
 # drained - every file has its receipt and every event is delivered
 drained() {

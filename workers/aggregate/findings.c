@@ -425,7 +425,7 @@ s_missing_expected(worker_t *w, const cfg_expected_t *e, int first, long today)
 
 	if (ag == NULL || rt == NULL || config_field_index(rt, "period") < 0)
 		return 0; /* reported once at start-up (agg_findings_check) */
-	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE agency = ? AND period = ? LIMIT 1", rt->name);
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM \"%s\" WHERE agency = ? AND period = ? LIMIT 1", rt->name);
 	if (sqlite3_prepare_v2(store_db(w->store), sql, -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	snprintf(subject, sizeof(subject), "%s:%s", e->agency, e->type);

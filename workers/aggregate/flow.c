@@ -287,6 +287,12 @@ s_words(const char *code, const msg_file_end_t *end, const agg_result_t *res, co
 	} else if (strcmp(code, "E_FILE_TYPE_NOT_ALLOWED") == 0) {
 		snprintf(vi, size, "cơ quan '%s' không được gửi dữ liệu loại '%s'", end->agency, end->rtype);
 		snprintf(en, size, "agency '%s' may not submit '%s' records", end->agency, end->rtype);
+	} else if (strcmp(code, "E_FILE_SUPERSEDED") == 0 && res->period[0] == '\0') {
+		snprintf(vi, size, "đã có tệp mới hơn của cùng cơ quan, cùng loại dữ liệu được áp dụng trước (tệp số %lld); "
+		    "tệp này không được áp dụng để không ghi đè số liệu mới hơn; nếu vẫn cần, hãy gửi lại", res->newer_file_no);
+		snprintf(en, size, "a newer file of the same agency and type was applied first (file %lld); this one is not "
+		    "applied, so that it cannot overwrite newer figures; send it again if it is still needed",
+		    res->newer_file_no);
 	} else if (strcmp(code, "E_FILE_SUPERSEDED") == 0) {
 		snprintf(vi, size, "đã có tệp mới hơn của cùng cơ quan cho kỳ %s được áp dụng trước (tệp số %lld); "
 		    "tệp này không được áp dụng để không ghi đè số liệu mới hơn", res->period, res->newer_file_no);
@@ -412,12 +418,48 @@ s_ended(worker_t *w)
 	a->order_wait_since = 0;
 }
 
+/* s_newer_upsert - for a registry file (upsert) retried out of its turn: the
+ * number of a newer applied file of the same agency and type, or 0. Its rows
+ * may be newer than the retried file's for the same keys, so the retried file
+ * must not overwrite them (as a snapshot must not, apply.c). */
+static long long
+s_newer_upsert(worker_t *w, const msg_file_end_t *end)
+{
+	const cfg_rtype_t *rt = config_rtype(w->config, end->rtype);
+	sqlite3_stmt *st;
+	long long newer = 0;
+
+	if (rt == NULL || rt->apply != APPLY_UPSERT)
+		return 0;
+	st = store_stmt(w->store, "SELECT max(file_no) FROM files WHERE agency = ? AND rtype = ? AND outcome = 'applied'");
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_text(st, 1, end->agency, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, end->rtype, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > (sqlite3_int64)end->file_no)
+		newer = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return newer;
+}
+
 /* s_try_apply - apply the complete file; its outcome; 1 if it ended. */
 static int
 s_try_apply(worker_t *w, const msg_file_end_t *end, int was_quarantined, agg_result_t *res)
 {
 	agg_t *a = w->state;
+	long long newer;
 	int rc;
+
+	if (was_quarantined && (newer = s_newer_upsert(w, end)) > 0) {
+		res->kind = AGG_SUPERSEDED;
+		res->period[0] = '\0';
+		res->newer_file_no = newer;
+		if (s_end_file(w, end, "superseded", "E_FILE_SUPERSEDED", "a newer file is in place", res, 1) != 0) {
+			res->kind = AGG_TRANSIENT;
+			return 0;
+		}
+		return 1;
+	}
 
 	worker_set_state(w, "busy", "applying file %llu (%s/%.80s)", (unsigned long long)end->file_no,
 	    end->agency, end->name);
@@ -701,6 +743,11 @@ s_retry(worker_t *w, const char *id, sb_t *out)
 		sb_addf(out, "file %llu applied: %llu rows, %llu rejected; a new receipt goes to %s\n",
 		    (unsigned long long)m.u.end.file_no, (unsigned long long)res.applied,
 		    (unsigned long long)res.rejected, m.u.end.agency);
+		rc = 0;
+	} else if (rc == 1 && res.period[0] == '\0') {
+		sb_addf(out, "file %llu dropped: a newer %s file of %s is in place (file %lld); a receipt saying so"
+		    " goes to %s\n", (unsigned long long)m.u.end.file_no, m.u.end.rtype, m.u.end.agency, res.newer_file_no,
+		    m.u.end.agency);
 		rc = 0;
 	} else if (rc == 1) {
 		sb_addf(out, "file %llu dropped: a newer snapshot of %s for %s is in place (file %lld); a receipt saying so"
