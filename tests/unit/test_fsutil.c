@@ -629,7 +629,12 @@ test_sb_json_str(void **state)
 	assert_string_equal(b.data, "\"a\\nb\\rc\\td\"");
 	sb_free(&b);
 	sb_json_str(&b, "Công ty Đức \x7f");
-	assert_string_equal(b.data, "\"Công ty Đức \x7f\"");
+	assert_string_equal(b.data, "\"Công ty Đức \\u007f\"");
+	sb_free(&b);
+	/* JSON is UTF-8: a byte that is not part of a valid character becomes U+FFFD,
+	 * valid 2-, 3- and 4-byte characters pass whole */
+	sb_json_str(&b, "a\xff b\xc3 c\xed\xa0\x80 d\xf0\x9f\x98\x80 \xe2\x82\xac \xc3\xa9");
+	assert_string_equal(b.data, "\"a\\ufffd b\\ufffd c\\ufffd\\ufffd\\ufffd d\xf0\x9f\x98\x80 \xe2\x82\xac \xc3\xa9\"");
 	sb_free(&b);
 	/* every other control character as \u00XX, lower-case hex */
 	for (int c = 1; c < 0x20; c++) {
