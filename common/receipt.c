@@ -203,21 +203,24 @@ receipt_write_rendered(const char *var_dir, const char *agency, const char *file
 {
 	char dir[4096], base[256], stamp[64], path[4700];
 
+	if (path_out != NULL && path_size > 0)
+		path_out[0] = '\0';
 	if (!s_agency_ok(agency)) {
 		errno = EINVAL;
 		return -1;
 	}
 	snprintf(dir, sizeof(dir), "%s/spool/outbox/%s", var_dir, agency);
-	if (fs_mkdirs(dir) != 0)
-		return -1;
 	s_stamp(stamp, sizeof(stamp), received_at, 1);
 	s_safe_name(base, sizeof(base), file);
+	snprintf(path, sizeof(path), "%s/%s-%s.json", dir, stamp, base);
+	if (path_out != NULL)
+		snprintf(path_out, path_size, "%s", path);
+	if (fs_mkdirs(dir) != 0)
+		return -1;
 	snprintf(path, sizeof(path), "%s/%s-%s.txt", dir, stamp, base);
 	if (fs_write_atomic(path, text, strlen(text)) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s-%s.json", dir, stamp, base);
-	if (path_out != NULL)
-		snprintf(path_out, path_size, "%s", path);
 	return fs_write_atomic(path, json, strlen(json));
 }
 

@@ -426,9 +426,31 @@ s_json_field(const char *json, const char *key, char *out, size_t size)
 		return;
 	p += strlen(pat);
 	if (*p == '"') {
-		for (p++; *p && *p != '"' && i + 1 < size; p++) {
-			if (*p == '\\' && p[1])
+		for (p++; *p && *p != '"' && i + 4 < size; p++) {
+			if (*p == '\\' && p[1] == 'u' && strspn(p + 2, "0123456789abcdefABCDEF") >= 4) {
+				unsigned c = (unsigned)strtoul((char[]){ p[2], p[3], p[4], p[5], 0 }, NULL, 16);
+
+				/* as UTF-8; a control character (escaped on purpose) stays visible as '?' */
+				if (c < 0x20 || c == 0x7f)
+					out[i++] = '?';
+				else if (c < 0x80)
+					out[i++] = (char)c;
+				else if (c < 0x800) {
+					out[i++] = (char)(0xc0 | (c >> 6));
+					out[i++] = (char)(0x80 | (c & 0x3f));
+				} else {
+					out[i++] = (char)(0xe0 | (c >> 12));
+					out[i++] = (char)(0x80 | ((c >> 6) & 0x3f));
+					out[i++] = (char)(0x80 | (c & 0x3f));
+				}
+				p += 5;
+				continue;
+			}
+			if (*p == '\\' && p[1]) {
 				p++;
+				out[i++] = *p == 'n' ? ' ' : *p == 't' ? ' ' : *p == 'r' ? ' ' : *p;
+				continue;
+			}
 			out[i++] = *p;
 		}
 	} else {
@@ -631,8 +653,14 @@ supervise_status(const config_t *c, const char *var, int json)
 	}
 	sb_init(&notes);
 	sb_add(&notes, "");
-	if (json)
-		printf("{\"supervisor\": %d, \"var_dir\": \"%s\", \"workers\": [\n", (int)sup, var);
+	if (json) {
+		sb_t v;
+
+		sb_init(&v);
+		sb_json_str(&v, var);
+		printf("{\"supervisor\": %d, \"var_dir\": %s, \"workers\": [\n", (int)sup, v.data);
+		sb_free(&v);
+	}
 	else
 		printf("supervisor: %s", sup ? "running" : "not running");
 	if (!json && sup)
@@ -651,12 +679,15 @@ supervise_status(const config_t *c, const char *var, int json)
 		s_restarts(supst, ch[i].name, rs, sizeof(rs));
 		if (json) {
 			printf("%s  ", i ? ",\n" : "");
-			if (answered)
+			if (answered) {
 				printf("%s", body);
-			else
+				s_json_field(body, "state", state, sizeof(state));
+				bad += strcmp(state, "ready") != 0 && strcmp(state, "busy") != 0;
+			} else {
 				printf("{\"name\": \"%s\", \"state\": \"not answering\", \"why\": \"%s\"}", ch[i].name, err);
+				bad++;
+			}
 			free(body);
-			bad += !answered;
 			continue;
 		}
 		if (!answered) {

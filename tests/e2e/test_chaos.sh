@@ -115,6 +115,9 @@ pause=$((calm_s * 1000 / (2 * MIN_KILLS) / 50))
 [ "$pause" -gt 40 ] && pause=40
 while ! drained; do
 	if [ $((SECONDS - t0)) -gt 1200 ]; then not_ok "chaos run: drained within 20 minutes"; break; fi
+	# (a supervisor gone for any other reason is started again, as systemd would)
+	ctl status >/dev/null 2>&1 || [ -n "$(sed -n 1p "$VAR/run/supervisor.pid" 2>/dev/null | xargs -r ps -o pid= -p)" ] ||
+		ctl up >/dev/null
 	v=${victims[$((RANDOM % ${#victims[@]}))]}
 	if [ "$v" = supervisor ]; then
 		pid=$(sed -n 1p "$VAR/run/supervisor.pid" 2>/dev/null)

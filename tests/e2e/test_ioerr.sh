@@ -8,6 +8,8 @@
 ALLOW_RESTARTS=1
 . "$(dirname "$0")/lib.sh"
 SHIM=$BIN/tests/libfaultfs.so
+# the shim is preloaded ahead of AddressSanitizer's runtime in the sanitizer build
+case "$BIN" in *asan*) export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 ;; esac
 DATA=$VAR/data
 mkdir -p "$DATA" "$VAR/cfg"
 cp "$ROOT"/config/*.yaml "$VAR/cfg/"

@@ -10,6 +10,7 @@
 #    retried; a retried file older than a newer snapshot is superseded;
 #  - forged messages (rows validate never saw, an agency sending what it may
 #    not, acknowledgements on an input socket) are refused and counted.
+ALLOW_RESTARTS=1 # ingest is killed once on purpose; restarts are counted below
 . "$(dirname "$0")/lib.sh"
 ZF=$BIN/tests/zforge
 mkdir -p "$VAR/cfg" "$VAR/in"
@@ -185,4 +186,95 @@ case "$BIN" in
 esac
 check_eq "...by the same process" "$agg" "$(worker_pid aggregate)"
 check "the pipeline still applies files" ctl submit --agency bhxh --wait "$FIX/participant_2017-03_fix.csv"
+
+# --- a forged outcome for a file still being read changes nothing, even if
+# ingest is killed next: the file resumes where it was and is applied whole
+"$BIN/bhxh-gen" participant --rows 20000 --period 2017-06 --seed 31 >"$VAR/in/participant_2017-06.csv"
+vpid=$(worker_pid validate)
+kill -STOP "$vpid"
+ctl submit --agency bhxh "$VAR/in/participant_2017-06.csv" >/dev/null
+reading() { grep -q '"file":"participant_2017-06.csv".*"rows":[1-9][0-9]*000,.*"done":0' "$VAR/run/ingest.progress" 2>/dev/null; }
+check "a 20 000-row file is half read (validate paused)" wait_for 30 reading
+id=$(sqlite3 "$VAR/db/ingest.db" "SELECT id || ' ' || sha256 FROM files WHERE name = 'participant_2017-06.csv'")
+set -- $id
+check "a forged outcome 'applied' for it is acknowledged" "$ZF" "ipc://$VAR/run/ingest.sock" done --file-no "$1" \
+	--file-id "$2" --agency bhxh --status applied --wait-acks
+check_eq "...and ignored: the file is still being read" reading \
+	"$(sqlite3 "$VAR/db/ingest.db" "SELECT status FROM files WHERE id = $1")"
+ipid=$(worker_pid ingest)
+kill -KILL "$ipid"
+kill -CONT "$vpid"
+check "ingest killed: the file's receipt arrives" wait_for 60 has_receipt bhxh participant_2017-06.csv
+check_eq "...all 20 000 rows applied" 20000 "$(json_field "$(receipt_of bhxh participant_2017-06.csv)" rows_applied)"
+
+# --- a quarantined file is an operator's decision: status says so and exits 1
+n=$(next_file_no)
+"$ZF" "$AGG" end --file-no "$n" --file-id 0000short --agency bhxh --rtype participant --name participant_short.csv \
+	--nbatches 1 --rows 5 --wait-acks >/dev/null
+"$ZF" "$AGG" batch --file-no "$n" --file-id 0000short --seq 0 --agency bhxh --rtype participant --fields "$F" \
+	--row '0100000951||060|2017-03|compulsory|1|DV009|' --wait-acks >/dev/null
+check "batches holding fewer rows than the end says: quarantined" wait_for 10 bash -c \
+	"'$CTL' --config '$CONFIG' --var-dir '$VAR' quarantine list | grep -q 'batches hold 1 rows, its end says 5'"
+check "...the aggregate is degraded while a file waits for a decision" wait_for 5 bash -c \
+	"'$CTL' --config '$CONFIG' --var-dir '$VAR' status | grep -q 'aggregate: degraded since .*1 file quarantined'"
+check "...status exits 1" bash -c "! '$CTL' --config '$CONFIG' --var-dir '$VAR' status >/dev/null"
+check "...and so does status --json" bash -c "! '$CTL' --config '$CONFIG' --var-dir '$VAR' status --json >/dev/null"
+ctl quarantine drop "$n" >/dev/null
+check "...ready again once decided" wait_for 5 ctl status
+
+# --- two different ends for one file: quarantined, never applied as the first says
+n=$(next_file_no)
+"$ZF" "$AGG" end --file-no "$n" --file-id 0000twice --agency bhxh --rtype participant --name participant_twice.csv \
+	--nbatches 3 --rows 3 --wait-acks >/dev/null
+"$ZF" "$AGG" end --file-no "$n" --file-id 0000twice --agency bhxh --rtype participant --name participant_twice.csv \
+	--nbatches 1 --rows 1 --wait-acks >/dev/null
+"$ZF" "$AGG" batch --file-no "$n" --file-id 0000twice --seq 0 --agency bhxh --rtype participant --fields "$F" \
+	--row '0100000961||060|2017-03|compulsory|1|DV009|' --wait-acks >/dev/null
+check "two different ends for one file: quarantined" wait_for 10 bash -c \
+	"'$CTL' --config '$CONFIG' --var-dir '$VAR' quarantine list | grep -q 'two different ends'"
+check_eq "...nothing of it applied" 0 "$(sqlite3 "$VAR/db/aggregate.db" "SELECT count(*) FROM participant WHERE insurance_no = '0100000961'")"
+ctl quarantine drop "$n" >/dev/null
+
+# --- a forged end ahead of a genuine file: forged batches cannot put its
+# deadline off, and the operator can drop it at once
+n=$(next_file_no)
+"$ZF" "$AGG" end --file-no "$n" --file-id 0000ahead --agency bhxh --rtype participant --name participant_ahead.csv \
+	--nbatches 10 --rows 10 --wait-acks >/dev/null
+(for k in 0 1 2 3 4 5 6 7; do
+	"$ZF" "$AGG" batch --file-no "$n" --file-id 0000ahead --seq "$k" --agency bhxh --rtype participant --fields "$F" \
+		--row "01000009$((70 + k))||060|2017-03|compulsory|1|DV009|" --wait-acks >/dev/null
+	for _ in $(seq 1 16); do poll_pause; done
+done) &
+topup=$!
+check "a file short of batches is quarantined while forged batches keep coming" wait_for 6 bash -c \
+	"'$CTL' --config '$CONFIG' --var-dir '$VAR' quarantine list | grep -q participant_ahead"
+kill "$topup" 2>/dev/null
+wait "$topup" 2>/dev/null
+ctl quarantine drop "$n" >/dev/null
+n=$(next_file_no)
+"$ZF" "$AGG" end --file-no "$n" --file-id 0000ahead2 --agency bhxh --rtype participant --name participant_ahead2.csv \
+	--nbatches 3 --rows 3 --wait-acks >/dev/null
+cp "$FIX/participant_2017-04.csv" "$VAR/in/participant_2017-04-behind.csv"
+echo '0100000778,066,2017-04,Tự nguyện,,' >>"$VAR/in/participant_2017-04-behind.csv"
+ctl submit --agency bhxh "$VAR/in/participant_2017-04-behind.csv" >/dev/null
+check "a genuine file behind a forged end waits (status says so)" wait_for 10 bash -c \
+	"'$CTL' --config '$CONFIG' --var-dir '$VAR' status | grep -q 'aggregate: waiting.*quarantine drop $n'"
+check "...status --json exits 1 meanwhile" bash -c "! '$CTL' --config '$CONFIG' --var-dir '$VAR' status --json >/dev/null"
+check "the operator drops the forged file at once" ctl quarantine drop "$n:0000ahead2"
+check "...and the genuine file is applied" wait_for 10 has_receipt bhxh participant_2017-04-behind.csv
+check_eq "...applied" applied "$(json_field "$(receipt_of bhxh participant_2017-04-behind.csv)" status)"
+
+# --- a file number no file can have is refused, and delays nothing
+bad0=$(agg_num bad_msgs)
+"$ZF" "$AGG" end --file-no 9223372036854775807 --file-id 0000max --agency sldtbxh --rtype target --name t.csv \
+	--nbatches 0 --rows 0 --wait-acks >/dev/null
+check "an end numbered 2^63-1 is dropped and counted" test "$(agg_num bad_msgs)" -gt "$bad0"
+check_eq "...nothing of it is recorded" 0 "$(sqlite3 "$VAR/db/aggregate.db" "SELECT count(*) FROM files WHERE file_id = '0000max'")"
+cp "$FIX/target_2017.csv" "$VAR/in/target_2017-again.csv"
+echo '058,2018,40,20' >>"$VAR/in/target_2017-again.csv"
+check "...the next genuine file applies" ctl submit --agency sldtbxh --wait "$VAR/in/target_2017-again.csv"
+check_eq "...without waiting for a missing number" "" "$(grep 'never arrived' "$VAR/log/aggregate.log")"
+check_eq "no worker restarted but the ingest killed on purpose" "ingest=1 validate=0 aggregate=0 alert=0" \
+	"$(for w in ingest validate aggregate alert; do printf '%s=%s ' $w \
+	"$(sed -n "s/.*{\"name\":\"$w\",[^}]*\"restarts\":\([0-9]*\).*/\1/p" "$VAR/run/supervisor.status")"; done | sed 's/ $//')"
 finish

@@ -33,6 +33,8 @@ typedef struct {
 	int retry_ms;
 	int64_t order_wait_since; /* the head file waits for an earlier file number */
 	int64_t last_purge;
+	int64_t started_s;      /* unix seconds this process started: deadlines run while it runs */
+	int head_waits;         /* the head of the line is waiting (the state says why) */
 	uint64_t late_resends, bad_msgs_files, rows_rechecked_rejected, quarantined, applied;
 } agg_t;
 

@@ -121,9 +121,13 @@ const char *const aggregate_migrations[] = {
 	"ALTER TABLE files_new RENAME TO files;"
 	"CREATE INDEX files_unwritten ON files(file_no) WHERE receipt_written = 0;"
 	"CREATE INDEX files_quarantined ON files(file_no) WHERE outcome = 'quarantined';"
-	OUTBOX_TABLE("outbox_ingest")
+	OUTBOX_TABLE("outbox_ingest"),
+	/* 5: the rows each staged batch holds (they must add up to the end's count)
+	 * and a mark on an end that arrived twice with different contents */
+	"ALTER TABLE stage_batch ADD COLUMN rows INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE stage_end ADD COLUMN conflict INTEGER NOT NULL DEFAULT 0;"
 };
-const int aggregate_nmigrations = 4;
+const int aggregate_nmigrations = 5;
 
 typedef struct {
 	worker_t *w;

@@ -40,6 +40,7 @@
 #define RETRY_MAX_MS 30000      /* the longest pause between attempts after a transient failure */
 #define TIDY_EVERY_MS 60000
 #define MAX_SEQ 100000000u      /* no file has this many batches */
+#define MAX_FILE_NO 1000000000000000ULL /* ingest's numbers never come near this */
 
 /* s_now_s - unix seconds. */
 static int64_t
@@ -90,6 +91,12 @@ agg_stage(worker_t *w, const msg_t *m)
 	char *buf;
 	size_t len;
 
+	if (file_no == 0 || file_no > MAX_FILE_NO) {
+		w->bad_msgs++;
+		log_warn("dropped a %s numbered %llu: no file has that number", msg_type_name(m->type),
+		    (unsigned long long)file_no);
+		return 0;
+	}
 	if (s_outcome(w, file_no, file_id, outcome, sizeof(outcome)) != 0)
 		return -1;
 	if (outcome[0] != '\0' && strcmp(outcome, "quarantined") != 0) {
@@ -103,8 +110,9 @@ agg_stage(worker_t *w, const msg_t *m)
 		return 0;
 	}
 	st = store_stmt(w->store, batch
-	    ? "INSERT OR IGNORE INTO stage_batch(file_no, file_id, seq, at, body) VALUES (?, ?, ?, ?, ?)"
-	    : "INSERT OR IGNORE INTO stage_end(file_no, file_id, at, body) VALUES (?, ?, ?, ?)");
+	    ? "INSERT OR IGNORE INTO stage_batch(file_no, file_id, seq, at, body, rows) VALUES (?, ?, ?, ?, ?, ?)"
+	    : "INSERT INTO stage_end(file_no, file_id, at, body) VALUES (?, ?, ?, ?) ON CONFLICT (file_no, file_id)"
+	      " DO UPDATE SET conflict = 1 WHERE body != excluded.body");
 	if (st == NULL)
 		return -1;
 	if (msg_encode(m, &buf, &len) != 0) {
@@ -119,6 +127,7 @@ agg_stage(worker_t *w, const msg_t *m)
 		sqlite3_bind_int64(st, 3, m->u.batch.seq);
 		sqlite3_bind_int64(st, 4, s_now_s());
 		sqlite3_bind_blob(st, 5, buf, (int)len, free);
+		sqlite3_bind_int64(st, 6, m->u.batch.nrows);
 	} else {
 		sqlite3_bind_int64(st, 3, s_now_s());
 		sqlite3_bind_blob(st, 4, buf, (int)len, free);
@@ -366,6 +375,7 @@ s_load_end(worker_t *w, sqlite3_stmt *st, int col, msg_t *m)
 typedef struct {
 	long long have;     /* batches staged */
 	long long max_seq;  /* highest batch number staged, -1 if none */
+	long long rows;     /* rows in the staged batches */
 	int64_t last_at;    /* when the last part arrived (unix seconds) */
 } s_parts_t;
 
@@ -373,8 +383,8 @@ typedef struct {
 static int
 s_parts(worker_t *w, const msg_file_end_t *end, int64_t end_at, s_parts_t *p)
 {
-	sqlite3_stmt *st = store_stmt(w->store,
-	    "SELECT count(*), coalesce(max(seq), -1), coalesce(max(at), 0) FROM stage_batch WHERE file_no = ? AND file_id = ?");
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT count(*), coalesce(max(seq), -1), coalesce(max(at), 0),"
+	    " coalesce(sum(rows), 0) FROM stage_batch WHERE file_no = ? AND file_id = ?");
 
 	if (st == NULL)
 		return -1;
@@ -387,6 +397,7 @@ s_parts(worker_t *w, const msg_file_end_t *end, int64_t end_at, s_parts_t *p)
 	p->have = sqlite3_column_int64(st, 0);
 	p->max_seq = sqlite3_column_int64(st, 1);
 	p->last_at = sqlite3_column_int64(st, 2);
+	p->rows = sqlite3_column_int64(st, 3);
 	if (p->last_at < end_at)
 		p->last_at = end_at;
 	sqlite3_reset(st);
@@ -517,6 +528,21 @@ s_try_apply(worker_t *w, const msg_file_end_t *end, int was_quarantined, agg_res
 	return 0;
 }
 
+/* s_file_no_ended - some file numbered no has ended here. */
+static int
+s_file_no_ended(worker_t *w, uint64_t no)
+{
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT 1 FROM files WHERE file_no = ? LIMIT 1");
+	int found;
+
+	if (st == NULL)
+		return 1; /* cannot tell: do not wait */
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)no);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return found;
+}
+
 /* agg_apply_ready - the head of the line: wait, apply, reject or quarantine. */
 int
 agg_apply_ready(worker_t *w)
@@ -529,13 +555,12 @@ agg_apply_ready(worker_t *w)
 	agg_result_t res = { 0 };
 	s_parts_t p;
 	int64_t end_at, now = s_now_s();
-	long long last;
 	msg_t m;
-	int rc = 0, found;
+	int rc = 0, found, conflict;
 
 	if (a->retry_at != 0 && now_ms() < a->retry_at)
 		return 0;
-	st = store_stmt(w->store, "SELECT e.at, e.body FROM stage_end e WHERE NOT EXISTS (SELECT 1 FROM files f"
+	st = store_stmt(w->store, "SELECT e.at, e.body, e.conflict FROM stage_end e WHERE NOT EXISTS (SELECT 1 FROM files f"
 	    " WHERE f.file_no = e.file_no AND f.file_id = e.file_id) ORDER BY e.file_no, e.file_id LIMIT 1");
 	if (st == NULL)
 		return -1;
@@ -544,10 +569,11 @@ agg_apply_ready(worker_t *w)
 		sqlite3_reset(st);
 		if (found != SQLITE_DONE)
 			return -1;
-		worker_set_state(w, "ready", NULL);
+		a->head_waits = 0;
 		return 0;
 	}
 	end_at = sqlite3_column_int64(st, 0);
+	conflict = sqlite3_column_int(st, 2);
 	if (s_load_end(w, st, 1, &m) < 0) {
 		sqlite3_reset(st);
 		/* written by this worker after decoding: only a damaged database gets here */
@@ -562,6 +588,11 @@ agg_apply_ready(worker_t *w)
 	if (ag == NULL || rt == NULL || !config_agency_allows(ag, rt->name)) {
 		w->bad_msgs++;
 		rc = s_end_file(w, &m.u.end, "rejected", "E_FILE_TYPE_NOT_ALLOWED", "not allowed", NULL, 0) == 0 ? 1 : -1;
+		goto out;
+	}
+	if (conflict) {
+		rc = s_end_file(w, &m.u.end, "quarantined", "E_QUARANTINED",
+		    "two different ends arrived for this file (a forged message?)", NULL, 0) == 0 ? 1 : -1;
 		goto out;
 	}
 	if (m.u.end.abort_code != NULL) {
@@ -582,53 +613,67 @@ agg_apply_ready(worker_t *w)
 		goto out;
 	}
 	if (p.have < (long long)m.u.end.nbatches) {
-		if (now - p.last_at >= c->aggregate.incomplete_timeout_s) {
+		/* the deadline runs from the end's arrival (batches cannot put it off)
+		 * and only while this worker runs (resends come soon after it starts) */
+		int64_t since = end_at > a->started_s ? end_at : a->started_s;
+
+		if (now - since >= c->aggregate.incomplete_timeout_s) {
 			char why[200];
 
-			snprintf(why, sizeof(why), "only %lld of %u batches arrived, none for %lld s", p.have,
-			    m.u.end.nbatches, (long long)(now - p.last_at));
+			snprintf(why, sizeof(why), "only %lld of %u batches arrived in the %lld s after the file's end",
+			    p.have, m.u.end.nbatches, (long long)(now - since));
 			rc = s_end_file(w, &m.u.end, "quarantined", "E_QUARANTINED", why, NULL, 0) == 0 ? 1 : -1;
 		} else if (now - p.last_at >= (WAIT_QUIET_S < c->aggregate.incomplete_timeout_s / 2 ? WAIT_QUIET_S
 		    : c->aggregate.incomplete_timeout_s / 2)) {
-			worker_set_state(w, "waiting", "file %llu (%s/%.80s): %lld of %u batches; quarantined if nothing"
-			    " comes by %lld s after the last", (unsigned long long)m.u.end.file_no, m.u.end.agency,
-			    m.u.end.name, p.have, m.u.end.nbatches, (long long)c->aggregate.incomplete_timeout_s);
+			worker_set_state(w, "waiting", "file %llu (%s/%.80s): %lld of %u batches; quarantined %lld s after"
+			    " its end arrived, or now with bhxhctl quarantine drop %llu", (unsigned long long)m.u.end.file_no,
+			    m.u.end.agency, m.u.end.name, p.have, m.u.end.nbatches, (long long)c->aggregate.incomplete_timeout_s,
+			    (unsigned long long)m.u.end.file_no);
 		}
 		goto out;
 	}
-	last = store_int(w->store, "SELECT value FROM meta WHERE key = 'last_file_no'", 0);
-	if ((long long)m.u.end.file_no > last + 1 && c->aggregate.order_wait_s > 0) {
-		/* an earlier file is still on its way (several validators) */
+	if (p.rows != (long long)m.u.end.rows_read) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "its batches hold %lld rows, its end says %llu", p.rows,
+		    (unsigned long long)m.u.end.rows_read);
+		rc = s_end_file(w, &m.u.end, "quarantined", "E_QUARANTINED", why, NULL, 0) == 0 ? 1 : -1;
+		goto out;
+	}
+	if (m.u.end.file_no > 1 && c->aggregate.order_wait_s > 0 && !s_file_no_ended(w, m.u.end.file_no - 1)) {
+		/* the file numbered just before has not ended: on its way (several validators) */
 		if (a->order_wait_since == 0)
 			a->order_wait_since = now;
 		if (now - a->order_wait_since < c->aggregate.order_wait_s) {
 			if (now - a->order_wait_since >= WAIT_QUIET_S)
-				worker_set_state(w, "waiting", "file %llu waits for file %lld (up to %d s)",
-				    (unsigned long long)m.u.end.file_no, last + 1, c->aggregate.order_wait_s);
+				worker_set_state(w, "waiting", "file %llu waits for file %llu (up to %d s)",
+				    (unsigned long long)m.u.end.file_no, (unsigned long long)m.u.end.file_no - 1,
+				    c->aggregate.order_wait_s);
 			goto out;
 		}
-		log_warn("%s: file %lld never arrived; applying file %llu", m.u.end.name, last + 1,
-		    (unsigned long long)m.u.end.file_no);
+		log_warn("%s: file %llu never arrived; applying file %llu", m.u.end.name,
+		    (unsigned long long)m.u.end.file_no - 1, (unsigned long long)m.u.end.file_no);
 	}
 	rc = s_try_apply(w, &m.u.end, 0, &res);
 	if (rc == 0 && res.kind == AGG_TRANSIENT)
 		s_transient(w, &m.u.end, res.reason);
 out:
-	if (rc == 1) {
+	if (rc == 1)
 		s_ended(w);
-		worker_set_state(w, "ready", NULL);
-	}
+	a->head_waits = strcmp(w->run_state, "waiting") == 0 && rc != 1;
 	msg_free(&m);
 	return rc;
 }
 
-/* s_find_quarantined - the quarantined file named by id ("N" or "N:HASHPREFIX"). */
+/* s_find_quarantined - the quarantined file named by id ("N" or
+ * "N:HASHPREFIX"); with waiting, also a staged file that has not ended (so
+ * the operator can drop a file that holds up the line at once). */
 static int
-s_find_quarantined(worker_t *w, const char *id, msg_t *m, sb_t *out)
+s_find_quarantined(worker_t *w, const char *id, msg_t *m, sb_t *out, int waiting)
 {
-	sqlite3_stmt *st = store_stmt(w->store, "SELECT e.body FROM files f JOIN stage_end e ON e.file_no = f.file_no"
-	    " AND e.file_id = f.file_id WHERE f.outcome = 'quarantined' AND f.file_no = ? AND f.file_id LIKE ? || '%'"
-	    " ORDER BY f.file_id LIMIT 2");
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT e.body FROM stage_end e LEFT JOIN files f ON e.file_no = f.file_no"
+	    " AND e.file_id = f.file_id WHERE (f.outcome = 'quarantined' OR (?3 AND f.file_no IS NULL))"
+	    " AND e.file_no = ?1 AND e.file_id LIKE ?2 || '%' ORDER BY e.file_id LIMIT 2");
 	const char *colon = strchr(id, ':');
 	char *end = NULL;
 	long long no = strtoll(id, &end, 10);
@@ -642,6 +687,7 @@ s_find_quarantined(worker_t *w, const char *id, msg_t *m, sb_t *out)
 	}
 	sqlite3_bind_int64(st, 1, no);
 	sqlite3_bind_text(st, 2, colon != NULL ? colon + 1 : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 3, waiting);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (++n == 1)
 			rc = s_load_end(w, st, 0, m);
@@ -654,7 +700,7 @@ s_find_quarantined(worker_t *w, const char *id, msg_t *m, sb_t *out)
 	if (n == 0)
 		sb_addf(out, "no quarantined file %.40s", id);
 	else if (n > 1)
-		sb_addf(out, "several quarantined files are numbered %lld: give N:HASHPREFIX", no);
+		sb_addf(out, "several files are numbered %lld: give N:HASHPREFIX", no);
 	return rc;
 }
 
@@ -724,7 +770,7 @@ s_retry(worker_t *w, const char *id, sb_t *out)
 	agg_result_t res = { 0 };
 	s_parts_t p;
 	msg_t m = { 0 };
-	int rc = s_find_quarantined(w, id, &m, out);
+	int rc = s_find_quarantined(w, id, &m, out, 0);
 
 	if (rc <= 0)
 		return rc < 0 ? 2 : 1;
@@ -732,7 +778,8 @@ s_retry(worker_t *w, const char *id, sb_t *out)
 		msg_free(&m);
 		return 2;
 	}
-	if (p.have != (long long)m.u.end.nbatches || p.max_seq >= (long long)m.u.end.nbatches) {
+	if (p.have != (long long)m.u.end.nbatches || p.max_seq >= (long long)m.u.end.nbatches ||
+	    p.rows != (long long)m.u.end.rows_read) {
 		sb_addf(out, "file %llu cannot be retried: %lld of %u batches are staged; drop it and ask %s to send it again",
 		    (unsigned long long)m.u.end.file_no, p.have, m.u.end.nbatches, m.u.end.agency);
 		msg_free(&m);
@@ -759,21 +806,27 @@ s_retry(worker_t *w, const char *id, sb_t *out)
 		    res.kind == AGG_TRANSIENT ? "for now" : "it stays quarantined", res.reason);
 		rc = 2;
 	}
-	worker_set_state(w, "ready", NULL);
+	worker_set_state(w, "ready", NULL); /* the tick says more if there is more */
 	msg_free(&m);
 	return rc;
 }
 
-/* s_drop - end a quarantined file without applying it; the agency is told. */
+/* s_drop - end a quarantined (or waiting) file without applying it; the agency is told. */
 static int
 s_drop(worker_t *w, const char *id, sb_t *out)
 {
 	msg_t m = { 0 };
-	int rc = s_find_quarantined(w, id, &m, out);
+	int rc = s_find_quarantined(w, id, &m, out, 1), was;
+	char outcome[32];
 
 	if (rc <= 0)
 		return rc < 0 ? 2 : 1;
-	if (s_end_file(w, &m.u.end, "dropped", "E_QUARANTINE_DROPPED", "dropped by the operator", NULL, 1) != 0) {
+	if (s_outcome(w, m.u.end.file_no, m.u.end.file_id, outcome, sizeof(outcome)) != 0) {
+		msg_free(&m);
+		return 2;
+	}
+	was = strcmp(outcome, "quarantined") == 0;
+	if (s_end_file(w, &m.u.end, "dropped", "E_QUARANTINE_DROPPED", "dropped by the operator", NULL, was) != 0) {
 		sb_addf(out, "cannot drop file %llu now: %s\n", (unsigned long long)m.u.end.file_no,
 		    sqlite3_errstr(store_last_rc(w->store)));
 		rc = 2;
@@ -845,7 +898,7 @@ agg_write_pending_receipts(worker_t *w)
 	agg_t *a = w->state;
 	sqlite3_stmt *st = store_stmt(w->store, "SELECT file_no, file_id, agency, name, coalesce(receipt_stamp,"
 	    " received_at), receipt, receipt_text FROM files WHERE receipt_written = 0 ORDER BY file_no LIMIT 64");
-	char path[4600];
+	char path[4600] = "";
 	int rc = 0, n = 0;
 
 	if (st == NULL)
@@ -860,7 +913,8 @@ agg_write_pending_receipts(worker_t *w)
 		} else if (receipt_write_rendered(w->var_dir, agency, (const char *)sqlite3_column_text(st, 3),
 		    sqlite3_column_int64(st, 4), (const char *)sqlite3_column_text(st, 5),
 		    (const char *)sqlite3_column_text(st, 6), path, sizeof(path)) != 0) {
-			worker_error(w, "cannot write the receipt %s: %s; will try again", path, strerror(errno));
+			worker_error(w, "cannot write the receipt of %s/%s: %s; will try again", agency,
+			    (const char *)sqlite3_column_text(st, 3), strerror(errno));
 			rc = -1;
 			break;
 		}

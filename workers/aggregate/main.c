@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "xalloc.h"
@@ -36,12 +37,44 @@ s_init(worker_t *w)
 	agg_t *a = xcalloc(1, sizeof(*a));
 
 	w->state = a;
+	a->started_s = (int64_t)time(NULL);
 	agg_findings_check(w);
 	if (agg_units_sync(w) != 0)
 		return -1;
 	a->receipts_due = 1;
 	a->dirty = 1;
 	return 0;
+}
+
+/* s_state - what the worker says when it is not applying: retrying (a file,
+ * receipts or reports), waiting (the head of the line), degraded (files are
+ * quarantined: an operator must decide), or ready. */
+static void
+s_state(worker_t *w, int64_t now)
+{
+	agg_t *a = w->state;
+	long long q;
+
+	if (a->retry_at != 0 && now < a->retry_at)
+		return; /* s_transient said why */
+	if (a->head_waits)
+		return; /* agg_apply_ready said why */
+	if (a->receipts_due && a->next_receipt_try > now) {
+		worker_set_state(w, "retrying", "receipts cannot be written (%s); trying every %d s", w->last_error,
+		    RECEIPT_RETRY_MS / 1000);
+		return;
+	}
+	if (a->dirty && a->next_report_try > now) {
+		worker_set_state(w, "retrying", "reports cannot be written (%s); trying every %d s", w->last_error,
+		    REPORT_RETRY_MS / 1000);
+		return;
+	}
+	q = store_int(w->store, "SELECT count(*) FROM files WHERE outcome = 'quarantined'", 0);
+	if (q > 0)
+		worker_set_state(w, "degraded", "%lld file%s quarantined, waiting for an operator's decision"
+		    " (bhxhctl quarantine list)", q, q > 1 ? "s" : "");
+	else
+		worker_set_state(w, "ready", NULL);
 }
 
 /* s_on_tick - at most one file per tick; receipts and reports, retried on a
@@ -55,20 +88,17 @@ s_on_tick(worker_t *w)
 
 	if (a->receipts_due && now >= a->next_receipt_try && agg_write_pending_receipts(w) != 0)
 		a->next_receipt_try = now + RECEIPT_RETRY_MS;
-	if (rc > 0)
+	if (rc > 0) {
+		s_state(w, now);
 		return 1;
+	}
 	if (a->dirty && now >= a->next_report_try) {
 		if (agg_write_reports(w) == 0)
 			a->dirty = 0;
 		else
 			a->next_report_try = now + REPORT_RETRY_MS;
 	}
-	if (a->receipts_due && a->next_receipt_try > now)
-		worker_set_state(w, "retrying", "receipts cannot be written (%s); trying every %d s", w->last_error,
-		    RECEIPT_RETRY_MS / 1000);
-	else if (a->dirty && a->next_report_try > now)
-		worker_set_state(w, "retrying", "reports cannot be written (%s); trying every %d s", w->last_error,
-		    REPORT_RETRY_MS / 1000);
+	s_state(w, now);
 	agg_tidy(w);
 	return 0;
 }

@@ -163,8 +163,10 @@ s_on_message(worker_t *w, const msg_t *m)
 		log_warn("dropped a file outcome with status '%.20s'", d->status);
 		return 0;
 	}
+	/* only a file this ingest finished sending can have an outcome: a file
+	 * still being read keeps its place (an outcome for it is forged) */
 	st = store_stmt(w->store, "UPDATE files SET status = ?, outcome_code = ? WHERE id = ? AND sha256 = ?"
-	    " AND agency = ?");
+	    " AND agency = ? AND status != 'reading'");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, strcmp(d->status, "applied") == 0 ? "applied" : "refused", -1, SQLITE_STATIC);
