@@ -109,15 +109,14 @@ declare -A killed
 submit_all
 t0=$SECONDS
 victims=(ingest validate-1 validate-2 aggregate alert ingest validate-1 validate-2 aggregate alert supervisor)
-# pauses sized so that about twice the kills needed fit in the undisturbed run's time
-pause=$((calm_s * 1000 / (2 * MIN_KILLS) / 50))
+# pauses sized so that about three times the kills needed fit in the undisturbed run's time
+pause=$((calm_s * 1000 / (3 * MIN_KILLS) / 50))
 [ "$pause" -lt 2 ] && pause=2
 [ "$pause" -gt 40 ] && pause=40
 while ! drained; do
 	if [ $((SECONDS - t0)) -gt 1200 ]; then not_ok "chaos run: drained within 20 minutes"; break; fi
 	# (a supervisor gone for any other reason is started again, as systemd would)
-	ctl status >/dev/null 2>&1 || [ -n "$(sed -n 1p "$VAR/run/supervisor.pid" 2>/dev/null | xargs -r ps -o pid= -p)" ] ||
-		ctl up >/dev/null
+	kill -0 "$(sed -n 1p "$VAR/run/supervisor.pid" 2>/dev/null)" 2>/dev/null || ctl up >/dev/null
 	v=${victims[$((RANDOM % ${#victims[@]}))]}
 	if [ "$v" = supervisor ]; then
 		pid=$(sed -n 1p "$VAR/run/supervisor.pid" 2>/dev/null)

@@ -14,7 +14,8 @@ DATA=$VAR/data
 mkdir -p "$DATA" "$VAR/cfg"
 cp "$ROOT"/config/*.yaml "$VAR/cfg/"
 sed -i 's/^\(  batch_rows:\) .*/\1 200/' "$VAR/cfg/bhxh.yaml"
-sed -i -e 's/^\(  group_wait:\) .*/\1 0s/' -e 's/^\(  group_interval:\) .*/\1 0s/' "$VAR/cfg/alerting.yaml"
+sed -i -e 's/^\(  group_wait:\) .*/\1 0s/' -e 's/^\(  group_interval:\) .*/\1 0s/' \
+	-e 's/^\(  initial:\) .*/\1 200ms/' -e 's/^\(  max:\) .*/\1 2s/' "$VAR/cfg/alerting.yaml"
 CONFIG=$VAR/cfg/bhxh.yaml
 "$BIN/bhxh-gen" participant --rows 30000 --period 2017-03 --seed 21 >"$DATA/participant_2017-03.csv"
 "$BIN/bhxh-gen" participant --rows 30000 --period 2017-04 --seed 22 >"$DATA/participant_2017-04.csv"
@@ -65,14 +66,15 @@ check "calm run: 20 changes notified to at least two receivers ($(wc -l <"$BASE/
 ctl down >/dev/null
 
 for w in ingest validate aggregate alert; do
+	t0=$SECONDS
 	VAR=$BASE/$w
 	mkdir -p "$VAR"
 	: >"$VAR/faults"
 	LD_PRELOAD=$SHIM BHXH_FAULTS_FILE=$VAR/faults ctl up >/dev/null || not_ok "$w: pipeline starts with the shim"
 	cat >"$VAR/faults" <<RULES
-prog=bhxh-$w op=sync errno=EIO path=/db/ every=3 count=15
-prog=bhxh-$w op=pwrite errno=EIO path=/db/ after=20 every=9 count=15
-prog=bhxh-$w op=anywrite,open,rename errno=ENOSPC path=$VAR/ after=5 every=4 count=10
+prog=bhxh-$w op=sync errno=EIO path=/db/ every=3 count=8
+prog=bhxh-$w op=pwrite errno=EIO path=/db/ after=20 every=25 count=6
+prog=bhxh-$w op=anywrite,open,rename errno=ENOSPC path=$VAR/ after=5 every=4 count=6
 RULES
 	load >"$VAR.receipts"
 	check "$w: writes failed in it ($(grep -c 'faultfs:' "$VAR/log/$w.log") injected)" \
@@ -91,6 +93,7 @@ RULES
 		[ "$(sqlite3 "$db" 'PRAGMA integrity_check')" = ok ] || not_ok "$w: $(basename "$db") intact"
 	done
 	ok "$w: every database passes integrity_check"
+	echo "# $w: $(grep -c 'faultfs:' "$VAR/log/$w.log") failures injected, $((SECONDS - t0)) s"
 	ctl down >/dev/null
 done
 VAR=$BASE

@@ -37,7 +37,7 @@
 
 #define WAIT_QUIET_S 5          /* a file short of batches this long is "waiting" in the status
                                  * (or half its deadline, if shorter) */
-#define RETRY_MAX_MS 30000      /* the longest pause between attempts after a transient failure */
+#define RETRY_MAX_MS 10000      /* the longest pause between attempts after a transient failure */
 #define TIDY_EVERY_MS 60000
 #define MAX_SEQ 100000000u      /* no file has this many batches */
 #define MAX_FILE_NO 1000000000000000ULL /* ingest's numbers never come near this */

@@ -299,7 +299,7 @@ fail:
 	    sqlite3_errstr(store_last_rc(in->w->store)));
 	ingest_close_current(in);
 	in->resume_due = 1;
-	in->retry_ms = in->retry_ms == 0 ? 500 : (in->retry_ms >= 15000 ? 30000 : in->retry_ms * 2);
+	in->retry_ms = in->retry_ms == 0 ? 500 : (in->retry_ms >= 5000 ? 10000 : in->retry_ms * 2);
 	in->retry_at = now_ms() + in->retry_ms;
 }
 
@@ -380,7 +380,7 @@ rollback:
 	    f->agency->id, f->name, sqlite3_errstr(store_last_rc(in->w->store)));
 	ingest_close_current(in);
 	in->resume_due = 1;
-	in->retry_ms = in->retry_ms == 0 ? 500 : (in->retry_ms >= 15000 ? 30000 : in->retry_ms * 2);
+	in->retry_ms = in->retry_ms == 0 ? 500 : (in->retry_ms >= 5000 ? 10000 : in->retry_ms * 2);
 	in->retry_at = now_ms() + in->retry_ms;
 	rc = -1;
 out:
