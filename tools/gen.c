@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "fsutil.h"
 #include "gen.h"
 
 #define S_DEFAULT_UNITS "058,060,061,062,063,064,065,066"
@@ -226,28 +227,6 @@ s_share(const char *opt, const char *v, double *out)
 	return 0;
 }
 
-/* s_mkdir - DIR and its missing parents */
-static int
-s_mkdir(const char *dir)
-{
-	char p[4096];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(p))
-		return -1;
-	memcpy(p, dir, n + 1);
-	for (size_t i = 1; i <= n; i++)
-		if (p[i] == '/' || p[i] == '\0') {
-			char c = p[i];
-
-			p[i] = '\0';
-			if (mkdir(p, 0755) != 0 && errno != EEXIST)
-				return -1;
-			p[i] = c;
-		}
-	return 0;
-}
-
 static int
 s_month(int argc, char **argv)
 {
@@ -328,7 +307,7 @@ s_month(int argc, char **argv)
 		free(g);
 		return 2;
 	}
-	if (s_mkdir(out) != 0) {
+	if (fs_mkdirs(out) != 0) {
 		fprintf(stderr, "bhxh-gen: cannot create %s: %s\n", out, strerror(errno));
 		free(g);
 		return 1;

@@ -462,6 +462,25 @@ s_json_field(const char *json, const char *key, char *out, size_t size)
 		out[0] = '\0';
 }
 
+/* s_slurp - a small file of var's run/ folder, malloc'd, or NULL. */
+static char *
+s_slurp(const char *var, const char *name)
+{
+	char path[4200], *txt = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/run/%s", var, name);
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	if (getdelim(&txt, &len, '\0', f) < 0) {
+		free(txt);
+		txt = NULL;
+	}
+	fclose(f);
+	return txt;
+}
+
 /* supervise_ask - one control request to a worker of var; 0 with code and
  * a malloc'd body, or -1 (err says why). */
 int
@@ -495,19 +514,10 @@ s_all_ready(const config_t *c, const char *var, time_t since, int verbose)
 		    code == 0) {
 			ready++;
 		} else if (verbose) {
-			char path[4200], *txt = NULL;
-			FILE *f;
+			char file[128], *txt;
 
-			snprintf(path, sizeof(path), "%s/run/%s.status", var, ch[i].name);
-			if ((f = fopen(path, "r")) != NULL) {
-				size_t len = 0;
-
-				if (getdelim(&txt, &len, '\0', f) < 0) {
-					free(txt);
-					txt = NULL;
-				}
-				fclose(f);
-			}
+			snprintf(file, sizeof(file), "%s.status", ch[i].name);
+			txt = s_slurp(var, file);
 			s_json_field(txt, "state", state, sizeof(state));
 			s_json_field(txt, "last_error", why, sizeof(why));
 			fprintf(stderr, "  %s: not answering (%s)%s%s (see %s/log/%s.log)\n", ch[i].name, err,
@@ -637,20 +647,9 @@ supervise_status(const config_t *c, const char *var, int json)
 	s_child_t ch[MAX_CHILDREN];
 	int n = s_children(c, ch), bad = 0;
 	pid_t sup = s_supervisor_pid(var);
-	char path[4200], *supst = NULL;
+	char *supst = s_slurp(var, "supervisor.status");
 	sb_t notes;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/run/supervisor.status", var);
-	if ((f = fopen(path, "r")) != NULL) {
-		size_t len = 0;
-
-		if (getdelim(&supst, &len, '\0', f) < 0) {
-			free(supst);
-			supst = NULL;
-		}
-		fclose(f);
-	}
 	sb_init(&notes);
 	sb_add(&notes, "");
 	if (json) {
@@ -691,16 +690,10 @@ supervise_status(const config_t *c, const char *var, int json)
 			continue;
 		}
 		if (!answered) {
-			snprintf(path, sizeof(path), "%s/run/%s.status", var, ch[i].name);
-			if ((f = fopen(path, "r")) != NULL) {
-				size_t len = 0;
+			char file[128];
 
-				if (getdelim(&body, &len, '\0', f) < 0) {
-					free(body);
-					body = NULL;
-				}
-				fclose(f);
-			}
+			snprintf(file, sizeof(file), "%s.status", ch[i].name);
+			body = s_slurp(var, file);
 		}
 		s_json_field(body, "pid", pid, sizeof(pid));
 		s_json_field(body, "state", state, sizeof(state));

@@ -247,16 +247,11 @@ agg_record_outcome(worker_t *w, const msg_file_end_t *end, const receipt_t *r, c
 	sb_free(&t);
 	if (rc != 0)
 		return -1;
-	if (!quarantined) {
-		st = store_stmt(w->store, "DELETE FROM stage_batch WHERE file_no = ? AND file_id = ?");
-		if (st == NULL)
-			return -1;
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)end->file_no);
-		sqlite3_bind_text(st, 2, end->file_id, -1, SQLITE_STATIC);
-		if (store_step_done(w->store, st) != 0)
-			return -1;
-		st = store_stmt(w->store, "DELETE FROM stage_end WHERE file_no = ? AND file_id = ?");
-		if (st == NULL)
+	for (int k = 0; k < 2 && !quarantined; k++) { /* a quarantined file keeps its staging for a retry */
+		static const char *const drop[] = { "DELETE FROM stage_batch WHERE file_no = ? AND file_id = ?",
+			"DELETE FROM stage_end WHERE file_no = ? AND file_id = ?" };
+
+		if ((st = store_stmt(w->store, drop[k])) == NULL)
 			return -1;
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)end->file_no);
 		sqlite3_bind_text(st, 2, end->file_id, -1, SQLITE_STATIC);
