@@ -92,7 +92,7 @@ s_set_levels(cfg_levels_t *l, int n, const double *at, const char *const *sev)
 	}
 }
 
-/* s_defaults - DOMAIN.md section 6 as written. */
+/* s_defaults - the defaults stated in docs/DOMAIN.md §6. */
 static void
 s_defaults(cfg_findings_t *f)
 {

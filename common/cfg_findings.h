@@ -1,9 +1,9 @@
 /* cfg_findings - the findings thresholds, severities and expected submissions,
  * loaded from the file that the main configuration's 'findings' key names.
  *
- * Every limit of DOMAIN.md section 6 is here; the built-in defaults are the
- * contract's defaults, so a configuration without a findings file behaves as
- * the contract says (except missing_data, which needs a list of expected
+ * Every limit of docs/DOMAIN.md §6 is here; the built-in defaults are the
+ * ones that section states, so a configuration without a findings file
+ * behaves as it says (except missing_data, which needs a list of expected
  * submissions and has none by default). Severities are one of info, warning,
  * major, critical. */
 #ifndef BHXH_CFG_FINDINGS_H

@@ -258,7 +258,7 @@ static int s_tax_char(char c)
 }
 
 /* fc_tax_check_digit - the 10th digit that the first 9 call for: d10 = 10 - (S mod 11)
- * with S = 31d1 + 29d2 + 23d3 + 19d4 + 17d5 + 13d6 + 7d7 + 5d8 + 3d9 (DOMAIN.md §3) */
+ * with S = 31d1 + 29d2 + 23d3 + 19d4 + 17d5 + 13d6 + 7d7 + 5d8 + 3d9 (docs/DOMAIN.md §3.7) */
 int fc_tax_check_digit(const char *ten_digits)
 {
 	static const int w[9] = { 31, 29, 23, 19, 17, 13, 7, 5, 3 };

@@ -71,7 +71,7 @@ typedef struct {
 	uint64_t *ids;
 } msg_ack_t;
 
-/* A change of a finding's state (DOMAIN.md section 6). */
+/* A change of a finding's state (docs/DOMAIN.md §6). */
 typedef struct {
 	char *kind;      /* not_enrolled, arrears, ... */
 	char *subject;   /* tax code, unit code, agent code, ORG:scheme, AGENCY:TYPE */

@@ -1,5 +1,5 @@
-/* receipt - the answer an agency gets for every file it drops (DOMAIN.md
- * section 8): JSON plus a readable text twin in VAR/spool/outbox/AGENCY/,
+/* receipt - the answer an agency gets for every file it drops (docs/DOMAIN.md
+ * §8): JSON plus a readable text twin in VAR/spool/outbox/AGENCY/,
  * each written atomically. Written by ingest for files refused whole or
  * repeated, and by aggregate for files applied. */
 #ifndef BHXH_RECEIPT_H

@@ -1,5 +1,5 @@
-/* report - the coverage and findings reports of DOMAIN.md section 8, read
- * from the aggregate database, as CSV (exactly the contract's columns), JSON
+/* report - the coverage and findings reports of docs/DOMAIN.md §8, read
+ * from the aggregate database, as CSV (exactly the columns listed there), JSON
  * or an aligned table. Used by the aggregate worker (files in VAR/reports/)
  * and by `bhxhctl report`. */
 #ifndef BHXH_REPORT_H

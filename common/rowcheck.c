@@ -133,7 +133,7 @@ s_has_rule(const cfg_rtype_t *rt, const char *rule)
 	return 0;
 }
 
-/* s_rules - cross-field rules of DOMAIN.md section 3 (docs/VALIDATION.md).
+/* s_rules - cross-field rules of docs/DOMAIN.md §3.5 (docs/VALIDATION.md).
  * Values are canonical here: bools "0"/"1", ints and money plain digits,
  * percentages with '.'; an optional empty cell never breaks a rule. */
 static int

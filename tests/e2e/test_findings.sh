@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_findings.sh - the findings of DOMAIN.md section 6 through the whole
+# test_findings.sh - the findings of docs/DOMAIN.md §6 through the whole
 # pipeline on a province -> district -> commune tree, against a file worked
 # out by hand (tests/e2e/fixtures/findings/README.md explains each row): each
 # kind at and just below its thresholds, a branch tax code, targets from an

@@ -1,5 +1,5 @@
 /* test_cfg_findings - unit tests for the findings configuration: the built-in
- * defaults (DOMAIN.md section 6), a full valid file, and bad values and
+ * defaults (docs/DOMAIN.md §6), a full valid file, and bad values and
  * unknown keys reported with file:line:column. Loaded from strings. */
 #include <stdarg.h>
 #include <stddef.h>

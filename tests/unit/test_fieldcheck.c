@@ -43,7 +43,7 @@ typedef struct {
 #define ENUM_BAD(i, v, e, cn, al) { .type = FC_ENUM, .in = (i), .code = "E_ENUM_VALUE", \
 	.vi_has = (v), .en_has = (e), .canon = (cn), .aliases = (al) }
 
-/* Enumerations of DOMAIN.md §3 with their Vietnamese aliases. */
+/* Enumerations of docs/DOMAIN.md §3.5 with their Vietnamese aliases. */
 static const char *const scheme_canon[] = { "compulsory", "voluntary", NULL };
 static const char *const scheme_comp[] = { "Bắt buộc", "bat buoc", "BB", NULL };
 static const char *const scheme_vol[] = { "Tự nguyện", "tu nguyen", "TN", NULL };
@@ -497,7 +497,7 @@ static void test_pct(void **state) { (void)state; CHECK_TABLE(pct_cases); }
 static void test_bool(void **state) { (void)state; CHECK_TABLE(bool_cases); }
 static void test_enum(void **state) { (void)state; CHECK_TABLE(enum_cases); }
 
-/* test_tax_check_digit - the rule of DOMAIN.md §3 on the real codes and its edges */
+/* test_tax_check_digit - the rule of docs/DOMAIN.md §3.7 on the real codes and its edges */
 static void test_tax_check_digit(void **state)
 {
 	static const struct { const char *in; int want; } t[] = {

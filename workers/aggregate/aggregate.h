@@ -87,7 +87,7 @@ int agg_write_pending_receipts(worker_t *w);
  * file can change is recomputed (docs/INDICATORS.md, "Performance"). */
 int agg_recompute(worker_t *w, const char *rtype, char *const *periods, int nperiods);
 
-/* agg_findings - recompute the findings of DOMAIN.md section 6 for the
+/* agg_findings - recompute the findings of docs/DOMAIN.md §6 for the
  * periods marked in temp.dirty (full: everything) and put the state changes
  * into the outbox (inside the caller's transaction). */
 int agg_findings(worker_t *w, int full);

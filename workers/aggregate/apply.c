@@ -1,7 +1,7 @@
 /* apply - apply one complete file to the record tables in one transaction.
  *
  * A reader of the aggregate database sees a file's effect whole or not at
- * all. Snapshot types (DOMAIN.md section 4) first delete what the same agency
+ * all. Snapshot types (docs/DOMAIN.md §4) first delete what the same agency
  * sent earlier for every period the file contains; registry types upsert by
  * key. Within a file the first valid row of a key wins; later rows with the
  * same key are rejected as duplicates naming the first row's line. Files are

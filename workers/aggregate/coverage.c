@@ -1,4 +1,4 @@
-/* coverage - the indicators of DOMAIN.md section 5, per org unit and month,
+/* coverage - the indicators of docs/DOMAIN.md §5, per org unit and month,
  * and the report files.
  *
  * Participants are counted as distinct insurance numbers over a unit's whole

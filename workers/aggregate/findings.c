@@ -1,4 +1,4 @@
-/* findings - the findings of DOMAIN.md section 6, recomputed inside the
+/* findings - the findings of docs/DOMAIN.md §6, recomputed inside the
  * transaction of every applied file for the periods that file can change
  * (temp.dirty, filled by agg_recompute), and the events of their changes.
  *

@@ -1,5 +1,5 @@
 /* bhxh-alert - turns finding events from the aggregate worker into notices
- * for the people who must act on them (DOMAIN.md sections 6 and 7).
+ * for the people who must act on them (docs/DOMAIN.md §6 and §7).
  *
  * The data path, each step its own transaction, all state in VAR/db/alert.db:
  *   1. an event is stored (idempotently) in `notice` in the transaction that
