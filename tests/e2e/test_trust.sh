@@ -235,6 +235,17 @@ check "two different ends for one file: quarantined" wait_for 10 bash -c \
 check_eq "...nothing of it applied" 0 "$(sqlite3 "$VAR/db/aggregate.db" "SELECT count(*) FROM participant WHERE insurance_no = '0100000961'")"
 ctl quarantine drop "$n" >/dev/null
 
+# --- one end forwarded twice (two validators, each numbering its own
+# messages): the copies differ only by message id, so the file applies
+n=$(next_file_no)
+"$ZF" "$AGG" end --file-no "$n" --file-id 0000same --agency bhxh --rtype participant --name participant_same.csv \
+	--nbatches 1 --rows 1 --count 2 --id 7000 --wait-acks >/dev/null
+"$ZF" "$AGG" batch --file-no "$n" --file-id 0000same --seq 0 --agency bhxh --rtype participant --fields "$F" \
+	--row '0100000962||060|2017-03|compulsory|1|DV009|' --count 2 --id 7100 --wait-acks >/dev/null
+check "the same end and batch twice with different message ids: the file applies" wait_for 10 bash -c \
+	"[ \"\$(sqlite3 '$VAR/db/aggregate.db' \"SELECT outcome FROM files WHERE file_id = '0000same'\")\" = applied ]"
+check_eq "...its row once" 1 "$(sqlite3 "$VAR/db/aggregate.db" "SELECT count(*) FROM participant WHERE insurance_no = '0100000962'")"
+
 # --- a forged end ahead of a genuine file: forged batches cannot put its
 # deadline off, and the operator can drop it at once
 n=$(next_file_no)

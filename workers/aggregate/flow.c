@@ -90,6 +90,7 @@ agg_stage(worker_t *w, const msg_t *m)
 	sqlite3_stmt *st;
 	char *buf;
 	size_t len;
+	msg_t copy;
 
 	if (file_no == 0 || file_no > MAX_FILE_NO) {
 		w->bad_msgs++;
@@ -115,7 +116,12 @@ agg_stage(worker_t *w, const msg_t *m)
 	      " DO UPDATE SET conflict = 1 WHERE body != excluded.body");
 	if (st == NULL)
 		return -1;
-	if (msg_encode(m, &buf, &len) != 0) {
+	/* stored without the message id: each sender (and each validator that
+	 * forwards a resend) numbers its own messages, so two copies of one part
+	 * differ only by it, and only the content may decide a conflict */
+	copy = *m;
+	copy.id = 0;
+	if (msg_encode(&copy, &buf, &len) != 0) {
 		w->bad_msgs++;
 		log_warn("dropped a %s of file %llu that cannot be stored", msg_type_name(m->type),
 		    (unsigned long long)file_no);
