@@ -125,9 +125,14 @@ const char *const aggregate_migrations[] = {
 	/* 5: the rows each staged batch holds (they must add up to the end's count)
 	 * and a mark on an end that arrived twice with different contents */
 	"ALTER TABLE stage_batch ADD COLUMN rows INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE stage_end ADD COLUMN conflict INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE stage_end ADD COLUMN conflict INTEGER NOT NULL DEFAULT 0;",
+	/* 6: evidence. A finding row is 'final' when the data it needs for its
+	 * month are all in, else 'provisional' (never notified); finding_state
+	 * remembers how the last resolution came about */
+	"ALTER TABLE finding ADD COLUMN status TEXT NOT NULL DEFAULT 'final';"
+	"ALTER TABLE finding_state ADD COLUMN since TEXT;"
 };
-const int aggregate_nmigrations = 5;
+const int aggregate_nmigrations = 6;
 
 typedef struct {
 	worker_t *w;
