@@ -29,7 +29,9 @@
  *   MSG_T_EVENTS    [seq uint, events [event...]]
  *     event       [kind, subject, org_unit, period, severity, state, name
  *                  (all str), value, threshold (float64; any int or float32
- *                  is accepted on decode; NaN and infinities are refused)]
+ *                  is accepted on decode; NaN and infinities are refused),
+ *                  since, reason (str), amount, workers (float64)]; the
+ *                  9-element form without the last four is still read
  *   MSG_T_FILE_DONE [file_id str, file_no uint, agency str, status str, code str|nil]
  *   MSG_T_CTL_REQ   [cmd str, args [str...]]
  *   MSG_T_CTL_REP   [code int, body str]
@@ -176,7 +178,7 @@ static int s_put_ack(msgpack_packer *pk, const msg_ack_t *a)
 /* s_put_event - pack one finding state change. */
 static int s_put_event(msgpack_packer *pk, const msg_event_t *ev)
 {
-	if (msgpack_pack_array(pk, 9) != 0 ||
+	if (msgpack_pack_array(pk, 13) != 0 ||
 	    s_put_str(pk, ev->kind) == -1 ||
 	    s_put_str(pk, ev->subject) == -1 ||
 	    s_put_str(pk, ev->org_unit) == -1 ||
@@ -185,7 +187,11 @@ static int s_put_event(msgpack_packer *pk, const msg_event_t *ev)
 	    s_put_str(pk, ev->state) == -1 ||
 	    s_put_str(pk, ev->name) == -1 ||
 	    msgpack_pack_double(pk, ev->value) != 0 ||
-	    msgpack_pack_double(pk, ev->threshold) != 0)
+	    msgpack_pack_double(pk, ev->threshold) != 0 ||
+	    s_put_str(pk, ev->since ? ev->since : "") == -1 ||
+	    s_put_str(pk, ev->reason ? ev->reason : "") == -1 ||
+	    msgpack_pack_double(pk, ev->amount) != 0 ||
+	    msgpack_pack_double(pk, ev->workers) != 0)
 		return -1;
 	return 0;
 }
@@ -740,8 +746,13 @@ static int s_get_ack(struct rd *r, msg_ack_t *a)
 /* s_get_event - read one finding state change. */
 static int s_get_event(struct rd *r, msg_event_t *ev)
 {
-	if (s_get_tuple(r, 9, NULL, -1) == -1 ||
-	    s_get_str(r, 0, &ev->kind, "kind", -1) == -1 ||
+	uint32_t n = 0;
+
+	if (s_get_array(r, 1, &n, NULL, -1) == -1)
+		return -1;
+	if (n != 9 && n != 13)
+		return s_fail(r, NULL, -1, "expected array of 9 or 13, got %u", n);
+	if (s_get_str(r, 0, &ev->kind, "kind", -1) == -1 ||
 	    s_get_str(r, 0, &ev->subject, "subject", -1) == -1 ||
 	    s_get_str(r, 0, &ev->org_unit, "org_unit", -1) == -1 ||
 	    s_get_str(r, 0, &ev->period, "period", -1) == -1 ||
@@ -750,6 +761,16 @@ static int s_get_event(struct rd *r, msg_event_t *ev)
 	    s_get_str(r, 0, &ev->name, "name", -1) == -1 ||
 	    s_get_num(r, &ev->value, "value", -1) == -1 ||
 	    s_get_num(r, &ev->threshold, "threshold", -1) == -1)
+		return -1;
+	if (n == 9) {
+		ev->since = xstrdup("");
+		ev->reason = xstrdup("");
+		return 0;
+	}
+	if (s_get_str(r, 0, &ev->since, "since", -1) == -1 ||
+	    s_get_str(r, 0, &ev->reason, "reason", -1) == -1 ||
+	    s_get_num(r, &ev->amount, "amount", -1) == -1 ||
+	    s_get_num(r, &ev->workers, "workers", -1) == -1)
 		return -1;
 	return 0;
 }
@@ -964,6 +985,8 @@ static void s_free_events(msg_events_t *e)
 		free(ev->severity);
 		free(ev->state);
 		free(ev->name);
+		free(ev->since);
+		free(ev->reason);
 	}
 	free(e->events);
 }

@@ -82,6 +82,12 @@ typedef struct {
 	char *name;      /* employer/agent/unit display name, may be "" */
 	double value;
 	double threshold;
+	char *since;     /* first month of the run of months it has held in, may be "" */
+	char *reason;    /* of a resolution: "remedied" (a later month shows the problem
+	                  * gone) or "no_longer_found" (data of its month arrived or were
+	                  * corrected); "" otherwise */
+	double amount;   /* money at stake in VND (arrears owed), 0 when none */
+	double workers;  /* workers concerned (employees, insured), 0 when not counted */
 } msg_event_t;
 
 typedef struct {

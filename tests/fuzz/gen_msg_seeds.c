@@ -65,9 +65,9 @@ main(int argc, char **argv)
 	msg_row_t filerow[1] = { { .line = 0, .err_code = "E_FILE_CHANGED" } };
 	uint64_t ids[] = { 1, 2, 3, 64, 18446744073709551615ull };
 	msg_event_t ev[3] = {
-		{ "not_enrolled", "4700123456", "058", "2017-03", "major", "new", "Công ty TNHH Hòa Bình", 12, 0 },
-		{ "behind_target", "ORG:bhxh", "060", "2017-03", "warning", "escalated", "Huyện Ba Bể", 16.36, 50 },
-		{ "arrears", "TA0012A", "", "2017-02", "critical", "resolved", "", -1.5, 3 },
+		{ "not_enrolled", "4700123456", "058", "2017-03", "major", "new", "Công ty TNHH Hòa Bình", 12, 0, "2017-01", "", 0, 12 },
+		{ "behind_target", "ORG:bhxh", "060", "2017-03", "warning", "escalated", "Huyện Ba Bể", 16.36, 50, "2017-03", "", 0, 0 },
+		{ "arrears", "TA0012A", "", "2017-02", "critical", "resolved", "", -1.5, 3, "2016-11", "remedied", 125000000, 14 },
 	};
 	msg_t m;
 

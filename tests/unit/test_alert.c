@@ -148,7 +148,7 @@ s_event(const char *kind, const char *subject, const char *unit, const char *per
     const char *state)
 {
 	return (msg_event_t){ (char *)kind, (char *)subject, (char *)unit, (char *)period, (char *)sev,
-		(char *)state, (char *)"", 0, 0 };
+		(char *)state, (char *)"", 0, 0, (char *)"", (char *)"", 0, 0 };
 }
 
 /* events from the aggregate are checked field by field before they are stored */

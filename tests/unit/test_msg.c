@@ -309,6 +309,10 @@ static void msg_equal(const msg_t *a, const msg_t *b)
 			/* bitwise, so that NaN and -0.0 count too */
 			assert_memory_equal(&x->value, &y->value, sizeof(double));
 			assert_memory_equal(&x->threshold, &y->threshold, sizeof(double));
+			assert_string_equal(x->since, y->since);
+			assert_string_equal(x->reason, y->reason);
+			assert_memory_equal(&x->amount, &y->amount, sizeof(double));
+			assert_memory_equal(&x->workers, &y->workers, sizeof(double));
 		}
 		break;
 	default:
@@ -454,6 +458,10 @@ static void make_event(msg_event_t *ev, const char *kind, const char *subject,
 	ev->name = xstrdup(name);
 	ev->value = value;
 	ev->threshold = threshold;
+	ev->since = xstrdup(strcmp(state, "resolved") == 0 ? "2023-11" : "");
+	ev->reason = xstrdup(strcmp(state, "resolved") == 0 ? "remedied" : "");
+	ev->amount = value * 2;
+	ev->workers = 17;
 }
 
 /* make_events - a realistic events message. */
