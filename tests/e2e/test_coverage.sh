@@ -23,8 +23,10 @@ check "participants April applied" ctl submit --agency bhxh --wait "$FIX/partici
 
 ctl report coverage --format csv >"$VAR/cov1.csv"
 check_files_eq "coverage.csv matches the hand-worked figures" "$FIX/coverage_expected_1.csv" "$VAR/cov1.csv"
+# the reports are rewritten once no file is waiting, after the receipts
+wait_for 10 cmp -s "$VAR/cov1.csv" "$VAR/reports/coverage.csv"
 check_files_eq "VAR/reports/coverage.csv is the same" "$VAR/cov1.csv" "$VAR/reports/coverage.csv"
-check "coverage.json is written" grep -q '"org_unit": "058", "period": "2017-03", "labor_force": 1000' "$VAR/reports/coverage.json"
+check "coverage.json is written" wait_for 10 grep -q '"org_unit": "058", "period": "2017-03", "labor_force": 1000' "$VAR/reports/coverage.json"
 
 ctl report coverage --format csv --org-unit 058 --period 2017-03 >"$VAR/one.csv"
 check_eq "filter by unit and period" "$(head -1 "$FIX/coverage_expected_1.csv")

@@ -37,7 +37,7 @@ check_eq "province 2017-01: one voluntary participant, the year's target" "06,20
 ctl report findings --format csv >"$VAR/f1.csv"
 check_files_eq "findings.csv matches the hand-worked rows" "$F/findings_expected_1.csv" "$VAR/f1.csv"
 check "VAR/reports/findings.csv is rewritten" wait_for 10 cmp -s "$VAR/f1.csv" "$VAR/reports/findings.csv"
-check "findings.json carries the same rows" grep -q '"kind": "not_enrolled", "subject": "0100109106", "org_unit": "01834", "period": "2017-02", "severity": "critical", "value": 10, "threshold": 10' "$VAR/reports/findings.json"
+check "findings.json carries the same rows" wait_for 10 grep -q '"kind": "not_enrolled", "subject": "0100109106", "org_unit": "01834", "period": "2017-02", "severity": "critical", "value": 10, "threshold": 10' "$VAR/reports/findings.json"
 check_eq "filter by org unit keeps its subtree" 15 "$(ctl report findings --format csv --org-unit 060 | tail -n +2 | wc -l)"
 
 # the events as the alert worker stored them (its notice table: one row per
