@@ -37,6 +37,6 @@ check "corrected March snapshot applied" ctl submit --agency bhxh --wait "$FIX/p
 ctl report coverage --format csv >"$VAR/cov2.csv"
 check_files_eq "the corrected snapshot replaces March completely" "$FIX/coverage_expected_2.csv" "$VAR/cov2.csv"
 check "table format prints a header" bash -c "'$CTL' --config '$CONFIG' --var-dir '$VAR' report coverage | head -1 | grep -q '^org_unit  *period'"
-check "findings report has the columns of docs/DOMAIN.md §8" bash -c "'$CTL' --config '$CONFIG' --var-dir '$VAR' report findings --format csv | head -1 | grep -qx 'kind,subject,org_unit,period,severity,value,threshold'"
+check "findings report has the columns of docs/DOMAIN.md §8" bash -c "'$CTL' --config '$CONFIG' --var-dir '$VAR' report findings --format csv | head -1 | grep -qx 'kind,subject,org_unit,period,severity,value,threshold,status'"
 check "no citizen ID or insurance number in any log" bash -c "! grep -rqE '0100000[0-9]{3}' '$VAR/log'"
 finish

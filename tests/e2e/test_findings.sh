@@ -64,10 +64,10 @@ ctl down >/dev/null 2>&1
 export BHXH_TODAY=2017-04-21
 check "pipeline restarts a day later" ctl up
 ctl report findings --format csv | grep '^missing_data,' >"$VAR/m3.csv"
-check_eq "missing_data a day after the deadline" "missing_data,bhxh:insured_unit,,2016-12,warning,91,0
-missing_data,bhxh:insured_unit,,2017-01,warning,60,0
-missing_data,bhxh:insured_unit,,2017-03,warning,1,0
-missing_data,cucthue:tax_employer,,2016-12,warning,91,0
-missing_data,cucthue:tax_employer,,2017-01,warning,60,0
-missing_data,cucthue:tax_employer,,2017-03,warning,1,0" "$(cat "$VAR/m3.csv")"
+check_eq "missing_data a day after the deadline" "missing_data,bhxh:insured_unit,,2016-12,warning,91,0,final
+missing_data,bhxh:insured_unit,,2017-01,warning,60,0,final
+missing_data,bhxh:insured_unit,,2017-03,warning,1,0,final
+missing_data,cucthue:tax_employer,,2016-12,warning,91,0,final
+missing_data,cucthue:tax_employer,,2017-01,warning,60,0,final
+missing_data,cucthue:tax_employer,,2017-03,warning,1,0,final" "$(cat "$VAR/m3.csv")"
 finish
