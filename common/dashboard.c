@@ -1142,7 +1142,7 @@ s_employers(const dash_t *d, int u, const char *status, s_ids_t *ids, sb_t *b)
 				s_esc(b, emp);
 				sb_add(b, "\"");
 			}
-			sb_addf(b, "><td class=\"n\" data-l=\"#\">%d</td><td class=\"sev-%s\" data-l=\"Mức độ\">%s%s</td>"
+			sb_addf(b, "><td class=\"n rank\">%d</td><td class=\"sev-%s\" data-l=\"Mức độ\">%s%s</td>"
 			    "<td class=\"name\" data-l=\"Doanh nghiệp\"><b>", nemp, s_sev_class(erank), s_sev_label(erank),
 			    prov ? "<br><small>tạm tính — chưa đủ số liệu</small>" : "");
 			s_name(b, (const char *)sqlite3_column_text(st, 5));
@@ -1213,7 +1213,7 @@ static const char s_css[] =
     ".kl{font-size:.9em;color:#444}\n.kv{font-size:1.5em;font-weight:bold}\n.ks{font-size:.9em}\n"
     ".charts{display:flex;flex-wrap:wrap;gap:16px}\n"
     "figure.chart{flex:1 1 340px;max-width:600px;min-width:0;margin:8px 0}\n"
-    "figure.wide{max-width:760px}\n"
+    "figure.wide{max-width:560px}\n"
     "figcaption{font-weight:bold;margin-bottom:4px}\n"
     "svg{display:block;width:100%;height:auto}\n"
     ".legend{font-size:14px;margin:4px 0}\n"
@@ -1228,6 +1228,8 @@ static const char s_css[] =
     "table.cards td{border:none;padding:2px 8px;text-align:left;white-space:normal}\n"
     "table.cards td[data-l]::before{content:attr(data-l) \": \";font-weight:bold;color:#444}\n"
     "table.cards td.name{font-size:1.05em}\n"
+    "table.cards td[class^=sev-]::before{color:inherit}\n"
+    "table.cards td.rank{font-weight:bold}\ntable.cards td.rank::before{content:\"#\"}\n"
     "}\n";
 
 int
