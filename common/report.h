@@ -1,7 +1,7 @@
 /* report - the coverage and findings reports of docs/DOMAIN.md §8, read
  * from the aggregate database, as CSV (exactly the columns listed there), JSON
  * or an aligned table. Used by the aggregate worker (files in VAR/reports/)
- * and by `bhxhctl report`. */
+ * and by `bhxhctl report`. The dashboard pages are in dashboard.h. */
 #ifndef BHXH_REPORT_H
 #define BHXH_REPORT_H
 
@@ -20,11 +20,6 @@ typedef enum { REPORT_CSV, REPORT_JSON, REPORT_TABLE } report_format_t;
  * 0, or -1 on a database error. */
 int report_coverage(sqlite3 *db, const char *period, const char *org_unit, report_format_t f, sb_t *out);
 int report_findings(sqlite3 *db, const char *period, const char *org_unit, report_format_t f, sb_t *out);
-
-/* report_dashboard - the dashboard page (VAR/reports/index.html): one
- * self-contained HTML document in Vietnamese, charts as inline SVG, no
- * scripts and no fetches; every name from data is HTML-escaped. 0 or -1. */
-int report_dashboard(sqlite3 *db, sb_t *out);
 
 /* report_html_escape - add s with & < > " ' escaped (NULL adds nothing). */
 void report_html_escape(sb_t *b, const char *s);

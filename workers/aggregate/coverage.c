@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dashboard.h"
 #include "fsutil.h"
 #include "log.h"
 #include "report.h"
@@ -430,8 +431,8 @@ agg_recompute(worker_t *w, const char *rtype, char *const *periods, int nperiods
 	return agg_findings(w, full);
 }
 
-/* s_write_one - render one report (0 coverage, 1 findings, 2 dashboard) and
- * replace its file atomically. */
+/* s_write_one - render one report (0 coverage, 1 findings) and replace its
+ * file atomically. */
 static int
 s_write_one(worker_t *w, int findings, report_format_t f, const char *file)
 {
@@ -440,8 +441,7 @@ s_write_one(worker_t *w, int findings, report_format_t f, const char *file)
 	int rc;
 
 	sb_init(&b);
-	rc = findings == 2 ? report_dashboard(store_db(w->store), &b)
-	    : findings ? report_findings(store_db(w->store), NULL, NULL, f, &b)
+	rc = findings ? report_findings(store_db(w->store), NULL, NULL, f, &b)
 	    : report_coverage(store_db(w->store), NULL, NULL, f, &b);
 	snprintf(path, sizeof(path), "%s/reports/%s", w->var_dir, file);
 	if (rc == 0 && (rc = fs_write_atomic(path, b.data ? b.data : "", b.len)) != 0)
@@ -450,6 +450,26 @@ s_write_one(worker_t *w, int findings, report_format_t f, const char *file)
 		worker_error(w, "cannot render %s", path);
 	sb_free(&b);
 	return rc;
+}
+
+/* s_write_dashboard - the dashboard pages (common/dashboard.h): the root's
+ * page always, another unit's page only when what it shows has changed. */
+static int
+s_write_dashboard(worker_t *w, const char *dir)
+{
+	dash_opts_t o = { .today = agg_today() };
+	dash_stats_t st;
+	int64_t t0 = now_ms();
+
+	if (dash_write(store_db(w->store), w->config, dir, &o, &st) != 0) {
+		worker_error(w, "cannot write the dashboard pages in %s: %s (%s)", dir, strerror(errno),
+		    sqlite3_errmsg(store_db(w->store)));
+		return -1;
+	}
+	if (st.written > 1 || st.removed > 0)
+		log_info("dashboard: %d of %d pages written, %d unchanged, %d removed in %lld ms", st.written, st.pages,
+		    st.unchanged, st.removed, (long long)(now_ms() - t0));
+	return 0;
 }
 
 /* agg_write_reports - coverage and findings, CSV and JSON, and the dashboard, in VAR/reports/. */
@@ -468,6 +488,6 @@ agg_write_reports(worker_t *w)
 	rc |= s_write_one(w, 0, REPORT_JSON, "coverage.json");
 	rc |= s_write_one(w, 1, REPORT_CSV, "findings.csv");
 	rc |= s_write_one(w, 1, REPORT_JSON, "findings.json");
-	rc |= s_write_one(w, 2, REPORT_CSV, "index.html");
+	rc |= s_write_dashboard(w, dir);
 	return rc != 0 ? -1 : 0;
 }
