@@ -116,7 +116,9 @@ test_full_file(void **state)
 	    "  lookback_months: 24\n"
 	    "  expected:\n"
 	    "    - { agency: bhxh, type: participant, deadline_day: 15 }\n"
-	    "    - { agency: cucthue, type: tax_employer, deadline_day: 28 }\n";
+	    "    - { agency: cucthue, type: tax_employer, deadline_day: 28 }\n"
+	    "feed_stopped: { severity: major }\n"
+	    "today: \"2016-02-29\"\n";
 	yt_diag_t d = { 0 };
 	cfg_findings_t *f = load(s, &d);
 
@@ -148,6 +150,8 @@ test_full_file(void **state)
 	assert_string_equal(f->off_track_severity, "critical");
 	assert_string_equal(f->missing_severity, "critical");
 	assert_int_equal(f->lookback_months, 24);
+	assert_string_equal(f->feed_severity, "major");
+	assert_string_equal(f->today, "2016-02-29");
 	assert_int_equal(f->nexpected, 2);
 	assert_string_equal(f->expected[0].agency, "bhxh");
 	assert_string_equal(f->expected[0].type, "participant");
@@ -187,13 +191,19 @@ test_bad_values(void **state)
 	    "under_declared: { min_gap_pct: 150 }\n"      /* 7: above 100, col 32 */
 	    "missing_data:\n"                             /* 8 */
 	    "  expected:\n"                               /* 9 */
-	    "    - { agency: bhxh, type: participant, deadline_day: 31 }\n"; /* 10: above 28, col 56 */
+	    "    - { agency: bhxh, type: participant, deadline_day: 31 }\n" /* 10: above 28, col 56 */
+	    "feed_stopped: { severity: loud }\n"          /* 11: col 27 */
+	    "today: \"2017-02-29\"\n";                     /* 12: not a date (2017 is not a leap year) */
 	yt_diag_t d = { 0 };
 	cfg_findings_t *f = load(s, &d);
 
 	(void)state;
 	print_msgs(&d);
-	assert_int_equal(d.n, 5);
+	assert_int_equal(d.n, 7);
+	assert_true(has_msg(&d, "f.yaml:11:27: severity: expected info, warning, major or critical, got 'loud'"));
+	assert_true(has_msg(&d, "f.yaml:12:8: today: '2017-02-29' is not a date YYYY-MM-DD"));
+	assert_string_equal(f->today, "");
+	assert_string_equal(f->feed_severity, "warning");
 	assert_true(has_msg(&d, "f.yaml:4:7: levels: 'at' must increase from one level to the next"));
 	assert_true(has_msg(&d, "f.yaml:5:27: severity: expected info, warning, major or critical, got 'urgent'"));
 	assert_true(has_msg(&d, "f.yaml:6:23: months: expected an integer from 1 to 120, got '0'"));
@@ -228,7 +238,8 @@ test_unknown_keys(void **state)
 	for (size_t i = 0; i < d.n; i++)
 		assert_non_null(strstr(d.msgs[i], "unknown key"));
 	assert_true(has_msg(&d, "f.yaml:3:1: unknown key 'not_enroled' (expected one of: not_enrolled, under_declared,"
-	    " arrears, low_wage_basis, unregistered, idle_agent, behind_target, off_track, missing_data)"));
+	    " arrears, low_wage_basis, unregistered, idle_agent, behind_target, off_track, missing_data, feed_stopped,"
+	    " today)"));
 	assert_true(has_msg(&d, "f.yaml:2:3: unknown key 'level' (expected one of: levels)"));
 	assert_true(has_msg(&d, "f.yaml:5:42: unknown key 'color' (expected one of: months, severity)"));
 	assert_true(has_msg(&d, "f.yaml:8:60: unknown key 'late' (expected one of: agency, type, deadline_day)"));

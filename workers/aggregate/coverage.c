@@ -457,7 +457,7 @@ s_write_one(worker_t *w, int findings, report_format_t f, const char *file)
 static int
 s_write_dashboard(worker_t *w, const char *dir)
 {
-	dash_opts_t o = { .today = agg_today() };
+	dash_opts_t o = { .today = agg_today(w->config) };
 	dash_stats_t st;
 	int64_t t0 = now_ms();
 
