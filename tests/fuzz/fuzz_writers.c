@@ -1072,7 +1072,7 @@ s_notice(s_in_t *in, uint8_t opt)
 	sb_init(&json);
 	sb_add(&subject, "");
 	sb_add(&text, "");
-	format_notice(receiver, role, scope, scope_name, group, nid, items, n, &subject, &text, &json);
+	format_notice(NULL, receiver, role, scope, scope_name, group, nid, items, n, &subject, &text, &json);
 	s_check_text(subject.data, 0, "notice subject: a control character");
 	S_CHECK(strchr(subject.data, '\n') == NULL, "notice subject: more than one line", subject.data);
 	s_check_text(text.data, 0, "notice text: a control character");

@@ -172,6 +172,10 @@ test_event_check(void **state)
 	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
 	e = s_event("missing_data", "labor_force", "", "2017-12", "warning", "resolved");
 	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
+	e = s_event("feed_stopped", "2017-03", "", "2017-03", "warning", "new"); /* for the operator */
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
+	e = s_event("dead_letter", "X", "", "2017-03", "warning", "new"); /* made here, never an event */
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), -1);
 	static const char *const bad[][6] = {
 		{ "missing_data", "../../../../x:participant", "", "2017-03", "warning", "new" },
 		{ "missing_data", "cucthue:../../x", "", "2017-03", "warning", "new" },
@@ -476,7 +480,7 @@ test_email_body(void **state)
 	sb_init(&text);
 	sb_init(&json);
 	sb_init(&mail);
-	format_notice("district", ROLE_DISTRICT_COMMITTEE, "061", "Huyện Ba Bể", "kind=not_enrolled", 7, &it, 1,
+	format_notice(NULL, "district", ROLE_DISTRICT_COMMITTEE, "061", "Huyện Ba Bể", "kind=not_enrolled", 7, &it, 1,
 	    &subj, &text, &json);
 	assert_null(strpbrk(subj.data, "\r\n"));
 	assert_true(strstr(text.data, "Hệ thống giám sát BHXH") == text.data); /* Vietnamese first */
@@ -503,7 +507,7 @@ test_notice_json_unprintable_value(void **state)
 	sb_init(&subj);
 	sb_init(&text);
 	sb_init(&json);
-	format_notice("bhxh", ROLE_SOCIAL_SECURITY, "061", "Huyện Ba Bể", "kind=arrears", 8, &it, 1, &subj, &text, &json);
+	format_notice(NULL, "bhxh", ROLE_SOCIAL_SECURITY, "061", "Huyện Ba Bể", "kind=arrears", 8, &it, 1, &subj, &text, &json);
 	assert_non_null(strstr(json.data, "\"value\": null, \"threshold\": null}"));
 	sb_free(&subj);
 	sb_free(&text);

@@ -51,16 +51,13 @@ char *format_scrub(const char *s, int keep_insurance);
  * NULL if a placeholder has no value or the value is not [A-Za-z0-9._-]+. */
 char *format_expand(const char *tmpl, const char *district, const char *agency);
 
-/* format_kind_known - 1 if kind is a finding kind this worker can tell of. */
+/* format_kind_known - 1 if kind is a kind (common/kinds.h) that may arrive as an event. */
 int format_kind_known(const char *kind);
 
-/* format_kind_vi / format_kind_en - what a finding kind means, for people. */
-const char *format_kind_vi(const char *kind);
-const char *format_kind_en(const char *kind);
-
 /* format_notice - the subject line (UTF-8, one line) and the plain text
- * (Vietnamese first, English below) and JSON of a notice listing items. */
-void format_notice(const char *receiver, alert_role_t role, const char *scope, const char *scope_name,
+ * (Vietnamese first, English below) and JSON of a notice listing items;
+ * kind labels filled from c (the goal year). */
+void format_notice(const config_t *c, const char *receiver, alert_role_t role, const char *scope, const char *scope_name,
     const char *group, long long notice_id, const alert_item_t *items, int n,
     sb_t *subject, sb_t *text, sb_t *json);
 

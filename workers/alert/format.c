@@ -14,77 +14,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "kinds.h"
 #include "report.h"
 #include "xalloc.h"
 
 static const char s_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static const struct {
-	const char *kind, *vi, *en, *value_vi, *value_en;
-} s_kinds[] = {
-	{ "not_enrolled", "Doanh nghiệp chưa tham gia BHXH", "Employer not enrolled in social insurance",
-	  "số lao động", "employees" },
-	{ "under_declared", "Doanh nghiệp đóng BHXH không đủ số lao động", "Employer under-declares its workers",
-	  "số lao động chưa tham gia", "workers not insured" },
-	{ "arrears", "Đơn vị nợ đóng BHXH", "Unit in arrears", "số tháng nợ", "months in arrears" },
-	{ "low_wage_basis", "Tiền lương đóng BHXH thấp hơn lương tối thiểu vùng", "Wage basis below the regional minimum",
-	  "lương đóng bình quân", "wage basis per insured person" },
-	{ "unregistered", "Mã số thuế không có trong đăng ký doanh nghiệp", "Tax code not in the business registry",
-	  "", "" },
-	{ "idle_agent", "Đại lý thu không phát triển người tham gia", "Collection agent with no participants",
-	  "số tháng", "months" },
-	{ "behind_target", "Tỷ lệ bao phủ thấp hơn chỉ tiêu", "Coverage behind target", "tỷ lệ bao phủ (%)", "coverage (%)" },
-	{ "off_track", "Không đạt mục tiêu năm 2020 theo xu hướng", "Off track for the goal", "tỷ lệ dự báo (%)",
-	  "projected coverage (%)" },
-	{ "missing_data", "Chưa nộp dữ liệu đúng hạn", "Data not submitted on time", "số ngày trễ", "days late" },
-	{ "quarantined_file", "Tệp dữ liệu bị cách ly, chưa áp dụng (bhxhctl quarantine list)",
-	  "File quarantined, not applied (bhxhctl quarantine list)", "số thứ tự tệp", "file number" },
-	{ NULL, NULL, NULL, NULL, NULL }
-};
-
-/* s_kind - the table row of a kind, or NULL. */
-static int
-s_kind(const char *kind)
-{
-	for (int i = 0; kind != NULL && s_kinds[i].kind != NULL; i++)
-		if (strcmp(s_kinds[i].kind, kind) == 0)
-			return i;
-	return -1;
-}
-
-/* format_kind_known - the kind is in the table. */
+/* format_kind_known - a kind that may arrive as an event (common/kinds.c). */
 int
 format_kind_known(const char *kind)
 {
-	return s_kind(kind) >= 0;
-}
+	const kind_t *k = kind_find(kind);
 
-/* format_kind_vi - the kind in Vietnamese (the kind itself if unknown). */
-const char *
-format_kind_vi(const char *kind)
-{
-	int i = s_kind(kind);
-
-	return i >= 0 ? s_kinds[i].vi : kind;
-}
-
-/* format_kind_en - the kind in English (the kind itself if unknown). */
-const char *
-format_kind_en(const char *kind)
-{
-	int i = s_kind(kind);
-
-	return i >= 0 ? s_kinds[i].en : kind;
-}
-
-/* s_sev_vi - a severity in Vietnamese. */
-static const char *
-s_sev_vi(const char *sev)
-{
-	static const char *const vi[] = { "thông tin", "cảnh báo", "nghiêm trọng", "rất nghiêm trọng" };
-	int r = alert_severity_rank(sev);
-
-	return r >= 0 ? vi[r] : sev;
+	return k != NULL && k->event;
 }
 
 /* s_status - a notice status heading in Vietnamese (vi=1) or English. */
@@ -285,16 +227,17 @@ format_expand(const char *tmpl, const char *district, const char *agency)
 
 /* s_item_line - one alert as a line of text in one language. */
 static void
-s_item_line(sb_t *t, const alert_item_t *it, int keep_ins, int vi)
+s_item_line(const config_t *c, sb_t *t, const alert_item_t *it, int keep_ins, int vi)
 {
-	int k = s_kind(it->kind);
+	const kind_t *k = kind_find(it->kind);
 	char *name = format_scrub(it->name, keep_ins);
 	char v[64], th[64];
 
 	report_number(v, sizeof(v), it->value);
 	report_number(th, sizeof(th), it->threshold);
-	sb_addf(t, "  - [%s] %s: ", vi ? s_sev_vi(it->severity) : it->severity,
-	    vi ? format_kind_vi(it->kind) : format_kind_en(it->kind));
+	sb_addf(t, "  - [%s] ", vi ? kind_severity_vi(it->severity) : kind_severity_en(it->severity));
+	kind_label(c, it->kind, vi, t);
+	sb_add(t, ": ");
 	if (name[0] != '\0')
 		sb_addf(t, "%s, ", name);
 	sb_addf(t, "%s %s", vi ? "mã" : "code", it->subject);
@@ -302,8 +245,8 @@ s_item_line(sb_t *t, const alert_item_t *it, int keep_ins, int vi)
 		sb_addf(t, ", %s (%s)", it->unit_name != NULL && it->unit_name[0] ? it->unit_name : it->org_unit,
 		    it->org_unit);
 	sb_addf(t, ", %s %s", vi ? "kỳ" : "period", it->period);
-	if (k >= 0 && s_kinds[k].value_vi[0] != '\0')
-		sb_addf(t, ": %s %s (%s %s)", vi ? s_kinds[k].value_vi : s_kinds[k].value_en, v,
+	if (k != NULL && k->value_vi[0] != '\0')
+		sb_addf(t, ": %s %s (%s %s)", vi ? k->value_vi : k->value_en, v,
 		    vi ? "ngưỡng" : "threshold", th);
 	sb_add(t, "\n");
 	free(name);
@@ -311,7 +254,7 @@ s_item_line(sb_t *t, const alert_item_t *it, int keep_ins, int vi)
 
 /* s_section - the text in one language: headings by status, then the items. */
 static void
-s_section(sb_t *t, const char *receiver, alert_role_t role, const char *scope_name, const char *group,
+s_section(const config_t *c, sb_t *t, const char *receiver, alert_role_t role, const char *scope_name, const char *group,
     long long nid, const alert_item_t *items, int n, int vi)
 {
 	static const char *const order[] = { "new", "escalated", "resolved", "firing" };
@@ -334,13 +277,13 @@ s_section(sb_t *t, const char *receiver, alert_role_t role, const char *scope_na
 		sb_addf(t, "\n%s (%d):\n", s_status(order[o], vi), cnt);
 		for (int i = 0; i < n; i++)
 			if (strcmp(items[i].status, order[o]) == 0)
-				s_item_line(t, &items[i], keep_ins, vi);
+				s_item_line(c, t, &items[i], keep_ins, vi);
 	}
 }
 
 /* s_subject - one line: counts by status, the kind, and the name when alone. */
 static void
-s_subject(sb_t *s, const char *scope_name, const alert_item_t *items, int n, int keep_ins)
+s_subject(const config_t *c, sb_t *s, const char *scope_name, const alert_item_t *items, int n, int keep_ins)
 {
 	static const char *const order[] = { "new", "escalated", "resolved", "firing" };
 	static const char *const vi[] = { "mới", "tăng mức", "đã khắc phục", "vẫn còn" };
@@ -364,8 +307,11 @@ s_subject(sb_t *s, const char *scope_name, const alert_item_t *items, int n, int
 				sb_addf(s, "%s%d %s", sep ? ", " : "", cnt[o], lang == 0 ? vi[o] : en[o]);
 				sep = 1;
 			}
-		sb_addf(s, ": %s", kind != NULL ? (lang == 0 ? format_kind_vi(kind) : format_kind_en(kind))
-		    : (lang == 0 ? "nhiều loại" : "several kinds"));
+		sb_add(s, ": ");
+		if (kind != NULL)
+			kind_label(c, kind, lang == 0, s);
+		else
+			sb_add(s, lang == 0 ? "nhiều loại" : "several kinds");
 		if (lang == 0 && n == 1) {
 			char *name = format_scrub(items[0].name, keep_ins);
 
@@ -379,7 +325,7 @@ s_subject(sb_t *s, const char *scope_name, const alert_item_t *items, int n, int
 
 /* format_notice - subject, text and JSON of one notice. */
 void
-format_notice(const char *receiver, alert_role_t role, const char *scope, const char *scope_name,
+format_notice(const config_t *c, const char *receiver, alert_role_t role, const char *scope, const char *scope_name,
     const char *group, long long nid, const alert_item_t *items, int n, sb_t *subject, sb_t *text, sb_t *json)
 {
 	int keep_ins = role == ROLE_SOCIAL_SECURITY;
@@ -387,14 +333,14 @@ format_notice(const char *receiver, alert_role_t role, const char *scope, const 
 	sb_t s;
 
 	sb_init(&s);
-	s_subject(&s, scope_name, items, n, keep_ins);
+	s_subject(c, &s, scope_name, items, n, keep_ins);
 	clean = format_header_text(s.data);
 	sb_add(subject, clean);
 	free(clean);
 	sb_free(&s);
-	s_section(text, receiver, role, scope_name, group, nid, items, n, 1);
+	s_section(c, text, receiver, role, scope_name, group, nid, items, n, 1);
 	sb_add(text, "\n------------------------------------------------------------\n\n");
-	s_section(text, receiver, role, scope_name, group, nid, items, n, 0);
+	s_section(c, text, receiver, role, scope_name, group, nid, items, n, 0);
 	sb_addf(json, "{\"notice\": %lld, \"receiver\": ", nid);
 	sb_json_str(json, receiver);
 	sb_addf(json, ", \"role\": \"%s\", \"scope\": ", alert_role_name(role));

@@ -269,7 +269,7 @@ s_flush(worker_t *w, const char *receiver, const char *gkey, const char *scope, 
 		sb_init(&subj);
 		sb_init(&text);
 		sb_init(&json);
-		format_notice(receiver, rec->role, scope, s_scope_name(cfg, rec, scope), gkey, nid, items, k,
+		format_notice(cfg, receiver, rec->role, scope, s_scope_name(cfg, rec, scope), gkey, nid, items, k,
 		    &subj, &text, &json);
 		rc = group_put_notice(w, rec, nid, scope, &subj, &text, &json, now);
 		sb_free(&subj);
