@@ -97,6 +97,9 @@ $(BIN)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)/tests
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
+# test_alert compiles the alert worker's format.c, check.c and send.c in.
+$(BUILD)/tests/unit/test_alert.o: $(wildcard workers/alert/*.c)
+
 # test_apply drives the aggregate's modules directly: it links every source
 # of workers/aggregate/ but main.c.
 AGG_LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out workers/aggregate/main.c,$(wildcard workers/aggregate/*.c)))

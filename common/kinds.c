@@ -20,7 +20,7 @@ static const kind_t s_kinds[] = {
 	  2, { EV_M("tax_employer"), EV_M("insured_unit") },
 	  "Cần dữ liệu lao động của cơ quan thuế (tax_employer) và dữ liệu đơn vị tham gia của BHXH (insured_unit) của tháng",
 	  "Needs Tax's employer data (tax_employer) and Social Security's unit data (insured_unit) of the month",
-	  "số lao động", "employees", "người lao động", "workers",
+	  "số người lao động", "employees", "người lao động", "workers",
 	  "Xác minh và yêu cầu doanh nghiệp đăng ký tham gia BHXH, BHTN cho người lao động",
 	  "Verify and require the employer to enrol its workers in social and unemployment insurance",
 	  4, {

@@ -21,7 +21,22 @@
 typedef struct {
 	const char *status, *kind, *subject, *name, *org_unit, *unit_name, *period, *severity;
 	double value, threshold;
+	const char *since;   /* YYYY-MM the finding holds since, or "" / NULL */
+	const char *reason;  /* of a resolution: remedied, no_longer_found, or "" / NULL */
+	double amount;       /* VND at stake, 0 when none */
+	double workers;      /* workers concerned, 0 when not counted */
 } alert_item_t;
+
+/* Whom a notice is for and when: what format_notice needs besides its items. */
+typedef struct {
+	const config_t *cfg;        /* unit and agency names, the goal, alerting's notices keys; may be NULL */
+	const cfg_receiver_t *rec;  /* the receiver (name, role, contact) */
+	const char *scope;          /* "" or the district's code or the agency's id */
+	const char *scope_name;     /* the district's or agency's configured name */
+	const char *group;          /* the group key (JSON only) */
+	long long nid;              /* the notice number */
+	long long date;             /* unix seconds: the notice's date; action is asked for action_days later */
+} notice_ctx_t;
 
 /* format_header_text - s with every CR, LF, TAB and other control character
  * made a space (so data can never start a header line); malloc'd. */
@@ -54,12 +69,17 @@ char *format_expand(const char *tmpl, const char *district, const char *agency);
 /* format_kind_known - 1 if kind is a kind (common/kinds.h) that may arrive as an event. */
 int format_kind_known(const char *kind);
 
-/* format_notice - the subject line (UTF-8, one line) and the plain text
- * (Vietnamese first, English below) and JSON of a notice listing items;
- * kind labels filled from c (the goal year). */
-void format_notice(const config_t *c, const char *receiver, alert_role_t role, const char *scope, const char *scope_name,
-    const char *group, long long notice_id, const alert_item_t *items, int n,
-    sb_t *subject, sb_t *text, sb_t *json);
+/* format_notice - one digest for a receiver: the subject line (UTF-8, one
+ * line); the text, Vietnamese first and English below, that lists the items
+ * by section (new, escalated, remedied or no longer found, still open), each
+ * sorted by severity then value, at most notices.max_entries per section;
+ * the JSON with every item; and when csv is not NULL every item as CSV
+ * (UTF-8 with a BOM, CRLF lines) for a spreadsheet. */
+void format_notice(const notice_ctx_t *x, const alert_item_t *items, int n, sb_t *subject, sb_t *text, sb_t *json,
+    sb_t *csv);
+
+/* format_csv_name - the file name (UTF-8) of notice nid's CSV list. */
+void format_csv_name(sb_t *out, long long nid);
 
 /* A delivery given up on: what the operator is told. */
 typedef struct {
@@ -83,9 +103,12 @@ const char *format_channel_vi(const char *channel);
 const char *format_channel_en(const char *channel);
 
 /* format_email - a whole RFC 5322 message: headers (subject and display
- * name RFC 2047 encoded) and the text base64-encoded. date is unix seconds. */
+ * name RFC 2047 encoded) and the text base64-encoded. date is unix seconds.
+ * With a CSV (not NULL nor empty), a multipart/mixed message: the text, then
+ * the CSV as a text/csv attachment named csv_name (RFC 2231 and RFC 2047). */
 void format_email(sb_t *out, const char *from_name, const char *from, char *const *to, int nto,
-    const char *subject, const char *text, long long notice_id, long long delivery_id, long long date);
+    const char *subject, const char *text, const char *csv, const char *csv_name, long long notice_id,
+    long long delivery_id, long long date);
 
 /* The outcome of one attempt: sent; failed, worth trying again; refused by
  * the server (an SMTP 5xx reply, an HTTP 4xx but 408 and 429); or cut short
@@ -164,8 +187,10 @@ void deliver_free(deliver_t **dp);
 
 void deliver_job_free(deliver_job_t *job);
 
-/* send_files - NAME.json and NAME.txt in dir, each written atomically. */
-int send_files(const char *dir, long long notice_id, const char *json, const char *text, char *err, size_t errsz);
+/* send_files - NAME.json and NAME.txt in dir, and NAME.csv when csv is not
+ * NULL nor empty, each written atomically. */
+int send_files(const char *dir, long long notice_id, const char *json, const char *text, const char *csv,
+    char *err, size_t errsz);
 
 /* check_event - 0 if an event may be stored: a known kind, severity and
  * state, a period YYYY-MM, an org unit empty or configured, a subject of 1 to
@@ -268,12 +293,13 @@ int group_touch_members(worker_t *w, const char *kind, const char *subject, int6
 /* group_new_outmsg - a notice row; its id numbers the notice. -1 on error. */
 long long group_new_outmsg(worker_t *w, const char *receiver, const char *scope, const char *gkey, int64_t now);
 
-/* group_store_notice - the rendered subject, text and JSON of notice nid. */
-int group_store_notice(worker_t *w, long long nid, const sb_t *subj, const sb_t *text, const sb_t *json);
+/* group_store_notice - the rendered subject, text, JSON and CSV (may be NULL) of notice nid. */
+int group_store_notice(worker_t *w, long long nid, const sb_t *subj, const sb_t *text, const sb_t *json,
+    const sb_t *csv);
 
 /* group_put_notice - store the rendered notice nid and queue its deliveries. */
 int group_put_notice(worker_t *w, const cfg_receiver_t *rec, long long nid, const char *scope, const sb_t *subj,
-    const sb_t *text, const sb_t *json, int64_t now);
+    const sb_t *text, const sb_t *json, const sb_t *csv, int64_t now);
 
 /* group_flush_due - flush the due groups (at most FLUSH_MAX); how many were due. */
 int group_flush_due(worker_t *w, int64_t now);

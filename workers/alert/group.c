@@ -11,8 +11,8 @@
 #include "xalloc.h"
 
 typedef struct {
-	char *status, *kind, *subject, *name, *org_unit, *period, *severity;
-	double value, threshold;
+	char *status, *kind, *subject, *name, *org_unit, *period, *severity, *since, *reason;
+	double value, threshold, amount, workers;
 	int firing;
 } s_row_t;
 
@@ -93,25 +93,29 @@ group_new_outmsg(worker_t *w, const char *receiver, const char *scope, const cha
 
 /* group_store_notice - the rendered subject, text and JSON of notice nid. */
 int
-group_store_notice(worker_t *w, long long nid, const sb_t *subj, const sb_t *text, const sb_t *json)
+group_store_notice(worker_t *w, long long nid, const sb_t *subj, const sb_t *text, const sb_t *json, const sb_t *csv)
 {
-	sqlite3_stmt *st = store_stmt(w->store, "UPDATE outmsg SET subject = ?, text = ?, json = ? WHERE id = ?");
+	sqlite3_stmt *st = store_stmt(w->store, "UPDATE outmsg SET subject = ?, text = ?, json = ?, csv = ? WHERE id = ?");
 
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, subj->data, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, text->data, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, json->data, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 4, nid);
+	if (csv != NULL && csv->len > 0)
+		sqlite3_bind_text(st, 4, csv->data, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int64(st, 5, nid);
 	return store_step_done(w->store, st);
 }
 
 /* group_put_notice - store the rendered notice nid and queue its deliveries. */
 int
 group_put_notice(worker_t *w, const cfg_receiver_t *rec, long long nid, const char *scope, const sb_t *subj,
-    const sb_t *text, const sb_t *json, int64_t now)
+    const sb_t *text, const sb_t *json, const sb_t *csv, int64_t now)
 {
-	if (group_store_notice(w, nid, subj, text, json) != 0)
+	if (group_store_notice(w, nid, subj, text, json, csv) != 0)
 		return -1;
 	return queue_enqueue(w, rec, scope, nid, queue_channels(rec), now);
 }
@@ -128,6 +132,8 @@ s_rows_free(s_row_t *rows, int n)
 		free(rows[i].org_unit);
 		free(rows[i].period);
 		free(rows[i].severity);
+		free(rows[i].since);
+		free(rows[i].reason);
 	}
 	free(rows);
 }
@@ -159,7 +165,8 @@ s_load_members(worker_t *w, const char *receiver, const char *gkey, s_row_t **ou
 {
 	sqlite3_stmt *st = store_stmt(w->store,
 	    "SELECT m.kind, m.subject, m.changed, m.notified_sev, a.org_unit, a.name, a.severity, a.state,"
-	    " a.period, a.value, a.threshold, a.acked FROM member m JOIN alert a ON a.kind = m.kind AND a.subject = m.subject"
+	    " a.period, a.value, a.threshold, a.acked, coalesce(a.since, ''), coalesce(a.reason, ''),"
+	    " coalesce(a.amount, 0), coalesce(a.workers, 0) FROM member m JOIN alert a ON a.kind = m.kind AND a.subject = m.subject"
 	    " WHERE m.receiver = ? AND m.gkey = ? ORDER BY m.kind, m.subject");
 	int n = 0, cap = 0;
 
@@ -182,6 +189,8 @@ s_load_members(worker_t *w, const char *receiver, const char *gkey, s_row_t **ou
 			.kind = xstrdup(x.l.kind), .subject = xstrdup(x.l.subject), .name = xstrdup(alert_text(st, 5)),
 			.org_unit = xstrdup(x.l.org_unit), .period = xstrdup(x.l.period), .severity = xstrdup(alert_text(st, 6)),
 			.value = sqlite3_column_double(st, 9), .threshold = sqlite3_column_double(st, 10),
+			.since = xstrdup(alert_text(st, 12)), .reason = xstrdup(alert_text(st, 13)),
+			.amount = sqlite3_column_double(st, 14), .workers = sqlite3_column_double(st, 15),
 			.firing = strcmp(x.l.state, "firing") == 0 };
 		*ninc += status != NULL;
 		*changes += status != NULL && strcmp(status, "firing") != 0;
@@ -251,7 +260,8 @@ s_flush(worker_t *w, const char *receiver, const char *gkey, const char *scope, 
 	if (send) {
 		const cfg_receiver_t *rec = &cfg->alert->receivers[ri];
 		long long nid = group_new_outmsg(w, receiver, scope, gkey, now);
-		sb_t subj, text, json;
+		sb_t subj, text, json, csv;
+		notice_ctx_t ctx = { cfg, rec, scope, s_scope_name(cfg, rec, scope), gkey, nid, now / 1000 };
 
 		if (nid < 0)
 			goto out;
@@ -264,14 +274,16 @@ s_flush(worker_t *w, const char *receiver, const char *gkey, const char *scope, 
 			u = config_unit_index(cfg, rows[i].org_unit);
 			items[k++] = (alert_item_t){ rows[i].status, rows[i].kind, rows[i].subject, rows[i].name,
 				rows[i].org_unit, u >= 0 ? cfg->units[u].name : "", rows[i].period, rows[i].severity,
-				rows[i].value, rows[i].threshold };
+				rows[i].value, rows[i].threshold, rows[i].since, rows[i].reason, rows[i].amount, rows[i].workers };
 		}
 		sb_init(&subj);
 		sb_init(&text);
 		sb_init(&json);
-		format_notice(cfg, receiver, rec->role, scope, s_scope_name(cfg, rec, scope), gkey, nid, items, k,
-		    &subj, &text, &json);
-		rc = group_put_notice(w, rec, nid, scope, &subj, &text, &json, now);
+		sb_init(&csv);
+		sb_add(&csv, "");
+		format_notice(&ctx, items, k, &subj, &text, &json, &csv);
+		rc = group_put_notice(w, rec, nid, scope, &subj, &text, &json, &csv, now);
+		sb_free(&csv);
 		sb_free(&subj);
 		sb_free(&text);
 		sb_free(&json);

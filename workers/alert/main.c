@@ -93,7 +93,30 @@ static const char *const s_migrations[] = {
 	"UPDATE delivery SET recipients = substr(recipients, 1, instr(recipients, char(10)) - 1)"
 	" WHERE channel = 'email' AND instr(recipients, char(10)) > 0;"
 	"DROP INDEX delivery_due;"
-	"CREATE INDEX delivery_pending ON delivery(channel, next_at) WHERE sent_at IS NULL AND dead_at IS NULL;"
+	"CREATE INDEX delivery_pending ON delivery(channel, next_at) WHERE sent_at IS NULL AND dead_at IS NULL;",
+	/* 5: one digest per receiver and scope (the groups of each merged, their
+	 * timers the soonest); what events say for people (since when, why
+	 * resolved, money, workers); the full list of a digest as CSV */
+	"ALTER TABLE notice ADD COLUMN since TEXT;"
+	"ALTER TABLE notice ADD COLUMN reason TEXT;"
+	"ALTER TABLE notice ADD COLUMN amount REAL;"
+	"ALTER TABLE notice ADD COLUMN workers REAL;"
+	"ALTER TABLE alert ADD COLUMN since TEXT;"
+	"ALTER TABLE alert ADD COLUMN reason TEXT;"
+	"ALTER TABLE alert ADD COLUMN amount REAL;"
+	"ALTER TABLE alert ADD COLUMN workers REAL;"
+	"ALTER TABLE outmsg ADD COLUMN csv TEXT;"
+	"INSERT INTO member(receiver, gkey, kind, subject, changed, notified_sev)"
+	" SELECT m.receiver, 'digest=' || g.scope, m.kind, m.subject, m.changed, m.notified_sev FROM member m"
+	" JOIN grp g ON g.receiver = m.receiver AND g.gkey = m.gkey WHERE m.gkey NOT LIKE 'digest=%' ORDER BY m.rowid"
+	" ON CONFLICT(receiver, gkey, kind, subject) DO UPDATE SET changed = max(changed, excluded.changed),"
+	" notified_sev = coalesce(notified_sev, excluded.notified_sev);"
+	"DELETE FROM member WHERE gkey NOT LIKE 'digest=%';"
+	"INSERT INTO grp(receiver, gkey, scope, wait_ms, interval_ms, repeat_ms, dirty, first_at, last_flush, next_at)"
+	" SELECT receiver, 'digest=' || scope, scope, min(wait_ms), min(interval_ms), min(repeat_ms), max(dirty),"
+	" min(first_at), max(last_flush), min(next_at) FROM grp WHERE gkey NOT LIKE 'digest=%' GROUP BY receiver, scope"
+	" ON CONFLICT(receiver, gkey) DO NOTHING;"
+	"DELETE FROM grp WHERE gkey NOT LIKE 'digest=%';"
 };
 
 
@@ -181,7 +204,8 @@ s_on_message(worker_t *w, const msg_t *m)
 		const msg_event_t *e = &m->u.events.events[i];
 		sqlite3_stmt *st = store_stmt(w->store,
 		    "INSERT OR IGNORE INTO notice(kind, subject, org_unit, period, severity, state, name, value,"
-		    " threshold, seq, created_at) VALUES (?,?,?,?,?,?,?,?,?,?, strftime('%s','now'))");
+		    " threshold, seq, since, reason, amount, workers, created_at)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?, strftime('%s','now'))");
 
 		char why[128];
 
@@ -203,6 +227,10 @@ s_on_message(worker_t *w, const msg_t *m)
 		sqlite3_bind_double(st, 8, e->value);
 		sqlite3_bind_double(st, 9, e->threshold);
 		sqlite3_bind_int64(st, 10, (sqlite3_int64)m->u.events.seq);
+		sqlite3_bind_text(st, 11, e->since != NULL ? e->since : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 12, e->reason != NULL ? e->reason : "", -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, 13, e->amount);
+		sqlite3_bind_double(st, 14, e->workers);
 		if (store_step_done(w->store, st) != 0)
 			return -1;
 	}
@@ -305,7 +333,7 @@ s_status(worker_t *w, sb_t *json)
 static const struct worker_ops s_ops = {
 	.name = "alert",
 	.migrations = s_migrations,
-	.nmigrations = 4,
+	.nmigrations = 5,
 	.input = "alert",
 	.init = s_init,
 	.on_message = s_on_message,

@@ -110,12 +110,12 @@ s_backoff(const cfg_alert_t *c, int attempts)
 }
 
 /* s_due - the due deliveries of a channel that are not in flight, most
- * overdue first: delivery, notice, recipient, receiver, scope, subject, text, JSON. */
+ * overdue first: delivery, notice, recipient, receiver, scope, subject, text, JSON, CSV. */
 static sqlite3_stmt *
 s_due(worker_t *w, int ch, int64_t now, int max)
 {
 	sqlite3_stmt *st = store_stmt(w->store,
-	    "SELECT d.id, d.out_id, d.recipients, o.receiver, o.scope, o.subject, o.text, o.json"
+	    "SELECT d.id, d.out_id, d.recipients, o.receiver, o.scope, o.subject, o.text, o.json, o.csv"
 	    " FROM delivery d JOIN outmsg o ON o.id = d.out_id WHERE d.channel = ?1 AND d.sent_at IS NULL"
 	    " AND d.dead_at IS NULL AND d.inflight = 0 AND d.next_at <= ?2 ORDER BY d.next_at, d.id LIMIT ?3");
 
@@ -153,8 +153,14 @@ s_job(worker_t *w, sqlite3_stmt *st, int ch, int64_t now)
 			snprintf(job->err, sizeof(job->err), "no SMTP URL configured, or no valid recipient");
 		}
 		sb_init(&m);
-		format_email(&m, c->smtp.from_name, c->smtp.from, &rcpt, 1, alert_text(st, 5), alert_text(st, 6), job->nid,
-		    job->did, now / 1000);
+		sb_t name;
+
+		sb_init(&name);
+		sb_add(&name, "");
+		format_csv_name(&name, job->nid);
+		format_email(&m, c->smtp.from_name, c->smtp.from, &rcpt, 1, alert_text(st, 5), alert_text(st, 6),
+		    alert_text(st, 8), name.data, job->nid, job->did, now / 1000);
+		sb_free(&name);
 		job->rcpt = rcpt;
 		job->body = m.data;
 	} else if (ch == DELIVER_WEBHOOK) {
@@ -223,7 +229,7 @@ s_dead_letter(worker_t *w, long long did, int64_t now)
 		sb_init(&json);
 		sb_add(&subj, "");
 		format_dead_letter(op->name, nid, &dl, &subj, &text, &json);
-		rc = group_store_notice(w, nid, &subj, &text, &json);
+		rc = group_store_notice(w, nid, &subj, &text, &json, NULL);
 		if (rc == 0) /* a file always, whatever failed and whatever the receiver's file setting */
 			rc = queue_enqueue(w, op, "", nid, channels | (1u << DELIVER_FILE), now);
 		sb_free(&subj);
@@ -471,7 +477,8 @@ s_deliver_files(worker_t *w, int64_t now)
 		    sizeof(job->err)) != 0)
 			job->result = SEND_PERMANENT;
 		else
-			job->result = send_files(dir, job->nid, alert_text(st, 7), alert_text(st, 6), job->err, sizeof(job->err)) == 0
+			job->result = send_files(dir, job->nid, alert_text(st, 7), alert_text(st, 6), alert_text(st, 8), job->err,
+			    sizeof(job->err)) == 0
 			    ? SEND_OK : SEND_TRANSIENT;
 		*tail = job;
 		tail = &job->next;

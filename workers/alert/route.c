@@ -48,20 +48,13 @@ alert_lab(const config_t *c, alert_lab_t *x, const char *kind, const char *subje
 	x->l.agency = x->agency;
 }
 
-/* s_group_key - "label=value,..." of the route's group_by, plus the receiver's scope. */
+/* s_group_key - the group of a receiver: one digest per receiver and scope
+ * ("digest=" and the district or agency, or nothing), whatever the route's
+ * group_by, so a receiver gets at most one notice per group interval. */
 static void
-s_group_key(const cfg_route_t *r, const alert_labels_t *l, const char *scope_label, sb_t *b)
+s_group_key(const char *scope, sb_t *b)
 {
-	int scoped = 0;
-
-	sb_add(b, "");
-	for (int i = 0; i < r->ngroup_by; i++) {
-		sb_addf(b, "%s%s=%s", b->len ? "," : "", r->group_by[i], alert_label(l, r->group_by[i]));
-		if (scope_label != NULL && strcmp(r->group_by[i], scope_label) == 0)
-			scoped = 1;
-	}
-	if (scope_label != NULL && !scoped)
-		sb_addf(b, "%s%s=%s", b->len ? "," : "", scope_label, alert_label(l, scope_label));
+	sb_addf(b, "digest=%s", scope);
 }
 
 /* route_alert - put the alert into the groups of every receiver its routes reach. */
@@ -85,10 +78,12 @@ route_alert(worker_t *w, const alert_lab_t *x, int64_t now)
 		if (scope_label != NULL && scope[0] == '\0')
 			continue; /* a district committee sees only its own district's alerts */
 		sb_init(&key);
-		s_group_key(r, &x->l, scope_label, &key);
+		s_group_key(scope, &key);
 		g = store_stmt(w->store,
 		    "INSERT INTO grp(receiver, gkey, scope, wait_ms, interval_ms, repeat_ms, dirty, first_at, next_at)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7 + ?4) ON CONFLICT(receiver, gkey) DO NOTHING");
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7 + ?4) ON CONFLICT(receiver, gkey) DO UPDATE SET"
+		    " wait_ms = min(wait_ms, excluded.wait_ms), interval_ms = min(interval_ms, excluded.interval_ms),"
+		    " repeat_ms = min(repeat_ms, excluded.repeat_ms)");
 		m = store_stmt(w->store,
 		    "INSERT INTO member(receiver, gkey, kind, subject, changed) VALUES (?, ?, ?, ?, 1)"
 		    " ON CONFLICT(receiver, gkey, kind, subject) DO UPDATE SET changed = 1");
@@ -140,23 +135,26 @@ s_apply_event(worker_t *w, sqlite3_stmt *ev, int64_t now)
 	if (strcmp(state, "resolved") == 0) {
 		if (!firing)
 			return 0; /* nothing open to resolve */
-		up = store_stmt(w->store, "UPDATE alert SET state = 'resolved', period = ?, changed_at = ?, acked = 0"
-		    " WHERE kind = ? AND subject = ?");
+		up = store_stmt(w->store, "UPDATE alert SET state = 'resolved', period = ?, changed_at = ?, acked = 0,"
+		    " reason = ? WHERE kind = ? AND subject = ?");
 		if (up == NULL)
 			return -1;
 		sqlite3_bind_text(up, 1, period, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(up, 2, now);
-		sqlite3_bind_text(up, 3, kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(up, 4, subject, -1, SQLITE_STATIC);
+		sqlite3_bind_text(up, 3, alert_text(ev, 11), -1, SQLITE_STATIC);
+		sqlite3_bind_text(up, 4, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(up, 5, subject, -1, SQLITE_STATIC);
 		return store_step_done(w->store, up) == 0 ? group_touch_members(w, kind, subject, now) : -1;
 	}
 	/* new or escalated: a change when it was not open, or its severity rose */
 	changed = !had || !firing || alert_severity_rank(sev) > prev_rank;
 	up = store_stmt(w->store,
-	    "INSERT INTO alert(kind, subject, org_unit, name, severity, state, period, value, threshold, changed_at)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, 'firing', ?6, ?7, ?8, ?9) ON CONFLICT(kind, subject) DO UPDATE SET"
+	    "INSERT INTO alert(kind, subject, org_unit, name, severity, state, period, value, threshold, changed_at,"
+	    " since, reason, amount, workers) VALUES (?1, ?2, ?3, ?4, ?5, 'firing', ?6, ?7, ?8, ?9, ?11, '', ?12, ?13)"
+	    " ON CONFLICT(kind, subject) DO UPDATE SET"
 	    " org_unit = excluded.org_unit, name = excluded.name, severity = excluded.severity, state = 'firing',"
 	    " period = excluded.period, value = excluded.value, threshold = excluded.threshold,"
+	    " since = excluded.since, reason = '', amount = excluded.amount, workers = excluded.workers,"
 	    " changed_at = CASE WHEN ?10 THEN excluded.changed_at ELSE changed_at END,"
 	    " acked = CASE WHEN ?10 THEN 0 ELSE acked END");
 	if (up == NULL)
@@ -171,6 +169,9 @@ s_apply_event(worker_t *w, sqlite3_stmt *ev, int64_t now)
 	sqlite3_bind_double(up, 8, sqlite3_column_double(ev, 9));
 	sqlite3_bind_int64(up, 9, now);
 	sqlite3_bind_int(up, 10, changed);
+	sqlite3_bind_text(up, 11, alert_text(ev, 10), -1, SQLITE_STATIC);
+	sqlite3_bind_double(up, 12, sqlite3_column_double(ev, 12));
+	sqlite3_bind_double(up, 13, sqlite3_column_double(ev, 13));
 	if (store_step_done(w->store, up) != 0)
 		return -1;
 	if (!changed)
@@ -211,8 +212,8 @@ route_seq(worker_t *w, int64_t now)
 	sqlite3_reset(first);
 	if (store_begin(w->store) != 0)
 		return -1;
-	st = store_stmt(w->store, "SELECT id, kind, subject, org_unit, period, severity, state, name, value, threshold"
-	    " FROM notice WHERE routed_at IS NULL AND seq = ? ORDER BY id LIMIT " ROUTE_MAX_S);
+	st = store_stmt(w->store, "SELECT id, kind, subject, org_unit, period, severity, state, name, value, threshold,"
+	    " coalesce(since, ''), coalesce(reason, ''), coalesce(amount, 0), coalesce(workers, 0) FROM notice WHERE routed_at IS NULL AND seq = ? ORDER BY id LIMIT " ROUTE_MAX_S);
 	done = store_stmt(w->store, "UPDATE notice SET routed_at = ? WHERE id = ?");
 	more = store_stmt(w->store, "SELECT EXISTS (SELECT 1 FROM notice WHERE routed_at IS NULL AND seq = ?)");
 	if (st == NULL || done == NULL || more == NULL)

@@ -148,7 +148,7 @@ summary_run(worker_t *w, int64_t now)
 		sb_add(&json, ", \"text\": ");
 		sb_json_str(&json, text.data);
 		sb_add(&json, "}\n");
-		rc = group_put_notice(w, rec, nid, "", &subj, &text, &json, now);
+		rc = group_put_notice(w, rec, nid, "", &subj, &text, &json, NULL, now);
 		sb_free(&subj);
 	}
 	if (rc == 0 && store_commit(w->store) == 0)
