@@ -7,13 +7,18 @@
 # More changes arriving in two messages within the interval make one more
 # digest per receiver concerned, no sooner than group_interval after its last;
 # resolutions and escalations are sections of that digest. Every e-mail is
-# parsed with Python's email package and its subject decoded.
+# parsed with Python's email package and its subject decoded. The goal and
+# the units' names come from the configuration: here a goal for 2030 of 60 %
+# and 45 %, and district 061 named "Xã Y"; no notice says otherwise.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/alert_lib.sh"
 
 alert_setup_config
 sed -i -e 's/^\(  group_interval:\) .*/\1 4s/' -e 's/^\(  max_entries:\) .*/\1 10/' \
 	-e 's/^\(  day:\) 1 .*/\1 28/' -e 's/^\(  hour:\) 7/\1 23/' "$VAR/cfg/alerting.yaml"
+sed -i -e 's/^\(  year:\) 2020/\1 2030/' -e 's/^\(  bhxh_pct:\) 50/\1 60/' -e 's/^\(  bhtn_pct:\) 35/\1 45/' \
+	-e 's/{ code: "061", name: Huyện Ba Bể }/{ code: "061", name: Xã Y }/' "$VAR/cfg/bhxh.yaml"
+check "the configuration names 061 Xã Y" grep -q 'name: Xã Y' "$VAR/cfg/bhxh.yaml"
 start_smtp "$VAR/mail"
 export TZ=UTC BHXH_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT"
 export BHXH_NOW=$(date -d '2017-04-15 10:00:00' +%s)
@@ -50,7 +55,7 @@ mb=$(mail_to thanhtra@bhxh.backan.gov.vn)
 md=$(mail_to thanhtra@sldtbxh.backan.gov.vn)
 m061=$(mail_to ubnd.061@backan.gov.vn)
 check_eq "BHXH's subject, decoded" "[BHXH] 40 mới: nhiều loại phát hiện / 40 new: findings of several kinds" "$(mail_subject "$mb")"
-check_eq "district 061's subject, decoded" "[BHXH] 10 mới: Doanh nghiệp chưa tham gia BHXH (Huyện Ba Bể) / 10 new: Employer not enrolled in social insurance" "$(mail_subject "$m061")"
+check_eq "district 061's subject, decoded" "[BHXH] 10 mới: Doanh nghiệp chưa tham gia BHXH (Xã Y) / 10 new: Employer not enrolled in social insurance" "$(mail_subject "$m061")"
 check_eq "BHXH's CSV lists all 40" 40 "$(rows "$mb.csv")"
 check_eq "DOLISA's CSV lists its 34" 34 "$(rows "$md.csv")"
 check_eq "district 061's CSV lists its 10, none of another district" "10 0" \
@@ -87,7 +92,7 @@ check_eq "two for each of BHXH, DOLISA and district 061, one for the others" "1 
 2 ubnd.061@backan.gov.vn
 1 ubnd.063@backan.gov.vn" "$(cut -f2 "$VAR/mail.idx" | sort | uniq -c | sed 's/^ *//')"
 m2=$(mail_to_all ubnd.061@backan.gov.vn | tail -1)
-check_eq "the second digest's subject counts the changes" "[BHXH] 1 mới, 1 tăng mức, 2 đã khắc phục: Doanh nghiệp chưa tham gia BHXH (Huyện Ba Bể) / 1 new, 1 escalated, 2 resolved: Employer not enrolled in social insurance" "$(mail_subject "$m2")"
+check_eq "the second digest's subject counts the changes" "[BHXH] 1 mới, 1 tăng mức, 2 đã khắc phục: Doanh nghiệp chưa tham gia BHXH (Xã Y) / 1 new, 1 escalated, 2 resolved: Employer not enrolled in social insurance" "$(mail_subject "$m2")"
 check "escalated in its own section" grep -q '^TĂNG MỨC ĐỘ (1)$' "$m2.body"
 check "resolved in their own section, each with its reason" bash -c "grep -q '^ĐÃ KHẮC PHỤC HOẶC KHÔNG CÒN PHÁT HIỆN (2)$' '$m2.body' && grep -q 'Kết quả: không còn phát hiện' '$m2.body' && grep -q 'Kết quả: đã khắc phục' '$m2.body'"
 check "what is still open is counted, not listed again" bash -c "grep -q '^VẪN CÒN (nhắc lại) (7)$' '$m2.body' && ! grep -q 'số 13' '$m2.body'"
@@ -95,5 +100,22 @@ check_eq "its CSV lists all 11" 11 "$(rows "$m2.csv")"
 gap=$(sqlite3 "$VAR/db/alert.db" "SELECT min(gap) FROM (SELECT created_at - lag(created_at) OVER (PARTITION BY receiver, scope ORDER BY id) AS gap
 	FROM outmsg WHERE gkey LIKE 'digest=%') WHERE gap IS NOT NULL")
 check "no receiver got two digests within the group interval (4 s; shortest gap ${gap} ms)" test "${gap:-0}" -ge 4000
+
+# the goal from the configuration
+inject <<'T'
+seq 4
+off_track	061:bhxh	061	2017-04	major	new	-	21.5	60
+off_track	061:bhtn	061	2017-04	major	new	-	3	45
+T
+check "3 more e-mails: BHXH, DOLISA, district 061" wait_for 30 mail_count_is 13
+check "every delivery is done" wait_for 30 all_delivered
+mail_index
+m3=$(mail_to_all ubnd.061@backan.gov.vn | tail -1)
+check_eq "the goal year in the subject comes from the configuration" "[BHXH] 2 mới: Không đạt mục tiêu năm 2030 theo xu hướng (Xã Y) / 2 new: Off track for the 2030 goal" "$(mail_subject "$m3")"
+check "the goal in the body" bash -c "grep -q 'Tỷ lệ bao phủ dự báo: 21,5% (mục tiêu năm 2030: 60%)' '$m3.body' && grep -q '(mục tiêu năm 2030: 45%)' '$m3.body'"
+check "addressed to UBND and the configured name" grep -q '^Kính gửi: UBND Xã Y$' "$m3.body"
+check "the area by its configured name" grep -q 'Địa bàn: Xã Y, bảo hiểm xã hội' "$m3.body"
+check_eq "no 2020, 50 %, 35 % nor 'huyện' in what district 061 was sent" "" \
+	"$(for f in $(mail_to_all ubnd.061@backan.gov.vn); do grep -liE '2020|50%|35%|huyện' "$f.body" "$f.csv"; done)"
 check_eq "no message was sent twice" "" "$(cut -f4 "$VAR/mail.idx" | sort | uniq -d)"
 finish

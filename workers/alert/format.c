@@ -33,7 +33,7 @@ format_kind_known(const char *kind)
 static const char *
 s_role_vi(alert_role_t r)
 {
-	static const char *const vi[] = { "Bộ phận vận hành", "BHXH tỉnh", "Thanh tra Sở LĐ-TB&XH", "UBND huyện",
+	static const char *const vi[] = { "Bộ phận vận hành", "BHXH tỉnh", "Thanh tra Sở LĐ-TB&XH", "UBND địa phương",
 		"Liên đoàn Lao động tỉnh", "UBND tỉnh", "Ủy ban MTTQ Việt Nam tỉnh", "Cơ quan cung cấp dữ liệu" };
 
 	return (int)r >= 0 && r <= ROLE_AGENCY ? vi[r] : "?";

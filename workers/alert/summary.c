@@ -8,11 +8,12 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "kinds.h"
 #include "log.h"
 #include "report.h"
 #include "xalloc.h"
 
-/* s_summary_findings - open alerts counted by kind and district, as a table. */
+/* s_summary_findings - open alerts counted by kind and district, by name. */
 static void
 s_summary_findings(worker_t *w, sb_t *t)
 {
@@ -41,12 +42,18 @@ s_summary_findings(worker_t *w, sb_t *t)
 		acc[i].n += sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st);
-	sb_addf(t, "  %-16s %-8s %-28s %s\n", "kind", "district", "", "count");
+	/* by kind (its label), then district (its configured name) */
 	for (int i = 0; i < n; i++) {
 		int u = acc[i].district[0] ? config_unit_index(w->config, acc[i].district) : -1;
 
-		sb_addf(t, "  %-16s %-8s %-28s %lld\n", acc[i].kind, acc[i].district[0] ? acc[i].district : "-",
-		    u >= 0 ? w->config->units[u].name : "", acc[i].n);
+		if (i == 0 || strcmp(acc[i].kind, acc[i - 1].kind) != 0) {
+			sb_add(t, "  ");
+			kind_label(w->config, acc[i].kind, 1, t);
+			sb_add(t, " / ");
+			kind_label(w->config, acc[i].kind, 0, t);
+			sb_add(t, "\n");
+		}
+		sb_addf(t, "    %s: %lld\n", u >= 0 ? w->config->units[u].name : "không thuộc địa bàn nào / no area", acc[i].n);
 	}
 	if (n == 0)
 		sb_add(t, "  (không có / none)\n");
@@ -114,7 +121,7 @@ summary_run(worker_t *w, int64_t now)
 	    "Monthly summary %s: social and unemployment insurance coverage, open findings\n\n"
 	    "Độ bao phủ / Coverage\n", month, month);
 	s_summary_coverage(w, &text, &csv);
-	sb_add(&text, "\nPhát hiện đang mở theo loại và huyện / Open findings by kind and district\n");
+	sb_add(&text, "\nPhát hiện đang mở theo loại và địa bàn / Open findings by kind and area\n");
 	s_summary_findings(w, &text);
 	if (store_begin(w->store) != 0)
 		goto out;
