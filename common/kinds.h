@@ -51,6 +51,7 @@ typedef struct {
 	const char *action_vi, *action_en; /* what any receiver is asked to do */
 	int nactions;
 	kind_action_t actions[KIND_MAX_ROLE_ACTIONS]; /* what one role is asked, where it differs */
+	int once;                  /* 1: told once, never in a reminder while it stays open */
 } kind_t;
 
 /* kind_find - the kind named name, or NULL. */

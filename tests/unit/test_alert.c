@@ -613,6 +613,11 @@ test_digest(void **state)
 	assert_non_null(strstr(mail.data, "Content-Type: text/csv; charset=UTF-8"));
 	assert_non_null(strstr(mail.data, "filename*=UTF-8''ph%C3%A1t-hi%E1%BB%87n-42.csv"));
 	assert_non_null(strstr(mail.data, "\r\n--=_bhxh_notice_42_1--\r\n"));
+	/* a name a spreadsheet would run as a formula stays text */
+	items[0].name = "=HYPERLINK(\"http://x\")";
+	csv.len = subj.len = text.len = json.len = 0;
+	format_notice(&x, items, 1, &subj, &text, &json, &csv);
+	assert_non_null(strstr(csv.data, ",\"'=HYPERLINK(\"\"http://x\"\")\","));
 	/* a reminder (nothing changed): the still-open ones are listed */
 	subj.len = text.len = json.len = 0;
 	format_notice(&x, items + 25, 3, &subj, &text, &json, NULL);

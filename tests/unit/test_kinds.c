@@ -52,6 +52,8 @@ test_complete(void **state)
 	for (size_t i = 0; i < sizeof(s_operator_kinds) / sizeof(s_operator_kinds[0]); i++)
 		assert_int_equal(kind_find(s_operator_kinds[i])->cls, KIND_OPERATOR);
 	assert_false(kind_find("dead_letter")->event); /* made by the alert worker, never an event */
+	assert_true(kind_find("feed_stopped")->once); /* the operator is told once */
+	assert_false(kind_find("not_enrolled")->once);
 	assert_null(kind_find("rm_rf"));
 	assert_null(kind_find(NULL));
 	assert_null(kind_at(-1));

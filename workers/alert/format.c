@@ -796,6 +796,24 @@ s_cmp(const void *a, const void *b)
 	return strcmp(s_str(x->subject), s_str(y->subject));
 }
 
+/* s_csv_text - a cell of text from the data: one a spreadsheet would take for
+ * a formula (starting with = + - @, a tab or a CR) is kept text by a leading
+ * apostrophe. */
+static void
+s_csv_text(sb_t *csv, const char *s)
+{
+	if (s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL) {
+		sb_t b;
+
+		sb_init(&b);
+		sb_addf(&b, "'%s", s);
+		sb_csv_field(csv, b.data);
+		sb_free(&b);
+		return;
+	}
+	sb_csv_field(csv, s);
+}
+
 /* s_csv_row - one entry as a CSV row (the numbers plain, for a spreadsheet). */
 static void
 s_csv_row(sb_t *csv, const notice_ctx_t *x, const alert_item_t *it)
@@ -822,9 +840,9 @@ s_csv_row(sb_t *csv, const notice_ctx_t *x, const alert_item_t *it)
 	sb_add(csv, ",");
 	sb_csv_field(csv, kind_severity_vi(it->severity));
 	sb_add(csv, ",");
-	sb_csv_field(csv, name);
+	s_csv_text(csv, name);
 	sb_add(csv, ",");
-	sb_csv_field(csv, subj);
+	s_csv_text(csv, subj);
 	f.len = 0;
 	f.data[0] = '\0';
 	s_unit_place(&f, x->cfg, it->org_unit);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alert.h"
+#include "kinds.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -139,8 +140,8 @@ s_rows_free(s_row_t *rows, int n)
 }
 
 /* s_member_status - what a member of a group says in this flush: new,
- * escalated, firing (repeat), resolved, or NULL (muted, acknowledged, or a
- * resolution of something never told). */
+ * escalated, firing (repeat), resolved, or NULL (muted, acknowledged, a kind
+ * told only once, or a resolution of something never told). */
 static const char *
 s_member_status(worker_t *w, sqlite3_stmt *st, const alert_lab_t *x)
 {
@@ -154,6 +155,8 @@ s_member_status(worker_t *w, sqlite3_stmt *st, const alert_lab_t *x)
 			return "new";
 		if (changed && alert_severity_rank(sev) > alert_severity_rank(notified))
 			return "escalated";
+		if (kind_find(x->l.kind) != NULL && kind_find(x->l.kind)->once)
+			return NULL; /* told once (feed_stopped): no reminder */
 		return acked ? NULL : "firing";
 	}
 	return changed && notified != NULL && !route_silenced(w, &x->l) ? "resolved" : NULL;
