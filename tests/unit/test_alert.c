@@ -566,7 +566,7 @@ test_digest(void **state)
 	config_t cfg = { 0 };
 	notice_ctx_t x = { &cfg, &rec, "", "", "digest=", 42, 1492250400 };
 	alert_item_t items[30];
-	char subjects[30][16], *to[] = { "a@b.vn" };
+	char subjects[30][24], *to[] = { "a@b.vn" };
 	const char *p;
 	sb_t subj, text, json, csv, mail;
 	int lines = 0;
