@@ -277,7 +277,7 @@ s_number(sb_t *out, double v, int vi)
 {
 	char b[64], *p;
 
-	if (v == (double)(long long)v || !(v == v) || v > 1e15 || v < -1e15) {
+	if (!(v == v) || v > 1e15 || v < -1e15 || v == (double)(long long)v) { /* the cast only in range */
 		if (vi)
 			s_grouped(out, v);
 		else {
