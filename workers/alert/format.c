@@ -609,9 +609,11 @@ s_entry(sb_t *t, const notice_ctx_t *x, const alert_item_t *it, int num, int vi)
 		sb_add(t, "\n");
 	}
 	if (it->since != NULL && it->since[0] != '\0') {
-		sb_addf(t, "     %s ", vi ? "Từ" : "Since");
+		int range = it->period != NULL && strcmp(it->since, it->period) != 0;
+
+		sb_addf(t, "     %s ", vi ? "Từ" : range ? "From" : "Since");
 		s_month(t, it->since, vi);
-		if (it->period != NULL && strcmp(it->since, it->period) != 0) {
+		if (range) {
 			sb_addf(t, " %s ", vi ? "đến" : "to");
 			s_month(t, it->period, vi);
 		}
@@ -668,8 +670,8 @@ s_body(sb_t *t, const notice_ctx_t *x, const alert_item_t *const *sorted, int n,
 	s_receiver_title(t, x, vi);
 	sb_addf(t, "\n\n%s: ", vi ? "Tóm tắt" : "Summary");
 	for (int o = 0; o < 4; o++) {
-		static const char *const sv[] = { "mới", "tăng mức độ", "đã khắc phục hoặc không còn phát hiện", "vẫn còn" };
-		static const char *const se[] = { "new", "escalated", "remedied or no longer found", "still open" };
+		static const char *const sv[] = { "phát hiện mới", "tăng mức độ", "đã khắc phục hoặc không còn phát hiện", "vẫn còn" };
+		static const char *const se[] = { "new findings", "escalated", "remedied or no longer found", "still open" };
 
 		if (cnt[o] == 0)
 			continue;
@@ -840,9 +842,30 @@ s_csv_row(sb_t *csv, const notice_ctx_t *x, const alert_item_t *it)
 	sb_add(csv, ",");
 	sb_csv_field(csv, kind_severity_vi(it->severity));
 	sb_add(csv, ",");
-	s_csv_text(csv, name);
-	sb_add(csv, ",");
-	s_csv_text(csv, subj);
+	if (s_is_unit_scheme(it->kind) || strcmp(it->kind, "missing_data") == 0) {
+		/* an area and its scheme, an agency and its data: by their names */
+		const char *colon = strchr(subj, ':');
+		char code[64];
+
+		snprintf(code, sizeof(code), "%.*s", colon != NULL ? (int)(colon - subj) : 0, subj);
+		f.len = 0;
+		f.data[0] = '\0';
+		if (s_is_unit_scheme(it->kind))
+			s_unit_place(&f, x->cfg, code);
+		else {
+			const cfg_agency_t *a = x->cfg != NULL && code[0] ? config_agency(x->cfg, code) : NULL;
+
+			sb_add(&f, a != NULL && a->name != NULL ? a->name : code);
+		}
+		s_csv_text(csv, f.data);
+		sb_add(csv, ",");
+		s_csv_text(csv, s_is_unit_scheme(it->kind) ? (colon != NULL && strcmp(colon + 1, "bhtn") == 0 ? "BHTN" : "BHXH")
+		    : s_rtype_name(colon != NULL ? colon + 1 : subj, 1));
+	} else {
+		s_csv_text(csv, name);
+		sb_add(csv, ",");
+		s_csv_text(csv, subj);
+	}
 	f.len = 0;
 	f.data[0] = '\0';
 	s_unit_place(&f, x->cfg, it->org_unit);
