@@ -97,6 +97,9 @@ $(BIN)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)/tests
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
+# test_alert compiles the alert worker's format.c, check.c and send.c in.
+$(BUILD)/tests/unit/test_alert.o: $(wildcard workers/alert/*.c)
+
 # test_apply drives the aggregate's modules directly: it links every source
 # of workers/aggregate/ but main.c.
 AGG_LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out workers/aggregate/main.c,$(wildcard workers/aggregate/*.c)))
@@ -142,7 +145,7 @@ FUZZ_SRC_csv    := common/csv.c common/xalloc.c
 FUZZ_SRC_text   := common/text.c common/xalloc.c
 FUZZ_SRC_yaml   := common/xalloc.c common/yamltree.c common/config.c common/text.c common/cfg_findings.c common/cfg_alert.c
 FUZZ_SRC_fields := $(FUZZ_SRC_yaml) common/fieldcheck.c common/rowcheck.c
-FUZZ_SRC_writers := $(FUZZ_SRC_yaml) common/fsutil.c common/receipt.c common/report.c common/dashboard.c workers/alert/format.c
+FUZZ_SRC_writers := $(FUZZ_SRC_yaml) common/fsutil.c common/receipt.c common/report.c common/dashboard.c common/kinds.c workers/alert/format.c
 
 $(BIN)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard common/*.c common/*.h)
 	@mkdir -p $(BIN)/fuzz

@@ -396,14 +396,14 @@ s_name_ok(const char *s)
 static void
 s_load_receivers(cfg_alert_t *self, const yt_node_t *seq, yt_diag_t *d)
 {
-	static const char *const keys[] = { "name", "role", "email", "file", "webhook", NULL };
+	static const char *const keys[] = { "name", "role", "email", "file", "webhook", "contact", NULL };
 	static const char *const wkeys[] = { "url", "secret", "timeout", NULL };
 
 	self->receivers = xcalloc(seq->n + 1, sizeof(*self->receivers));
 	for (size_t i = 0; i < seq->n; i++) {
 		const yt_node_t *n = seq->items[i], *wh = NULL;
 		cfg_receiver_t *r = &self->receivers[self->nreceivers];
-		const char *name = NULL, *role = NULL, *url = NULL, *secret = NULL;
+		const char *name = NULL, *role = NULL, *url = NULL, *secret = NULL, *contact = NULL;
 
 		if (n->kind != YT_MAP) {
 			yt_diag_add(d, n, "a receiver must be a map");
@@ -432,6 +432,8 @@ s_load_receivers(cfg_alert_t *self, const yt_node_t *seq, yt_diag_t *d)
 			if (strchr(r->email[k], '@') == NULL || strpbrk(r->email[k], " \t\r\n<>,;\"") != NULL)
 				yt_diag_add(d, yt_map_get(n, "email"), "email: '%s' is not a plain address", r->email[k]);
 		yt_get_bool(n, "file", 0, &r->file, d);
+		if (yt_get_str(n, "contact", 0, &contact, d) == 0 && contact != NULL)
+			r->contact = xstrdup(contact);
 		if (yt_get_map(n, "webhook", 0, &wh, d) == 0 && wh != NULL) {
 			yt_check_keys(wh, wkeys, d);
 			yt_get_str(wh, "url", 1, &url, d);
@@ -535,6 +537,33 @@ s_load_retry(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
 		yt_diag_add(d, yt_map_get(n, "give_up_after"), "give_up_after: must be at least 1s");
 }
 
+/* s_load_notices - what notices say besides their findings. */
+static void
+s_load_notices(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
+{
+	static const char *const keys[] = { "max_entries", "action_days", "contact", "dashboard_url", NULL };
+	long long max = 20, days = 30;
+	const char *contact = NULL, *url = NULL;
+
+	if (n != NULL) {
+		yt_check_keys(n, keys, d);
+		yt_get_int(n, "max_entries", 0, 1, 1000, &max, d);
+		yt_get_int(n, "action_days", 0, 1, 366, &days, d);
+		yt_get_str(n, "contact", 0, &contact, d);
+		yt_get_str(n, "dashboard_url", 0, &url, d);
+		if (url != NULL && url[0] != '\0' && ((strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		    || strpbrk(url, " \t\r\n<>\"") != NULL))
+			yt_diag_add(d, yt_map_get(n, "dashboard_url"), "dashboard_url: '%s' is not an http:// or https:// address", url);
+	}
+	self->notices.max_entries = (int)max;
+	self->notices.action_days = (int)days;
+	self->notices.contact = xstrdup(contact != NULL ? contact : "");
+	self->notices.dashboard_url = xstrdup(url != NULL ? url : "");
+	/* the base without its trailing slashes: pages are BASE/unit/CODE.html */
+	for (size_t k = strlen(self->notices.dashboard_url); k > 0 && self->notices.dashboard_url[k - 1] == '/'; k--)
+		self->notices.dashboard_url[k - 1] = '\0';
+}
+
 /* s_load_summary - the monthly summary schedule. */
 static void
 s_load_summary(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
@@ -571,9 +600,11 @@ s_load_summary(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
 cfg_alert_t *
 cfg_alert_load(const yt_node_t *root, yt_diag_t *d)
 {
-	static const char *const keys[] = { "smtp", "retry", "receivers", "route", "inhibit", "summary", NULL };
+	static const char *const keys[] = { "smtp", "retry", "receivers", "route", "inhibit", "summary", "notices",
+		NULL };
 	cfg_alert_t *self = xcalloc(1, sizeof(*self));
 	const yt_node_t *smtp = NULL, *retry = NULL, *recv = NULL, *route = NULL, *inh = NULL, *sum = NULL;
+	const yt_node_t *notices = NULL;
 	size_t before = d != NULL ? d->n : 0;
 
 	if (self == NULL)
@@ -596,6 +627,7 @@ cfg_alert_load(const yt_node_t *root, yt_diag_t *d)
 		yt_get_map(root, "route", 1, &route, d);
 		yt_get_seq(root, "inhibit", 0, &inh, d);
 		yt_get_map(root, "summary", 0, &sum, d);
+		yt_get_map(root, "notices", 0, &notices, d);
 	}
 	s_load_smtp(self, smtp, d);
 	if (retry != NULL)
@@ -611,6 +643,7 @@ cfg_alert_load(const yt_node_t *root, yt_diag_t *d)
 	if (inh != NULL)
 		s_load_inhibit(self, inh, d);
 	s_load_summary(self, sum, d);
+	s_load_notices(self, notices, d);
 	if (d != NULL && d->n > before)
 		cfg_alert_free(&self);
 	return self;
@@ -707,6 +740,7 @@ cfg_alert_free(cfg_alert_t **self_p)
 		s_free_strs(r->email, r->nemail);
 		free(r->webhook_url);
 		free(r->webhook_secret);
+		free(r->contact);
 	}
 	free(self->receivers);
 	s_free_route(&self->route);
@@ -717,6 +751,8 @@ cfg_alert_free(cfg_alert_t **self_p)
 	}
 	free(self->inhibit);
 	free(self->summary.receivers);
+	free(self->notices.contact);
+	free(self->notices.dashboard_url);
 	free(self);
 	*self_p = NULL;
 }

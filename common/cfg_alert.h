@@ -53,6 +53,7 @@ typedef struct {
 	char *webhook_url;    /* NULL: no webhook */
 	char *webhook_secret; /* HMAC-SHA256 key; NULL: unsigned */
 	long long webhook_timeout_ms;
+	char *contact;        /* whom this receiver may contact about its notices; NULL: notices.contact */
 } cfg_receiver_t;
 
 typedef struct cfg_route {
@@ -97,6 +98,12 @@ typedef struct cfg_alert {
 	int nroutes_total;
 	int ninhibit;
 	cfg_inhibit_t *inhibit;
+	struct {
+		int max_entries;     /* entries of one section a digest's text lists (the rest in its CSV) */
+		int action_days;     /* the notice asks for action within this many days */
+		char *contact;       /* whom receivers may contact ("" : nobody named) */
+		char *dashboard_url; /* base of the dashboard's address ("": no links) */
+	} notices;
 	struct {
 		int day, hour;    /* day of month 1..28 and hour 0..23, local time */
 		int nreceivers;

@@ -4,7 +4,8 @@
  *
  *   alert_inject [--time] VAR_DIR < events.tsv
  * One event per line, tab-separated: kind subject org_unit period severity
- * state name value threshold ("-" for an empty field); in subject and name,
+ * state name value threshold, optionally followed by since reason amount
+ * workers ("-" for an empty field); in subject and name,
  * \r \n \t and \\ are unescaped. A line "seq N" starts a new EVENTS message
  * whose change number is N (the aggregate's seq); events before any such line
  * go in one message with seq 0. Every message is sent, resent each second
@@ -66,7 +67,7 @@ s_read(msg_t *msgs, uint64_t base)
 	int n = 0;
 
 	while (fgets(line, sizeof(line), stdin) != NULL) {
-		char *f[9], *save = NULL;
+		char *f[13], *save = NULL;
 		msg_events_t *e;
 		int k = 0;
 
@@ -75,16 +76,17 @@ s_read(msg_t *msgs, uint64_t base)
 			cur = s_new_msg(msgs, &n, strtoull(line + 4, NULL, 10), base);
 			continue;
 		}
-		for (char *t = strtok_r(line, "\t", &save); t != NULL && k < 9; t = strtok_r(NULL, "\t", &save))
+		for (char *t = strtok_r(line, "\t", &save); t != NULL && k < 13; t = strtok_r(NULL, "\t", &save))
 			f[k++] = strcmp(t, "-") == 0 ? "" : t;
-		if (k != 9)
+		if (k < 9)
 			continue;
 		if (cur == NULL)
 			cur = s_new_msg(msgs, &n, 0, base);
 		e = &cur->u.events;
 		e->events = xrealloc(e->events, (e->nevents + 1) * sizeof(*e->events));
 		e->events[e->nevents] = (msg_event_t){ xstrdup(f[0]), xstrdup(f[1]), xstrdup(f[2]), xstrdup(f[3]),
-			xstrdup(f[4]), xstrdup(f[5]), xstrdup(f[6]), atof(f[7]), atof(f[8]) };
+			xstrdup(f[4]), xstrdup(f[5]), xstrdup(f[6]), atof(f[7]), atof(f[8]), xstrdup(k > 9 ? f[9] : ""),
+			xstrdup(k > 10 ? f[10] : ""), k > 11 ? atof(f[11]) : 0, k > 12 ? atof(f[12]) : 0 };
 		s_unescape(e->events[e->nevents].subject);
 		s_unescape(e->events[e->nevents].name);
 		e->nevents++;

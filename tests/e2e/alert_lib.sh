@@ -12,6 +12,7 @@ alert_setup_config() {
 	sed -i -e 's/^\(  group_wait:\) .*/\1 1s/' -e 's/^\(  group_interval:\) .*/\1 1s/' \
 		-e 's/^\(  initial:\) .*/\1 200ms/' -e 's/^\(  max:\) .*/\1 1s/' -e 's/^\(  timeout:\) 10s/\1 3s/' \
 		-e 's/^\(  starttls:\) .*/\1 off/' \
+		-e 's|^\(  dashboard_url:\) ""|\1 "https://giamsat.example.vn/bhxh/"|' \
 		"$VAR/cfg/alerting.yaml"
 	# (the sinks speak plain SMTP unless a test gives them a certificate; test_alert_tls sets required again)
 	CONFIG=$VAR/cfg/bhxh.yaml
@@ -64,11 +65,13 @@ all_delivered() {
 		+ (SELECT count(*) FROM grp WHERE dirty = 1) + (SELECT count(*) FROM delivery WHERE sent_at IS NULL)" 2>/dev/null)" = 0 ]
 }
 
-# mail_index - VAR/mail.idx: file, recipients, auth user, Message-ID, decoded subject;
-# and FILE.body, the decoded text of each message
+# mail_index - VAR/mail.idx: file, recipients, auth user, Message-ID, decoded subject,
+# decoded attachment file name (or "-"); FILE.body, the decoded text of each
+# message, and FILE.csv, its CSV attachment (checked: UTF-8 with a BOM, every
+# row as many cells as the header)
 mail_index() {
 	"$SINK_PY" - "$VAR/mail" >"$VAR/mail.idx" <<'PY'
-import email, glob, sys
+import csv, email, glob, io, sys
 from email import policy
 from email.header import decode_header, make_header
 for f in sorted(glob.glob(sys.argv[1] + "/*.eml")):
@@ -78,8 +81,21 @@ for f in sorted(glob.glob(sys.argv[1] + "/*.eml")):
     rcpt = ",".join(l[9:] for l in env if l.startswith("RCPT TO: "))
     auth = [l[6:] for l in env if l.startswith("AUTH: ")][0]
     subj = str(make_header(decode_header(m["Subject"])))
-    open(f + ".body", "w").write(m.get_payload(decode=True).decode("utf-8"))
-    print("\t".join([f, rcpt, auth, m["Message-ID"], subj]))
+    text, name = None, "-"
+    for part in m.walk():
+        if part.is_multipart():
+            continue
+        if part.get_content_type() == "text/plain" and text is None:
+            text = part.get_payload(decode=True).decode("utf-8")
+        elif part.get_content_type() == "text/csv":
+            name = part.get_filename()
+            data = part.get_payload(decode=True)
+            assert data.startswith(b"\xef\xbb\xbf"), f + ": CSV without a BOM"
+            rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+            assert rows and all(len(r) == len(rows[0]) for r in rows), f + ": ragged CSV"
+            open(f + ".csv", "w", newline="").write(data.decode("utf-8-sig"))
+    open(f + ".body", "w").write(text)
+    print("\t".join([f, rcpt, auth, m["Message-ID"], subj, name]))
 PY
 }
 

@@ -1077,7 +1077,7 @@ s_address(s_in_t *in)
 static void
 s_notice(s_in_t *in, uint8_t opt)
 {
-	alert_item_t items[4];
+	alert_item_t items[4] = { { 0 } };
 	int n = s_u8(in) % 5, nto = s_u8(in) % 4;
 	const char *receiver = s_str(in, V_ID), *scope = s_str(in, V_LINE), *scope_name = s_str(in, V_LINE);
 	const char *group = s_str(in, V_LINE), *from_name = s_str(in, V_ANY), *from = s_address(in);
@@ -1101,20 +1101,29 @@ s_notice(s_in_t *in, uint8_t opt)
 		items[i].severity = s_pick(in, s_sevs, V_WORD);
 		items[i].value = s_num(in);
 		items[i].threshold = s_num(in);
+		items[i].since = (s_u8(in) & 1) ? s_str(in, V_PERIOD) : NULL;
+		items[i].reason = (s_u8(in) & 1) ? s_str(in, V_WORD) : NULL;
+		items[i].amount = s_num(in);
+		items[i].workers = s_num(in);
 	}
 	sb_init(&subject);
 	sb_init(&text);
 	sb_init(&json);
 	sb_add(&subject, "");
 	sb_add(&text, "");
-	format_notice(receiver, role, scope, scope_name, group, nid, items, n, &subject, &text, &json);
+	{
+		cfg_receiver_t rec = { .name = (char *)receiver, .role = role };
+		notice_ctx_t x = { NULL, &rec, scope, scope_name, group, nid, date };
+
+		format_notice(&x, items, n, &subject, &text, &json, NULL);
+	}
 	s_check_text(subject.data, 0, "notice subject: a control character");
 	S_CHECK(strchr(subject.data, '\n') == NULL, "notice subject: more than one line", subject.data);
 	s_check_text(text.data, 0, "notice text: a control character");
 	s_check_json(json.data, "notice json: not JSON");
 	if (opt & 4) {
 		sb_init(&mail);
-		format_email(&mail, from_name, from, to, nto, subject.data, text.data, nid, did, date);
+		format_email(&mail, from_name, from, to, nto, subject.data, text.data, NULL, NULL, nid, did, date);
 		s_check_email(mail.data, subject.data, from_name, text.data);
 		sb_free(&mail);
 	}

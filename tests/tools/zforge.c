@@ -14,6 +14,7 @@
  *   end:    --file-no N --file-id H --agency A --rtype T --name NAME --nbatches K --rows R [--abort CODE]
  *   ack:    --ids 1,2,3
  *   events: --seq S --kind K --subject S --org-unit U --period P --severity V --state S [--name N]
+ *           [--value X] [--threshold X] [--since YYYY-MM] [--reason R] [--amount VND] [--workers N]
  *   done:   --file-no N --file-id H --agency A --status S [--code C]
  *   ctl:    --cmd C [--arg A ...]      (prints the answer) */
 #include <stdio.h>
@@ -142,7 +143,12 @@ s_build(int argc, char **argv, msg_t *m)
 		ev->severity = strdup(s_opt(argc, argv, "--severity", "warning"));
 		ev->state = strdup(s_opt(argc, argv, "--state", "new"));
 		ev->name = strdup(s_opt(argc, argv, "--name", ""));
-		ev->value = 1;
+		ev->value = atof(s_opt(argc, argv, "--value", "1"));
+		ev->threshold = atof(s_opt(argc, argv, "--threshold", "0"));
+		ev->since = strdup(s_opt(argc, argv, "--since", ""));
+		ev->reason = strdup(s_opt(argc, argv, "--reason", ""));
+		ev->amount = atof(s_opt(argc, argv, "--amount", "0"));
+		ev->workers = atof(s_opt(argc, argv, "--workers", "0"));
 		return 0;
 	}
 	if (strcmp(type, "done") == 0) {

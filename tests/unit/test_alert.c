@@ -172,6 +172,10 @@ test_event_check(void **state)
 	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
 	e = s_event("missing_data", "labor_force", "", "2017-12", "warning", "resolved");
 	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
+	e = s_event("feed_stopped", "2017-03", "", "2017-03", "warning", "new"); /* for the operator */
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
+	e = s_event("dead_letter", "X", "", "2017-03", "warning", "new"); /* made here, never an event */
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), -1);
 	static const char *const bad[][6] = {
 		{ "missing_data", "../../../../x:participant", "", "2017-03", "warning", "new" },
 		{ "missing_data", "cucthue:../../x", "", "2017-03", "warning", "new" },
@@ -277,6 +281,43 @@ test_dead_letter(void **state)
 	sb_free(&subj);
 	sb_free(&text);
 	sb_free(&json);
+}
+
+/* the notices keys: defaults, values, refusals; a receiver's own contact */
+static void
+test_notices_config(void **state)
+{
+	static const char base[] = "receivers: [{ name: a, role: operator, contact: \"Chị Lan, 0209 3870 123\" }]\n"
+	    "route: { receiver: a }\n";
+	char text[512];
+	cfg_alert_t *c;
+
+	(void)state;
+	c = s_load(base);
+	assert_non_null(c);
+	assert_int_equal(c->notices.max_entries, 20);
+	assert_int_equal(c->notices.action_days, 30);
+	assert_string_equal(c->notices.contact, "");
+	assert_string_equal(c->notices.dashboard_url, "");
+	assert_string_equal(c->receivers[0].contact, "Chị Lan, 0209 3870 123");
+	cfg_alert_free(&c);
+	snprintf(text, sizeof(text), "%snotices: { max_entries: 5, action_days: 14, contact: \"Phòng Thu\","
+	    " dashboard_url: \"https://x.vn/bc//\" }\n", base);
+	c = s_load(text);
+	assert_non_null(c);
+	assert_int_equal(c->notices.max_entries, 5);
+	assert_int_equal(c->notices.action_days, 14);
+	assert_string_equal(c->notices.contact, "Phòng Thu");
+	assert_string_equal(c->notices.dashboard_url, "https://x.vn/bc"); /* pages are BASE/unit/CODE.html */
+	cfg_alert_free(&c);
+	static const char *const bad[] = { "notices: { max_entries: 0 }", "notices: { action_days: 400 }",
+		"notices: { dashboard_url: \"ftp://x\" }", "notices: { dashboard_url: \"https://x/<script>\" }",
+		"notices: { colour: red }", NULL };
+	for (int i = 0; bad[i] != NULL; i++) {
+		snprintf(text, sizeof(text), "%s%s\n", base, bad[i]);
+		c = s_load(text);
+		assert_null(c);
+	}
 }
 
 static void
@@ -467,7 +508,9 @@ static void
 test_email_body(void **state)
 {
 	alert_item_t it = { "new", "not_enrolled", "0300588569", "X\r\nBcc: y@z", "061", "Huyện Ba Bể", "2017-03",
-		"critical", 12, 10 };
+		"critical", 12, 10, "", "", 0, 0 };
+	cfg_receiver_t rec = { .name = "district", .role = ROLE_DISTRICT_COMMITTEE };
+	notice_ctx_t x = { NULL, &rec, "061", "Huyện Ba Bể", "digest=061", 7, 1492250400 };
 	char *to[] = { "a@b.vn" };
 	sb_t subj, text, json, mail;
 
@@ -476,14 +519,15 @@ test_email_body(void **state)
 	sb_init(&text);
 	sb_init(&json);
 	sb_init(&mail);
-	format_notice("district", ROLE_DISTRICT_COMMITTEE, "061", "Huyện Ba Bể", "kind=not_enrolled", 7, &it, 1,
-	    &subj, &text, &json);
+	format_notice(&x, &it, 1, &subj, &text, &json, NULL);
 	assert_null(strpbrk(subj.data, "\r\n"));
 	assert_true(strstr(text.data, "Hệ thống giám sát BHXH") == text.data); /* Vietnamese first */
 	assert_non_null(strstr(text.data, "Social insurance monitoring"));
-	format_email(&mail, "BHXH", "from@x.vn", to, 1, subj.data, text.data, 7, 9, 0);
+	format_email(&mail, "BHXH", "from@x.vn", to, 1, subj.data, text.data, NULL, NULL, 7, 9, 0);
 	assert_null(strstr(mail.data, "\nBcc"));
 	assert_non_null(strstr(mail.data, "Message-ID: <notice-7.9@bhxh-alert>"));
+	assert_non_null(strstr(mail.data, "Content-Type: text/plain; charset=UTF-8\r\n"));
+	assert_null(strstr(mail.data, "multipart"));
 	sb_free(&subj);
 	sb_free(&text);
 	sb_free(&json);
@@ -496,18 +540,94 @@ static void
 test_notice_json_unprintable_value(void **state)
 {
 	alert_item_t it = { "new", "arrears", "TA0012A", "Đơn vị A", "061", "Huyện Ba Bể", "2017-03", "major", 1e16,
-		INFINITY };
+		INFINITY, "", "", 0, 0 };
+	cfg_receiver_t rec = { .name = "bhxh", .role = ROLE_SOCIAL_SECURITY };
+	notice_ctx_t x = { NULL, &rec, "", "", "digest=", 8, 1492250400 };
 	sb_t subj, text, json;
 
 	(void)state;
 	sb_init(&subj);
 	sb_init(&text);
 	sb_init(&json);
-	format_notice("bhxh", ROLE_SOCIAL_SECURITY, "061", "Huyện Ba Bể", "kind=arrears", 8, &it, 1, &subj, &text, &json);
-	assert_non_null(strstr(json.data, "\"value\": null, \"threshold\": null}"));
+	format_notice(&x, &it, 1, &subj, &text, &json, NULL);
+	assert_non_null(strstr(json.data, "\"value\": null, \"threshold\": null,"));
 	sb_free(&subj);
 	sb_free(&text);
 	sb_free(&json);
+}
+
+/* a digest: sections, sorted by severity then value, at most max_entries
+ * listed per section, every item in the CSV, which goes as an attachment */
+static void
+test_digest(void **state)
+{
+	cfg_receiver_t rec = { .name = "bhxh", .role = ROLE_SOCIAL_SECURITY };
+	cfg_alert_t ac = { 0 };
+	config_t cfg = { 0 };
+	notice_ctx_t x = { &cfg, &rec, "", "", "digest=", 42, 1492250400 };
+	alert_item_t items[30];
+	char subjects[30][24], *to[] = { "a@b.vn" };
+	const char *p;
+	sb_t subj, text, json, csv, mail;
+	int lines = 0;
+
+	(void)state;
+	ac.notices.max_entries = 5;
+	ac.notices.action_days = 30;
+	ac.notices.contact = "";
+	ac.notices.dashboard_url = "";
+	cfg.alert = &ac;
+	for (int i = 0; i < 30; i++) {
+		snprintf(subjects[i], sizeof(subjects[i]), "03005885%02d", i);
+		items[i] = (alert_item_t){ i < 25 ? "new" : i < 28 ? "firing" : "resolved", i % 2 ? "arrears" : "not_enrolled",
+			subjects[i], "Công ty", "", "", "2017-03", i == 7 ? "critical" : "warning", (double)i, 1,
+			"2017-01", i == 29 ? "no_longer_found" : "", 0, 0 };
+	}
+	sb_init(&subj);
+	sb_init(&text);
+	sb_init(&json);
+	sb_init(&csv);
+	sb_init(&mail);
+	sb_add(&csv, "");
+	format_notice(&x, items, 30, &subj, &text, &json, &csv);
+	assert_non_null(strstr(subj.data, "25 mới, 2 đã khắc phục: nhiều loại phát hiện")); /* the changes */
+	assert_non_null(strstr(text.data, "PHÁT HIỆN MỚI (25)"));
+	assert_non_null(strstr(text.data, "... và 20 trường hợp khác"));
+	assert_non_null(strstr(text.data, "VẪN CÒN (nhắc lại) (3)\n  Các trường hợp đã thông báo trước đây"));
+	assert_null(strstr(text.data, "0300588526")); /* still open: counted, listed in the CSV only */
+	assert_non_null(strstr(csv.data, "0300588526"));
+	assert_non_null(strstr(text.data, "không còn phát hiện"));
+	/* the critical one first, then the largest values */
+	p = strstr(text.data, "  1. ");
+	assert_non_null(p);
+	assert_true(strstr(p, "0300588507") < strstr(p, "0300588524"));
+	assert_true(strstr(p, "0300588524") < strstr(p, "0300588523"));
+	assert_null(strstr(text.data, "0300588500")); /* the smallest new one is only in the CSV */
+	assert_true(strncmp(csv.data, "\xEF\xBB\xBF", 3) == 0);
+	for (p = csv.data; (p = strstr(p, "\r\n")) != NULL; p += 2)
+		lines++;
+	assert_int_equal(lines, 31); /* header and every item */
+	assert_non_null(strstr(csv.data, "0300588500"));
+	format_email(&mail, "BHXH", "from@x.vn", to, 1, subj.data, text.data, csv.data, "phát-hiện-42.csv", 42, 1, 0);
+	assert_non_null(strstr(mail.data, "Content-Type: multipart/mixed; boundary=\"=_bhxh_notice_42_1\""));
+	assert_non_null(strstr(mail.data, "Content-Type: text/csv; charset=UTF-8"));
+	assert_non_null(strstr(mail.data, "filename*=UTF-8''ph%C3%A1t-hi%E1%BB%87n-42.csv"));
+	assert_non_null(strstr(mail.data, "\r\n--=_bhxh_notice_42_1--\r\n"));
+	/* a name a spreadsheet would run as a formula stays text */
+	items[0].name = "=HYPERLINK(\"http://x\")";
+	csv.len = subj.len = text.len = json.len = 0;
+	format_notice(&x, items, 1, &subj, &text, &json, &csv);
+	assert_non_null(strstr(csv.data, ",\"'=HYPERLINK(\"\"http://x\"\")\","));
+	/* a reminder (nothing changed): the still-open ones are listed */
+	subj.len = text.len = json.len = 0;
+	format_notice(&x, items + 25, 3, &subj, &text, &json, NULL);
+	assert_non_null(strstr(subj.data, "3 vẫn còn"));
+	assert_non_null(strstr(text.data, "0300588526"));
+	sb_free(&subj);
+	sb_free(&text);
+	sb_free(&json);
+	sb_free(&csv);
+	sb_free(&mail);
 }
 
 int
@@ -518,6 +638,7 @@ main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_retry_config),
 		cmocka_unit_test(test_shipped_config),
+		cmocka_unit_test(test_notices_config),
 		cmocka_unit_test(test_event_check),
 		cmocka_unit_test(test_outcomes),
 		cmocka_unit_test(test_dead_letter),
@@ -530,6 +651,7 @@ main(void)
 		cmocka_unit_test(test_scrub),
 		cmocka_unit_test(test_email_body),
 		cmocka_unit_test(test_notice_json_unprintable_value),
+		cmocka_unit_test(test_digest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

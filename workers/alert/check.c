@@ -72,6 +72,11 @@ check_event(const config_t *c, const msg_event_t *e, char *why, size_t size)
 		bad = "missing_data subject is not a configured AGENCY:TYPE";
 	else if (strlen(e->name) > NAME_MAX_BYTES)
 		bad = "name longer than 4096 bytes";
+	else if (e->since != NULL && e->since[0] != '\0' && !s_period_ok(e->since))
+		bad = "since is not YYYY-MM";
+	else if (e->reason != NULL && e->reason[0] != '\0' && strcmp(e->reason, "remedied") != 0
+	    && strcmp(e->reason, "no_longer_found") != 0)
+		bad = "reason is not remedied or no_longer_found";
 	if (bad == NULL)
 		return 0;
 	snprintf(why, size, "%s", bad);

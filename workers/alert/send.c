@@ -259,9 +259,10 @@ send_webhook(send_ctx_t *x, const char *url, const char *secret, long long timeo
 	return outcome;
 }
 
-/* send_files - the JSON and the text twin, each atomically. */
+/* send_files - the CSV list (if any), the JSON and the text twin, each atomically. */
 int
-send_files(const char *dir, long long nid, const char *json, const char *text, char *err, size_t errsz)
+send_files(const char *dir, long long nid, const char *json, const char *text, const char *csv, char *err,
+    size_t errsz)
 {
 	char path[4200];
 
@@ -269,6 +270,9 @@ send_files(const char *dir, long long nid, const char *json, const char *text, c
 		snprintf(err, errsz, "cannot create %s", dir);
 		return -1;
 	}
+	snprintf(path, sizeof(path), "%s/%06lld.csv", dir, nid);
+	if (csv != NULL && csv[0] != '\0' && fs_write_atomic(path, csv, strlen(csv)) != 0)
+		goto fail;
 	snprintf(path, sizeof(path), "%s/%06lld.txt", dir, nid);
 	if (fs_write_atomic(path, text, strlen(text)) != 0)
 		goto fail;
