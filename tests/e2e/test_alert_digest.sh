@@ -92,7 +92,7 @@ check_eq "two for each of BHXH, DOLISA and district 061, one for the others" "1 
 2 ubnd.061@backan.gov.vn
 1 ubnd.063@backan.gov.vn" "$(cut -f2 "$VAR/mail.idx" | sort | uniq -c | sed 's/^ *//')"
 m2=$(mail_to_all ubnd.061@backan.gov.vn | tail -1)
-check_eq "the second digest's subject counts the changes" "[BHXH] 1 mới, 1 tăng mức, 2 đã khắc phục: Doanh nghiệp chưa tham gia BHXH (Xã Y) / 1 new, 1 escalated, 2 resolved: Employer not enrolled in social insurance" "$(mail_subject "$m2")"
+check_eq "the second digest's subject counts the changes" "[BHXH] 1 mới, 1 tăng mức, 2 đã khắc phục hoặc không còn phát hiện: Doanh nghiệp chưa tham gia BHXH (Xã Y) / 1 new, 1 escalated, 2 remedied or no longer found: Employer not enrolled in social insurance" "$(mail_subject "$m2")"
 check "escalated in its own section" grep -q '^TĂNG MỨC ĐỘ (1)$' "$m2.body"
 check "resolved in their own section, each with its reason" bash -c "grep -q '^ĐÃ KHẮC PHỤC HOẶC KHÔNG CÒN PHÁT HIỆN (2)$' '$m2.body' && grep -q 'Kết quả: không còn phát hiện' '$m2.body' && grep -q 'Kết quả: đã khắc phục' '$m2.body'"
 check "what is still open is counted, not listed again" bash -c "grep -q '^VẪN CÒN (nhắc lại) (7)$' '$m2.body' && ! grep -q 'số 13' '$m2.body'"

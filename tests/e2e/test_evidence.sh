@@ -21,7 +21,7 @@ AGG_DB=$VAR/db/aggregate.db
 settled() {
 	[ "$(sqlite3 "$AGG_DB" "SELECT count(*) FROM outbox" 2>/dev/null)" = 0 ] && all_delivered
 }
-# bodies - the decoded text of every mail so far, one file per mail (.txt)
+# bodies - the decoded subject and text of every mail so far, one file per mail (.txt)
 bodies() {
 	"$SINK_PY" - "$VAR/mail" <<'PY'
 import email, glob, sys
@@ -29,7 +29,7 @@ from email import policy
 for f in sorted(glob.glob(sys.argv[1] + "/*.eml")):
     m = email.message_from_bytes(open(f, "rb").read(), policy=policy.default)
     parts = [p for p in m.walk() if p.get_content_type() == "text/plain"]
-    open(f + ".txt", "w").write("\n".join(p.get_content() for p in parts))
+    open(f + ".txt", "w").write("Subject: " + str(m["subject"]) + "\n" + "\n".join(p.get_content() for p in parts))
 PY
 }
 # told NAME - some mail names NAME
@@ -110,7 +110,7 @@ check "the corrected Tax file of April applied" submit_q --agency cucthue --wait
 check "everything is delivered" wait_for 30 settled
 bodies
 check "An's finding is reported as no longer found" bash -c "grep -il 'không còn phát hiện' '$VAR'/mail/*.txt | xargs grep -l 'An Pác Nặm' | grep -q ."
-check "nothing is called remedied" bash -c "! grep -iq 'khắc phục\|remedied' '$VAR'/mail/*.txt"
+check "nothing is called remedied" bash -c "! grep -q 'đã khắc phục\|ĐÃ KHẮC PHỤC\|REMEDIED\|[0-9] remedied\|: remedied' '$VAR'/mail/*.txt"
 check_eq "Dũng is still not enrolled" 1 "$(sqlite3 "$AGG_DB" "SELECT open FROM finding_state WHERE kind = 'not_enrolled' AND subject = '0300588569'")"
 
 # --- May, read on 25 June: May's deadline (20 June) is over; Social Security's May is late

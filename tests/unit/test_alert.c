@@ -590,7 +590,7 @@ test_digest(void **state)
 	sb_init(&mail);
 	sb_add(&csv, "");
 	format_notice(&x, items, 30, &subj, &text, &json, &csv);
-	assert_non_null(strstr(subj.data, "25 mới, 2 đã khắc phục: nhiều loại phát hiện")); /* the changes */
+	assert_non_null(strstr(subj.data, "25 mới, 2 đã khắc phục hoặc không còn phát hiện: nhiều loại phát hiện")); /* the changes */
 	assert_non_null(strstr(text.data, "PHÁT HIỆN MỚI (25)"));
 	assert_non_null(strstr(text.data, "... và 20 trường hợp khác"));
 	assert_non_null(strstr(text.data, "VẪN CÒN (nhắc lại) (3)\n  Các trường hợp đã thông báo trước đây"));

@@ -219,16 +219,52 @@ format_expand(const char *tmpl, const char *district, const char *agency)
 
 static const char *const s_order[] = { "new", "escalated", "resolved", "firing" };
 
-/* s_heading - a section's heading. */
+/* s_str - s, or "" for NULL. */
 static const char *
-s_heading(int o, int vi)
+s_str(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+/* s_ended - how the resolved items ended: 1 all remedied, 2 all no longer
+ * found, 3 both (0 none). */
+static int
+s_ended(const alert_item_t *const *items, int n)
+{
+	int how = 0;
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(items[i]->status, "resolved") == 0)
+			how |= strcmp(s_str(items[i]->reason), "no_longer_found") == 0 ? 2 : 1;
+	return how;
+}
+
+/* s_heading - a section's heading; the resolved section says how its items
+ * ended (never "remedied" for what is only no longer found). */
+static const char *
+s_heading(int o, int vi, int ended)
 {
 	static const char *const vis[] = { "PHÁT HIỆN MỚI", "TĂNG MỨC ĐỘ", "ĐÃ KHẮC PHỤC HOẶC KHÔNG CÒN PHÁT HIỆN",
 		"VẪN CÒN (nhắc lại)" };
 	static const char *const ens[] = { "NEW FINDINGS", "ESCALATED", "REMEDIED OR NO LONGER FOUND",
 		"STILL OPEN (reminder)" };
 
+	if (o == 2 && ended == 1)
+		return vi ? "ĐÃ KHẮC PHỤC" : "REMEDIED";
+	if (o == 2 && ended == 2)
+		return vi ? "KHÔNG CÒN PHÁT HIỆN" : "NO LONGER FOUND";
 	return vi ? vis[o] : ens[o];
+}
+
+/* s_ended_word - the summary's word for the resolved items. */
+static const char *
+s_ended_word(int vi, int ended)
+{
+	if (ended == 1)
+		return vi ? "đã khắc phục" : "remedied";
+	if (ended == 2)
+		return vi ? "không còn phát hiện" : "no longer found";
+	return vi ? "đã khắc phục hoặc không còn phát hiện" : "remedied or no longer found";
 }
 
 /* s_status_rank - the section of a status (firing for anything else). */
@@ -239,13 +275,6 @@ s_status_rank(const char *status)
 		if (status != NULL && strcmp(status, s_order[o]) == 0)
 			return o;
 	return 3;
-}
-
-/* s_str - s, or "" for NULL. */
-static const char *
-s_str(const char *s)
-{
-	return s != NULL ? s : "";
 }
 
 /* s_grouped - a whole number with '.' between thousands (Vietnamese style). */
@@ -675,7 +704,7 @@ s_body(sb_t *t, const notice_ctx_t *x, const alert_item_t *const *sorted, int n,
 
 		if (cnt[o] == 0)
 			continue;
-		sb_addf(t, "%s%d %s", sep ? ", " : "", cnt[o], vi ? sv[o] : se[o]);
+		sb_addf(t, "%s%d %s", sep ? ", " : "", cnt[o], o == 2 ? s_ended_word(vi, s_ended(sorted, n)) : vi ? sv[o] : se[o]);
 		sep = 1;
 	}
 	sb_add(t, ".\n");
@@ -695,7 +724,7 @@ s_body(sb_t *t, const notice_ctx_t *x, const alert_item_t *const *sorted, int n,
 
 		if (cnt[o] == 0)
 			continue;
-		sb_addf(t, "\n%s (%d)\n", s_heading(o, vi), cnt[o]);
+		sb_addf(t, "\n%s (%d)\n", s_heading(o, vi, s_ended(sorted, n)), cnt[o]);
 		if (o == 3 && cnt[0] + cnt[1] + cnt[2] > 0) {
 			/* a digest of changes only counts what is still open (told
 			 * before); a reminder lists it when repeat_interval is due */
@@ -735,11 +764,14 @@ s_subject(const notice_ctx_t *x, sb_t *s, const alert_item_t *items, int n)
 	int keep_ins = x->rec != NULL && x->rec->role == ROLE_SOCIAL_SECURITY;
 	const char *kind = NULL;
 	const alert_item_t *one = NULL;
-	int cnt[4] = { 0 }, lang, sep, only_repeats, first = 1;
+	int cnt[4] = { 0 }, lang, sep, only_repeats, first = 1, ended = 0;
 
 	for (int i = 0; i < n; i++)
 		cnt[s_status_rank(items[i].status)]++;
 	only_repeats = cnt[0] + cnt[1] + cnt[2] == 0;
+	for (int i = 0; i < n; i++)
+		if (strcmp(items[i].status, "resolved") == 0)
+			ended |= strcmp(s_str(items[i].reason), "no_longer_found") == 0 ? 2 : 1;
 	/* the subject names what changed (a reminder: what is still open) */
 	for (int i = 0; i < n; i++) {
 		if (!only_repeats && s_status_rank(items[i].status) == 3)
@@ -760,7 +792,8 @@ s_subject(const notice_ctx_t *x, sb_t *s, const alert_item_t *items, int n)
 		sep = 0;
 		for (int o = 0; o < 4; o++)
 			if (cnt[o] > 0) {
-				sb_addf(s, "%s%d %s", sep ? ", " : "", cnt[o], lang == 0 ? vi[o] : en[o]);
+				sb_addf(s, "%s%d %s", sep ? ", " : "", cnt[o], o == 2 ? s_ended_word(lang == 0, ended) :
+				    lang == 0 ? vi[o] : en[o]);
 				sep = 1;
 			}
 		sb_add(s, ": ");
