@@ -113,6 +113,7 @@ s_defaults(cfg_findings_t *f)
 	snprintf(f->off_track_severity, 12, "major");
 	snprintf(f->missing_severity, 12, "warning");
 	f->lookback_months = 12;
+	snprintf(f->feed_severity, 12, "warning");
 }
 
 /* s_wages - low_wage_basis.by_org_unit: { CODE: VND, ... } */
@@ -175,12 +176,34 @@ s_section(const yt_node_t *root, const char *kind, const char *const *keys, yt_d
 	return m;
 }
 
+/* s_today - `today`: a real date YYYY-MM-DD, or empty for the local date. */
+static void
+s_today(cfg_findings_t *self, const yt_node_t *root, yt_diag_t *d)
+{
+	const yt_node_t *n = yt_map_get(root, "today");
+	const char *v = NULL;
+	int y, m, dd;
+	char tail;
+
+	if (n == NULL || yt_get_str(root, "today", 0, &v, d) != 0 || v == NULL || *v == '\0')
+		return;
+	if (strlen(v) != 10 || sscanf(v, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) != 3 || v[4] != '-' || v[7] != '-' ||
+	    y < 1900 || y > 2100 || m < 1 || m > 12 || dd < 1 ||
+	    dd > (m == 2 ? ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28) :
+	    (m == 4 || m == 6 || m == 9 || m == 11 ? 30 : 31))) {
+		yt_diag_add(d, n, "today: '%.40s' is not a date YYYY-MM-DD", v);
+		return;
+	}
+	memcpy(self->today, v, 11);
+}
+
 /* cfg_findings_load - defaults, then what root sets. */
 cfg_findings_t *
 cfg_findings_load(const yt_node_t *root, yt_diag_t *d)
 {
 	static const char *const keys[] = { "not_enrolled", "under_declared", "arrears", "low_wage_basis",
-		"unregistered", "idle_agent", "behind_target", "off_track", "missing_data", NULL };
+		"unregistered", "idle_agent", "behind_target", "off_track", "missing_data", "feed_stopped", "today",
+		NULL };
 	static const char *const k_levels[] = { "levels", NULL };
 	static const char *const k_ud[] = { "levels", "min_gap_pct", NULL };
 	static const char *const k_wage[] = { "minimum_wage", "by_org_unit", "severity", NULL };
@@ -230,6 +253,9 @@ cfg_findings_load(const yt_node_t *root, yt_diag_t *d)
 			self->lookback_months = (int)v;
 		s_expected(self, m, d);
 	}
+	if ((m = s_section(root, "feed_stopped", k_sev, d)) != NULL)
+		s_severity(m, "severity", self->feed_severity, d);
+	s_today(self, root, d);
 	return self;
 }
 

@@ -50,6 +50,8 @@ typedef struct cfg_findings {
 	char off_track_severity[12];
 	char missing_severity[12];
 	int lookback_months;           /* missing_data looks at most this many months back */
+	char feed_severity[12];        /* feed_stopped */
+	char today[11];                /* YYYY-MM-DD deadlines are read on; "" = the local date */
 	int nexpected;
 	cfg_expected_t *expected;
 } cfg_findings_t;

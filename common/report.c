@@ -171,7 +171,7 @@ int
 report_findings(sqlite3 *db, const char *period, const char *org_unit, report_format_t f, sb_t *out)
 {
 	return s_emit(db,
-	    "SELECT kind, subject, org_unit, period, severity, value, threshold FROM finding"
+	    "SELECT kind, subject, org_unit, period, severity, value, threshold, status FROM finding"
 	    " WHERE (?1 IS NULL OR period = ?1)"
 	    " AND (?2 IS NULL OR org_unit IN (SELECT descendant FROM unit_tree WHERE ancestor = ?2))"
 	    " ORDER BY kind, subject, period", period, org_unit, FINDINGS_COLUMNS, 0x60u, f, out);

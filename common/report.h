@@ -13,7 +13,7 @@ typedef enum { REPORT_CSV, REPORT_JSON, REPORT_TABLE } report_format_t;
 
 #define COVERAGE_COLUMNS "org_unit,period,labor_force,bhxh_participants,compulsory,voluntary," \
 	"bhtn_participants,bhxh_coverage_pct,bhtn_coverage_pct,target_bhxh_pct,target_bhtn_pct"
-#define FINDINGS_COLUMNS "kind,subject,org_unit,period,severity,value,threshold"
+#define FINDINGS_COLUMNS "kind,subject,org_unit,period,severity,value,threshold,status"
 
 /* report_coverage / report_findings - append the report to out. period and
  * org_unit filter when not NULL (org_unit: that unit and its subtree).

@@ -100,8 +100,10 @@ check "ack" ctl ack --kind not_enrolled --subject 0300588569 --author "Lê Bình
 check "the worker applies the acknowledgement" wait_for 30 bash -c "[ \"\$(sqlite3 '$VAR/db/alert.db' \"SELECT acked FROM alert WHERE kind='not_enrolled' AND subject='0300588569'\")\" = 1 ]"
 
 # restart within repeat_interval: nothing is told again; the monthly summary comes on schedule
-check "labour force applied" ctl submit --agency sldtbxh --wait --format json "$FIX/labor_force_2017.csv" >/dev/null
-check "participants applied" ctl submit --agency bhxh --wait --format json "$FIX/participant_2017-03.csv" >/dev/null
+# submit_quiet ARGS... - ctl submit, its receipt not shown
+submit_quiet() { ctl submit "$@" >/dev/null; }
+check "labour force applied" submit_quiet --agency sldtbxh --wait --format json "$FIX/labor_force_2017.csv"
+check "participants applied" submit_quiet --agency bhxh --wait --format json "$FIX/participant_2017-03.csv"
 ctl down >/dev/null
 export BHXH_NOW=$(date -d '2017-04-28 23:30:00' +%s)
 check "pipeline restarts" ctl up
@@ -123,8 +125,14 @@ check_eq "no citizen id or insurance number in any message" "" "$(grep -lE '(^|[
 # Tax Department and no insured unit at Social Security is not enrolled (critical)
 printf 'tax_code,name,org_unit,status\n0601234563,Công ty TNHH Pác Nặm Xanh,060,active\n' >"$VAR/enterprise-2017.csv"
 printf 'tax_code,period,employees,status\n0601234563,2017-03,12,operating\n' >"$VAR/tax_employer_2017-03.csv"
-check "enterprise registry applied" ctl submit --agency skhdt --wait --format json "$VAR/enterprise-2017.csv" >/dev/null
-check "tax employers applied" ctl submit --agency cucthue --wait --format json "$VAR/tax_employer_2017-03.csv" >/dev/null
+check "enterprise registry applied" submit_quiet --agency skhdt --wait --format json "$VAR/enterprise-2017.csv"
+check "tax employers applied" submit_quiet --agency cucthue --wait --format json "$VAR/tax_employer_2017-03.csv"
+check_eq "with Tax's March alone, the finding is provisional" provisional \
+	"$(sqlite3 "$VAR/db/aggregate.db" "SELECT status FROM finding WHERE kind = 'not_enrolled' AND subject = '0601234563'")"
+check_eq "...and nobody is told" "" "$(grep -rl 'Pác Nặm Xanh' "$VAR/notices" 2>/dev/null)"
+printf 'unit_code,tax_code,org_unit,period,name,insured_count,due,paid,arrears,arrears_months\nDV777,0609999998,061,2017-03,Công ty Ba Bể,3,1000,1000,0,0\n' \
+	>"$VAR/insured_unit_2017-03.csv"
+check "Social Security's insured units of March applied" submit_quiet --agency bhxh --wait --format json "$VAR/insured_unit_2017-03.csv"
 check "the district committee of 060 is told by e-mail" wait_for 60 bash -c "grep -rl 'Pác Nặm Xanh' '$VAR/notices/district-060' 2>/dev/null | grep -q ."
 check "every delivery is done" wait_for 30 all_delivered
 mail_index

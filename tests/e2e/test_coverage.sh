@@ -23,8 +23,10 @@ check "participants April applied" ctl submit --agency bhxh --wait "$FIX/partici
 
 ctl report coverage --format csv >"$VAR/cov1.csv"
 check_files_eq "coverage.csv matches the hand-worked figures" "$FIX/coverage_expected_1.csv" "$VAR/cov1.csv"
+# the reports are rewritten once no file is waiting, after the receipts
+wait_for 10 cmp -s "$VAR/cov1.csv" "$VAR/reports/coverage.csv"
 check_files_eq "VAR/reports/coverage.csv is the same" "$VAR/cov1.csv" "$VAR/reports/coverage.csv"
-check "coverage.json is written" grep -q '"org_unit": "058", "period": "2017-03", "labor_force": 1000' "$VAR/reports/coverage.json"
+check "coverage.json is written" wait_for 10 grep -q '"org_unit": "058", "period": "2017-03", "labor_force": 1000' "$VAR/reports/coverage.json"
 
 ctl report coverage --format csv --org-unit 058 --period 2017-03 >"$VAR/one.csv"
 check_eq "filter by unit and period" "$(head -1 "$FIX/coverage_expected_1.csv")
@@ -35,6 +37,6 @@ check "corrected March snapshot applied" ctl submit --agency bhxh --wait "$FIX/p
 ctl report coverage --format csv >"$VAR/cov2.csv"
 check_files_eq "the corrected snapshot replaces March completely" "$FIX/coverage_expected_2.csv" "$VAR/cov2.csv"
 check "table format prints a header" bash -c "'$CTL' --config '$CONFIG' --var-dir '$VAR' report coverage | head -1 | grep -q '^org_unit  *period'"
-check "findings report has the columns of docs/DOMAIN.md §8" bash -c "'$CTL' --config '$CONFIG' --var-dir '$VAR' report findings --format csv | head -1 | grep -qx 'kind,subject,org_unit,period,severity,value,threshold'"
+check "findings report has the columns of docs/DOMAIN.md §8" bash -c "'$CTL' --config '$CONFIG' --var-dir '$VAR' report findings --format csv | head -1 | grep -qx 'kind,subject,org_unit,period,severity,value,threshold,status'"
 check "no citizen ID or insurance number in any log" bash -c "! grep -rqE '0100000[0-9]{3}' '$VAR/log'"
 finish

@@ -37,7 +37,7 @@ check_eq "province 2017-01: one voluntary participant, the year's target" "06,20
 ctl report findings --format csv >"$VAR/f1.csv"
 check_files_eq "findings.csv matches the hand-worked rows" "$F/findings_expected_1.csv" "$VAR/f1.csv"
 check "VAR/reports/findings.csv is rewritten" wait_for 10 cmp -s "$VAR/f1.csv" "$VAR/reports/findings.csv"
-check "findings.json carries the same rows" grep -q '"kind": "not_enrolled", "subject": "0100109106", "org_unit": "01834", "period": "2017-02", "severity": "critical", "value": 10, "threshold": 10' "$VAR/reports/findings.json"
+check "findings.json carries the same rows" wait_for 10 grep -q '"kind": "not_enrolled", "subject": "0100109106", "org_unit": "01834", "period": "2017-02", "severity": "critical", "value": 10, "threshold": 10' "$VAR/reports/findings.json"
 check_eq "filter by org unit keeps its subtree" 15 "$(ctl report findings --format csv --org-unit 060 | tail -n +2 | wc -l)"
 
 # the events as the alert worker stored them (its notice table: one row per
@@ -64,10 +64,10 @@ ctl down >/dev/null 2>&1
 export BHXH_TODAY=2017-04-21
 check "pipeline restarts a day later" ctl up
 ctl report findings --format csv | grep '^missing_data,' >"$VAR/m3.csv"
-check_eq "missing_data a day after the deadline" "missing_data,bhxh:insured_unit,,2016-12,warning,91,0
-missing_data,bhxh:insured_unit,,2017-01,warning,60,0
-missing_data,bhxh:insured_unit,,2017-03,warning,1,0
-missing_data,cucthue:tax_employer,,2016-12,warning,91,0
-missing_data,cucthue:tax_employer,,2017-01,warning,60,0
-missing_data,cucthue:tax_employer,,2017-03,warning,1,0" "$(cat "$VAR/m3.csv")"
+check_eq "missing_data a day after the deadline" "missing_data,bhxh:insured_unit,,2016-12,warning,91,0,final
+missing_data,bhxh:insured_unit,,2017-01,warning,60,0,final
+missing_data,bhxh:insured_unit,,2017-03,warning,1,0,final
+missing_data,cucthue:tax_employer,,2016-12,warning,91,0,final
+missing_data,cucthue:tax_employer,,2017-01,warning,60,0,final
+missing_data,cucthue:tax_employer,,2017-03,warning,1,0,final" "$(cat "$VAR/m3.csv")"
 finish

@@ -31,7 +31,8 @@ static const char *const s_schema =
     "  bhxh_coverage_pct TEXT, bhtn_coverage_pct TEXT, target_bhxh_pct TEXT, target_bhtn_pct TEXT,"
     "  PRIMARY KEY (org_unit, period));"
     "CREATE TABLE finding (kind TEXT NOT NULL, subject TEXT NOT NULL, org_unit TEXT, period TEXT NOT NULL,"
-    "  severity TEXT, value REAL, threshold REAL, name TEXT, PRIMARY KEY (kind, subject, period));"
+    "  severity TEXT, value REAL, threshold REAL, name TEXT, status TEXT NOT NULL DEFAULT 'final',"
+    "  PRIMARY KEY (kind, subject, period));"
     "CREATE TABLE finding_state (kind TEXT NOT NULL, subject TEXT NOT NULL, org_unit TEXT, severity TEXT NOT NULL,"
     "  last_period TEXT NOT NULL, open INTEGER NOT NULL, value REAL, threshold REAL, name TEXT,"
     "  PRIMARY KEY (kind, subject));";
@@ -45,7 +46,7 @@ static const char *const s_data =
     "INSERT INTO coverage VALUES ('06', '2017-03', 120, 18, 18, 0, 2, '15.00', '1.67', '16.25', '9.38'),"
     "  ('058', '2017-03', 110, 18, 18, 0, 2, '16.36', '1.82', '16.36', '5.00');"
     "INSERT INTO tax_employer VALUES ('cucthue', 'f', '0100109106', '2017-02', 10, NULL, 'operating');"
-    "INSERT INTO finding VALUES ('not_enrolled', '0100109106', '058', '2017-02', 'critical', 10, 10,"
+    "INSERT INTO finding(kind, subject, org_unit, period, severity, value, threshold, name) VALUES ('not_enrolled', '0100109106', '058', '2017-02', 'critical', 10, 10,"
     "  'Công ty <script>alert(1)</script> & Co');"
     "INSERT INTO finding_state VALUES ('not_enrolled', '0100109106', '058', 'critical', '2017-02', 1, 10, 10,"
     "  'Công ty <script>alert(1)</script> & Co'),"
@@ -138,12 +139,12 @@ test_csv_quoting(void **state)
 	sb_t b;
 
 	(void)state;
-	assert_int_equal(sqlite3_exec(db, "INSERT INTO finding VALUES ('missing_data', 'a,b \"c\"' || char(10) || 'd',"
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO finding(kind, subject, org_unit, period, severity, value, threshold, name) VALUES ('missing_data', 'a,b \"c\"' || char(10) || 'd',"
 	    " '', '2017-03', 'warning', 1.5, 0, NULL)", NULL, NULL, NULL), SQLITE_OK);
 	sb_init(&b);
 	assert_int_equal(report_findings(db, "2017-03", NULL, REPORT_CSV, &b), 0);
-	assert_string_equal(b.data, "kind,subject,org_unit,period,severity,value,threshold\n"
-	    "missing_data,\"a,b \"\"c\"\"\nd\",,2017-03,warning,1.5,0\n");
+	assert_string_equal(b.data, "kind,subject,org_unit,period,severity,value,threshold,status\n"
+	    "missing_data,\"a,b \"\"c\"\"\nd\",,2017-03,warning,1.5,0,final\n");
 	sb_free(&b);
 	sb_init(&b);
 	assert_int_equal(report_coverage(db, "2017-03", "058", REPORT_CSV, &b), 0);
@@ -164,7 +165,8 @@ test_json_shape(void **state)
 	sb_init(&b);
 	assert_int_equal(report_findings(db, NULL, NULL, REPORT_JSON, &b), 0);
 	assert_string_equal(b.data, "[\n  {\"kind\": \"not_enrolled\", \"subject\": \"0100109106\", \"org_unit\": \"058\","
-	    " \"period\": \"2017-02\", \"severity\": \"critical\", \"value\": 10, \"threshold\": 10}\n]\n");
+	    " \"period\": \"2017-02\", \"severity\": \"critical\", \"value\": 10, \"threshold\": 10,"
+	    " \"status\": \"final\"}\n]\n");
 	sb_free(&b);
 	sb_init(&b);
 	assert_int_equal(report_coverage(db, "2017-03", "06", REPORT_JSON, &b), 0);

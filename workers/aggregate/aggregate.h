@@ -101,8 +101,9 @@ int agg_findings(worker_t *w, int full);
 /* agg_findings_check - log configuration the findings cannot use. */
 void agg_findings_check(worker_t *w);
 
-/* agg_today - today as days since 1970-01-01; BHXH_TODAY=YYYY-MM-DD overrides. */
-long agg_today(void);
+/* agg_today - today as days since 1970-01-01: BHXH_TODAY=YYYY-MM-DD, else
+ * the findings configuration's `today`, else the local date. */
+long agg_today(const config_t *c);
 
 /* agg_write_reports - rewrite VAR/reports/ from the database; 0 or -1. */
 int agg_write_reports(worker_t *w);

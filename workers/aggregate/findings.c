@@ -12,7 +12,13 @@
  * missing_data the kind and subject); finding_state remembers what was last
  * told to the alert worker, and each difference (new, escalated, resolved) is
  * put into the outbox in the same transaction. The decisions are written
- * down in docs/INDICATORS.md. */
+ * down in docs/INDICATORS.md.
+ *
+ * Evidence: a finding that compares Tax's and Social Security's registries
+ * (not_enrolled, under_declared, unregistered) is final in month P only when
+ * both tax_employer and insured_unit data of P are in (temp.complete);
+ * before that its rows are 'provisional', its kind's state is read at the
+ * latest complete month, and so it is never notified nor resolved. */
 #include "aggregate.h"
 
 #include <math.h>
@@ -103,13 +109,16 @@ s_prepare(worker_t *w, int full)
 	    "CREATE TEMP TABLE IF NOT EXISTS ins (parent TEXT, period TEXT, insured INTEGER, PRIMARY KEY (parent, period));"
 	    "CREATE TEMP TABLE IF NOT EXISTS wage (org_unit TEXT PRIMARY KEY, wage INTEGER);"
 	    "CREATE TEMP TABLE IF NOT EXISTS pperiods (period TEXT PRIMARY KEY, m INTEGER);"
+	    "CREATE TEMP TABLE IF NOT EXISTS complete (period TEXT PRIMARY KEY);"
 	    "DELETE FROM temp.kind_max; DELETE FROM temp.tax_all; DELETE FROM temp.ins; DELETE FROM temp.wage;"
-	    "DELETE FROM temp.pperiods;"
+	    "DELETE FROM temp.pperiods; DELETE FROM temp.complete;"
+	    "INSERT INTO temp.complete SELECT t.period FROM " AGG_PERIODS("tax_employer") " t"
+	    "  WHERE EXISTS (SELECT 1 FROM insured_unit i WHERE i.period = t.period);"
 	    "DELETE FROM finding WHERE kind IN ('not_enrolled', 'under_declared', 'unregistered')"
 	    "  AND period IN " DIRTY("employer") ";"
 	    "DELETE FROM finding WHERE kind IN ('arrears', 'low_wage_basis') AND period IN " DIRTY("unit") ";"
 	    "DELETE FROM finding WHERE kind = 'idle_agent' AND period IN " DIRTY("agent") ";"
-	    "DELETE FROM finding WHERE kind IN ('behind_target', 'off_track', 'missing_data');"
+	    "DELETE FROM finding WHERE kind IN ('behind_target', 'off_track', 'missing_data', 'feed_stopped');"
 	    "DELETE FROM agent_month WHERE m IN (SELECT " MONTH("period") " FROM temp.dirty WHERE what = 'participant');"
 	    "INSERT INTO temp.tax_all SELECT substr(tax_code,1,10), period, SUM(employees),"
 	    "  SUM(CASE WHEN status = 'operating' THEN employees ELSE 0 END) FROM tax_employer"
@@ -155,8 +164,8 @@ s_employers(worker_t *w)
 	    f->under_declared.level[0].at, f->under_declared_min_pct);
 	if (s_exec(w, &b) != 0)
 		return -1;
-	if (s_kind_max(w, "not_enrolled", "SELECT MAX(period) AS p FROM tax_employer") != 0 ||
-	    s_kind_max(w, "under_declared", "SELECT MAX(period) AS p FROM tax_employer") != 0)
+	if (s_kind_max(w, "not_enrolled", "SELECT MAX(period) AS p FROM temp.complete") != 0 ||
+	    s_kind_max(w, "under_declared", "SELECT MAX(period) AS p FROM temp.complete") != 0)
 		return -1;
 	sb_init(&b);
 	sb_addf(&b, "INSERT OR IGNORE INTO finding(kind, subject, org_unit, period, severity, value, threshold, name)"
@@ -168,8 +177,13 @@ s_employers(worker_t *w)
 	    " GROUP BY c.parent, c.period;", f->unregistered_severity);
 	if (s_exec(w, &b) != 0)
 		return -1;
-	if (s_kind_max(w, "unregistered", "SELECT MAX(p) AS p FROM (SELECT MAX(period) AS p FROM tax_employer"
-	    " UNION ALL SELECT MAX(period) FROM insured_unit)") != 0)
+	if (s_kind_max(w, "unregistered", "SELECT MAX(period) AS p FROM temp.complete") != 0)
+		return -1;
+	/* evidence: a month lacking either registry's data is provisional */
+	if (store_exec(w->store,
+	    "UPDATE finding SET status = CASE WHEN period IN (SELECT period FROM temp.complete) THEN 'final'"
+	    " ELSE 'provisional' END WHERE kind IN ('not_enrolled', 'under_declared', 'unregistered')"
+	    " AND period IN " DIRTY("employer") ";") != 0)
 		return -1;
 	/* Without a registry row, a code's org unit and name come from its insured
 	 * unit of the latest period: an insured_unit file can change them in the
@@ -395,9 +409,10 @@ s_days(int y, int m, int d)
 }
 
 /* agg_today - today's date as days since the epoch: BHXH_TODAY=YYYY-MM-DD
- * when set (tests, re-runs), else the local date. */
+ * when set (tests, re-runs), else the configuration's `today`, else the
+ * local date. */
 long
-agg_today(void)
+agg_today(const config_t *c)
 {
 	const char *env = getenv("BHXH_TODAY");
 	int y, m, d;
@@ -406,14 +421,30 @@ agg_today(void)
 
 	if (env != NULL && sscanf(env, "%4d-%2d-%2d", &y, &m, &d) == 3 && m >= 1 && m <= 12 && d >= 1 && d <= 31)
 		return s_days(y, m, d);
+	if (c != NULL && c->findings != NULL && c->findings->today[0] != '\0' &&
+	    sscanf(c->findings->today, "%4d-%2d-%2d", &y, &m, &d) == 3)
+		return s_days(y, m, d);
 	now = time(NULL);
 	localtime_r(&now, &tm);
 	return s_days(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
-/* s_missing_expected - one expected submission over the checked months. */
+/* s_month_of - the index (year*12 + month-1) of the month holding day. */
 static int
-s_missing_expected(worker_t *w, const cfg_expected_t *e, int first, long today)
+s_month_of(int from, long day)
+{
+	int m = from;
+
+	while (s_days((m + 1) / 12, (m + 1) % 12 + 1, 1) <= day)
+		m++;
+	return m;
+}
+
+/* s_missing_expected - one expected submission over the checked months:
+ * from the first month with data to the last one (later months are the
+ * feed's, s_feed), and back at most lookback_months from there. */
+static int
+s_missing_expected(worker_t *w, const cfg_expected_t *e, int first, int lastdata, long today)
 {
 	const config_t *c = w->config;
 	const cfg_agency_t *ag = config_agency(c, e->agency);
@@ -429,9 +460,9 @@ s_missing_expected(worker_t *w, const cfg_expected_t *e, int first, long today)
 	if (sqlite3_prepare_v2(store_db(w->store), sql, -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	snprintf(subject, sizeof(subject), "%s:%s", e->agency, e->type);
-	/* month index of today: the largest m with s_days(first day of m) <= today */
-	for (tm = first; s_days((tm + 1) / 12, (tm + 1) % 12 + 1, 1) <= today; tm++)
-		;
+	tm = s_month_of(first, today);
+	if (lastdata < tm)
+		tm = lastdata;
 	for (int m = first; m <= tm && rc == 0; m++) {
 		long deadline = s_days((m + 1) / 12, (m + 1) % 12 + 1, e->deadline_day);
 
@@ -488,15 +519,42 @@ s_missing_labor_force(worker_t *w)
 	return s_kind_max(w, klass, "SELECT MAX(period) AS p FROM temp.pperiods");
 }
 
-/* s_missing - missing_data: expected submissions and labour force. */
+/* s_feed - feed_stopped: the month after the last month with anyone's data
+ * is past every expected submission's deadline. One finding for the
+ * operator instead of one per agency and month (a province loading old
+ * data years later is not told that every agency is years late). */
+static int
+s_feed(worker_t *w, int lastdata, long today)
+{
+	const cfg_findings_t *f = w->config->findings;
+	int m = lastdata + 1, day = 0, late = 0;
+	char period[24], sql[64];
+
+	for (int i = 0; i < f->nexpected; i++)
+		if (f->expected[i].deadline_day > day)
+			day = f->expected[i].deadline_day;
+	if (day == 0)
+		return 0;
+	for (int k = m; s_days((k + 1) / 12, (k + 1) % 12 + 1, day) < today; k++)
+		late++;
+	if (late == 0)
+		return 0;
+	snprintf(period, sizeof(period), "%04d-%02d", m / 12, m % 12 + 1);
+	if (s_insert(w, "feed_stopped", "feed", "", period, f->feed_severity, (double)late, 1, 0, "") != 0)
+		return -1;
+	snprintf(sql, sizeof(sql), "SELECT '%s' AS p", period);
+	return s_kind_max(w, "feed_stopped", sql);
+}
+
+/* s_missing - missing_data: expected submissions and labour force; feed_stopped. */
 static int
 s_missing(worker_t *w)
 {
 	const cfg_findings_t *f = w->config->findings;
 	sqlite3_stmt *st = store_stmt(w->store, "SELECT MIN(p) FROM (SELECT MIN(period) AS p FROM participant"
 	    " UNION ALL SELECT MIN(period) FROM insured_unit UNION ALL SELECT MIN(period) FROM tax_employer)");
-	long today = agg_today();
-	int first = -1;
+	long today = agg_today(w->config);
+	int first = -1, lastdata = -1;
 
 	if (st == NULL)
 		return -1;
@@ -506,14 +564,28 @@ s_missing(worker_t *w)
 		first = atoi(p) * 12 + atoi(p + 5) - 1;
 	}
 	sqlite3_reset(st);
+	st = store_stmt(w->store, "SELECT MAX(p) FROM (SELECT MAX(period) AS p FROM participant"
+	    " UNION ALL SELECT MAX(period) FROM insured_unit UNION ALL SELECT MAX(period) FROM tax_employer)");
+	if (st == NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+
+		lastdata = atoi(p) * 12 + atoi(p + 5) - 1;
+	}
+	sqlite3_reset(st);
 	for (int i = 0; first >= 0 && i < f->nexpected; i++)
-		if (s_missing_expected(w, &f->expected[i], first, today) != 0)
+		if (s_missing_expected(w, &f->expected[i], first, lastdata, today) != 0)
 			return -1;
+	if (first >= 0 && s_feed(w, lastdata, today) != 0)
+		return -1;
 	return s_missing_labor_force(w);
 }
 
-/* s_event_add - append one event (strings copied). */
-static void
+/* s_event_add - append one event (strings copied) from the columns kind,
+ * subject, org_unit, period, severity, value, threshold, name, (state),
+ * since, reason of st. */
+static msg_event_t *
 s_event_add(s_events_t *e, sqlite3_stmt *st, const char *state, const char *period)
 {
 	msg_event_t *ev;
@@ -533,8 +605,86 @@ s_event_add(s_events_t *e, sqlite3_stmt *st, const char *state, const char *peri
 	ev->value = sqlite3_column_double(st, 5);
 	ev->threshold = sqlite3_column_double(st, 6);
 	ev->name = COL(7);
+	ev->since = COL(9);
+	ev->reason = COL(10);
 #undef COL
 	ev->state = xstrdup(state);
+	return ev;
+}
+
+/* s_yearly - kinds judged once a year (each year's latest month). */
+static int
+s_yearly(const char *kind)
+{
+	return strcmp(kind, "behind_target") == 0 || strcmp(kind, "off_track") == 0;
+}
+
+/* s_since - the first month of the run of judged months, ending at the
+ * event's, in which the finding has held (final rows only): consecutive
+ * months, or consecutive years for the yearly kinds. */
+static void
+s_since(worker_t *w, msg_event_t *ev)
+{
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT period FROM finding WHERE kind = ? AND subject = ?"
+	    " AND period <= ? AND status = 'final' ORDER BY period DESC");
+	int prev = -1, yearly = s_yearly(ev->kind);
+	char since[8] = "";
+
+	if (st == NULL)
+		return;
+	sqlite3_bind_text(st, 1, ev->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ev->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ev->period, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+		int m;
+
+		if (p == NULL || strlen(p) != 7)
+			break;
+		m = yearly ? atoi(p) : atoi(p) * 12 + atoi(p + 5) - 1;
+		if (prev >= 0 && m != prev - 1)
+			break;
+		prev = m;
+		memcpy(since, p, 8);
+	}
+	sqlite3_reset(st);
+	if (since[0] != '\0') {
+		free(ev->since);
+		ev->since = xstrdup(since);
+	}
+}
+
+/* s_stakes - the workers and the money an event is about, from the data of
+ * its month: employees declared to Tax (employer kinds), insured people and
+ * arrears owed (unit kinds). */
+static void
+s_stakes(worker_t *w, msg_event_t *ev)
+{
+	sqlite3_stmt *st = NULL;
+	int unit = strcmp(ev->kind, "arrears") == 0 || strcmp(ev->kind, "low_wage_basis") == 0;
+
+	if (strcmp(ev->kind, "not_enrolled") == 0 || strcmp(ev->kind, "unregistered") == 0) {
+		ev->workers = ev->value;
+		return;
+	}
+	if (strcmp(ev->kind, "under_declared") == 0)
+		st = store_stmt(w->store, "SELECT SUM(CASE WHEN status = 'operating' THEN employees END), 0"
+		    " FROM tax_employer WHERE agency IN (SELECT agency FROM snapshot_src WHERE rtype = 'tax_employer'"
+		    " AND period = ?1) AND period = ?1 AND tax_code >= ?2 AND tax_code < ?2 || '.'");
+	else if (unit)
+		st = store_stmt(w->store, "SELECT SUM(insured_count), SUM(arrears) FROM insured_unit"
+		    " WHERE agency IN (SELECT agency FROM snapshot_src WHERE rtype = 'insured_unit' AND period = ?1)"
+		    " AND period = ?1 AND unit_code = ?2");
+	if (st == NULL)
+		return;
+	sqlite3_bind_text(st, 1, ev->period, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ev->subject, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		ev->workers = sqlite3_column_double(st, 0);
+		if (strcmp(ev->kind, "arrears") == 0)
+			ev->amount = sqlite3_column_double(st, 1);
+	}
+	sqlite3_reset(st);
 }
 
 /* s_send - the events into the outbox, EVENTS_PER_MSG per message. */
@@ -557,8 +707,33 @@ s_send(worker_t *w, s_events_t *e)
 	return rc;
 }
 
-/* s_events - compare the current findings with finding_state; events for
- * each change, in the outbox, and the new state. */
+/* Why an open finding no longer holds at its class's latest month k.period:
+ * remedied when a later month than the one it was last seen in shows its
+ * subject without the problem (an insured unit now present, the gap closed,
+ * the unit's arrears below the threshold, a registry entry, an agent's
+ * participant, a coverage figure; missing data that came); otherwise it is
+ * no longer found (data of its own month arrived or were corrected, or its
+ * subject is gone from the later month's data). */
+#define RESOLUTION \
+	"CASE WHEN s.kind IN ('missing_data', 'feed_stopped', 'quarantined_file') THEN 'remedied'" \
+	" WHEN k.period IS NULL OR k.period <= s.last_period THEN 'no_longer_found'" \
+	" WHEN s.kind IN ('not_enrolled', 'under_declared') AND EXISTS (SELECT 1 FROM insured_unit i" \
+	"  WHERE substr(i.tax_code, 1, 10) = s.subject AND i.period = k.period) THEN 'remedied'" \
+	" WHEN s.kind = 'unregistered' AND EXISTS (SELECT 1 FROM enterprise e WHERE e.tax_code >= s.subject" \
+	"  AND e.tax_code < s.subject || '.') THEN 'remedied'" \
+	" WHEN s.kind IN ('arrears', 'low_wage_basis') AND EXISTS (SELECT 1 FROM insured_unit i" \
+	"  WHERE i.agency IN (SELECT agency FROM snapshot_src WHERE rtype = 'insured_unit' AND period = k.period)" \
+	"  AND i.period = k.period AND i.unit_code = s.subject) THEN 'remedied'" \
+	" WHEN s.kind = 'idle_agent' AND EXISTS (SELECT 1 FROM agent_month am WHERE am.agent_code = s.subject" \
+	"  AND am.m = " MONTH("k.period") ") THEN 'remedied'" \
+	" WHEN s.kind IN ('behind_target', 'off_track') THEN 'remedied'" \
+	" ELSE 'no_longer_found' END"
+
+#define SEV_RANK(x) "(CASE " x " WHEN 'info' THEN 0 WHEN 'warning' THEN 1 WHEN 'major' THEN 2" \
+	" WHEN 'critical' THEN 3 END)"
+
+/* s_events - compare the current final findings with finding_state; events
+ * for each change, in the outbox, and the new state. */
 static int
 s_events(worker_t *w)
 {
@@ -569,24 +744,42 @@ s_events(worker_t *w)
 	if (store_exec(w->store,
 	    "DROP TABLE IF EXISTS temp.cur;"
 	    "CREATE TEMP TABLE cur AS SELECT f.kind, f.subject, f.org_unit, f.period, f.severity, f.value, f.threshold,"
-	    "  f.name FROM finding f JOIN temp.kind_max k ON k.class = " CLASS("f") " AND k.period = f.period;"
-	    "CREATE UNIQUE INDEX temp.cur_id ON cur(kind, subject);") != 0)
+	    "  f.name, CAST(NULL AS TEXT) AS since FROM finding f JOIN temp.kind_max k ON k.class = " CLASS("f")
+	    "  AND k.period = f.period WHERE f.status = 'final';"
+	    "CREATE UNIQUE INDEX temp.cur_id ON cur(kind, subject);"
+	    "UPDATE temp.cur SET since = (SELECT s.since FROM finding_state s WHERE s.kind = cur.kind"
+	    "  AND s.subject = cur.subject AND s.open = 1);") != 0)
 		return -1;
 	st = store_stmt(w->store,
 	    "SELECT c.kind, c.subject, c.org_unit, c.period, c.severity, c.value, c.threshold, c.name,"
-	    " CASE WHEN s.kind IS NULL OR s.open = 0 THEN 'new' ELSE 'escalated' END"
+	    " CASE WHEN s.kind IS NULL OR s.open = 0 THEN 'new' ELSE 'escalated' END, c.since, ''"
 	    " FROM temp.cur c LEFT JOIN finding_state s ON s.kind = c.kind AND s.subject = c.subject"
-	    " WHERE s.kind IS NULL OR s.open = 0 OR " "(CASE c.severity WHEN 'info' THEN 0 WHEN 'warning' THEN 1"
-	    " WHEN 'major' THEN 2 WHEN 'critical' THEN 3 END) > (CASE s.severity WHEN 'info' THEN 0"
-	    " WHEN 'warning' THEN 1 WHEN 'major' THEN 2 WHEN 'critical' THEN 3 END)"
+	    " WHERE s.kind IS NULL OR s.open = 0 OR " SEV_RANK("c.severity") " > " SEV_RANK("s.severity")
 	    " ORDER BY c.kind, c.subject");
 	while (st != NULL && sqlite3_step(st) == SQLITE_ROW)
 		s_event_add(&e, st, (const char *)sqlite3_column_text(st, 8), NULL);
 	if (st != NULL)
 		sqlite3_reset(st);
+	for (size_t i = 0; i < e.n; i++) {
+		sqlite3_stmt *up;
+
+		if (e.ev[i].since[0] == '\0') {
+			s_since(w, &e.ev[i]);
+			up = store_stmt(w->store, "UPDATE temp.cur SET since = ? WHERE kind = ? AND subject = ?");
+			if (up == NULL)
+				goto out;
+			sqlite3_bind_text(up, 1, e.ev[i].since, -1, SQLITE_STATIC);
+			sqlite3_bind_text(up, 2, e.ev[i].kind, -1, SQLITE_STATIC);
+			sqlite3_bind_text(up, 3, e.ev[i].subject, -1, SQLITE_STATIC);
+			if (store_step_done(w->store, up) != 0)
+				goto out;
+		}
+		s_stakes(w, &e.ev[i]);
+	}
 	st = store_stmt(w->store,
 	    "SELECT s.kind, s.subject, s.org_unit, s.last_period, s.severity, s.value, s.threshold, s.name,"
-	    " COALESCE(k.period, s.last_period) FROM finding_state s LEFT JOIN temp.kind_max k ON k.class = " CLASS("s")
+	    " COALESCE(k.period, s.last_period), COALESCE(s.since, ''), " RESOLUTION
+	    " FROM finding_state s LEFT JOIN temp.kind_max k ON k.class = " CLASS("s")
 	    " WHERE s.open = 1 AND NOT EXISTS (SELECT 1 FROM temp.cur c WHERE c.kind = s.kind AND c.subject = s.subject)"
 	    " ORDER BY s.kind, s.subject");
 	while (st != NULL && sqlite3_step(st) == SQLITE_ROW)
@@ -598,8 +791,9 @@ s_events(worker_t *w)
 	if (store_exec(w->store,
 	    "UPDATE finding_state SET open = 0 WHERE open = 1 AND NOT EXISTS (SELECT 1 FROM temp.cur c"
 	    "  WHERE c.kind = finding_state.kind AND c.subject = finding_state.subject);"
-	    "INSERT OR REPLACE INTO finding_state(kind, subject, org_unit, severity, last_period, open, value, threshold, name)"
-	    " SELECT kind, subject, org_unit, severity, period, 1, value, threshold, name FROM temp.cur;") != 0)
+	    "INSERT OR REPLACE INTO finding_state(kind, subject, org_unit, severity, last_period, open, value, threshold,"
+	    " name, since) SELECT kind, subject, org_unit, severity, period, 1, value, threshold, name, since"
+	    " FROM temp.cur;") != 0)
 		goto out;
 	if (e.n > 0)
 		log_info("findings: %zu state change(s) sent to alerting", e.n);
@@ -613,6 +807,8 @@ out:
 		free(e.ev[i].severity);
 		free(e.ev[i].state);
 		free(e.ev[i].name);
+		free(e.ev[i].since);
+		free(e.ev[i].reason);
 	}
 	free(e.ev);
 	return rc;

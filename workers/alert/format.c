@@ -37,6 +37,8 @@ static const struct {
 	{ "off_track", "Không đạt mục tiêu năm 2020 theo xu hướng", "Off track for the goal", "tỷ lệ dự báo (%)",
 	  "projected coverage (%)" },
 	{ "missing_data", "Chưa nộp dữ liệu đúng hạn", "Data not submitted on time", "số ngày trễ", "days late" },
+	{ "feed_stopped", "Không nhận được số liệu của tháng nào sau tháng này dù đã quá hạn",
+	  "No data received for any month after this one although the deadline has passed", "số tháng", "months" },
 	{ "quarantined_file", "Tệp dữ liệu bị cách ly, chưa áp dụng (bhxhctl quarantine list)",
 	  "File quarantined, not applied (bhxhctl quarantine list)", "số thứ tự tệp", "file number" },
 	{ NULL, NULL, NULL, NULL, NULL }
