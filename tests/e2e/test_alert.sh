@@ -104,6 +104,8 @@ check "the worker applies the acknowledgement" wait_for 30 bash -c "[ \"\$(sqlit
 submit_quiet() { ctl submit "$@" >/dev/null; }
 check "labour force applied" submit_quiet --agency sldtbxh --wait --format json "$FIX/labor_force_2017.csv"
 check "participants applied" submit_quiet --agency bhxh --wait --format json "$FIX/participant_2017-03.csv"
+check "the summary's figures reach the alert worker as a message" wait_for 30 bash -c \
+	"[ \"\$(sqlite3 '$VAR/db/alert.db' 'SELECT period FROM summary_data')\" = 2017-03 ]"
 ctl down >/dev/null
 export BHXH_NOW=$(date -d '2017-04-28 23:30:00' +%s)
 check "pipeline restarts" ctl up
@@ -113,9 +115,14 @@ check "every delivery is done after the restart" wait_for 30 all_delivered
 mail_index
 check_eq "exactly one summary to each" 2 "$(grep -c 'Monthly summary 2017-04' "$VAR/mail.idx")"
 ms=$(mail_to mttq@backan.gov.vn)
-check_eq "summary subject" "[BHXH] Báo cáo tháng 2017-04: độ bao phủ và phát hiện / Monthly summary 2017-04" "$(mail_subject "$ms")"
-check "summary holds the coverage table" grep -q '058 *2017-03 *1000 *3' "$ms.body"
-check "summary counts open findings by kind and district" grep -q 'not_enrolled *061 *Huyện Ba Bể *2' "$ms.body"
+check_eq "summary subject" "[BHXH] Báo cáo tháng 4/2017: độ bao phủ BHXH, BHTN và việc cần làm / Monthly summary 2017-04" "$(mail_subject "$ms")"
+check "summary holds the coverage table, by unit name" grep -q '^Thành phố Bắc Kạn *1.000 *3 *0,30%' "$ms.body"
+check "...and the goal from the configuration" grep -q 'Mục tiêu đến năm 2020: 50% lực lượng lao động tham gia BHXH, 35%' "$ms.body"
+check "...says which data are in" grep -q 'Cục Thuế tỉnh, .*: chưa có' "$ms.body"
+check "summary counts open findings by kind, by name" grep -q 'Doanh nghiệp chưa tham gia BHXH: 3' "$ms.body"
+check "...not the operator's" bash -c "! grep -q 'Không nhận được số liệu' '$ms.body'"
+check "no code of a unit or a kind in the summary" bash -c "! grep -qE 'not_enrolled|(^| )06[0-9]( |$)' '$ms.body'"
+check "the alert worker never opens the aggregate's database" bash -c "! grep -q 'aggregate.db' '$ROOT/workers/alert/'*.c"
 check_eq "no injected finding told again after the restart" 15 "$(grep -cE 'not enrolled|Unit in arrears|Tax code not in|Cục Thuế' "$VAR/mail.idx")"
 check_eq "no repeat (still open) notice after the restart" "" "$(grep -E '/ [0-9]+ still open:' "$VAR/mail.idx")"
 check_eq "no message was sent twice" "" "$(cut -f4 "$VAR/mail.idx" | sort | uniq -d)"

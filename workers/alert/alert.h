@@ -307,5 +307,8 @@ int queue_resume(worker_t *w);
 
 /* summary.c: the monthly summary, once per month from its configured day and hour. */
 void summary_run(worker_t *w, int64_t now);
+/* summary_store - keep a MSG_T_SUMMARY from the aggregate (the latest one
+ * wins; a malformed one is counted and dropped); 0, or -1 on a store failure. */
+int summary_store(worker_t *w, const msg_t *m);
 
 #endif

@@ -93,7 +93,10 @@ static const char *const s_migrations[] = {
 	"UPDATE delivery SET recipients = substr(recipients, 1, instr(recipients, char(10)) - 1)"
 	" WHERE channel = 'email' AND instr(recipients, char(10)) > 0;"
 	"DROP INDEX delivery_due;"
-	"CREATE INDEX delivery_pending ON delivery(channel, next_at) WHERE sent_at IS NULL AND dead_at IS NULL;"
+	"CREATE INDEX delivery_pending ON delivery(channel, next_at) WHERE sent_at IS NULL AND dead_at IS NULL;",
+	/* 5: the latest figures of the monthly summary, as the aggregate sent them */
+	"CREATE TABLE summary_data (id INTEGER PRIMARY KEY CHECK (id = 1), period TEXT NOT NULL,"
+	"  generated_at INTEGER NOT NULL, body BLOB NOT NULL);"
 };
 
 
@@ -168,6 +171,8 @@ s_poll_fd(worker_t *w)
 static int
 s_on_message(worker_t *w, const msg_t *m)
 {
+	if (m->type == MSG_T_SUMMARY)
+		return summary_store(w, m);
 	if (m->type != MSG_T_EVENTS) {
 		log_warn("ignored an unexpected %s message", msg_type_name(m->type));
 		return 0;
@@ -305,7 +310,7 @@ s_status(worker_t *w, sb_t *json)
 static const struct worker_ops s_ops = {
 	.name = "alert",
 	.migrations = s_migrations,
-	.nmigrations = 4,
+	.nmigrations = 5,
 	.input = "alert",
 	.init = s_init,
 	.on_message = s_on_message,
