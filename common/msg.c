@@ -35,6 +35,10 @@
  *   MSG_T_FILE_DONE [file_id str, file_no uint, agency str, status str, code str|nil]
  *   MSG_T_CTL_REQ   [cmd str, args [str...]]
  *   MSG_T_CTL_REP   [code int, body str]
+ *   MSG_T_SUMMARY   [period str, generated_at int, units table, employers table,
+ *                  agencies table]
+ *     table       [ncols uint, cells [str...]]: rows of ncols cells, row-major;
+ *                 ncols must be the table's MSG_SUMMARY_*_COLS
  *
  * The reader accepts any msgpack integer encoding whose value fits the field
  * (so a non-negative int8 is a valid uint), strings in fixstr/str8/16/32 and
@@ -245,6 +249,28 @@ static int s_put_rep(msgpack_packer *pk, const msg_ctl_rep_t *r)
 	return 0;
 }
 
+/* s_put_table - pack a table of text cells. */
+static int s_put_table(msgpack_packer *pk, const msg_table_t *t, uint32_t ncols)
+{
+	if (t->ncols != ncols || (uint64_t)t->nrows * ncols > MSG_MAX_ITEMS ||
+	    msgpack_pack_array(pk, 2) != 0 || msgpack_pack_uint32(pk, ncols) != 0)
+		return -1;
+	return s_put_strs(pk, t->nrows * ncols, t->cells);
+}
+
+/* s_put_summary - pack a MSG_T_SUMMARY body. */
+static int s_put_summary(msgpack_packer *pk, const msg_summary_t *y)
+{
+	if (msgpack_pack_array(pk, 5) != 0 ||
+	    s_put_str(pk, y->period) == -1 ||
+	    msgpack_pack_int64(pk, y->generated_at) != 0 ||
+	    s_put_table(pk, &y->units, MSG_SUMMARY_UNIT_COLS) == -1 ||
+	    s_put_table(pk, &y->employers, MSG_SUMMARY_EMPLOYER_COLS) == -1 ||
+	    s_put_table(pk, &y->agencies, MSG_SUMMARY_AGENCY_COLS) == -1)
+		return -1;
+	return 0;
+}
+
 /* msg_encode - serialise m into a malloc'd buffer; 0 or -1 (bad message). */
 int msg_encode(const msg_t *m, char **buf, size_t *len)
 {
@@ -289,6 +315,9 @@ int msg_encode(const msg_t *m, char **buf, size_t *len)
 		break;
 	case MSG_T_CTL_REP:
 		body = s_put_rep(&pk, &m->u.rep);
+		break;
+	case MSG_T_SUMMARY:
+		body = s_put_summary(&pk, &m->u.summary);
 		break;
 	default:
 		body = -1;
@@ -835,6 +864,45 @@ static int s_get_rep(struct rd *r, msg_ctl_rep_t *p)
 	return 0;
 }
 
+static void s_free_strs(uint32_t n, char **v);
+
+/* s_get_table - read a table whose rows must have ncols cells; on failure
+ * the table holds nothing. */
+static int s_get_table(struct rd *r, msg_table_t *t, uint32_t ncols, const char *what)
+{
+	uint64_t n = 0;
+	uint32_t cells = 0;
+
+	if (s_get_tuple(r, 2, what, -1) == -1 ||
+	    s_get_uint(r, UINT32_MAX, &n, what, -1) == -1)
+		return -1;
+	if (n != ncols)
+		return s_fail(r, what, -1, "expected %u columns, got %llu", ncols, (unsigned long long)n);
+	t->ncols = ncols;
+	if (s_get_strs(r, &cells, &t->cells, what) == -1 ||
+	    (cells % ncols != 0 && s_fail(r, what, -1, "%u cells are not rows of %u", cells, ncols) == -1)) {
+		s_free_strs(cells, t->cells);
+		t->cells = NULL;
+		return -1;
+	}
+	t->nrows = cells / ncols;
+	return 0;
+}
+
+/* s_get_summary - read a MSG_T_SUMMARY body. */
+static int s_get_summary(struct rd *r, msg_summary_t *y)
+{
+	r->top = "summary";
+	if (s_get_tuple(r, 5, NULL, -1) == -1 ||
+	    s_get_str(r, 0, &y->period, "period", -1) == -1 ||
+	    s_get_int(r, &y->generated_at, "generated_at", -1) == -1 ||
+	    s_get_table(r, &y->units, MSG_SUMMARY_UNIT_COLS, "units") == -1 ||
+	    s_get_table(r, &y->employers, MSG_SUMMARY_EMPLOYER_COLS, "employers") == -1 ||
+	    s_get_table(r, &y->agencies, MSG_SUMMARY_AGENCY_COLS, "agencies") == -1)
+		return -1;
+	return 0;
+}
+
 /* msg_decode - parse buf into m (caller frees with msg_free); 0, or -1 with
  * a one-line reason in err. On failure m is zeroed and holds nothing. */
 int msg_decode(const char *buf, size_t len, msg_t *m, char *err, size_t errsz)
@@ -874,7 +942,7 @@ int msg_decode(const char *buf, size_t len, msg_t *m, char *err, size_t errsz)
 	m->version = MSG_VERSION;
 	if (s_get_uint(&r, UINT64_MAX, &v, "type", -1) == -1)
 		goto out;
-	if (v < MSG_T_BATCH || v > MSG_T_CTL_REP) {
+	if (v < MSG_T_BATCH || v > MSG_T_SUMMARY) {
 		s_fail(&r, "type", -1, "unknown type %llu", (unsigned long long)v);
 		goto out;
 	}
@@ -903,6 +971,9 @@ int msg_decode(const char *buf, size_t len, msg_t *m, char *err, size_t errsz)
 		break;
 	case MSG_T_CTL_REP:
 		body = s_get_rep(&r, &m->u.rep);
+		break;
+	case MSG_T_SUMMARY:
+		body = s_get_summary(&r, &m->u.summary);
 		break;
 	default:
 		body = -1;
@@ -1022,6 +1093,12 @@ void msg_free(msg_t *m)
 	case MSG_T_CTL_REP:
 		free(m->u.rep.body);
 		break;
+	case MSG_T_SUMMARY:
+		free(m->u.summary.period);
+		s_free_strs(m->u.summary.units.nrows * m->u.summary.units.ncols, m->u.summary.units.cells);
+		s_free_strs(m->u.summary.employers.nrows * m->u.summary.employers.ncols, m->u.summary.employers.cells);
+		s_free_strs(m->u.summary.agencies.nrows * m->u.summary.agencies.ncols, m->u.summary.agencies.cells);
+		break;
 	default:
 		break;
 	}
@@ -1046,6 +1123,8 @@ const char *msg_type_name(int type)
 		return "ctl_req";
 	case MSG_T_CTL_REP:
 		return "ctl_rep";
+	case MSG_T_SUMMARY:
+		return "summary";
 	default:
 		return "unknown";
 	}

@@ -24,7 +24,8 @@ typedef enum {
 	MSG_T_EVENTS = 4,   /* finding state changes: aggregate -> alert */
 	MSG_T_FILE_DONE = 5, /* how a file ended: aggregate -> ingest */
 	MSG_T_CTL_REQ = 6,  /* a command on a worker's control socket: bhxhctl -> worker */
-	MSG_T_CTL_REP = 7   /* its answer: worker -> bhxhctl */
+	MSG_T_CTL_REP = 7,  /* its answer: worker -> bhxhctl */
+	MSG_T_SUMMARY = 8   /* the figures of the monthly summary: aggregate -> alert */
 } msg_type_t;
 
 /* One data row. values[i] belongs to batch.fields[i]; an empty cell is "".
@@ -120,6 +121,30 @@ typedef struct {
 	char *body;
 } msg_ctl_rep_t;
 
+/* A table of text cells, row-major: cells[r * ncols + c]. */
+typedef struct {
+	uint32_t ncols, nrows;
+	char **cells;
+} msg_table_t;
+
+/* Columns of the summary's tables (each table must have exactly these). */
+#define MSG_SUMMARY_UNIT_COLS 12     /* code, name, parent, labor_force, bhxh, bhtn, bhxh_pct,
+                                      * bhtn_pct, target_bhxh_pct, target_bhtn_pct,
+                                      * prev_bhxh_pct, prev_bhtn_pct (the month before) */
+#define MSG_SUMMARY_EMPLOYER_COLS 9  /* kind, subject, name, org_unit, severity, value,
+                                      * workers, amount, since */
+#define MSG_SUMMARY_AGENCY_COLS 3    /* agency, rtype, period: the latest month of that data */
+
+/* What the monthly summary reports, as the aggregate last computed it; the
+ * alert worker keeps the latest and never opens the aggregate's database. */
+typedef struct {
+	char *period;          /* latest month with a coverage figure, "" when none */
+	int64_t generated_at;  /* ms since the epoch */
+	msg_table_t units;     /* every unit of the tree, pre-order */
+	msg_table_t employers; /* open final employer findings, largest first (capped) */
+	msg_table_t agencies;  /* which data are in */
+} msg_summary_t;
+
 typedef struct {
 	uint16_t version;
 	msg_type_t type;
@@ -132,6 +157,7 @@ typedef struct {
 		msg_file_done_t done;
 		msg_ctl_req_t req;
 		msg_ctl_rep_t rep;
+		msg_summary_t summary;
 	} u;
 } msg_t;
 

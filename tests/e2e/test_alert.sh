@@ -127,6 +127,8 @@ submit_quiet() { ctl submit "$@" >/dev/null; }
 check "labour force applied" submit_quiet --agency sldtbxh --wait --format json "$FIX/labor_force_2017.csv"
 check "participants applied" submit_quiet --agency bhxh --wait --format json "$FIX/participant_2017-03.csv"
 ls "$VAR"/mail/*.eml >"$VAR/told.lst"
+check "the summary's figures reach the alert worker as a message" wait_for 30 bash -c \
+	"[ \"\$(sqlite3 '$VAR/db/alert.db' 'SELECT period FROM summary_data')\" = 2017-03 ]"
 ctl down >/dev/null
 export BHXH_NOW=$(date -d '2017-04-28 23:30:00' +%s)
 check "pipeline restarts" ctl up
@@ -136,9 +138,25 @@ check "every delivery is done after the restart" wait_for 30 all_delivered
 mail_index
 check_eq "exactly one summary to each" 2 "$(grep -c 'Monthly summary 2017-04' "$VAR/mail.idx")"
 ms=$(mail_to mttq@backan.gov.vn)
-check_eq "summary subject" "[BHXH] Báo cáo tháng 2017-04: độ bao phủ và phát hiện / Monthly summary 2017-04" "$(mail_subject "$ms")"
-check "summary holds the coverage table" grep -q '058 *2017-03 *1000 *3' "$ms.body"
-check "summary counts open findings by kind and district, by name" bash -c "grep -A3 '^  Doanh nghiệp chưa tham gia BHXH / Employer not enrolled' '$ms.body' | grep -q '^    Huyện Ba Bể: 2$'"
+check_eq "summary subject" "[BHXH] Báo cáo tháng 4/2017: độ bao phủ BHXH, BHTN và việc cần làm / Monthly summary 2017-04" "$(mail_subject "$ms")"
+check "summary holds the coverage table, by unit name" grep -q '^Thành phố Bắc Kạn *1.000 *3 *0,30%' "$ms.body"
+check "...and the goal from the configuration" grep -q 'Mục tiêu đến năm 2020: 50% lực lượng lao động tham gia BHXH, 35%' "$ms.body"
+check "...says which data are in" grep -q 'Cục Thuế tỉnh, .*: chưa có' "$ms.body"
+check "the summary is text and HTML of the same, with the table as CSV" "$SINK_PY" - "$ms" <<'PY'
+import email, sys
+from email import policy
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=policy.default)
+types = [p.get_content_type() for p in m.walk()]
+assert types == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "text/csv"], types
+html = [p for p in m.walk() if p.get_content_type() == "text/html"][0].get_content()
+assert "Thành phố Bắc Kạn" in html and "<table" in html and "viewport" in html, "html"
+PY
+check_eq "...one CSV row per unit of the tree, and a header" 10 "$(wc -l <"$ms.csv")"
+check "...units by code and name" grep -q '^058,Thành phố Bắc Kạn,1000,3,0.30,' "$ms.csv"
+check "summary counts open findings by kind and district, by name" bash -c "grep -A3 '^  Doanh nghiệp chưa tham gia BHXH' '$ms.body' | grep -q '^    Huyện Ba Bể: 2$'"
+check "...not the operator's" bash -c "! grep -q 'Không nhận được số liệu' '$ms.body'"
+check "no code of a unit or a kind in the summary" bash -c "! grep -qE 'not_enrolled|(^| )06[0-9]( |$)' '$ms.body'"
+check "the alert worker never opens the aggregate's database" bash -c "! grep -q 'aggregate.db' '$ROOT/workers/alert/'*.c"
 check_eq "no injected finding listed again after the restart (new mails: summaries and the aggregate's own findings)" "" \
 	"$(for f in $(cut -f1 "$VAR/mail.idx" | grep -vFf "$VAR/told.lst"); do grep -lE '0300588569|0100109106|0101248141|DV00123|0300588570' "$f.body"; done)"
 check_eq "no repeat (still open) notice after the restart" "" "$(grep -E '/ [0-9]+ still open:' "$VAR/mail.idx")"

@@ -1123,7 +1123,7 @@ s_notice(s_in_t *in, uint8_t opt)
 	s_check_json(json.data, "notice json: not JSON");
 	if (opt & 4) {
 		sb_init(&mail);
-		format_email(&mail, from_name, from, to, nto, subject.data, text.data, NULL, NULL, nid, did, date);
+		format_email(&mail, from_name, from, to, nto, subject.data, text.data, NULL, NULL, NULL, nid, did, date);
 		s_check_email(mail.data, subject.data, from_name, text.data);
 		sb_free(&mail);
 	}

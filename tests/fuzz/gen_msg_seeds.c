@@ -179,6 +179,21 @@ main(int argc, char **argv)
 	m.u.rep = (msg_ctl_rep_t){ .code = 2, .body = "database is locked" };
 	s_write("ctl_rep_fail", &m);
 
+	{
+		char *units[MSG_SUMMARY_UNIT_COLS] = { "06", "Tỉnh Bắc Kạn", "", "5200", "6", "4", "0.12", "0.08",
+			"20.00", "10.00", "0.10", "" };
+		char *emp[MSG_SUMMARY_EMPLOYER_COLS] = { "arrears", "DV00123", "Công ty Ngân Sơn", "062", "critical",
+			"12", "30", "125000000", "2016-05" };
+		char *ag[MSG_SUMMARY_AGENCY_COLS] = { "bhxh", "participant", "2017-03" };
+
+		memset(&m, 0, sizeof(m));
+		m.type = MSG_T_SUMMARY;
+		m.id = 70;
+		m.u.summary = (msg_summary_t){ "2017-03", 1491004800000LL, { MSG_SUMMARY_UNIT_COLS, 1, units },
+			{ MSG_SUMMARY_EMPLOYER_COLS, 1, emp }, { MSG_SUMMARY_AGENCY_COLS, 1, ag } };
+		s_write("summary", &m);
+	}
+
 	printf("gen_msg_seeds: %d messages of format %d in %s\n", s_count, MSG_VERSION, s_dir);
 	return 0;
 }

@@ -523,7 +523,7 @@ test_email_body(void **state)
 	assert_null(strpbrk(subj.data, "\r\n"));
 	assert_true(strstr(text.data, "Hệ thống giám sát BHXH") == text.data); /* Vietnamese first */
 	assert_non_null(strstr(text.data, "Social insurance monitoring"));
-	format_email(&mail, "BHXH", "from@x.vn", to, 1, subj.data, text.data, NULL, NULL, 7, 9, 0);
+	format_email(&mail, "BHXH", "from@x.vn", to, 1, subj.data, text.data, NULL, NULL, NULL, 7, 9, 0);
 	assert_null(strstr(mail.data, "\nBcc"));
 	assert_non_null(strstr(mail.data, "Message-ID: <notice-7.9@bhxh-alert>"));
 	assert_non_null(strstr(mail.data, "Content-Type: text/plain; charset=UTF-8\r\n"));
@@ -608,7 +608,7 @@ test_digest(void **state)
 		lines++;
 	assert_int_equal(lines, 31); /* header and every item */
 	assert_non_null(strstr(csv.data, "0300588500"));
-	format_email(&mail, "BHXH", "from@x.vn", to, 1, subj.data, text.data, csv.data, "phát-hiện-42.csv", 42, 1, 0);
+	format_email(&mail, "BHXH", "from@x.vn", to, 1, subj.data, text.data, NULL, csv.data, "phát-hiện-42.csv", 42, 1, 0);
 	assert_non_null(strstr(mail.data, "Content-Type: multipart/mixed; boundary=\"=_bhxh_notice_42_1\""));
 	assert_non_null(strstr(mail.data, "Content-Type: text/csv; charset=UTF-8"));
 	assert_non_null(strstr(mail.data, "filename*=UTF-8''ph%C3%A1t-hi%E1%BB%87n-42.csv"));

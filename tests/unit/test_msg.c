@@ -292,6 +292,20 @@ static void msg_equal(const msg_t *a, const msg_t *b)
 		assert_true(a->u.rep.code == b->u.rep.code);
 		assert_string_equal(a->u.rep.body, b->u.rep.body);
 		break;
+	case MSG_T_SUMMARY: {
+		const msg_table_t *ta[3] = { &a->u.summary.units, &a->u.summary.employers, &a->u.summary.agencies };
+		const msg_table_t *tb[3] = { &b->u.summary.units, &b->u.summary.employers, &b->u.summary.agencies };
+
+		assert_string_equal(a->u.summary.period, b->u.summary.period);
+		assert_true(a->u.summary.generated_at == b->u.summary.generated_at);
+		for (int k = 0; k < 3; k++) {
+			assert_int_equal(ta[k]->ncols, tb[k]->ncols);
+			assert_int_equal(ta[k]->nrows, tb[k]->nrows);
+			for (uint32_t c = 0; c < ta[k]->nrows * ta[k]->ncols; c++)
+				assert_string_equal(ta[k]->cells[c], tb[k]->cells[c]);
+		}
+		break;
+	}
 	case MSG_T_EVENTS:
 		assert_true(a->u.events.seq == b->u.events.seq);
 		assert_int_equal(a->u.events.nevents, b->u.events.nevents);
@@ -510,7 +524,7 @@ static void test_type_names(void **state)
 	assert_string_equal(msg_type_name(MSG_T_CTL_REQ), "ctl_req");
 	assert_string_equal(msg_type_name(MSG_T_CTL_REP), "ctl_rep");
 	assert_string_equal(msg_type_name(0), "unknown");
-	assert_string_equal(msg_type_name(8), "unknown");
+	assert_string_equal(msg_type_name(9), "unknown");
 	assert_string_equal(msg_type_name(-1), "unknown");
 }
 
@@ -947,7 +961,7 @@ static void test_reject_version(void **state)
 /* test_reject_type - unknown message types are errors, never ignored. */
 static void test_reject_type(void **state)
 {
-	static const uint64_t bad[] = { 0, 8, 255, 0x100000001ULL };
+	static const uint64_t bad[] = { 0, 9, 255, 0x100000001ULL };
 	struct wb b = { 0 };
 	size_t i;
 
@@ -1490,6 +1504,46 @@ static void test_encode_rejects(void **state)
 	msg_free(&m);
 }
 
+/* test_summary - the summary's tables round-trip; a table of the wrong width,
+ * or cells that are not whole rows, are refused whole */
+static void test_summary(void **state)
+{
+	char *unit[2 * MSG_SUMMARY_UNIT_COLS] = { "06", "Tỉnh Bắc Kạn", "", "5200", "6", "4", "0.12", "0.08",
+		"20.00", "10.00", "", "", "058", "Thành phố Bắc Kạn", "06", "1000", "3", "2", "0.30", "0.20",
+		"30.00", "15.00", "0.10", "0.10" };
+	char *emp[MSG_SUMMARY_EMPLOYER_COLS] = { "not_enrolled", "0601234563", "Công ty \"A\"", "060", "critical",
+		"12", "12", "0", "2017-03" };
+	char *ag[2 * MSG_SUMMARY_AGENCY_COLS] = { "bhxh", "participant", "2017-04", "cucthue", "tax_employer", "" };
+	msg_t m = { .version = MSG_VERSION, .type = MSG_T_SUMMARY, .id = 9 }, d;
+	char *buf = NULL, err[256];
+	size_t len = 0;
+
+	(void)state;
+	m.u.summary = (msg_summary_t){ "2017-04", 1491004800000LL, { MSG_SUMMARY_UNIT_COLS, 2, unit },
+		{ MSG_SUMMARY_EMPLOYER_COLS, 1, emp }, { MSG_SUMMARY_AGENCY_COLS, 2, ag } };
+	roundtrip(&m);
+	m.u.summary.employers.nrows = 0;
+	roundtrip(&m);
+	assert_string_equal(msg_type_name(MSG_T_SUMMARY), "summary");
+	/* the wrong width is not encoded */
+	m.u.summary.agencies.ncols = 2;
+	assert_int_equal(msg_encode(&m, &buf, &len), -1);
+	m.u.summary.agencies.ncols = MSG_SUMMARY_AGENCY_COLS;
+	/* nor decoded: 5 cells in the agencies table */
+	assert_int_equal(msg_encode(&m, &buf, &len), 0);
+	{
+		const char tail[] = { (char)0x92, 0x03, (char)0x96, (char)0xa4, 'b', 'h', 'x', 'h' };
+		/* find the agencies table: its header bytes are 0x92 0x03 0x96 */
+		char *p = memmem(buf, len, tail, 3);
+
+		assert_non_null(p);
+		p[2] = (char)0x95; /* claim 5 cells: the message ends one string early */
+		assert_int_equal(msg_decode(buf, len, &d, err, sizeof(err)), -1);
+		assert_zeroed(&d);
+	}
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1519,6 +1573,7 @@ int main(void)
 		cmocka_unit_test(test_failure_frees_everything),
 		cmocka_unit_test(test_decode_args),
 		cmocka_unit_test(test_encode_rejects),
+		cmocka_unit_test(test_summary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,6 +105,15 @@ void agg_findings_check(worker_t *w);
  * the findings configuration's `today`, else the local date. */
 long agg_today(const config_t *c);
 
+/* agg_stakes - the workers and the money (VND) a finding is about: employees
+ * declared to Tax, insured people and arrears owed, from its month's data. */
+void agg_stakes(worker_t *w, const char *kind, const char *subject, const char *period, double value,
+    double *workers, double *amount);
+
+/* agg_send_summary - the figures of the monthly summary to the alert worker
+ * (MSG_T_SUMMARY, through the outbox in its own transaction); 0 or -1. */
+int agg_send_summary(worker_t *w);
+
 /* agg_write_reports - rewrite VAR/reports/ from the database; 0 or -1. */
 int agg_write_reports(worker_t *w);
 

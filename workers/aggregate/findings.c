@@ -660,11 +660,23 @@ s_since(worker_t *w, msg_event_t *ev)
 static void
 s_stakes(worker_t *w, msg_event_t *ev)
 {
+	agg_stakes(w, ev->kind, ev->subject, ev->period, ev->value, &ev->workers, &ev->amount);
+}
+
+/* agg_stakes - the workers and the money a finding of kind on subject in
+ * period is about (value: the finding's value). */
+void
+agg_stakes(worker_t *w, const char *kind, const char *subject, const char *period, double value, double *workers,
+    double *amount)
+{
+	msg_event_t ev0 = { .kind = (char *)kind, .subject = (char *)subject, .period = (char *)period,
+		.value = value }, *ev = &ev0;
 	sqlite3_stmt *st = NULL;
 	int unit = strcmp(ev->kind, "arrears") == 0 || strcmp(ev->kind, "low_wage_basis") == 0;
 
+	*workers = *amount = 0;
 	if (strcmp(ev->kind, "not_enrolled") == 0 || strcmp(ev->kind, "unregistered") == 0) {
-		ev->workers = ev->value;
+		*workers = ev->value;
 		return;
 	}
 	if (strcmp(ev->kind, "under_declared") == 0)
@@ -685,6 +697,8 @@ s_stakes(worker_t *w, msg_event_t *ev)
 			ev->amount = sqlite3_column_double(st, 1);
 	}
 	sqlite3_reset(st);
+	*workers = ev->workers;
+	*amount = ev->amount;
 }
 
 /* s_send - the events into the outbox, EVENTS_PER_MSG per message. */

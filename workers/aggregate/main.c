@@ -93,7 +93,7 @@ s_on_tick(worker_t *w)
 		return 1;
 	}
 	if (a->dirty && now >= a->next_report_try) {
-		if (agg_write_reports(w) == 0)
+		if (agg_write_reports(w) == 0 && agg_send_summary(w) == 0)
 			a->dirty = 0;
 		else
 			a->next_report_try = now + REPORT_RETRY_MS;

@@ -104,11 +104,13 @@ const char *format_channel_en(const char *channel);
 
 /* format_email - a whole RFC 5322 message: headers (subject and display
  * name RFC 2047 encoded) and the text base64-encoded. date is unix seconds.
- * With a CSV (not NULL nor empty), a multipart/mixed message: the text, then
- * the CSV as a text/csv attachment named csv_name (RFC 2231 and RFC 2047). */
+ * With an HTML version (not NULL nor empty), the text and the HTML as a
+ * multipart/alternative; with a CSV, a multipart/mixed message: the text (or
+ * the alternative), then the CSV as a text/csv attachment named csv_name
+ * (RFC 2231 and RFC 2047). */
 void format_email(sb_t *out, const char *from_name, const char *from, char *const *to, int nto,
-    const char *subject, const char *text, const char *csv, const char *csv_name, long long notice_id,
-    long long delivery_id, long long date);
+    const char *subject, const char *text, const char *html, const char *csv, const char *csv_name,
+    long long notice_id, long long delivery_id, long long date);
 
 /* The outcome of one attempt: sent; failed, worth trying again; refused by
  * the server (an SMTP 5xx reply, an HTTP 4xx but 408 and 429); or cut short
@@ -330,5 +332,8 @@ int queue_resume(worker_t *w);
 
 /* summary.c: the monthly summary, once per month from its configured day and hour. */
 void summary_run(worker_t *w, int64_t now);
+/* summary_store - keep a MSG_T_SUMMARY from the aggregate (the latest one
+ * wins; a malformed one is counted and dropped); 0, or -1 on a store failure. */
+int summary_store(worker_t *w, const msg_t *m);
 
 #endif

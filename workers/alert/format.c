@@ -1137,13 +1137,13 @@ s_rfc2231(sb_t *out, const char *s)
  * multipart/mixed message whose second part is the CSV attachment. */
 void
 format_email(sb_t *out, const char *from_name, const char *from, char *const *to, int nto,
-    const char *subject, const char *text, const char *csv, const char *csv_name, long long nid, long long did,
-    long long date)
+    const char *subject, const char *text, const char *html, const char *csv, const char *csv_name, long long nid,
+    long long did, long long date)
 {
 	time_t t = (time_t)date;
 	struct tm tm;
-	char d[64], boundary[96];
-	int multi = csv != NULL && csv[0] != '\0';
+	char d[64], boundary[96], alt[112];
+	int has_csv = csv != NULL && csv[0] != '\0', has_html = html != NULL && html[0] != '\0';
 
 	gmtime_r(&t, &tm);
 	strftime(d, sizeof(d), "%a, %d %b %Y %H:%M:%S +0000", &tm);
@@ -1156,17 +1156,34 @@ format_email(sb_t *out, const char *from_name, const char *from, char *const *to
 	format_rfc2047(out, subject);
 	sb_addf(out, "\r\nMessage-ID: <notice-%lld.%lld@bhxh-alert>\r\n"
 	    "X-BHXH-Notice: %lld\r\nMIME-Version: 1.0\r\n", nid, did, nid);
-	if (!multi) {
+	if (!has_csv && !has_html) {
 		sb_add(out, "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n");
 		format_base64(out, (const unsigned char *)text, strlen(text));
 		return;
 	}
-	/* "=_" never occurs in base64, so the boundary cannot occur in a part */
+	/* "=_" never occurs in base64, so a boundary cannot occur in a part */
 	snprintf(boundary, sizeof(boundary), "=_bhxh_notice_%lld_%lld", nid, did);
-	sb_addf(out, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
-	    "This is a MIME message: a text and a CSV list.\r\n\r\n--%s\r\n"
-	    "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n", boundary, boundary);
+	snprintf(alt, sizeof(alt), "=_bhxh_alt_%lld_%lld", nid, did);
+	if (has_csv)
+		sb_addf(out, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
+		    "This is a MIME message: a text and a CSV list.\r\n\r\n--%s\r\n", boundary, boundary);
+	if (has_html) {
+		/* the text and the same content as HTML: the client shows one */
+		sb_addf(out, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", alt);
+		if (!has_csv)
+			sb_add(out, "This is a MIME message: a text and the same as HTML.\r\n\r\n");
+		sb_addf(out, "--%s\r\n", alt);
+	}
+	sb_add(out, "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n");
 	format_base64(out, (const unsigned char *)text, strlen(text));
+	if (has_html) {
+		sb_addf(out, "\r\n--%s\r\nContent-Type: text/html; charset=UTF-8\r\n"
+		    "Content-Transfer-Encoding: base64\r\n\r\n", alt);
+		format_base64(out, (const unsigned char *)html, strlen(html));
+		sb_addf(out, "\r\n--%s--\r\n", alt);
+	}
+	if (!has_csv)
+		return;
 	sb_addf(out, "\r\n--%s\r\nContent-Type: text/csv; charset=UTF-8; name=\"", boundary);
 	format_rfc2047(out, csv_name != NULL && csv_name[0] ? csv_name : "list.csv");
 	sb_add(out, "\"\r\nContent-Disposition: attachment;\r\n filename*=");

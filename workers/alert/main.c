@@ -116,7 +116,11 @@ static const char *const s_migrations[] = {
 	" SELECT receiver, 'digest=' || scope, scope, min(wait_ms), min(interval_ms), min(repeat_ms), max(dirty),"
 	" min(first_at), max(last_flush), min(next_at) FROM grp WHERE gkey NOT LIKE 'digest=%' GROUP BY receiver, scope"
 	" ON CONFLICT(receiver, gkey) DO NOTHING;"
-	"DELETE FROM grp WHERE gkey NOT LIKE 'digest=%';"
+	"DELETE FROM grp WHERE gkey NOT LIKE 'digest=%';",
+	/* 6: the latest figures of the monthly summary, as the aggregate sent them */
+	"CREATE TABLE summary_data (id INTEGER PRIMARY KEY CHECK (id = 1), period TEXT NOT NULL,"
+	"  generated_at INTEGER NOT NULL, body BLOB NOT NULL);"
+	"ALTER TABLE outmsg ADD COLUMN html TEXT;"
 };
 
 
@@ -191,6 +195,8 @@ s_poll_fd(worker_t *w)
 static int
 s_on_message(worker_t *w, const msg_t *m)
 {
+	if (m->type == MSG_T_SUMMARY)
+		return summary_store(w, m);
 	if (m->type != MSG_T_EVENTS) {
 		log_warn("ignored an unexpected %s message", msg_type_name(m->type));
 		return 0;
@@ -333,7 +339,7 @@ s_status(worker_t *w, sb_t *json)
 static const struct worker_ops s_ops = {
 	.name = "alert",
 	.migrations = s_migrations,
-	.nmigrations = 5,
+	.nmigrations = 6,
 	.input = "alert",
 	.init = s_init,
 	.on_message = s_on_message,

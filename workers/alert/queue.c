@@ -110,12 +110,12 @@ s_backoff(const cfg_alert_t *c, int attempts)
 }
 
 /* s_due - the due deliveries of a channel that are not in flight, most
- * overdue first: delivery, notice, recipient, receiver, scope, subject, text, JSON, CSV. */
+ * overdue first: delivery, notice, recipient, receiver, scope, subject, text, JSON, CSV, HTML. */
 static sqlite3_stmt *
 s_due(worker_t *w, int ch, int64_t now, int max)
 {
 	sqlite3_stmt *st = store_stmt(w->store,
-	    "SELECT d.id, d.out_id, d.recipients, o.receiver, o.scope, o.subject, o.text, o.json, o.csv"
+	    "SELECT d.id, d.out_id, d.recipients, o.receiver, o.scope, o.subject, o.text, o.json, o.csv, o.html"
 	    " FROM delivery d JOIN outmsg o ON o.id = d.out_id WHERE d.channel = ?1 AND d.sent_at IS NULL"
 	    " AND d.dead_at IS NULL AND d.inflight = 0 AND d.next_at <= ?2 ORDER BY d.next_at, d.id LIMIT ?3");
 
@@ -159,7 +159,7 @@ s_job(worker_t *w, sqlite3_stmt *st, int ch, int64_t now)
 		sb_add(&name, "");
 		format_csv_name(&name, job->nid);
 		format_email(&m, c->smtp.from_name, c->smtp.from, &rcpt, 1, alert_text(st, 5), alert_text(st, 6),
-		    alert_text(st, 8), name.data, job->nid, job->did, now / 1000);
+		    alert_text(st, 9), alert_text(st, 8), name.data, job->nid, job->did, now / 1000);
 		sb_free(&name);
 		job->rcpt = rcpt;
 		job->body = m.data;
