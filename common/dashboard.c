@@ -14,6 +14,7 @@
  * that scroll sideways on their own, and below 700 px the long tables turn
  * into one card per row. */
 #include "dashboard.h"
+#include "kinds.h"
 #include "report.h"
 #include "xalloc.h"
 
@@ -797,19 +798,18 @@ s_children(const dash_t *d, int u, const char *period, sb_t *b)
 	free(idx);
 }
 
+/* s_type_label - a record type in words, capitalised for a table cell. */
 static const char *
-s_type_label(const char *t)
+s_type_label(const char *t, char *buf, size_t size)
 {
-	static const char *const labels[][2] = {
-		{ "participant", "Danh sách người tham gia" }, { "insured_unit", "Đơn vị tham gia BHXH" },
-		{ "tax_employer", "Doanh nghiệp khai thuế (số lao động)" }, { "enterprise", "Danh bạ doanh nghiệp" },
-		{ "labor_force", "Lực lượng lao động" }, { "target", "Chỉ tiêu" },
-		{ "collection_agent", "Đại lý thu" } };
+	const char *v = kind_rtype_vi(t);
 
-	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
-		if (t != NULL && strcmp(t, labels[i][0]) == 0)
-			return labels[i][1];
-	return t ? t : "";
+	snprintf(buf, size, "%s", v);
+	if (strncmp(buf, "danh", 4) == 0)
+		buf[0] = 'D';
+	else if (strncmp(buf, "l", 1) == 0 || strncmp(buf, "c", 1) == 0)
+		buf[0] = (char)(buf[0] - 'a' + 'A');
+	return buf;
 }
 
 /* s_received - the day the agency's snapshot of type for the period was
@@ -899,7 +899,11 @@ s_submissions(const dash_t *d, const char *cov_period, sb_t *b)
 		sb_add(b, "<tr><td class=\"name\">");
 		s_name(b, ag != NULL ? ag->name : agency);
 		sb_add(b, "</td><td data-l=\"Số liệu\">");
-		s_esc(b, s_type_label(type));
+		{
+			char tl[96];
+
+			s_esc(b, s_type_label(type, tl, sizeof(tl)));
+		}
 		sb_add(b, "</td>");
 		for (int m = 0; m < nm; m++) {
 			long got = s_received(d, agency, type, months[m]);
@@ -1058,7 +1062,14 @@ s_problem(sqlite3_stmt *st, sb_t *b)
 		s_int(b, llround(v));
 		sb_add(b, " người lao động)");
 	} else {
-		s_esc(b, kind);
+		/* a kind without its own sentence: its label from the table of kinds */
+		sb_t l;
+
+		sb_init(&l);
+		sb_add(&l, "");
+		kind_label(NULL, kind, 1, &l);
+		s_esc(b, l.data);
+		sb_free(&l);
 	}
 	sb_add(b, ", tháng ");
 	s_period(b, (const char *)sqlite3_column_text(st, 4));

@@ -14,11 +14,13 @@
  * put into the outbox in the same transaction. The decisions are written
  * down in docs/INDICATORS.md.
  *
- * Evidence: a finding that compares Tax's and Social Security's registries
- * (not_enrolled, under_declared, unregistered) is final in month P only when
- * both tax_employer and insured_unit data of P are in (temp.complete);
- * before that its rows are 'provisional', its kind's state is read at the
- * latest complete month, and so it is never notified nor resolved. */
+ * Evidence: a row is final only when every record type its kind needs for
+ * its month (the table of kinds, common/kinds.c) is in; otherwise it is
+ * 'provisional' (s_evidence). The kinds comparing Tax's and Social
+ * Security's registries (not_enrolled, under_declared, unregistered) need
+ * both tax_employer and insured_unit of P: their state is read at the latest
+ * month with both (temp.complete), so a provisional row is never notified
+ * nor resolves anything. */
 #include "aggregate.h"
 
 #include <math.h>
@@ -28,6 +30,7 @@
 #include <time.h>
 
 #include "fsutil.h"
+#include "kinds.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -179,12 +182,7 @@ s_employers(worker_t *w)
 		return -1;
 	if (s_kind_max(w, "unregistered", "SELECT MAX(period) AS p FROM temp.complete") != 0)
 		return -1;
-	/* evidence: a month lacking either registry's data is provisional */
-	if (store_exec(w->store,
-	    "UPDATE finding SET status = CASE WHEN period IN (SELECT period FROM temp.complete) THEN 'final'"
-	    " ELSE 'provisional' END WHERE kind IN ('not_enrolled', 'under_declared', 'unregistered')"
-	    " AND period IN " DIRTY("employer") ";") != 0)
-		return -1;
+	/* evidence (s_evidence) is marked once every kind's rows are in */
 	/* Without a registry row, a code's org unit and name come from its insured
 	 * unit of the latest period: an insured_unit file can change them in the
 	 * periods it did not touch. */
@@ -195,6 +193,40 @@ s_employers(worker_t *w)
 	    " AND period NOT IN " DIRTY("employer")
 	    " AND NOT EXISTS (SELECT 1 FROM enterprise e WHERE e.tax_code >= finding.subject"
 	    "  AND e.tax_code < finding.subject || '.');");
+}
+
+/* s_evidence - each finding row of the recomputed periods is 'final' when
+ * every record type its kind needs (common/kinds.c) has data for its month
+ * (or its year), else 'provisional'. Kinds without evidence stay final. */
+static int
+s_evidence(worker_t *w, int full)
+{
+	for (int i = 0; i < kind_count(); i++) {
+		const kind_t *k = kind_at(i);
+		sb_t b;
+
+		if (k->cls != KIND_FINDING || !k->event || k->nevidence == 0)
+			continue;
+		sb_init(&b);
+		sb_add(&b, "UPDATE finding SET status = CASE WHEN 1");
+		for (int e = 0; e < k->nevidence; e++) {
+			const kind_evidence_t *ev = &k->evidence[e];
+
+			if (ev->when == KIND_EV_MONTH)
+				sb_addf(&b, " AND EXISTS (SELECT 1 FROM snapshot_src s WHERE s.rtype = '%s'"
+				    " AND s.period = finding.period)", ev->rtype);
+			else if (strcmp(ev->rtype, "labor_force") == 0)
+				sb_add(&b, " AND EXISTS (SELECT 1 FROM labor_force l"
+				    " WHERE l.year = CAST(substr(finding.period, 1, 4) AS INTEGER))");
+			/* other yearly types are not kept per year: not checked */
+		}
+		sb_addf(&b, " THEN 'final' ELSE 'provisional' END WHERE kind = '%s'", k->name);
+		if (!full)
+			sb_add(&b, " AND period IN (SELECT period FROM temp.dirty)");
+		if (s_exec(w, &b) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* s_units - arrears and low_wage_basis, per insured unit. */
@@ -835,7 +867,7 @@ int
 agg_findings(worker_t *w, int full)
 {
 	if (s_prepare(w, full) != 0 || s_employers(w) != 0 || s_units(w) != 0 || s_agents(w) != 0 ||
-	    s_targets(w) != 0 || s_missing(w) != 0 || s_events(w) != 0) {
+	    s_targets(w) != 0 || s_missing(w) != 0 || s_evidence(w, full) != 0 || s_events(w) != 0) {
 		worker_error(w, "findings could not be recomputed");
 		return -1;
 	}

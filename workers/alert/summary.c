@@ -187,23 +187,6 @@ s_month_vn(char *out, size_t size, const char *p)
 		snprintf(out, size, "%s", p);
 }
 
-/* s_rtype_vi - what a record type holds, for people. */
-static const char *
-s_rtype_vi(const char *rtype)
-{
-	static const char *const map[][2] = {
-		{ "participant", "người tham gia" }, { "insured_unit", "đơn vị tham gia BHXH" },
-		{ "tax_employer", "doanh nghiệp kê khai thuế" }, { "enterprise", "đăng ký doanh nghiệp" },
-		{ "labor_force", "lực lượng lao động" }, { "target", "chỉ tiêu" },
-		{ "collection_agent", "đại lý thu" },
-	};
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i][0], rtype) == 0)
-			return map[i][1];
-	return rtype;
-}
-
 /* s_unit_name - the configured name of a unit code, else the code. */
 static const char *
 s_unit_name(const config_t *c, const char *code)
@@ -261,12 +244,12 @@ s_head(worker_t *w, const msg_summary_t *y, const char *month, s_out_t *o)
 		char am[32];
 
 		s_month_vn(am, sizeof(am), A(r, 2));
-		sb_addf(&o->text, "  - %s, %s: %s\n", ag != NULL ? ag->name : A(r, 0), s_rtype_vi(A(r, 1)),
+		sb_addf(&o->text, "  - %s, %s: %s\n", ag != NULL ? ag->name : A(r, 0), kind_rtype_vi(A(r, 1)),
 		    A(r, 2)[0] ? am : "chưa có");
 		sb_add(&o->html, "<li>");
 		report_html_escape(&o->html, ag != NULL ? ag->name : A(r, 0));
 		sb_add(&o->html, ", ");
-		report_html_escape(&o->html, s_rtype_vi(A(r, 1)));
+		report_html_escape(&o->html, kind_rtype_vi(A(r, 1)));
 		sb_addf(&o->html, ": %s</li>", A(r, 2)[0] ? am : "<b>chưa có</b>");
 	}
 	sb_add(&o->html, "</ul>");
