@@ -270,20 +270,30 @@ kind_severity_en(const char *severity)
 	return r >= 0 ? en[r] : severity;
 }
 
-/* kind_rtype_vi - what a record type holds, in words a clerk uses (the
+/* kind_rtype_name - what a record type holds, in words a clerk uses (the
  * evidence of the kinds above is named in these); rtype itself if unknown. */
 const char *
-kind_rtype_vi(const char *rtype)
+kind_rtype_name(const char *rtype, int vi)
 {
-	static const char *const map[][2] = {
-		{ "participant", "danh sách người tham gia" }, { "insured_unit", "danh sách đơn vị tham gia BHXH" },
-		{ "tax_employer", "danh sách doanh nghiệp khai thuế (số lao động)" },
-		{ "enterprise", "danh bạ đăng ký doanh nghiệp" }, { "labor_force", "lực lượng lao động" },
-		{ "target", "chỉ tiêu bao phủ" }, { "collection_agent", "danh sách đại lý thu" },
+	static const char *const map[][3] = {
+		{ "participant", "danh sách người tham gia", "insured people" },
+		{ "insured_unit", "danh sách đơn vị tham gia BHXH", "insured units" },
+		{ "tax_employer", "danh sách doanh nghiệp khai thuế (số lao động)", "employers and their workers (tax)" },
+		{ "enterprise", "danh bạ đăng ký doanh nghiệp", "business registry" },
+		{ "labor_force", "lực lượng lao động", "labour force" },
+		{ "target", "chỉ tiêu bao phủ", "coverage targets" },
+		{ "collection_agent", "danh sách đại lý thu", "collection agents" },
 	};
 
 	for (size_t i = 0; rtype != NULL && i < sizeof(map) / sizeof(map[0]); i++)
 		if (strcmp(map[i][0], rtype) == 0)
-			return map[i][1];
+			return map[i][vi ? 1 : 2];
 	return rtype != NULL ? rtype : "";
+}
+
+/* kind_rtype_vi - kind_rtype_name in Vietnamese. */
+const char *
+kind_rtype_vi(const char *rtype)
+{
+	return kind_rtype_name(rtype, 1);
 }

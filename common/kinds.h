@@ -83,8 +83,10 @@ void kind_expand(const config_t *c, const char *tmpl, sb_t *out);
 const char *kind_severity_vi(const char *severity);
 const char *kind_severity_en(const char *severity);
 
-/* kind_rtype_vi - what a record type holds, in Vietnamese words ("danh
- * sách người tham gia"); rtype itself if unknown. */
+/* kind_rtype_name - what a record type holds, in Vietnamese ("danh sách
+ * người tham gia") or English words; rtype itself if unknown.
+ * kind_rtype_vi - the same in Vietnamese. */
+const char *kind_rtype_name(const char *rtype, int vi);
 const char *kind_rtype_vi(const char *rtype);
 
 #endif

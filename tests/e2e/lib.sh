@@ -76,7 +76,7 @@ check_logs_clean() {
 finish() {
 	ctl down >/dev/null 2>&1
 	check_logs_clean
-	if [ "$FAILS" -eq 0 ]; then rm -rf "$VAR"; else echo "var dir kept: $VAR"; fi
+	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP_VAR:-}" ]; then rm -rf "$VAR"; else echo "var dir kept: $VAR"; fi
 	exit $((FAILS > 0))
 }
 trap 'ctl down >/dev/null 2>&1' INT TERM

@@ -57,7 +57,7 @@ check_eq "CR/LF in a name: only the one recipient" "RCPT TO: ubnd.058@backan.gov
 mb=$(grep -l 'Đơn vị nợ' $(mail_to_all thanhtra@bhxh.backan.gov.vn | sed 's/$/.body/') | head -1)
 check "BHXH hears of arrears" test -n "$mb"
 check "the union hears of arrears from major" grep -q 'DV00123' "$(mail_to ldld@backan.gov.vn).body"
-check "the late agency hears of its missing data" grep -q 'Cơ quan: Cục Thuế tỉnh; dữ liệu: doanh nghiệp và số lao động' "$(mail_to cucthue@du-lieu.backan.gov.vn).body"
+check "the late agency hears of its missing data" grep -q 'Cơ quan: Cục Thuế tỉnh; dữ liệu còn thiếu: danh sách doanh nghiệp khai thuế (số lao động) của tháng 3/2017' "$(mail_to cucthue@du-lieu.backan.gov.vn).body"
 # written for officials (docs/ALERTING.md "Notices")
 check "addressed to the district committee by its configured name" grep -q '^Kính gửi: UBND Huyện Ba Bể$' "$m061.body"
 check "the employer by name, tax code and district name" grep -q 'Doanh nghiệp: Công ty TNHH Ba Bể, mã số thuế 0300588569; địa bàn: Huyện Ba Bể' "$m061.body"

@@ -122,7 +122,7 @@ check "the late agency is told" wait_for 30 bash -c "bodies() { :; }; ls '$VAR'/
 check "everything is delivered" wait_for 30 settled
 bodies
 late=$(for e in $(grep -l 'bhxh@du-lieu.backan.gov.vn' "$VAR"/mail/*.env); do cat "${e%.env}.eml.txt" 2>/dev/null || cat "${e%.env}.txt" 2>/dev/null; done)
-check "...its notice names the missing insured units of May" grep -q 'insured_unit\|đơn vị' <<<"$late"
+check "...its notice names the missing insured units of May" grep -q 'dữ liệu còn thiếu: danh sách đơn vị tham gia BHXH của tháng 5/2017' <<<"$late"
 check "...and the month" grep -q '2017-05\|5/2017' <<<"$late"
 check_eq "Em (new in May, Social Security's May missing) is provisional" provisional "$(status_of not_enrolled 0609999998 2017-05)"
 check "...and not named in any mail" bash -c "! grep -lq 'Em Ngân Sơn' '$VAR'/mail/*.txt"

@@ -439,26 +439,6 @@ s_receiver_title(sb_t *out, const notice_ctx_t *x, int vi)
 	}
 }
 
-/* s_rtype_name - a record type for people. */
-static const char *
-s_rtype_name(const char *t, int vi)
-{
-	static const char *const tab[][3] = {
-		{ "enterprise", "đăng ký doanh nghiệp", "business registry" },
-		{ "tax_employer", "doanh nghiệp và số lao động (cơ quan thuế)", "employers and their workers (tax)" },
-		{ "insured_unit", "đơn vị tham gia BHXH", "insured units" },
-		{ "participant", "người tham gia BHXH", "insured people" },
-		{ "collection_agent", "đại lý thu", "collection agents" },
-		{ "labor_force", "lực lượng lao động", "labour force" },
-		{ "target", "chỉ tiêu phát triển người tham gia", "enrolment targets" },
-	};
-
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (strcmp(tab[i][0], t) == 0)
-			return tab[i][vi ? 1 : 2];
-	return t;
-}
-
 /* s_is_employer - kinds whose subject is a tax code. */
 static int
 s_is_employer(const char *kind)
@@ -508,10 +488,13 @@ s_who(sb_t *t, const notice_ctx_t *x, const alert_item_t *it, int vi)
 		a = x->cfg != NULL && agency[0] ? config_agency(x->cfg, agency) : NULL;
 		if (a != NULL)
 			sb_addf(t, "%s: %s; %s: %s", vi ? "Cơ quan" : "Agency", a->name != NULL ? a->name : agency,
-			    vi ? "dữ liệu" : "data", s_rtype_name(colon + 1, vi));
+			    vi ? "dữ liệu còn thiếu" : "missing data", kind_rtype_name(colon + 1, vi));
 		else
-			sb_addf(t, "%s: %s", vi ? "Dữ liệu" : "Data", s_rtype_name(colon != NULL ? colon + 1 : subject, vi));
-		if (name[0] != '\0')
+			sb_addf(t, "%s: %s", vi ? "Dữ liệu còn thiếu" : "Missing data",
+			    kind_rtype_name(colon != NULL ? colon + 1 : subject, vi));
+		sb_add(t, vi ? " của " : " of ");
+		s_month(t, it->period, vi);
+		if (name[0] != '\0' && (a == NULL || a->name == NULL || strcmp(name, a->name) != 0))
 			sb_addf(t, " (%s)", name);
 	} else
 		sb_addf(t, "%s%s%s", name, name[0] ? " - " : "", subject);
@@ -893,7 +876,7 @@ s_csv_row(sb_t *csv, const notice_ctx_t *x, const alert_item_t *it)
 		s_csv_text(csv, f.data);
 		sb_add(csv, ",");
 		s_csv_text(csv, s_is_unit_scheme(it->kind) ? (colon != NULL && strcmp(colon + 1, "bhtn") == 0 ? "BHTN" : "BHXH")
-		    : s_rtype_name(colon != NULL ? colon + 1 : subj, 1));
+		    : kind_rtype_name(colon != NULL ? colon + 1 : subj, 1));
 	} else {
 		s_csv_text(csv, name);
 		sb_add(csv, ",");

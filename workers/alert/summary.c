@@ -427,15 +427,21 @@ s_findings(worker_t *w, s_out_t *o)
 		alert_lab_t x;
 		int i;
 
+		const char *area;
+		int u;
+
 		alert_lab(w->config, &x, alert_text(st, 0), "", "", alert_text(st, 1), "firing", "");
+		/* the district, else the unit itself (the province), both from the configuration */
+		u = x.l.district[0] == '\0' && alert_text(st, 1)[0] ? config_unit_index(w->config, alert_text(st, 1)) : -1;
+		area = u >= 0 ? w->config->units[u].code : x.l.district;
 		for (i = 0; i < n; i++)
-			if (strcmp(acc[i].kind, alert_text(st, 0)) == 0 && strcmp(acc[i].district, x.l.district) == 0)
+			if (strcmp(acc[i].kind, alert_text(st, 0)) == 0 && strcmp(acc[i].district, area) == 0)
 				break;
 		if (i == n) {
 			if (n == 256)
 				continue;
 			snprintf(acc[n].kind, sizeof(acc[n].kind), "%s", alert_text(st, 0));
-			acc[n].district = x.l.district; /* points into the configuration */
+			acc[n].district = area; /* points into the configuration */
 			acc[n++].n = 0;
 		}
 		acc[i].n += sqlite3_column_int64(st, 2);
