@@ -4,7 +4,8 @@
 # district level) and a goal of 60 % BHXH and 45 % BHTN by 2030. No page
 # holds the shipped goal (2020, 50 %, 35 %) or the word "huyện"; the pages
 # name the configured goal, the communes are linked from the province's page
-# and link back to it, and each fits a 400 px screen.
+# and link back to it, and each fits a 400 px screen. The notices and the
+# monthly summary (written as a notice file: no SMTP URL) say the same.
 CONFIG=${CONFIG:-$(cd "$(dirname "$0")" && pwd)/config/communes-2025.yaml}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dash_lib.sh"
@@ -53,4 +54,20 @@ done
 shoot "$R/index.html" 400 3000 "$VAR/dashboard-400.png"
 check "a 400 px screenshot is saved ($VAR/dashboard-400.png)" test -s "$VAR/dashboard-400.png"
 rm -rf "$PROFILE"
+
+# the notices and the monthly summary, from the same configuration
+check "the summary's figures reach the alert worker" wait_for 30 bash -c \
+	"[ \"\$(sqlite3 '$VAR/db/alert.db' 'SELECT period FROM summary_data' 2>/dev/null)\" = 2017-03 ]"
+ctl down >/dev/null
+export TZ=UTC BHXH_NOW=$(date -d '2017-05-01 08:00:00' +%s)
+check "pipeline restarts on the summary's day" ctl up
+check "the monthly summary is written for the provincial committee" wait_for 30 bash -c \
+	"grep -lq 'BÁO CÁO THÁNG 5/2017' '$VAR'/notices/province/*.txt 2>/dev/null"
+check "...with the configured goal" grep -q 'Mục tiêu đến năm 2030: 60% lực lượng lao động tham gia BHXH, 45% tham gia BHTN' \
+	"$(grep -l 'BÁO CÁO THÁNG 5/2017' "$VAR"/notices/province/*.txt | head -1)"
+check "...and the communes by name" grep -q '^Xã Sông Cầu ' "$(grep -l 'BÁO CÁO THÁNG 5/2017' "$VAR"/notices/province/*.txt | head -1)"
+notes=("$VAR"/notices/*/*.txt "$VAR"/notices/*/*.csv)
+for word in 2020 50% 35% huyện Huyện; do
+	check_eq "no notice or summary holds '$word'" "" "$(grep -lE -- "(^|[^0-9,])$word([^0-9]|\$)" "${notes[@]}")"
+done
 finish
