@@ -50,6 +50,22 @@ check "every delivery is done" wait_for 30 all_delivered
 mail_index
 check_eq "exactly 7 e-mails: one per receiver and district" 7 "$(mail_count)"
 check_eq "each recipient got exactly one" "" "$(cut -f2 "$VAR/mail.idx" | sort | uniq -d)"
+check "each is text and the same as HTML, with the list as CSV" "$SINK_PY" - "$VAR/mail" <<'PY'
+import email, glob, html, re, sys
+from email import policy
+for f in sorted(glob.glob(sys.argv[1] + "/*.eml")):
+    m = email.message_from_bytes(open(f, "rb").read(), policy=policy.default)
+    types = [p.get_content_type() for p in m.walk()]
+    assert types == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "text/csv"], (f, types)
+    text = [p for p in m.walk() if p.get_content_type() == "text/plain"][0].get_content()
+    page = [p for p in m.walk() if p.get_content_type() == "text/html"][0].get_content()
+    assert "<script" not in page.lower(), f
+    assert "<h3" in page and "<ol" in page and "viewport" in page, f
+    # every entry of the text is an entry of the HTML, in the same order
+    entries = [l.split(". ", 1)[1] for l in text.splitlines() if re.match(r"^  [0-9]+\. ", l)]
+    items = [html.unescape(re.sub(r"<[^>]+>", "", i)) for i in re.findall(r"<li[^>]*><b>(.*?)</b>", page)]
+    assert entries == items, (f, entries[:3], items[:3])
+PY
 rows() { /usr/bin/python3 -c 'import csv, sys; print(len(list(csv.reader(open(sys.argv[1], newline="")))) - 1)' "$1"; }
 mb=$(mail_to thanhtra@bhxh.backan.gov.vn)
 md=$(mail_to thanhtra@sldtbxh.backan.gov.vn)

@@ -1017,7 +1017,7 @@ s_reports(s_in_t *in, uint8_t opt)
 						s_check_text(out.data, 0, f == REPORT_CSV ? "report csv: a control character"
 						    : "report table: a control character");
 					if (f == REPORT_CSV)
-						s_check_csv(out.data, which == 0 ? 11 : 7, "report csv: not the report's columns");
+						s_check_csv(out.data, which == 0 ? 11 : 8, "report csv: not the report's columns");
 					if (f == REPORT_CSV)
 						S_CHECK(strncmp(out.data, cols[which], strlen(cols[which])) == 0, "report csv: header",
 						    out.data);
@@ -1121,6 +1121,15 @@ s_notice(s_in_t *in, uint8_t opt)
 	S_CHECK(strchr(subject.data, '\n') == NULL, "notice subject: more than one line", subject.data);
 	s_check_text(text.data, 0, "notice text: a control character");
 	s_check_json(json.data, "notice json: not JSON");
+	{
+		sb_t page;
+
+		sb_init(&page);
+		format_text_html(text.data, &page);
+		S_CHECK(strstr(page.data, "<script") == NULL && strstr(page.data, "<img") == NULL,
+		    "notice html: markup from the data", page.data);
+		sb_free(&page);
+	}
 	if (opt & 4) {
 		sb_init(&mail);
 		format_email(&mail, from_name, from, to, nto, subject.data, text.data, NULL, NULL, NULL, nid, did, date);

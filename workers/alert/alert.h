@@ -102,6 +102,11 @@ void format_dead_letter(const char *op, long long nid, const alert_dead_t *dl, s
 const char *format_channel_vi(const char *channel);
 const char *format_channel_en(const char *channel);
 
+/* format_text_html - a notice's text as a small HTML page (escaped; section
+ * headings, numbered entries as a list, links), appended to out: the HTML
+ * alternative of a digest e-mail. */
+void format_text_html(const char *text, sb_t *out);
+
 /* format_email - a whole RFC 5322 message: headers (subject and display
  * name RFC 2047 encoded) and the text base64-encoded. date is unix seconds.
  * With an HTML version (not NULL nor empty), the text and the HTML as a
@@ -298,6 +303,9 @@ long long group_new_outmsg(worker_t *w, const char *receiver, const char *scope,
 /* group_store_notice - the rendered subject, text, JSON and CSV (may be NULL) of notice nid. */
 int group_store_notice(worker_t *w, long long nid, const sb_t *subj, const sb_t *text, const sb_t *json,
     const sb_t *csv);
+
+/* group_store_html - the HTML alternative of notice nid, made from its text. */
+int group_store_html(worker_t *w, long long nid, const char *text);
 
 /* group_put_notice - store the rendered notice nid and queue its deliveries. */
 int group_put_notice(worker_t *w, const cfg_receiver_t *rec, long long nid, const char *scope, const sb_t *subj,

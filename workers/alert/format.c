@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <utf8proc.h>
 
 #include "kinds.h"
 #include "report.h"
@@ -1174,4 +1175,148 @@ format_email(sb_t *out, const char *from_name, const char *from, char *const *to
 	sb_add(out, "\r\nContent-Transfer-Encoding: base64\r\n\r\n");
 	format_base64(out, (const unsigned char *)csv, strlen(csv));
 	sb_addf(out, "\r\n--%s--\r\n", boundary);
+}
+
+/* s_upper_line - 1 when the line's letters are all capitals (a section
+ * heading such as "PHÁT HIỆN MỚI (3)"); text in parentheses is not looked at. */
+static int
+s_upper_line(const char *s, size_t len)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s, *end = p + len;
+	int letters = 0, depth = 0;
+
+	while (p < end) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t n = utf8proc_iterate(p, end - p, &c);
+
+		if (n <= 0)
+			return 0;
+		p += n;
+		if (c == '(')
+			depth++;
+		else if (c == ')' && depth > 0)
+			depth--;
+		else if (depth == 0 && utf8proc_category(c) == UTF8PROC_CATEGORY_LL)
+			return 0;
+		else if (depth == 0 && utf8proc_category(c) == UTF8PROC_CATEGORY_LU)
+			letters++;
+	}
+	return letters >= 3;
+}
+
+/* s_html_line - a line escaped, its http(s) links made links. */
+static void
+s_html_line(sb_t *out, const char *s, size_t len)
+{
+	while (len > 0) {
+		const char *h = NULL;
+
+		for (size_t i = 0; i + 8 <= len && h == NULL; i++)
+			if (strncmp(s + i, "https://", 8) == 0 || strncmp(s + i, "http://", 7) == 0)
+				h = s + i;
+		if (h == NULL) {
+			char *t = xstrndup(s, len);
+
+			report_html_escape(out, t);
+			free(t);
+			return;
+		}
+		{
+			char *pre = xstrndup(s, (size_t)(h - s)), *url;
+			size_t u = 0;
+
+			report_html_escape(out, pre);
+			free(pre);
+			while ((size_t)(h - s) + u < len && h[u] != ' ' && h[u] != '\t')
+				u++;
+			url = xstrndup(h, u);
+			sb_add(out, "<a href=\"");
+			report_html_escape(out, url);
+			sb_add(out, "\">");
+			report_html_escape(out, url);
+			sb_add(out, "</a>");
+			free(url);
+			len -= (size_t)(h - s) + u;
+			s = h + u;
+		}
+	}
+}
+
+/* format_text_html - see alert.h. */
+void
+format_text_html(const char *text, sb_t *out)
+{
+	const char *p = text != NULL ? text : "";
+	int in_list = 0, in_item = 0, in_p = 0, first = 1;
+
+	sb_add(out, "<!DOCTYPE html><html lang=\"vi\"><head><meta charset=\"utf-8\">"
+	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>"
+	    "<body style=\"font-family:Arial,sans-serif;color:#222;max-width:760px;line-height:1.4\">\n");
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		size_t ind = 0;
+		int num = 0;
+
+		while (ind < len && p[ind] == ' ')
+			ind++;
+		/* "  12. ..." opens a list entry */
+		if (ind > 0 && ind < len && p[ind] >= '0' && p[ind] <= '9') {
+			size_t d = ind;
+
+			while (d < len && p[d] >= '0' && p[d] <= '9')
+				d++;
+			num = d + 1 < len && p[d] == '.' && p[d + 1] == ' ';
+		}
+		if (in_item && (len == 0 || ind < 5 || num)) {
+			sb_add(out, "</li>\n");
+			in_item = 0;
+		}
+		if (in_list && !num && !(in_item && ind >= 5)) {
+			sb_add(out, "</ol>\n");
+			in_list = 0;
+		}
+		if (in_p && (len == 0 || ind == 0 || num)) {
+			sb_add(out, "</p>\n");
+			in_p = 0;
+		}
+		if (len == 0) {
+			/* a paragraph break */
+		} else if (len >= 20 && strspn(p, "-") >= 20) {
+			sb_add(out, "<hr>\n");
+		} else if (first) {
+			sb_add(out, "<p style=\"color:#555\">");
+			s_html_line(out, p, len);
+			sb_add(out, "</p>\n");
+		} else if (ind == 0 && s_upper_line(p, len)) {
+			sb_add(out, "<h3 style=\"font-size:16px;margin:18px 0 6px\">");
+			s_html_line(out, p, len);
+			sb_add(out, "</h3>\n");
+		} else if (num) {
+			if (!in_list) {
+				sb_add(out, "<ol style=\"padding-left:22px\">\n");
+				in_list = 1;
+			}
+			sb_add(out, "<li style=\"margin-bottom:8px\"><b>");
+			s_html_line(out, strchr(p + ind, ' ') + 1, len - (size_t)(strchr(p + ind, ' ') + 1 - p));
+			sb_add(out, "</b>");
+			in_item = 1;
+		} else if (in_item) {
+			sb_add(out, "<br>");
+			s_html_line(out, p + ind, len - ind);
+		} else {
+			sb_add(out, in_p ? "<br>" : "<p>");
+			s_html_line(out, p + ind, len - ind);
+			in_p = 1;
+		}
+		first = 0;
+		p += len + (nl != NULL);
+	}
+	if (in_item)
+		sb_add(out, "</li>\n");
+	if (in_list)
+		sb_add(out, "</ol>\n");
+	if (in_p)
+		sb_add(out, "</p>\n");
+	sb_add(out, "</body></html>\n");
 }

@@ -111,6 +111,25 @@ group_store_notice(worker_t *w, long long nid, const sb_t *subj, const sb_t *tex
 	return store_step_done(w->store, st);
 }
 
+/* group_store_html - the HTML alternative of notice nid, from its text. */
+int
+group_store_html(worker_t *w, long long nid, const char *text)
+{
+	sqlite3_stmt *st = store_stmt(w->store, "UPDATE outmsg SET html = ? WHERE id = ?");
+	sb_t html;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sb_init(&html);
+	format_text_html(text, &html);
+	sqlite3_bind_text(st, 1, html.data, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, nid);
+	rc = store_step_done(w->store, st);
+	sb_free(&html);
+	return rc;
+}
+
 /* group_put_notice - store the rendered notice nid and queue its deliveries. */
 int
 group_put_notice(worker_t *w, const cfg_receiver_t *rec, long long nid, const char *scope, const sb_t *subj,
@@ -286,6 +305,8 @@ s_flush(worker_t *w, const char *receiver, const char *gkey, const char *scope, 
 		sb_add(&csv, "");
 		format_notice(&ctx, items, k, &subj, &text, &json, &csv);
 		rc = group_put_notice(w, rec, nid, scope, &subj, &text, &json, &csv, now);
+		if (rc == 0)
+			rc = group_store_html(w, nid, text.data);
 		sb_free(&csv);
 		sb_free(&subj);
 		sb_free(&text);
