@@ -123,11 +123,15 @@ s_prepare(worker_t *w, int full)
 	    "DELETE FROM finding WHERE kind = 'idle_agent' AND period IN " DIRTY("agent") ";"
 	    "DELETE FROM finding WHERE kind IN ('behind_target', 'off_track', 'missing_data', 'feed_stopped');"
 	    "DELETE FROM agent_month WHERE m IN (SELECT " MONTH("period") " FROM temp.dirty WHERE what = 'participant');"
-	    "INSERT INTO temp.tax_all SELECT substr(tax_code,1,10), period, SUM(employees),"
-	    "  SUM(CASE WHEN status = 'operating' THEN employees ELSE 0 END) FROM tax_employer"
-	    "  WHERE period IN " DIRTY("employer") " GROUP BY 1, 2;"
-	    "INSERT INTO temp.ins SELECT substr(tax_code,1,10), period, SUM(insured_count) FROM insured_unit"
-	    "  WHERE period IN " DIRTY("employer") " GROUP BY 1, 2;"
+	    /* per agency, then the largest: two offices listing the same employer
+	     * are not added up */
+	    "INSERT INTO temp.tax_all SELECT parent, period, MAX(e), MAX(o) FROM (SELECT agency,"
+	    "  substr(tax_code,1,10) AS parent, period, SUM(employees) AS e,"
+	    "  SUM(CASE WHEN status = 'operating' THEN employees ELSE 0 END) AS o FROM tax_employer"
+	    "  WHERE period IN " DIRTY("employer") " GROUP BY 1, 2, 3) GROUP BY parent, period;"
+	    "INSERT INTO temp.ins SELECT parent, period, MAX(n) FROM (SELECT agency, substr(tax_code,1,10) AS parent,"
+	    "  period, SUM(insured_count) AS n FROM insured_unit WHERE period IN " DIRTY("employer")
+	    "  GROUP BY 1, 2, 3) GROUP BY parent, period;"
 	    "INSERT INTO temp.pperiods SELECT period, " MONTH("period") " FROM " AGG_PERIODS("participant") ";"
 	    "INSERT OR IGNORE INTO agent_month SELECT agent_code, " MONTH("period") " FROM participant"
 	    "  WHERE period IN " DIRTY("participant") " AND scheme = 'voluntary' AND agent_code IS NOT NULL"
@@ -446,13 +450,22 @@ s_days(int y, int m, int d)
 long
 agg_today(const config_t *c)
 {
+	static int warned;
 	const char *env = getenv("BHXH_TODAY");
 	int y, m, d;
+	char tail;
 	time_t now;
 	struct tm tm;
 
-	if (env != NULL && sscanf(env, "%4d-%2d-%2d", &y, &m, &d) == 3 && m >= 1 && m <= 12 && d >= 1 && d <= 31)
-		return s_days(y, m, d);
+	if (env != NULL && *env != '\0') {
+		if (strlen(env) == 10 && sscanf(env, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && env[4] == '-' &&
+		    env[7] == '-' && y >= 1900 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 &&
+		    d <= (m == 2 ? ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28) :
+		    (m == 4 || m == 6 || m == 9 || m == 11 ? 30 : 31)))
+			return s_days(y, m, d);
+		if (!warned++)
+			log_warn("BHXH_TODAY='%.20s' is not a date YYYY-MM-DD: ignored", env);
+	}
 	if (c != NULL && c->findings != NULL && c->findings->today[0] != '\0' &&
 	    sscanf(c->findings->today, "%4d-%2d-%2d", &y, &m, &d) == 3)
 		return s_days(y, m, d);
@@ -481,7 +494,7 @@ s_missing_expected(worker_t *w, const cfg_expected_t *e, int first, int lastdata
 	const config_t *c = w->config;
 	const cfg_agency_t *ag = config_agency(c, e->agency);
 	const cfg_rtype_t *rt = config_rtype(c, e->type);
-	int tm = 0, last = -1, rc = 0;
+	int tm = 0, last = -1, lastmiss = -1, rc = 0;
 	char sql[200], subject[160], period[24], klass[200];
 	sqlite3_stmt *st;
 	long y, mo;
@@ -507,13 +520,19 @@ s_missing_expected(worker_t *w, const cfg_expected_t *e, int first, int lastdata
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, e->agency, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_ROW)
+		if (sqlite3_step(st) != SQLITE_ROW) {
 			rc = s_insert(w, "missing_data", subject, ag->scope ? ag->scope : "", period,
 			    c->findings->missing_severity, (double)(today - deadline), 1, 0, ag->name);
+			lastmiss = m;
+		}
 	}
 	sqlite3_finalize(st);
 	if (rc != 0 || last < 0)
 		return rc;
+	/* judged at the latest month still missing: a hole in an earlier month
+	 * keeps the finding open when later months come in */
+	if (lastmiss >= 0)
+		last = lastmiss;
 	snprintf(klass, sizeof(klass), "SELECT '%04d-%02d' AS p", last / 12, last % 12 + 1);
 	snprintf(sql, sizeof(sql), "missing_data:%s", subject);
 	return s_kind_max(w, sql, klass);
@@ -536,13 +555,25 @@ s_missing_labor_force(worker_t *w)
 		}
 	snprintf(subject, sizeof(subject), "%s%slabor_force", agency ? agency : "", agency ? ":" : "");
 	st = store_stmt(w->store,
-	    "SELECT p.period, COUNT(*), group_concat(u.code, ' ') FROM temp.pperiods p JOIN unit u ON u.leaf = 1"
+	    "SELECT p.period, COUNT(*), (SELECT group_concat(name, ', ') FROM (SELECT u2.name FROM unit u2"
+	    "  WHERE u2.leaf = 1 AND NOT EXISTS (SELECT 1 FROM labor_force l WHERE l.org_unit = u2.code"
+	    "  AND l.year = CAST(substr(p.period,1,4) AS INTEGER)) ORDER BY u2.ord LIMIT 5))"
+	    " FROM temp.pperiods p JOIN unit u ON u.leaf = 1"
 	    " WHERE NOT EXISTS (SELECT 1 FROM labor_force l WHERE l.org_unit = u.code"
 	    "  AND l.year = CAST(substr(p.period,1,4) AS INTEGER)) GROUP BY p.period");
-	while (st != NULL && rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+	while (st != NULL && rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		/* the units lacking it by name, the first five and how many more */
+		long long n = sqlite3_column_int64(st, 1);
+		sb_t name;
+
+		sb_init(&name);
+		sb_add(&name, sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
+		if (n > 5)
+			sb_addf(&name, " và %lld đơn vị khác", n - 5);
 		rc = s_insert(w, "missing_data", subject, "", (const char *)sqlite3_column_text(st, 0),
-		    c->findings->missing_severity, (double)sqlite3_column_int64(st, 1), 1, 0,
-		    (const char *)sqlite3_column_text(st, 2));
+		    c->findings->missing_severity, (double)n, 1, 0, name.data);
+		sb_free(&name);
+	}
 	if (st != NULL)
 		sqlite3_reset(st);
 	if (rc != 0)
@@ -712,9 +743,10 @@ agg_stakes(worker_t *w, const char *kind, const char *subject, const char *perio
 		return;
 	}
 	if (strcmp(ev->kind, "under_declared") == 0)
-		st = store_stmt(w->store, "SELECT SUM(CASE WHEN status = 'operating' THEN employees END), 0"
-		    " FROM tax_employer WHERE agency IN (SELECT agency FROM snapshot_src WHERE rtype = 'tax_employer'"
-		    " AND period = ?1) AND period = ?1 AND tax_code >= ?2 AND tax_code < ?2 || '.'");
+		st = store_stmt(w->store, "SELECT MAX(e), 0 FROM (SELECT SUM(CASE WHEN status = 'operating'"
+		    " THEN employees END) AS e FROM tax_employer WHERE agency IN (SELECT agency FROM snapshot_src"
+		    " WHERE rtype = 'tax_employer' AND period = ?1) AND period = ?1 AND tax_code >= ?2"
+		    " AND tax_code < ?2 || '.' GROUP BY agency)");
 	else if (unit)
 		st = store_stmt(w->store, "SELECT SUM(insured_count), SUM(arrears) FROM insured_unit"
 		    " WHERE agency IN (SELECT agency FROM snapshot_src WHERE rtype = 'insured_unit' AND period = ?1)"
@@ -755,16 +787,26 @@ s_send(worker_t *w, s_events_t *e)
 
 /* Why an open finding no longer holds at its class's latest month k.period:
  * remedied when a later month than the one it was last seen in shows its
- * subject without the problem (an insured unit now present, the gap closed,
+ * subject without the problem (an insured unit now present for an employer
+ * Tax still lists as operating, the gap closed,
  * the unit's arrears below the threshold, a registry entry, an agent's
- * participant, a coverage figure; missing data that came); otherwise it is
+ * participant, a coverage figure; the missing month's data that came);
+ * otherwise it is
  * no longer found (data of its own month arrived or were corrected, or its
  * subject is gone from the later month's data). */
 #define RESOLUTION \
-	"CASE WHEN s.kind IN ('missing_data', 'feed_stopped', 'quarantined_file') THEN 'remedied'" \
+	"CASE WHEN s.kind = 'missing_data' THEN (CASE WHEN EXISTS (SELECT 1 FROM snapshot_src x" \
+	"  WHERE x.agency || ':' || x.rtype = s.subject AND x.period = s.last_period)" \
+	"  OR (s.subject LIKE '%:labor_force' AND NOT EXISTS (SELECT 1 FROM unit u WHERE u.leaf = 1" \
+	"  AND NOT EXISTS (SELECT 1 FROM labor_force l WHERE l.org_unit = u.code" \
+	"  AND l.year = CAST(substr(s.last_period, 1, 4) AS INTEGER))))" \
+	"  THEN 'remedied' ELSE 'no_longer_found' END)" \
+	" WHEN s.kind IN ('feed_stopped', 'quarantined_file') THEN 'remedied'" \
 	" WHEN k.period IS NULL OR k.period <= s.last_period THEN 'no_longer_found'" \
 	" WHEN s.kind IN ('not_enrolled', 'under_declared') AND EXISTS (SELECT 1 FROM insured_unit i" \
-	"  WHERE substr(i.tax_code, 1, 10) = s.subject AND i.period = k.period) THEN 'remedied'" \
+	"  WHERE substr(i.tax_code, 1, 10) = s.subject AND i.period = k.period)" \
+	"  AND EXISTS (SELECT 1 FROM tax_employer t WHERE t.period = k.period AND t.tax_code >= s.subject" \
+	"  AND t.tax_code < s.subject || '.' AND t.status = 'operating') THEN 'remedied'" \
 	" WHEN s.kind = 'unregistered' AND EXISTS (SELECT 1 FROM enterprise e WHERE e.tax_code >= s.subject" \
 	"  AND e.tax_code < s.subject || '.') THEN 'remedied'" \
 	" WHEN s.kind IN ('arrears', 'low_wage_basis') AND EXISTS (SELECT 1 FROM insured_unit i" \
@@ -824,7 +866,8 @@ s_events(worker_t *w)
 	}
 	st = store_stmt(w->store,
 	    "SELECT s.kind, s.subject, s.org_unit, s.last_period, s.severity, s.value, s.threshold, s.name,"
-	    " COALESCE(k.period, s.last_period), COALESCE(s.since, ''), " RESOLUTION
+	    " CASE WHEN s.kind = 'missing_data' THEN s.last_period ELSE COALESCE(k.period, s.last_period) END,"
+	    " COALESCE(s.since, ''), " RESOLUTION
 	    " FROM finding_state s LEFT JOIN temp.kind_max k ON k.class = " CLASS("s")
 	    " WHERE s.open = 1 AND NOT EXISTS (SELECT 1 FROM temp.cur c WHERE c.kind = s.kind AND c.subject = s.subject)"
 	    " ORDER BY s.kind, s.subject");
