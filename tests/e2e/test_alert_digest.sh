@@ -133,5 +133,26 @@ check "addressed to UBND and the configured name" grep -q '^Kính gửi: UBND X�
 check "the area by its configured name" grep -q 'Địa bàn: Xã Y, bảo hiểm xã hội' "$m3.body"
 check_eq "no 2020, 50 %, 35 % nor 'huyện' in what district 061 was sent" "" \
 	"$(for f in $(mail_to_all ubnd.061@backan.gov.vn); do grep -liE '2020|50%|35%|huyện' "$f.body" "$f.csv"; done)"
+
+# an employer whose district changes: its old district committee is not told
+n060() { grep -l 'RCPT TO: ubnd.060@' "$VAR"/mail/*.env 2>/dev/null | wc -l; }
+n062() { grep -l 'RCPT TO: ubnd.062@' "$VAR"/mail/*.env 2>/dev/null | wc -l; }
+b060=$(n060)
+b062=$(n062)
+inject <<'T'
+seq 5
+not_enrolled	0106000001	060	2017-04	warning	new	Công ty Dời Địa Bàn	3	1	2017-04
+T
+check "the employer's first district is told" wait_for 30 bash -c "[ \$(grep -l 'RCPT TO: ubnd.060@' '$VAR'/mail/*.env | wc -l) -gt $b060 ]"
+check "every delivery is done" wait_for 30 all_delivered
+b060=$(n060)
+inject <<'T'
+seq 6
+not_enrolled	0106000001	062	2017-05	critical	escalated	Công ty Dời Địa Bàn	15	10	2017-04
+T
+check "the new district is told" wait_for 30 bash -c "[ \$(grep -l 'RCPT TO: ubnd.062@' '$VAR'/mail/*.env | wc -l) -gt $b062 ]"
+check "every delivery is done" wait_for 30 all_delivered
+check_eq "the old district gets nothing more" "$b060" "$(n060)"
+mail_index
 check_eq "no message was sent twice" "" "$(cut -f4 "$VAR/mail.idx" | sort | uniq -d)"
 finish

@@ -183,14 +183,22 @@ s_member_status(worker_t *w, sqlite3_stmt *st, const alert_lab_t *x)
 
 /* s_load_members - a group's members with their alerts and what each says now. */
 static int
-s_load_members(worker_t *w, const char *receiver, const char *gkey, s_row_t **out, int *ninc, int *changes)
+s_load_members(worker_t *w, const char *receiver, const char *gkey, const char *scope, s_row_t **out, int *ninc,
+    int *changes)
 {
+	int ri = cfg_alert_receiver(w->config->alert, receiver);
+	/* a district committee's group holds only alerts now in its district: an
+	 * alert whose org unit moved elsewhere leaves it (and is dropped below) */
+	int by_district = ri >= 0 && w->config->alert->receivers[ri].role == ROLE_DISTRICT_COMMITTEE && scope[0] != '\0';
+	sqlite3_stmt *gone = by_district ? store_stmt(w->store, "DELETE FROM member WHERE receiver = ? AND gkey = ?"
+	    " AND kind = ? AND subject = ?") : NULL;
 	sqlite3_stmt *st = store_stmt(w->store,
 	    "SELECT m.kind, m.subject, m.changed, m.notified_sev, a.org_unit, a.name, a.severity, a.state,"
 	    " a.period, a.value, a.threshold, a.acked, coalesce(a.since, ''), coalesce(a.reason, ''),"
 	    " coalesce(a.amount, 0), coalesce(a.workers, 0) FROM member m JOIN alert a ON a.kind = m.kind AND a.subject = m.subject"
 	    " WHERE m.receiver = ? AND m.gkey = ? ORDER BY m.kind, m.subject");
-	int n = 0, cap = 0;
+	int n = 0, cap = 0, nleft = 0, capleft = 0;
+	char *(*left)[2] = NULL;
 
 	*out = NULL;
 	if (st == NULL)
@@ -202,6 +210,15 @@ s_load_members(worker_t *w, const char *receiver, const char *gkey, s_row_t **ou
 		alert_lab_t x;
 
 		alert_lab(w->config, &x, alert_text(st, 0), alert_text(st, 1), alert_text(st, 6), alert_text(st, 4), alert_text(st, 7), alert_text(st, 8));
+		if (by_district && strcmp(x.l.district, scope) != 0) {
+			if (nleft == capleft) {
+				capleft = capleft ? 2 * capleft : 8;
+				left = xrealloc(left, (size_t)capleft * sizeof(*left));
+			}
+			left[nleft][0] = xstrdup(alert_text(st, 0));
+			left[nleft++][1] = xstrdup(alert_text(st, 1));
+			continue;
+		}
 		status = s_member_status(w, st, &x);
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -218,6 +235,20 @@ s_load_members(worker_t *w, const char *receiver, const char *gkey, s_row_t **ou
 		*changes += status != NULL && strcmp(status, "firing") != 0;
 	}
 	sqlite3_reset(st);
+	for (int i = 0; i < nleft; i++) {
+		if (gone != NULL) {
+			sqlite3_bind_text(gone, 1, receiver, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(gone, 2, gkey, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(gone, 3, left[i][0], -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(gone, 4, left[i][1], -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(gone) != SQLITE_DONE)
+				log_warn("cannot drop an alert that left district %s from its group", scope);
+			sqlite3_reset(gone);
+		}
+		free(left[i][0]);
+		free(left[i][1]);
+	}
+	free(left);
 	return n;
 }
 
@@ -274,7 +305,7 @@ s_flush(worker_t *w, const char *receiver, const char *gkey, const char *scope, 
 	int ri = cfg_alert_receiver(cfg->alert, receiver), ninc = 0, changes = 0, k = 0, rc = -1, send;
 	s_row_t *rows = NULL;
 	alert_item_t *items = NULL;
-	int n = s_load_members(w, receiver, gkey, &rows, &ninc, &changes);
+	int n = s_load_members(w, receiver, gkey, scope, &rows, &ninc, &changes);
 
 	if (n < 0)
 		return -1;
