@@ -9,10 +9,11 @@
 #define EV_M(t) { t, KIND_EV_MONTH }
 #define EV_Y(t) { t, KIND_EV_YEAR }
 
-/* What a district committee is asked for every employer finding: the plan
- * has it direct and supervise its offices and communes (III.6). */
-#define DISTRICT_EMPLOYER_VI "Chỉ đạo, giám sát các phòng, ban và UBND cấp xã đôn đốc doanh nghiệp thực hiện đúng quy định về BHXH"
-#define DISTRICT_EMPLOYER_EN "Direct and supervise the district's offices and communes in bringing the employer into line"
+/* What a local committee is asked for every employer finding: the plan has
+ * it direct and supervise the bodies under it (III.6). No level word: the
+ * committee may be a district's or a commune's (a tree without districts). */
+#define DISTRICT_EMPLOYER_VI "Chỉ đạo, giám sát các cơ quan, đơn vị trên địa bàn đôn đốc doanh nghiệp thực hiện đúng quy định về BHXH"
+#define DISTRICT_EMPLOYER_EN "Direct and supervise the bodies of the area in bringing the employer into line"
 
 static const kind_t s_kinds[] = {
 	{ "not_enrolled", KIND_FINDING, 1,
@@ -101,8 +102,8 @@ static const kind_t s_kinds[] = {
 	  "Đẩy mạnh phát triển người tham gia BHXH, BHTN để đạt chỉ tiêu",
 	  "Step up enrolment in social and unemployment insurance to meet the target",
 	  3, {
-	    { ROLE_DISTRICT_COMMITTEE, "Chỉ đạo, giám sát các cơ quan và UBND cấp xã đẩy mạnh phát triển người tham gia BHXH để đạt chỉ tiêu",
-	      "Direct and supervise the offices and communes in enrolling more people to meet the target" },
+	    { ROLE_DISTRICT_COMMITTEE, "Chỉ đạo, giám sát các cơ quan, đơn vị trên địa bàn đẩy mạnh phát triển người tham gia BHXH để đạt chỉ tiêu",
+	      "Direct and supervise the bodies of the area in enrolling more people to meet the target" },
 	    { ROLE_SOCIAL_SECURITY, "Tăng cường phát triển người tham gia BHXH bắt buộc và tự nguyện trên địa bàn",
 	      "Enrol more people in compulsory and voluntary insurance in the area" },
 	    { ROLE_LABOUR_INSPECTION, "Tăng cường thanh tra, kiểm tra việc tham gia BHXH của doanh nghiệp trên địa bàn",
@@ -115,8 +116,8 @@ static const kind_t s_kinds[] = {
 	  "tỷ lệ bao phủ dự báo", "projected coverage", "%", "%",
 	  "Xây dựng giải pháp để đạt mục tiêu năm {goal_year}", "Plan measures to reach the {goal_year} goal",
 	  3, {
-	    { ROLE_DISTRICT_COMMITTEE, "Chỉ đạo, giám sát các cơ quan và UBND cấp xã có giải pháp để đạt mục tiêu năm {goal_year}",
-	      "Direct and supervise the offices and communes in measures to reach the {goal_year} goal" },
+	    { ROLE_DISTRICT_COMMITTEE, "Chỉ đạo, giám sát các cơ quan, đơn vị trên địa bàn có giải pháp để đạt mục tiêu năm {goal_year}",
+	      "Direct and supervise the bodies of the area in measures to reach the {goal_year} goal" },
 	    { ROLE_SOCIAL_SECURITY, "Tăng cường phát triển người tham gia BHXH bắt buộc và tự nguyện để đạt mục tiêu năm {goal_year}",
 	      "Enrol more people in compulsory and voluntary insurance to reach the {goal_year} goal" },
 	    { ROLE_LABOUR_INSPECTION, "Tăng cường thanh tra, kiểm tra việc tham gia BHXH của doanh nghiệp trên địa bàn",

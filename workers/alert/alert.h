@@ -102,6 +102,10 @@ void format_dead_letter(const char *op, long long nid, const alert_dead_t *dl, s
 const char *format_channel_vi(const char *channel);
 const char *format_channel_en(const char *channel);
 
+/* format_csv_text - a text cell of a CSV attachment: quoted as needed, and a
+ * value a spreadsheet would run as a formula kept text (a leading '). */
+void format_csv_text(sb_t *csv, const char *s);
+
 /* format_text_html - a notice's text as a small HTML page (escaped; section
  * headings, numbered entries as a list, links), appended to out: the HTML
  * alternative of a digest e-mail. */

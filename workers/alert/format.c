@@ -833,6 +833,13 @@ s_csv_text(sb_t *csv, const char *s)
 	sb_csv_field(csv, s);
 }
 
+/* format_csv_text - see alert.h. */
+void
+format_csv_text(sb_t *csv, const char *s)
+{
+	s_csv_text(csv, s != NULL ? s : "");
+}
+
 /* s_csv_row - one entry as a CSV row (the numbers plain, for a spreadsheet). */
 static void
 s_csv_row(sb_t *csv, const notice_ctx_t *x, const alert_item_t *it)
@@ -984,7 +991,13 @@ format_notice(const notice_ctx_t *x, const alert_item_t *items, int n, sb_t *sub
 		sb_add(json, ", \"kind\": ");
 		sb_json_str(json, it->kind);
 		sb_add(json, ", \"subject\": ");
-		sb_json_str(json, it->subject);
+		{
+			/* as in the text: a run of 12 digits (a citizen ID's shape) never leaves */
+			char *subj = format_scrub(it->subject, 1);
+
+			sb_json_str(json, subj);
+			free(subj);
+		}
 		sb_add(json, ", \"name\": ");
 		sb_json_str(json, name);
 		sb_add(json, ", \"org_unit\": ");

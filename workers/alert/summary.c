@@ -26,6 +26,52 @@
 #define BEHIND_SHOWN 5    /* units furthest behind listed */
 #define EMPLOYERS_SHOWN 10
 
+#define U(r, c) (y->units.cells[(r) * MSG_SUMMARY_UNIT_COLS + (c)])
+#define E(r, c) (y->employers.cells[(r) * MSG_SUMMARY_EMPLOYER_COLS + (c)])
+#define A(r, c) (y->agencies.cells[(r) * MSG_SUMMARY_AGENCY_COLS + (c)])
+enum { UC_CODE, UC_NAME, UC_PARENT, UC_LF, UC_BHXH, UC_BHTN, UC_XPCT, UC_TPCT, UC_XTGT, UC_TTGT, UC_XPREV,
+	UC_TPREV };
+enum { EC_KIND, EC_SUBJECT, EC_NAME, EC_ORG, EC_SEV, EC_VALUE, EC_WORKERS, EC_AMOUNT, EC_SINCE };
+
+/* s_month_ok - "" or YYYY-MM. */
+static int
+s_month_ok(const char *p)
+{
+	return p[0] == '\0' || (strlen(p) == 7 && p[4] == '-' && strspn(p, "0123456789") == 4 &&
+	    strspn(p + 5, "0123456789") == 2 && atoi(p + 5) >= 1 && atoi(p + 5) <= 12);
+}
+
+/* s_number_ok - "" or a finite number of sensible size. */
+static int
+s_number_ok(const char *v)
+{
+	char *end;
+	double d;
+
+	if (v[0] == '\0')
+		return 1;
+	d = strtod(v, &end);
+	return *end == '\0' && isfinite(d) && fabs(d) < 1e15;
+}
+
+/* s_cell_bad - why cell (table k, column c) of a summary is refused, or NULL:
+ * months must be months, figures numbers, text short and free of control
+ * characters. */
+static const char *
+s_cell_bad(int k, uint32_t c, const char *v)
+{
+	if (strlen(v) > CELL_MAX)
+		return "a cell too long";
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "a control character";
+	if ((k == 1 && c == EC_SINCE) || (k == 2 && c == 2))
+		return s_month_ok(v) ? NULL : "not a month";
+	if ((k == 0 && c >= UC_LF) || (k == 1 && (c == EC_VALUE || c == EC_WORKERS || c == EC_AMOUNT)))
+		return s_number_ok(v) ? NULL : "not a number";
+	return NULL;
+}
+
 /* summary_store - see alert.h. */
 int
 summary_store(worker_t *w, const msg_t *m)
@@ -44,17 +90,20 @@ summary_store(worker_t *w, const msg_t *m)
 		return alert_stat_add(w, "bad_summaries", 1);
 	}
 	for (int k = 0; k < 3; k++)
-		for (uint32_t i = 0; i < t[k]->nrows * t[k]->ncols; i++)
-			if (strlen(t[k]->cells[i]) > CELL_MAX) {
-				log_warn("dropped a summary (message %llu): a cell of %zu bytes",
-				    (unsigned long long)m->id, strlen(t[k]->cells[i]));
+		for (uint32_t i = 0; i < t[k]->nrows * t[k]->ncols; i++) {
+			const char *why = s_cell_bad(k, i % t[k]->ncols, t[k]->cells[i]);
+
+			if (why != NULL) {
+				log_warn("dropped a summary (message %llu): table %d, row %u, column %u: %s",
+				    (unsigned long long)m->id, k, i / t[k]->ncols + 1, i % t[k]->ncols + 1, why);
 				return alert_stat_add(w, "bad_summaries", 1);
 			}
+		}
 	if (msg_encode(m, &buf, &len) != 0)
 		return alert_stat_add(w, "bad_summaries", 1);
-	st = store_stmt(w->store, "INSERT INTO summary_data(id, period, generated_at, body) VALUES (1, ?, ?, ?)"
-	    " ON CONFLICT(id) DO UPDATE SET period = excluded.period, generated_at = excluded.generated_at,"
-	    " body = excluded.body WHERE excluded.generated_at >= summary_data.generated_at");
+	/* the latest to arrive wins: the aggregate's outbox delivers in order */
+	st = store_stmt(w->store, "INSERT OR REPLACE INTO summary_data(id, period, generated_at, body)"
+	    " VALUES (1, ?, ?, ?)");
 	if (st == NULL) {
 		free(buf);
 		return -1;
@@ -84,12 +133,6 @@ s_load(worker_t *w, msg_t *m)
 	return rc == 0 && m->type == MSG_T_SUMMARY ? 0 : -1;
 }
 
-#define U(r, c) (y->units.cells[(r) * MSG_SUMMARY_UNIT_COLS + (c)])
-#define E(r, c) (y->employers.cells[(r) * MSG_SUMMARY_EMPLOYER_COLS + (c)])
-#define A(r, c) (y->agencies.cells[(r) * MSG_SUMMARY_AGENCY_COLS + (c)])
-enum { UC_CODE, UC_NAME, UC_PARENT, UC_LF, UC_BHXH, UC_BHTN, UC_XPCT, UC_TPCT, UC_XTGT, UC_TTGT, UC_XPREV,
-	UC_TPREV };
-enum { EC_KIND, EC_SUBJECT, EC_NAME, EC_ORG, EC_SEV, EC_VALUE, EC_WORKERS, EC_AMOUNT, EC_SINCE };
 
 /* s_width - display columns of UTF-8 text (code points; NFC text). */
 static int
@@ -125,7 +168,7 @@ s_vn_num(char *out, size_t size, const char *v)
 	size_t n, k = 0;
 	int neg = v[0] == '-';
 
-	if (v[0] == '\0') {
+	if (v[0] == '\0' || !isfinite(atof(v)) || fabs(atof(v)) >= 1e15) {
 		snprintf(out, size, "–");
 		return;
 	}
@@ -250,7 +293,12 @@ s_head(worker_t *w, const msg_summary_t *y, const char *month, s_out_t *o)
 		report_html_escape(&o->html, ag != NULL ? ag->name : A(r, 0));
 		sb_add(&o->html, ", ");
 		report_html_escape(&o->html, kind_rtype_vi(A(r, 1)));
-		sb_addf(&o->html, ": %s</li>", A(r, 2)[0] ? am : "<b>chưa có</b>");
+		sb_add(&o->html, ": ");
+		if (A(r, 2)[0])
+			report_html_escape(&o->html, am);
+		else
+			sb_add(&o->html, "<b>chưa có</b>");
+		sb_add(&o->html, "</li>");
 	}
 	sb_add(&o->html, "</ul>");
 	sb_add(&o->text, "\n");
@@ -260,6 +308,7 @@ s_head(worker_t *w, const msg_summary_t *y, const char *month, s_out_t *o)
 static void
 s_units(const msg_summary_t *y, s_out_t *o)
 {
+	char *uname = NULL;
 	static const char *const th[] = { "Đơn vị", "LLLĐ", "BHXH", "Tỷ lệ", "Chỉ tiêu", "± tháng trước",
 		"BHTN", "Tỷ lệ", "Chỉ tiêu", "± tháng trước" };
 	static const int wd[] = { 26, 9, 8, 8, 8, 13, 8, 8, 8, 13 };
@@ -290,7 +339,9 @@ s_units(const msg_summary_t *y, s_out_t *o)
 		s_vn_pct(tt, sizeof(tt), U(r, UC_TTGT));
 		s_vn_delta(dx, sizeof(dx), U(r, UC_XPCT), U(r, UC_XPREV));
 		s_vn_delta(dt, sizeof(dt), U(r, UC_TPCT), U(r, UC_TPREV));
-		v[0] = U(r, UC_NAME), v[1] = lf, v[2] = x, v[3] = xp, v[4] = xt, v[5] = dx, v[6] = t, v[7] = tp;
+		free(uname);
+		uname = format_scrub(U(r, UC_NAME), 0);
+		v[0] = uname, v[1] = lf, v[2] = x, v[3] = xp, v[4] = xt, v[5] = dx, v[6] = t, v[7] = tp;
 		v[8] = tt, v[9] = dt;
 		for (int i = 0; i < 10; i++) {
 			s_cell(&o->text, v[i], wd[i], i > 0);
@@ -317,11 +368,15 @@ s_units(const msg_summary_t *y, s_out_t *o)
 				    atof(U(r, UC_XPREV + (col[i] == -2))));
 			if (i)
 				sb_add(&o->csv, ",");
-			sb_csv_field(&o->csv, col[i] >= 0 ? U(r, col[i]) : d);
+			if (col[i] == UC_CODE || col[i] == UC_NAME)
+				format_csv_text(&o->csv, col[i] == UC_NAME ? uname : U(r, col[i]));
+			else
+				sb_csv_field(&o->csv, col[i] >= 0 ? U(r, col[i]) : d);
 		}
 		sb_add(&o->csv, "\r\n");
 	}
 	sb_add(&o->html, "</table></div>");
+	free(uname);
 	sb_add(&o->text, "(– : chưa có số liệu)\n\n");
 }
 
@@ -354,10 +409,13 @@ s_behind(const msg_summary_t *y, s_out_t *o)
 
 		s_vn_pct(xp, sizeof(xp), U(order[i], UC_XPCT));
 		s_vn_pct(xt, sizeof(xt), U(order[i], UC_XTGT));
-		sb_addf(&o->text, "  %d. %s: %s, chỉ tiêu %s (thiếu %.2f điểm)\n", i + 1, U(order[i], UC_NAME), xp, xt,
+		char *nm = format_scrub(U(order[i], UC_NAME), 0);
+
+		sb_addf(&o->text, "  %d. %s: %s, chỉ tiêu %s (thiếu %.2f điểm)\n", i + 1, nm, xp, xt,
 		    s_gap(y, order[i]));
 		sb_add(&o->html, "<li>");
-		report_html_escape(&o->html, U(order[i], UC_NAME));
+		report_html_escape(&o->html, nm);
+		free(nm);
 		sb_addf(&o->html, ": %s, chỉ tiêu %s</li>", xp, xt);
 	}
 	if (n == 0) {
@@ -385,8 +443,11 @@ s_employers(worker_t *w, const msg_summary_t *y, s_out_t *o)
 		s_vn_num(am, sizeof(am), E(r, EC_AMOUNT));
 		s_month_vn(since, sizeof(since), E(r, EC_SINCE));
 		sb_init(&line);
-		sb_addf(&line, "%s (mã %s, %s): ", name[0] ? name : "(không rõ tên)", E(r, EC_SUBJECT),
+		char *subj = format_scrub(E(r, EC_SUBJECT), 1);
+
+		sb_addf(&line, "%s (mã %s, %s): ", name[0] ? name : "(không rõ tên)", subj,
 		    s_unit_name(w->config, E(r, EC_ORG)));
+		free(subj);
 		kind_label(w->config, E(r, EC_KIND), 1, &line);
 		if (atof(E(r, EC_WORKERS)) > 0)
 			sb_addf(&line, "; %s người lao động", wk);
@@ -418,8 +479,8 @@ s_findings(worker_t *w, s_out_t *o)
 	sqlite3_stmt *st = store_stmt(w->store, "SELECT kind, org_unit, count(*) FROM alert WHERE state = 'firing'"
 	    " AND kind NOT IN ('feed_stopped', 'quarantined_file', 'dead_letter')"
 	    " GROUP BY kind, org_unit ORDER BY kind, org_unit");
-	struct { char kind[32]; const char *district; long long n; } acc[256];
-	int n = 0;
+	struct s_acc { char kind[32]; const char *district; long long n; } *acc = NULL;
+	int n = 0, cap = 0;
 
 	sb_add(&o->text, "Phát hiện đang mở theo loại và địa bàn:\n");
 	sb_add(&o->html, "<h3 style=\"font-size:16px\">Phát hiện đang mở theo loại và địa bàn</h3>");
@@ -438,8 +499,10 @@ s_findings(worker_t *w, s_out_t *o)
 			if (strcmp(acc[i].kind, alert_text(st, 0)) == 0 && strcmp(acc[i].district, area) == 0)
 				break;
 		if (i == n) {
-			if (n == 256)
-				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				acc = xrealloc(acc, (size_t)cap * sizeof(*acc));
+			}
 			snprintf(acc[n].kind, sizeof(acc[n].kind), "%s", alert_text(st, 0));
 			acc[n].district = area; /* points into the configuration */
 			acc[n++].n = 0;
@@ -478,6 +541,7 @@ s_findings(worker_t *w, s_out_t *o)
 		sb_add(&o->text, "  Không có.\n");
 		sb_add(&o->html, "<p>Không có.</p>");
 	}
+	free(acc);
 }
 
 /* summary_render - the summary of month from the stored figures: text,
