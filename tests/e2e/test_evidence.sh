@@ -159,6 +159,11 @@ check_eq "two tax offices listing Dũng are not added up (no under-declaration)"
 check_eq "May's participants still missing" 1 \
 	"$(sqlite3 "$AGG_DB" "SELECT open FROM finding_state WHERE kind = 'missing_data' AND subject = 'bhxh:participant'")"
 
+# em_entries - how many mails list Em as an entry
+em_entries() { grep -l 'Doanh nghiệp: Công ty TNHH Em Ngân Sơn' "$VAR"/mail/*.txt 2>/dev/null | wc -l; }
+em_told=$(em_entries)
+check "Em was listed in the mails of May" test "$em_told" -ge 1
+
 # --- June, read on 25 July: every June file comes, May's participants never did
 ctl down >/dev/null
 export BHXH_TODAY=2017-07-25
@@ -167,6 +172,11 @@ check "Tax's June applied" submit_q --agency cucthue --wait "$VAR/in/tax_employe
 check "Social Security's June applied" submit_q --agency bhxh --wait "$VAR/in/insured_unit_2017-06.csv"
 check "participants of June applied" submit_q --agency bhxh --wait "$VAR/in/participant_2017-06.csv"
 check "everything is delivered" wait_for 30 settled
+bodies
+check_eq "Em, still not enrolled in June, is the same alert with June's figures and its first month" \
+	"firing 2017-06 2017-05" \
+	"$(sqlite3 "$VAR/db/alert.db" "SELECT state, period, since FROM alert WHERE kind = 'not_enrolled' AND subject = '0609999998'" | tr '|' ' ')"
+check_eq "...and nobody is told of Em again" "$em_told" "$(em_entries)"
 check_eq "a hole in May keeps the missing participants open" "1 2017-05" \
 	"$(sqlite3 "$AGG_DB" "SELECT open, last_period FROM finding_state WHERE kind = 'missing_data' AND subject = 'bhxh:participant'" | tr '|' ' ')"
 bodies

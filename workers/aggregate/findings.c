@@ -10,8 +10,9 @@
  * Events: a finding's identity is (kind, subject). Its current state is read
  * at the latest period evaluated for its kind ("class": the kind, or for
  * missing_data the kind and subject); finding_state remembers what was last
- * told to the alert worker, and each difference (new, escalated, resolved) is
- * put into the outbox in the same transaction. The decisions are written
+ * told to the alert worker, and each difference (new, escalated, resolved;
+ * updated: the same finding in another month or with another value at the
+ * same or a lower severity) is put into the outbox in the same transaction. The decisions are written
  * down in docs/INDICATORS.md.
  *
  * Evidence: a row is final only when every record type its kind needs for
@@ -846,6 +847,20 @@ s_events(worker_t *w)
 	    " ORDER BY c.kind, c.subject");
 	while (st != NULL && sqlite3_step(st) == SQLITE_ROW)
 		s_event_add(&e, st, (const char *)sqlite3_column_text(st, 8), NULL);
+	if (st != NULL)
+		sqlite3_reset(st);
+	/* an open finding that goes on at the same or a lower severity but now in
+	 * another month, with another value, area or name: 'updated', so that
+	 * reminders tell what holds now (the alert worker notifies nobody of it) */
+	st = store_stmt(w->store,
+	    "SELECT c.kind, c.subject, c.org_unit, c.period, c.severity, c.value, c.threshold, c.name, 'updated', '', ''"
+	    " FROM temp.cur c JOIN finding_state s ON s.kind = c.kind AND s.subject = c.subject AND s.open = 1"
+	    " WHERE " SEV_RANK("c.severity") " <= " SEV_RANK("s.severity")
+	    " AND (c.period IS NOT s.last_period OR c.value IS NOT s.value OR c.org_unit IS NOT s.org_unit"
+	    "  OR c.name IS NOT s.name OR c.severity IS NOT s.severity)"
+	    " ORDER BY c.kind, c.subject");
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		s_event_add(&e, st, "updated", NULL);
 	if (st != NULL)
 		sqlite3_reset(st);
 	for (size_t i = 0; i < e.n; i++) {

@@ -56,7 +56,8 @@ check_event(const config_t *c, const msg_event_t *e, char *why, size_t size)
 		bad = "unknown kind";
 	else if (alert_severity_rank(e->severity) < 0)
 		bad = "unknown severity";
-	else if (strcmp(e->state, "new") != 0 && strcmp(e->state, "escalated") != 0 && strcmp(e->state, "resolved") != 0)
+	else if (strcmp(e->state, "new") != 0 && strcmp(e->state, "escalated") != 0 && strcmp(e->state, "resolved") != 0 &&
+	    strcmp(e->state, "updated") != 0)
 		bad = "state is not new, escalated or resolved";
 	else if (!s_period_ok(e->period))
 		bad = "period is not YYYY-MM";

@@ -146,7 +146,9 @@ s_apply_event(worker_t *w, sqlite3_stmt *ev, int64_t now)
 		sqlite3_bind_text(up, 5, subject, -1, SQLITE_STATIC);
 		return store_step_done(w->store, up) == 0 ? group_touch_members(w, kind, subject, now) : -1;
 	}
-	/* new or escalated: a change when it was not open, or its severity rose */
+	/* new, escalated or updated: a change when it was not open, or its
+	 * severity rose; otherwise (an update) the alert's figures are renewed
+	 * silently, so that reminders tell what holds now */
 	changed = !had || !firing || alert_severity_rank(sev) > prev_rank;
 	up = store_stmt(w->store,
 	    "INSERT INTO alert(kind, subject, org_unit, name, severity, state, period, value, threshold, changed_at,"
