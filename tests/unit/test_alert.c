@@ -176,6 +176,16 @@ test_event_check(void **state)
 	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
 	e = s_event("dead_letter", "X", "", "2017-03", "warning", "new"); /* made here, never an event */
 	assert_int_equal(check_event(c, &e, why, sizeof(why)), -1);
+	e = s_event("not_enrolled", "0300588569", "061", "2017-04", "warning", "updated"); /* figures renewed */
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), 0);
+	e.amount = 1e20; /* no debt is that large */
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "amount"));
+	e.amount = -1;
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), -1);
+	e.amount = 0;
+	e.workers = 2e9;
+	assert_int_equal(check_event(c, &e, why, sizeof(why)), -1);
 	static const char *const bad[][6] = {
 		{ "missing_data", "../../../../x:participant", "", "2017-03", "warning", "new" },
 		{ "missing_data", "cucthue:../../x", "", "2017-03", "warning", "new" },

@@ -58,7 +58,7 @@ check_event(const config_t *c, const msg_event_t *e, char *why, size_t size)
 		bad = "unknown severity";
 	else if (strcmp(e->state, "new") != 0 && strcmp(e->state, "escalated") != 0 && strcmp(e->state, "resolved") != 0 &&
 	    strcmp(e->state, "updated") != 0)
-		bad = "state is not new, escalated or resolved";
+		bad = "state is not new, escalated, updated or resolved";
 	else if (!s_period_ok(e->period))
 		bad = "period is not YYYY-MM";
 	else if (e->org_unit[0] != '\0' && config_unit_index(c, e->org_unit) < 0)
@@ -78,6 +78,8 @@ check_event(const config_t *c, const msg_event_t *e, char *why, size_t size)
 	else if (e->reason != NULL && e->reason[0] != '\0' && strcmp(e->reason, "remedied") != 0
 	    && strcmp(e->reason, "no_longer_found") != 0)
 		bad = "reason is not remedied or no_longer_found";
+	else if (!(e->amount >= 0 && e->amount < 1e15) || !(e->workers >= 0 && e->workers < 1e9))
+		bad = "amount or workers out of range";
 	if (bad == NULL)
 		return 0;
 	snprintf(why, size, "%s", bad);
