@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +43,17 @@ bus_ctl_endpoint(char *buf, size_t size, const char *var_dir, const char *name)
 	return s_ipc(buf, size, var_dir, name, "ctl");
 }
 
+/* bus_worker_endpoint - configured, else the default ipc path. */
+int
+bus_worker_endpoint(char *buf, size_t size, const cfg_endpoints_t *e, const char *var_dir, const char *name,
+    cfg_ep_kind_t kind)
+{
+	if (e != NULL && cfg_endpoint(e, name, kind, buf, size) == 1)
+		return 0;
+	return kind == EP_BIND || kind == EP_CONNECT ? bus_endpoint(buf, size, var_dir, name)
+	    : bus_ctl_endpoint(buf, size, var_dir, name);
+}
+
 /* s_common_opts - options every socket gets. */
 static int
 s_common_opts(void *s)
@@ -65,8 +77,13 @@ bus_router_bind(void *ctx, const char *endpoint)
 
 	if (s == NULL || s_common_opts(s) != 0)
 		goto fail;
-	if (strncmp(endpoint, "ipc://", 6) == 0)
-		unlink(endpoint + 6); /* a stale file from a killed process */
+	if (strncmp(endpoint, "ipc://", 6) == 0) {
+		struct stat st;
+
+		/* a stale socket from a killed process; never any other kind of file */
+		if (lstat(endpoint + 6, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(endpoint + 6);
+	}
 	if (zmq_bind(s, endpoint) != 0)
 		goto fail;
 	return s;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cfg_endpoints.h"
 #include "msg.h"
 
 /* bus_endpoint - "ipc://VAR/run/NAME.sock" into buf; -1 if it would not fit a socket path. */
@@ -19,13 +20,23 @@ int bus_endpoint(char *buf, size_t size, const char *var_dir, const char *name);
 /* bus_ctl_endpoint - "ipc://VAR/run/NAME.ctl", a worker's control socket. */
 int bus_ctl_endpoint(char *buf, size_t size, const char *var_dir, const char *name);
 
+/* bus_worker_endpoint - the address of kind for the worker called name
+ * ("ingest", "validate-2", ...): as configured in `endpoints:` (e may be
+ * NULL), else the default under var_dir: ipc://VAR/run/NAME.sock for bind
+ * and connect, ipc://VAR/run/NAME.ctl for control and control_connect (also
+ * for a name the configuration does not know, such as a test's worker).
+ * 0, or -1 (logged) if the ipc path does not fit. */
+int bus_worker_endpoint(char *buf, size_t size, const cfg_endpoints_t *e, const char *var_dir, const char *name,
+    cfg_ep_kind_t kind);
+
 /* bus_request - send one control request (cmd, args) to endpoint and wait up
  * to timeout_ms for the answer: 0 with *code and a malloc'd *body, -1 if none
  * came (reason in err). For bhxhctl and tests. */
 int bus_request(const char *endpoint, const char *cmd, char *const *args, int nargs, int timeout_ms,
     int64_t *code, char **body, char *err, size_t errsz);
 
-/* bus_router_bind - a ROUTER bound to endpoint (stale ipc file removed first); NULL on error. */
+/* bus_router_bind - a ROUTER bound to endpoint (a stale ipc socket file is
+ * removed first, nothing else); NULL on error. */
 void *bus_router_bind(void *ctx, const char *endpoint);
 
 /* bus_dealer_connect - a DEALER connected to every endpoint; NULL on error. */

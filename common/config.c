@@ -464,9 +464,9 @@ config_t *
 config_load(const char *path, yt_diag_t *d)
 {
 	static const char *const keys[] = { "org_units", "agencies", "schemas", "findings", "alerting",
-		"ingest", "validate", "aggregate", "goal", "log_level", NULL };
+		"ingest", "validate", "aggregate", "goal", "log_level", "endpoints", NULL };
 	config_t *c = xcalloc(1, sizeof(*c));
-	const yt_node_t *units = NULL, *agencies = NULL;
+	const yt_node_t *units = NULL, *agencies = NULL, *endpoints = NULL;
 	const char *schemas = NULL;
 	size_t before = d->n;
 	yt_node_t *root;
@@ -492,6 +492,8 @@ config_load(const char *path, yt_diag_t *d)
 		free(sp);
 	}
 	s_sections(c, root, d);
+	yt_get_map(root, "endpoints", 0, &endpoints, d);
+	c->endpoints = cfg_endpoints_load(endpoints, c->validate.instances, d);
 	s_cross_check(c, root, d);
 	s_sub_file(c, root, "findings", d);
 	s_sub_file(c, root, "alerting", d);
@@ -564,6 +566,7 @@ config_free(config_t **self_p)
 	free(c->rtypes);
 	cfg_findings_free(&c->findings);
 	cfg_alert_free(&c->alert);
+	cfg_endpoints_free(&c->endpoints);
 	free(c->log_level);
 	free(c->path);
 	free(c->dir);

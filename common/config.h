@@ -8,6 +8,7 @@
 #define BHXH_CONFIG_H
 
 #include "cfg_alert.h"
+#include "cfg_endpoints.h"
 #include "cfg_findings.h"
 #include "yamltree.h"
 
@@ -97,6 +98,7 @@ typedef struct config {
 	char *log_level;
 	cfg_findings_t *findings; /* never NULL after config_load */
 	cfg_alert_t *alert;       /* never NULL after config_load */
+	cfg_endpoints_t *endpoints; /* never NULL after config_load; all defaults when absent */
 } config_t;
 
 /* config_load - load and check path; NULL with every problem in d. */

@@ -4,7 +4,8 @@
  * or whose type does not belong on that socket, is counted, logged and
  * dropped (and freed), never applied. Over ipc the trust boundary is the
  * pipeline's user: VAR/run and VAR/db are 0700 and every file is created
- * under umask 027. */
+ * under umask 027; over tcp (endpoints: in the configuration) it is whoever
+ * can reach the port, so the checks above are all there is until CURVE. */
 #include "worker.h"
 #include "bus.h"
 #include "fsutil.h"
@@ -412,11 +413,11 @@ s_open_sockets(worker_t *w)
 	w->ctx = zmq_ctx_new();
 	if (w->ctx == NULL)
 		return -1;
-	if (bus_ctl_endpoint(ep, sizeof(ep), w->var_dir, w->name) != 0 ||
+	if (bus_worker_endpoint(ep, sizeof(ep), w->config->endpoints, w->var_dir, w->name, EP_CONTROL) != 0 ||
 	    (w->ctl = bus_router_bind(w->ctx, ep)) == NULL)
 		return -1;
 	if (w->ops->input != NULL) {
-		if (bus_endpoint(ep, sizeof(ep), w->var_dir, w->name) != 0)
+		if (bus_worker_endpoint(ep, sizeof(ep), w->config->endpoints, w->var_dir, w->name, EP_BIND) != 0)
 			return -1;
 		if ((w->in = bus_router_bind(w->ctx, ep)) == NULL)
 			return -1;
@@ -434,7 +435,8 @@ s_open_sockets(worker_t *w)
 				snprintf(nm, sizeof(nm), "%s-%d", dest, i + 1);
 			else
 				snprintf(nm, sizeof(nm), "%s", dest);
-			if (bus_endpoint(eps[i], sizeof(eps[i]), w->var_dir, nm) != 0)
+			if (bus_worker_endpoint(eps[i], sizeof(eps[i]), w->config->endpoints, w->var_dir, nm,
+			    EP_CONNECT) != 0)
 				return -1;
 			ptrs[i] = eps[i];
 		}

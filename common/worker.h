@@ -12,7 +12,10 @@
  * Sending: on_message and on_tick put outgoing messages into an outbox
  * (outbox_put) inside their transaction; the skeleton pumps every outbox.
  *
- * Control: each worker binds a ROUTER at VAR/run/NAME.ctl that answers
+ * Sockets: addresses come from the configuration's `endpoints:` section,
+ * by default ipc://VAR/run/NAME.sock (data) and VAR/run/NAME.ctl (control).
+ *
+ * Control: each worker binds a ROUTER at its control address that answers
  * CTL_REQ messages ("status", and the worker's own commands through
  * on_control) with one CTL_REP; `bhxhctl` talks to workers only this way.
  *

@@ -19,6 +19,7 @@
 
 #include "shipped.h"
 
+#include "bus.h"
 #include "config.h"
 
 /* A main configuration whose schema is schemas.yaml beside it. */
@@ -550,6 +551,264 @@ test_schema_field_not_a_map(void **state)
 	s_has(fx, fx->schema_path, 8, 9, "expected a mapping");
 }
 
+/* s_main_plus - s_main_ok (lines 1-9) followed by more (from line 10). */
+static char *
+s_main_plus(const char *more)
+{
+	size_t n = strlen(s_main_ok) + strlen(more) + 1;
+	char *t = malloc(n);
+
+	assert_non_null(t);
+	snprintf(t, n, "%s%s", s_main_ok, more);
+	return t;
+}
+
+/* s_ep - the resolved address (cfg_endpoint's answer must be want_rc) */
+static const char *
+s_ep(const config_t *c, const char *name, cfg_ep_kind_t kind, int want_rc)
+{
+	static char buf[300];
+
+	buf[0] = '\0';
+	assert_int_equal(cfg_endpoint(c->endpoints, name, kind, buf, sizeof(buf)), want_rc);
+	return buf;
+}
+
+/* without an endpoints section every address is today's ipc path in the var dir */
+static void
+test_endpoints_absent(void **state)
+{
+	fixture_t *fx = *state;
+	const char *names[] = { "ingest", "validate", "aggregate", "alert" };
+	char buf[300];
+
+	assert_int_equal(s_load(fx, s_main_ok, s_schema_ok), 0);
+	assert_non_null(fx->c->endpoints);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (int k = 0; k < EP_NKINDS; k++)
+			s_ep(fx->c, names[i], (cfg_ep_kind_t)k, 0);
+	s_ep(fx->c, "validate-1", EP_BIND, -1); /* one validator is called validate */
+	s_ep(fx->c, "supervisor", EP_BIND, -1);
+	assert_int_equal(bus_worker_endpoint(buf, sizeof(buf), fx->c->endpoints, "/v", "aggregate", EP_BIND), 0);
+	assert_string_equal(buf, "ipc:///v/run/aggregate.sock");
+	assert_int_equal(bus_worker_endpoint(buf, sizeof(buf), fx->c->endpoints, "/v", "aggregate", EP_CONNECT), 0);
+	assert_string_equal(buf, "ipc:///v/run/aggregate.sock");
+	assert_int_equal(bus_worker_endpoint(buf, sizeof(buf), fx->c->endpoints, "/v", "validate", EP_CONTROL), 0);
+	assert_string_equal(buf, "ipc:///v/run/validate.ctl");
+	assert_int_equal(bus_worker_endpoint(buf, sizeof(buf), fx->c->endpoints, "/v", "alert", EP_CONTROL_CONNECT), 0);
+	assert_string_equal(buf, "ipc:///v/run/alert.ctl");
+}
+
+/* every key given, defaults for the rest; validators by a port base */
+static void
+test_endpoints_map(void **state)
+{
+	fixture_t *fx = *state;
+	char buf[300];
+	char *text = s_main_plus(
+		"validate: { instances: 3 }\n"
+		"endpoints:\n"
+		"  ingest: { bind: \"tcp://127.0.0.1:5570\", control: \"tcp://127.0.0.1:5580\" }\n"
+		"  validate: { bind: \"tcp://*:5560\", connect: \"tcp://10.0.0.3:5560\", control: \"tcp://0.0.0.0:5590\","
+		" control_connect: \"tcp://10.0.0.3:5590\" }\n"
+		"  aggregate: { bind: \"tcp://0.0.0.0:5571\", connect: \"tcp://10.0.0.2:5571\","
+		" control: \"tcp://127.0.0.1:5581\", control_connect: \"tcp://bhxh-b.local:5581\" }\n"
+		"  alert: { control: \"ipc:///run/bhxh/alert.ctl\" }\n");
+
+	assert_int_equal(s_load(fx, text, s_schema_ok), 0);
+	free(text);
+	assert_string_equal(s_ep(fx->c, "ingest", EP_BIND, 1), "tcp://127.0.0.1:5570");
+	assert_string_equal(s_ep(fx->c, "ingest", EP_CONNECT, 1), "tcp://127.0.0.1:5570"); /* bind, as it is concrete */
+	assert_string_equal(s_ep(fx->c, "ingest", EP_CONTROL_CONNECT, 1), "tcp://127.0.0.1:5580");
+	assert_string_equal(s_ep(fx->c, "aggregate", EP_BIND, 1), "tcp://0.0.0.0:5571");
+	assert_string_equal(s_ep(fx->c, "aggregate", EP_CONNECT, 1), "tcp://10.0.0.2:5571");
+	assert_string_equal(s_ep(fx->c, "aggregate", EP_CONTROL, 1), "tcp://127.0.0.1:5581");
+	assert_string_equal(s_ep(fx->c, "aggregate", EP_CONTROL_CONNECT, 1), "tcp://bhxh-b.local:5581");
+	s_ep(fx->c, "alert", EP_BIND, 0);
+	s_ep(fx->c, "alert", EP_CONNECT, 0);
+	assert_string_equal(s_ep(fx->c, "alert", EP_CONTROL, 1), "ipc:///run/bhxh/alert.ctl");
+	assert_string_equal(s_ep(fx->c, "alert", EP_CONTROL_CONNECT, 1), "ipc:///run/bhxh/alert.ctl");
+	assert_string_equal(s_ep(fx->c, "validate-1", EP_BIND, 1), "tcp://*:5560");
+	assert_string_equal(s_ep(fx->c, "validate-2", EP_BIND, 1), "tcp://*:5561");
+	assert_string_equal(s_ep(fx->c, "validate-3", EP_CONNECT, 1), "tcp://10.0.0.3:5562");
+	assert_string_equal(s_ep(fx->c, "validate-3", EP_CONTROL, 1), "tcp://0.0.0.0:5592");
+	assert_string_equal(s_ep(fx->c, "validate-2", EP_CONTROL_CONNECT, 1), "tcp://10.0.0.3:5591");
+	s_ep(fx->c, "validate", EP_BIND, -1);   /* three run: each has a number */
+	s_ep(fx->c, "validate-4", EP_BIND, -1);
+	s_ep(fx->c, "validate-0", EP_BIND, -1);
+	s_ep(fx->c, "validate-2x", EP_BIND, -1);
+	assert_int_equal(bus_worker_endpoint(buf, sizeof(buf), fx->c->endpoints, "/v", "alert", EP_BIND), 0);
+	assert_string_equal(buf, "ipc:///v/run/alert.sock");
+	assert_int_equal(bus_worker_endpoint(buf, sizeof(buf), fx->c->endpoints, "/v", "validate-2", EP_CONNECT), 0);
+	assert_string_equal(buf, "tcp://10.0.0.3:5561");
+}
+
+/* validators listed one per instance, each on its own host */
+static void
+test_endpoints_validate_list(void **state)
+{
+	fixture_t *fx = *state;
+	char *text = s_main_plus(
+		"validate: { instances: 2 }\n"
+		"endpoints:\n"
+		"  validate:\n"
+		"    - { bind: \"tcp://0.0.0.0:5560\", connect: \"tcp://10.0.0.3:5560\" }\n"
+		"    - { bind: \"tcp://0.0.0.0:5560\", connect: \"tcp://10.0.0.4:5560\", control: \"ipc:///run/v2.ctl\" }\n");
+
+	assert_int_equal(s_load(fx, text, s_schema_ok), 0);
+	free(text);
+	assert_string_equal(s_ep(fx->c, "validate-1", EP_CONNECT, 1), "tcp://10.0.0.3:5560");
+	assert_string_equal(s_ep(fx->c, "validate-2", EP_CONNECT, 1), "tcp://10.0.0.4:5560");
+	assert_string_equal(s_ep(fx->c, "validate-2", EP_BIND, 1), "tcp://0.0.0.0:5560");
+	s_ep(fx->c, "validate-1", EP_CONTROL, 0);
+	assert_string_equal(s_ep(fx->c, "validate-2", EP_CONTROL_CONNECT, 1), "ipc:///run/v2.ctl");
+	/* one validator: a list of one, or a map whose ports are used as they are */
+	config_free(&fx->c);
+	text = s_main_plus("endpoints:\n  validate: [ { bind: \"tcp://127.0.0.1:5560\" } ]\n");
+	assert_int_equal(s_load(fx, text, s_schema_ok), 0);
+	free(text);
+	assert_string_equal(s_ep(fx->c, "validate", EP_CONNECT, 1), "tcp://127.0.0.1:5560");
+	config_free(&fx->c);
+	text = s_main_plus("endpoints:\n  validate: { bind: \"ipc:///run/v.sock\" }\n");
+	assert_int_equal(s_load(fx, text, s_schema_ok), 0);
+	free(text);
+	assert_string_equal(s_ep(fx->c, "validate", EP_CONNECT, 1), "ipc:///run/v.sock");
+}
+
+/* malformed addresses: every one reported at its key, all at once */
+static void
+test_endpoints_malformed(void **state)
+{
+	fixture_t *fx = *state;
+	char *text = s_main_plus(
+		"endpoints:\n"                                                        /* 10 */
+		"  ingest:\n"                                                         /* 11 */
+		"    bind: \"udp://127.0.0.1:5570\"\n"                               /* 12 */
+		"    control: \"tcp://127.0.0.1:0\"\n"                               /* 13 */
+		"  aggregate:\n"                                                      /* 14 */
+		"    bind: \"tcp://127.0.0.1:65536\"\n"                              /* 15 */
+		"    control: \"tcp://127.0.0.1\"\n"                                 /* 16 */
+		"    port: 5\n"                                                       /* 17 */
+		"  alert:\n"                                                          /* 18 */
+		"    bind: \"ipc://run/alert.sock\"\n"                               /* 19 */
+		"    control: \"tcp://bad host:5581\"\n"                             /* 20 */
+		"  validate:\n"                                                       /* 21 */
+		"    bind: \"tcp://127.0.0.1:-5\"\n"                                 /* 22 */
+		"    control: \"tcp://127.0.0.1:5590;10.0.0.1:5590\"\n"              /* 23 */
+		"  vaildate: {}\n");                                                  /* 24 */
+
+	assert_int_equal(s_load(fx, text, s_schema_ok), 10);
+	free(text);
+	s_has(fx, fx->main_path, 12, 11, "endpoints.ingest.bind: 'udp://127.0.0.1:5570': expected ipc:///PATH or tcp://HOST:PORT");
+	s_has(fx, fx->main_path, 13, 14, "endpoints.ingest.control: 'tcp://127.0.0.1:0': port 0 out of range 1-65535");
+	s_has(fx, fx->main_path, 15, 11, "endpoints.aggregate.bind: 'tcp://127.0.0.1:65536': port 65536 out of range");
+	s_has(fx, fx->main_path, 16, 14, "endpoints.aggregate.control: 'tcp://127.0.0.1': expected tcp://HOST:PORT");
+	s_has(fx, fx->main_path, 17, 5, "unknown key 'port'");
+	s_has(fx, fx->main_path, 19, 11, "endpoints.alert.bind: 'ipc://run/alert.sock': an ipc path must be absolute");
+	s_has(fx, fx->main_path, 20, 14, "endpoints.alert.control: 'tcp://bad host:5581': host 'bad host'");
+	s_has(fx, fx->main_path, 22, 11, "endpoints.validate.bind: 'tcp://127.0.0.1:-5': expected a port number");
+	s_has(fx, fx->main_path, 23, 14, "endpoints.validate.control: 'tcp://127.0.0.1:5590;10.0.0.1:5590':");
+	s_has(fx, fx->main_path, 24, 3, "unknown key 'vaildate'");
+}
+
+/* addresses that parse but do not fit together */
+static void
+test_endpoints_inconsistent(void **state)
+{
+	fixture_t *fx = *state;
+	char *text = s_main_plus(
+		"validate: { instances: 2 }\n"                                                      /* 10 */
+		"endpoints:\n"                                                                       /* 11 */
+		"  ingest: { bind: \"tcp://0.0.0.0:5570\", control: \"tcp://*:5580\" }\n"            /* 12 */
+		"  aggregate: { connect: \"tcp://10.0.0.2:5571\", control: \"tcp://127.0.0.1:5581\","
+		" control_connect: \"tcp://0.0.0.0:5581\" }\n"                                       /* 13 */
+		"  alert: { bind: \"ipc:///run/alert.sock\", connect: \"tcp://10.0.0.2:5572\" }\n"   /* 14 */
+		"  validate: { bind: \"ipc:///run/v.sock\", control: \"tcp://127.0.0.1:65535\" }\n"  /* 15 */
+		);
+
+	assert_int_equal(s_load(fx, text, s_schema_ok), 7);
+	free(text);
+	s_has(fx, fx->main_path, 12, 19, "endpoints.ingest.bind: 'tcp://0.0.0.0:5570' listens on every interface:"
+	    " give connect");
+	s_has(fx, fx->main_path, 12, 50, "endpoints.ingest.control: 'tcp://*:5580' listens on every interface:"
+	    " give control_connect");
+	s_has(fx, fx->main_path, 13, 25, "endpoints.aggregate.connect: given without bind");
+	s_has(fx, fx->main_path, 13, 98, "endpoints.aggregate.control_connect: 'tcp://0.0.0.0:5581': '0.0.0.0' is"
+	    " a wildcard");
+	s_has(fx, fx->main_path, 14, 52, "endpoints.alert.connect: 'tcp://10.0.0.2:5572' and bind"
+	    " 'ipc:///run/alert.sock' must both be ipc or both tcp");
+	s_has(fx, fx->main_path, 15, 21, "endpoints.validate.bind: 'ipc:///run/v.sock': with validate.instances: 2"
+	    " each instance needs its own address");
+	s_has(fx, fx->main_path, 15, 51, "endpoints.validate.control: 'tcp://127.0.0.1:65535': validate-2 would use"
+	    " port 65536, above 65535");
+}
+
+/* a list of the wrong length, and two workers at one address */
+static void
+test_endpoints_list_length_and_duplicates(void **state)
+{
+	fixture_t *fx = *state;
+	char *text = s_main_plus(
+		"validate: { instances: 3 }\n"                                                   /* 10 */
+		"endpoints:\n"                                                                    /* 11 */
+		"  validate:\n"                                                                   /* 12 */
+		"    - { bind: \"tcp://127.0.0.1:5560\" }\n"                                      /* 13 */
+		"    - { bind: \"tcp://127.0.0.1:5561\" }\n");                                    /* 14 */
+
+	assert_int_equal(s_load(fx, text, s_schema_ok), 1);
+	free(text);
+	s_has(fx, fx->main_path, 13, 5, "endpoints.validate: 2 entries for validate.instances: 3");
+	yt_diag_free(&fx->d);
+	text = s_main_plus(
+		"validate: { instances: 2 }\n"                                                   /* 10 */
+		"endpoints:\n"                                                                    /* 11 */
+		"  ingest: { bind: \"tcp://127.0.0.1:5570\", control: \"tcp://127.0.0.1:5561\" }\n" /* 12 */
+		"  validate: { bind: \"tcp://127.0.0.1:5560\" }\n"                                /* 13 */
+		"  aggregate: { bind: \"tcp://0.0.0.0:5571\", connect: \"tcp://127.0.0.1:5570\" }\n"); /* 14 */
+	assert_int_equal(s_load(fx, text, s_schema_ok), 2);
+	free(text);
+	s_has(fx, fx->main_path, 13, 21, "endpoints.validate-2.bind: 'tcp://127.0.0.1:5561' is both ingest's control"
+	    " and validate-2's data address");
+	s_has(fx, fx->main_path, 14, 53, "endpoints.aggregate.connect: 'tcp://127.0.0.1:5570' is both ingest's data"
+	    " and aggregate's data address");
+}
+
+/* cfg_endpoint_check on its own: the forms accepted and refused */
+static void
+test_endpoint_check(void **state)
+{
+	char why[200];
+	static const char *const good[] = { "ipc:///var/lib/bhxh/run/aggregate.sock", "tcp://127.0.0.1:1",
+		"tcp://10.0.0.2:65535", "tcp://bhxh-b.example.vn:5571", "tcp://eth0:5571", NULL };
+	static const char *const bad[] = { "", "tcp://", "tcp://:5571", "tcp://host:", "tcp://host:0",
+		"tcp://host:65536", "tcp://host:123456", "tcp://host:55a", "tcp://host:*", "tcp://[::1]:5571",
+		"ipc://", "ipc://relative.sock", "inproc://x", "pgm://eth0;239.1.1.1:5555", "TCP://h:1",
+		"tcp://h:1;h:2", "tcp://-h:1", NULL };
+	(void)state;
+
+	for (int i = 0; good[i] != NULL; i++)
+		assert_int_equal(cfg_endpoint_check(good[i], 1, why, sizeof(why)), 0);
+	for (int i = 0; bad[i] != NULL; i++) {
+		if (cfg_endpoint_check(bad[i], 0, why, sizeof(why)) != -1)
+			fail_msg("accepted '%s'", bad[i]);
+	}
+	assert_int_equal(cfg_endpoint_check("tcp://*:5571", 0, why, sizeof(why)), 0);
+	assert_int_equal(cfg_endpoint_check("tcp://*:5571", 1, why, sizeof(why)), -1);
+	assert_int_equal(cfg_endpoint_check("tcp://0.0.0.0:5571", 1, why, sizeof(why)), -1);
+	/* an ipc path of 107 bytes fits a socket address, 108 does not */
+	{
+		char p[200] = "ipc://";
+
+		memset(p + 6, 'a', 107);
+		p[6] = '/';
+		p[6 + 107] = '\0';
+		assert_int_equal(cfg_endpoint_check(p, 0, why, sizeof(why)), 0);
+		p[6 + 107] = 'a';
+		p[6 + 108] = '\0';
+		assert_int_equal(cfg_endpoint_check(p, 0, why, sizeof(why)), -1);
+	}
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
 
 int
@@ -577,6 +836,13 @@ main(void)
 		T(test_schema_file_missing),
 		T(test_schema_record_type_not_a_map),
 		T(test_schema_field_not_a_map),
+		T(test_endpoints_absent),
+		T(test_endpoints_map),
+		T(test_endpoints_validate_list),
+		T(test_endpoints_malformed),
+		T(test_endpoints_inconsistent),
+		T(test_endpoints_list_length_and_duplicates),
+		cmocka_unit_test(test_endpoint_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
