@@ -2,7 +2,7 @@
  * pipeline, see its state, submit files and read receipts and reports.
  *
  *   bhxhctl [--config FILE] [--var-dir DIR] COMMAND ...
- *     up | down | status [--json] | supervise
+ *     up [--only W,...] | down | status [--json] | supervise [--only W,...]
  *     quarantine list [--json] | retry ID | drop ID
  *     submit --agency ID [--wait] [--timeout SEC] [--format json|text] FILE...
  *     report coverage|findings [--period P] [--org-unit U] [--format csv|json|table]
@@ -43,9 +43,11 @@ s_usage(FILE *out)
 	fprintf(out,
 	    "usage: bhxhctl [--config FILE] [--var-dir DIR] COMMAND [ARGS]\n"
 	    "\n"
-	    "  up                      start all workers in the background (supervised) and wait until ready\n"
+	    "  up [--only W[,W...]]    start the workers in the background (supervised) and wait until ready;\n"
+	    "                          --only: just these here (ingest, validate or validate-N, aggregate, alert)\n"
 	    "  down                    stop them gracefully (and any worker of the var dir left running)\n"
-	    "  status [--json]         each worker's state and why, since when, messages, restarts, last error;\n"
+	    "  status [--json]         each worker's state and why, since when, messages, restarts, last error,\n"
+	    "                          asked at its control address (remote ones too, 2 s at most);\n"
 	    "                          exit 1 unless every worker is ready or busy\n"
 	    "  submit --agency ID [--wait] [--timeout SEC] [--format json|text] FILE...\n"
 	    "                          drop files for an agency; with --wait print each receipt and exit 1\n"
@@ -60,7 +62,7 @@ s_usage(FILE *out)
 	    "  quarantine list [--json] files set aside because they could not be applied\n"
 	    "  quarantine retry ID     apply a quarantined file now (unless a newer snapshot replaced it)\n"
 	    "  quarantine drop ID      give up on a quarantined file; its agency gets a receipt saying so\n"
-	    "  supervise               run the supervisor in the foreground (for systemd)\n"
+	    "  supervise [--only W[,W...]]  run the supervisor in the foreground (for systemd)\n"
 	    "\n"
 	    "  --config FILE   default $BHXH_CONFIG, else config/bhxh.yaml here or beside the program\n"
 	    "  --var-dir DIR   default $BHXH_VAR_DIR, else ./var\n");
@@ -434,6 +436,8 @@ s_cmd_quarantine(int argc, char **argv)
 	char *body = NULL, err[200], *args[1];
 	int json = argc == 3 && strcmp(argv[1], "list") == 0 && strcmp(argv[2], "--json") == 0, rc;
 	const char *cmd;
+	char cfgpath[PATH_MAX];
+	config_t *c;
 
 	if (argc == 2 && strcmp(argv[1], "list") == 0)
 		cmd = "quarantine-list";
@@ -446,8 +450,12 @@ s_cmd_quarantine(int argc, char **argv)
 	else
 		return s_usage(stderr);
 	args[0] = json ? "json" : argv[2];
-	if (supervise_ask(s_var, "aggregate", cmd, args, strcmp(cmd, "quarantine-list") == 0 && !json ? 0 : 1, 60000,
-	    &code, &body, err, sizeof(err)) != 0) {
+	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
+		return 2;
+	rc = supervise_ask(c, s_var, "aggregate", cmd, args, strcmp(cmd, "quarantine-list") == 0 && !json ? 0 : 1, 60000,
+	    &code, &body, err, sizeof(err));
+	config_free(&c);
+	if (rc != 0) {
 		fprintf(stderr, "bhxhctl: the aggregate worker does not answer (%s); is the pipeline up (bhxhctl status)?\n",
 		    err);
 		return 1;
@@ -753,13 +761,22 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "down") == 0)
 		return supervise_down(s_var);
 	if (strcmp(cmd, "up") == 0 || strcmp(cmd, "supervise") == 0) {
-		config_t *c = s_load(cfgpath, sizeof(cfgpath));
+		const char *only = NULL;
+		config_t *c;
 		int rc;
 
-		if (c == NULL)
+		for (int i = 1; i < argc; i++) {
+			if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+				only = argv[++i];
+			else if (strncmp(argv[i], "--only=", 7) == 0)
+				only = argv[i] + 7;
+			else
+				return s_usage(stderr);
+		}
+		if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
 			return 2;
-		rc = strcmp(cmd, "up") == 0 ? supervise_up(c, cfgpath, s_var, bindir)
-		    : supervise_run(c, cfgpath, s_var, bindir, 0);
+		rc = strcmp(cmd, "up") == 0 ? supervise_up(c, cfgpath, s_var, bindir, only)
+		    : supervise_run(c, cfgpath, s_var, bindir, 0, only);
 		config_free(&c);
 		return rc;
 	}

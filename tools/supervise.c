@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 
 #define MAX_CHILDREN 72
 #define UP_TIMEOUT_MS 30000
+#define STATUS_TIMEOUT_MS 2000 /* how long `status` waits for all the answers */
 
 typedef struct {
 	char prog[32];    /* bhxh-ingest ... */
@@ -83,6 +85,89 @@ s_children(const config_t *c, s_child_t *ch)
 	ch[n++] = (s_child_t){ .prog = "bhxh-aggregate", .name = "aggregate" };
 	ch[n++] = (s_child_t){ .prog = "bhxh-alert", .name = "alert" };
 	return n;
+}
+
+/* s_select - the workers of the configuration named in only ("ingest,validate",
+ * NULL for all; "validate" names every instance, "validate-2" one) into ch,
+ * in the configuration's order; their number, or -1 after saying why. */
+static int
+s_select(const config_t *c, const char *only, s_child_t *ch)
+{
+	s_child_t all[MAX_CHILDREN];
+	int n = s_children(c, all), m = 0, pick[MAX_CHILDREN] = { 0 };
+	char *copy, *tok, *save = NULL;
+
+	if (only == NULL) {
+		memcpy(ch, all, sizeof(all[0]) * (size_t)n);
+		return n;
+	}
+	copy = xstrdup(only);
+	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		int found = 0;
+
+		for (int i = 0; i < n; i++)
+			if (strcmp(all[i].name, tok) == 0 ||
+			    (strcmp(tok, "validate") == 0 && strcmp(all[i].prog, "bhxh-validate") == 0))
+				pick[i] = found = 1;
+		if (!found) {
+			fprintf(stderr, "bhxhctl: --only: '%s' is not a worker of this configuration (", tok);
+			for (int i = 0; i < n; i++)
+				fprintf(stderr, "%s%s", i ? ", " : "", all[i].name);
+			fprintf(stderr, ")\n");
+			free(copy);
+			return -1;
+		}
+	}
+	free(copy);
+	for (int i = 0; i < n; i++)
+		if (pick[i])
+			ch[m++] = all[i];
+	if (m == 0)
+		fprintf(stderr, "bhxhctl: --only names no worker\n");
+	return m > 0 ? m : -1;
+}
+
+/* s_ask_t - one status request, asked from its own thread so that every
+ * worker is asked at once and the whole takes one timeout at most. */
+typedef struct {
+	char ep[300];
+	int timeout_ms;
+	int rc;
+	int64_t code;
+	char *body;
+	char err[160];
+	pthread_t th;
+	int started;
+} s_ask_t;
+
+static void *
+s_ask_thread(void *arg)
+{
+	s_ask_t *a = arg;
+
+	a->rc = bus_request(a->ep, "status", NULL, 0, a->timeout_ms, &a->code, &a->body, a->err, sizeof(a->err));
+	return NULL;
+}
+
+/* s_ask_all - "status" to each of ch at its control address, all at once;
+ * a[i].rc is 0 when worker i answered (its body malloc'd). */
+static void
+s_ask_all(const config_t *c, const char *var, const s_child_t *ch, int n, int timeout_ms, s_ask_t *a)
+{
+	for (int i = 0; i < n; i++) {
+		a[i] = (s_ask_t){ .timeout_ms = timeout_ms, .rc = -1 };
+		snprintf(a[i].err, sizeof(a[i].err), "no answer");
+		if (bus_worker_endpoint(a[i].ep, sizeof(a[i].ep), c->endpoints, var, ch[i].name, EP_CONTROL_CONNECT) != 0) {
+			snprintf(a[i].err, sizeof(a[i].err), "var dir path too long");
+			continue;
+		}
+		a[i].started = pthread_create(&a[i].th, NULL, s_ask_thread, &a[i]) == 0;
+		if (!a[i].started) /* no thread: ask from here */
+			s_ask_thread(&a[i]);
+	}
+	for (int i = 0; i < n; i++)
+		if (a[i].started)
+			pthread_join(a[i].th, NULL);
 }
 
 /* s_log - a line in VAR/log/supervisor.log (our stderr). */
@@ -292,16 +377,19 @@ s_write_state(const char *var, const s_child_t *ch, int n)
 
 /* supervise_run - the supervisor's loop. */
 int
-supervise_run(const config_t *c, const char *cfgpath, const char *var, const char *bindir, int daemonized)
+supervise_run(const config_t *c, const char *cfgpath, const char *var, const char *bindir, int daemonized,
+    const char *only)
 {
 	s_child_t ch[MAX_CHILDREN];
-	int n = s_children(c, ch), lock, orphans;
+	int n = s_select(c, only, ch), lock, orphans;
 	char path[4200], pidbuf[32];
 	struct sigaction sa = { 0 };
 	sigset_t block, old;
 	unsigned long long changes = 0, written = ~0ULL;
 
 	(void)daemonized;
+	if (n < 0)
+		return 2;
 	umask(027);
 	snprintf(path, sizeof(path), "%s/log", var);
 	fs_mkdirs(path);
@@ -333,7 +421,7 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 	sigaddset(&block, SIGINT);
 	for (int i = 0; i < n; i++)
 		s_spawn(&ch[i], cfgpath, var, bindir);
-	s_log("started %s workers (%ld)", "all", n);
+	s_log("started %s workers (%ld)", only != NULL ? only : "all", n);
 	while (!s_stop) {
 		struct timespec ts = { 0, 200 * 1000 * 1000 };
 
@@ -481,37 +569,35 @@ s_slurp(const char *var, const char *name)
 	return txt;
 }
 
-/* supervise_ask - one control request to a worker of var; 0 with code and
- * a malloc'd body, or -1 (err says why). */
+/* supervise_ask - one control request to a worker at its control address
+ * (configured, else in var); 0 with code and a malloc'd body, or -1 (err
+ * says why). */
 int
-supervise_ask(const char *var, const char *worker, const char *cmd, char *const *args, int nargs, int timeout_ms,
-    int64_t *code, char **body, char *err, size_t errsz)
+supervise_ask(const config_t *c, const char *var, const char *worker, const char *cmd, char *const *args, int nargs,
+    int timeout_ms, int64_t *code, char **body, char *err, size_t errsz)
 {
 	char ep[300];
 
 	*body = NULL;
-	if (bus_ctl_endpoint(ep, sizeof(ep), var, worker) != 0) {
+	if (bus_worker_endpoint(ep, sizeof(ep), c->endpoints, var, worker, EP_CONTROL_CONNECT) != 0) {
 		snprintf(err, errsz, "var dir path too long");
 		return -1;
 	}
 	return bus_request(ep, cmd, args, nargs, timeout_ms, code, body, err, errsz);
 }
 
-/* s_all_ready - every worker answers "status" on its control socket, from a
- * process started after since. */
+/* s_all_ready - every worker of ch answers "status" at its control address. */
 static int
-s_all_ready(const config_t *c, const char *var, time_t since, int verbose)
+s_all_ready(const config_t *c, const char *var, const s_child_t *ch, int n, int verbose)
 {
-	s_child_t ch[MAX_CHILDREN];
-	int n = s_children(c, ch), ready = 0;
+	s_ask_t a[MAX_CHILDREN];
+	int ready = 0;
 
+	s_ask_all(c, var, ch, n, 300, a);
 	for (int i = 0; i < n; i++) {
-		char err[160], state[32], why[512];
-		char *body = NULL;
-		int64_t code = 0;
+		char state[32], why[512];
 
-		if (supervise_ask(var, ch[i].name, "status", NULL, 0, 300, &code, &body, err, sizeof(err)) == 0 &&
-		    code == 0) {
+		if (a[i].rc == 0 && a[i].code == 0) {
 			ready++;
 		} else if (verbose) {
 			char file[128], *txt;
@@ -520,24 +606,26 @@ s_all_ready(const config_t *c, const char *var, time_t since, int verbose)
 			txt = s_slurp(var, file);
 			s_json_field(txt, "state", state, sizeof(state));
 			s_json_field(txt, "last_error", why, sizeof(why));
-			fprintf(stderr, "  %s: not answering (%s)%s%s (see %s/log/%s.log)\n", ch[i].name, err,
-			    why[0] ? "; last error: " : "", why, var, ch[i].name);
+			fprintf(stderr, "  %s: not answering at %s (%s)%s%s (see %s/log/%s.log)\n", ch[i].name, a[i].ep,
+			    a[i].err, why[0] ? "; last error: " : "", why, var, ch[i].name);
 			free(txt);
 		}
-		free(body);
+		free(a[i].body);
 	}
-	(void)since;
 	return ready == n;
 }
 
 /* supervise_up - daemonise a supervisor and wait until the workers are ready. */
 int
-supervise_up(const config_t *c, const char *cfgpath, const char *var, const char *bindir)
+supervise_up(const config_t *c, const char *cfgpath, const char *var, const char *bindir, const char *only)
 {
+	s_child_t ch[MAX_CHILDREN];
+	int n = s_select(c, only, ch);
 	char path[4200];
-	time_t since = time(NULL);
 	pid_t pid;
 
+	if (n < 0)
+		return 2;
 	if ((pid = s_supervisor_pid(var)) > 0) {
 		printf("pipeline already running (supervisor pid %d, var dir %s)\n", (int)pid, var);
 		return 0;
@@ -562,20 +650,21 @@ supervise_up(const config_t *c, const char *cfgpath, const char *var, const char
 		fd = open("/dev/null", O_RDONLY);
 		if (fd >= 0)
 			dup2(fd, STDIN_FILENO);
-		_exit(supervise_run(c, cfgpath, var, bindir, 1));
+		_exit(supervise_run(c, cfgpath, var, bindir, 1, only));
 	}
 	waitpid(pid, NULL, 0);
 	for (int64_t deadline = now_ms() + UP_TIMEOUT_MS; now_ms() < deadline;) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 
-		if (s_supervisor_pid(var) > 0 && s_all_ready(c, var, since, 0)) {
-			printf("pipeline up: var dir %s, config %s\n", var, cfgpath);
+		if (s_supervisor_pid(var) > 0 && s_all_ready(c, var, ch, n, 0)) {
+			printf("pipeline up: var dir %s, config %s%s%s\n", var, cfgpath, only != NULL ? ", workers " : "",
+			    only != NULL ? only : "");
 			return 0;
 		}
 		nanosleep(&ts, NULL);
 	}
 	fprintf(stderr, "bhxhctl: workers not ready after %d s:\n", UP_TIMEOUT_MS / 1000);
-	s_all_ready(c, var, since, 1);
+	s_all_ready(c, var, ch, n, 1);
 	return 1;
 }
 
@@ -639,17 +728,35 @@ s_restarts(const char *sup, const char *name, char *out, size_t size)
 	s_json_field(p, "restarts", out, size);
 }
 
-/* supervise_status - each worker's answer to "status" on its control
- * socket; a worker that does not answer is shown with its last status file. */
+/* s_runs_here - whether the supervisor of var runs (or last ran) worker name:
+ * it is listed in supervisor.status. With no such file (no supervisor ever
+ * ran here) every worker counts as local, as on one host. */
+static int
+s_runs_here(const char *sup, const char *name)
+{
+	char pat[96];
+
+	if (sup == NULL)
+		return 1;
+	snprintf(pat, sizeof(pat), "{\"name\":\"%s\",", name);
+	return strstr(sup, pat) != NULL;
+}
+
+/* supervise_status - each worker's answer to "status" at its control
+ * address, every configured worker asked at once (2 s at most in all); a
+ * local worker that does not answer is shown with its last status file, a
+ * remote one (not run by this var dir's supervisor) as unreachable. */
 int
 supervise_status(const config_t *c, const char *var, int json)
 {
 	s_child_t ch[MAX_CHILDREN];
+	s_ask_t a[MAX_CHILDREN];
 	int n = s_children(c, ch), bad = 0;
 	pid_t sup = s_supervisor_pid(var);
 	char *supst = s_slurp(var, "supervisor.status");
 	sb_t notes;
 
+	s_ask_all(c, var, ch, n, STATUS_TIMEOUT_MS, a);
 	sb_init(&notes);
 	sb_add(&notes, "");
 	if (json) {
@@ -665,31 +772,41 @@ supervise_status(const config_t *c, const char *var, int json)
 	if (!json && sup)
 		printf(" (pid %d)", (int)sup);
 	if (!json)
-		printf(", var dir %s\n\n%-12s %8s %-9s %-9s %9s %9s %7s %8s %4s\n", var, "worker", "pid", "state", "since",
+		printf(", var dir %s\n\n%-12s %8s %-11s %-9s %9s %9s %7s %8s %4s\n", var, "worker", "pid", "state", "since",
 		    "msgs_in", "msgs_out", "outbox", "restarts", "bad");
 	for (int i = 0; i < n; i++) {
-		char err[160], pid[32], state[32], since[32], in[32], out[32], ob[32], badm[32], why[512], le[512],
+		char pid[32], state[32], since[32], in[32], out[32], ob[32], badm[32], why[512], le[512],
 		    lat[32], rs[32], when[32];
-		char *body = NULL;
-		int64_t code = 0;
-		int answered = supervise_ask(var, ch[i].name, "status", NULL, 0, 2000, &code, &body, err,
-		    sizeof(err)) == 0;
+		char *body = a[i].body;
+		int answered = a[i].rc == 0, here = s_runs_here(supst, ch[i].name);
 
+		a[i].body = NULL;
 		s_restarts(supst, ch[i].name, rs, sizeof(rs));
 		if (json) {
+			sb_t e;
+
 			printf("%s  ", i ? ",\n" : "");
 			if (answered) {
 				printf("%s", body);
 				s_json_field(body, "state", state, sizeof(state));
 				bad += strcmp(state, "ready") != 0 && strcmp(state, "busy") != 0;
 			} else {
-				printf("{\"name\": \"%s\", \"state\": \"not answering\", \"why\": \"%s\"}", ch[i].name, err);
+				sb_init(&e);
+				sb_add(&e, "{\"name\": ");
+				sb_json_str(&e, ch[i].name);
+				sb_addf(&e, ", \"state\": \"%s\", \"why\": ", here ? "not answering" : "unreachable");
+				sb_json_str(&e, a[i].err);
+				sb_add(&e, ", \"control\": ");
+				sb_json_str(&e, a[i].ep);
+				sb_add(&e, "}");
+				printf("%s", e.data);
+				sb_free(&e);
 				bad++;
 			}
 			free(body);
 			continue;
 		}
-		if (!answered) {
+		if (!answered && here) {
 			char file[128];
 
 			snprintf(file, sizeof(file), "%s.status", ch[i].name);
@@ -706,14 +823,23 @@ supervise_status(const config_t *c, const char *var, int json)
 		s_json_field(body, "last_error", le, sizeof(le));
 		s_json_field(body, "last_error_at", lat, sizeof(lat));
 		s_clock(when, sizeof(when), atoll(since));
-		if (!answered) {
+		if (!answered && !here) {
+			bad++;
+			snprintf(state, sizeof(state), "unreachable");
+			sb_addf(&notes, "%s: unreachable at %s (%s within %d s); it does not run under this var dir's"
+			    " supervisor: check its host, its supervisor there and the network\n", ch[i].name, a[i].ep,
+			    a[i].err, STATUS_TIMEOUT_MS / 1000);
+		} else if (!answered) {
 			bad++;
 			snprintf(state, sizeof(state), "%s", pid[0] && kill(atoi(pid), 0) == 0 ? "silent" : "down");
-			sb_addf(&notes, "%s: not answering on its control socket (%s)%s\n", ch[i].name, err,
+			sb_addf(&notes, "%s: not answering on its control socket %s (%s)%s\n", ch[i].name, a[i].ep, a[i].err,
 			    body ? "; the figures are from its last status file" : "");
 		}
-		printf("%-12s %8s %-9s %-9s %9s %9s %7s %8s %4s\n", ch[i].name, pid[0] ? pid : "-", state[0] ? state : "-",
-		    when, in[0] ? in : "-", out[0] ? out : "-", ob[0] ? ob : "-", rs, badm[0] ? badm : "-");
+		if (!here)
+			snprintf(rs, sizeof(rs), "remote");
+		printf("%-12s %8s %-11s %-9s %9s %9s %7s %8s %4s\n", ch[i].name, pid[0] ? pid : "-",
+		    state[0] ? state : "-", when, in[0] ? in : "-", out[0] ? out : "-", ob[0] ? ob : "-", rs,
+		    badm[0] ? badm : "-");
 		if (answered && strcmp(state, "ready") != 0 && strcmp(state, "busy") != 0)
 			bad++;
 		if (why[0])

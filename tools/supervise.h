@@ -10,23 +10,29 @@
 
 #include "config.h"
 
-/* supervise_up - start a background supervisor and wait until all workers are ready. */
-int supervise_up(const config_t *c, const char *cfgpath, const char *var, const char *bindir);
+/* supervise_up - start a background supervisor and wait until its workers
+ * are ready. only: "ingest,validate" runs just those workers here ("validate"
+ * is every instance, "validate-2" one), NULL all; 2 if it names no worker. */
+int supervise_up(const config_t *c, const char *cfgpath, const char *var, const char *bindir, const char *only);
 
-/* supervise_run - run the supervisor in this process until SIGTERM/SIGINT;
- * ready_fd >= 0 is closed once it has started every worker. */
-int supervise_run(const config_t *c, const char *cfgpath, const char *var, const char *bindir, int daemonized);
+/* supervise_run - run the supervisor in this process until SIGTERM/SIGINT,
+ * with the workers only names (as supervise_up). */
+int supervise_run(const config_t *c, const char *cfgpath, const char *var, const char *bindir, int daemonized,
+    const char *only);
 
 /* supervise_down - stop the supervisor and its workers; wait until gone. */
 int supervise_down(const char *var);
 
-/* supervise_status - print each worker's status, asked on its control
- * socket (json: the answers as one JSON object); 0 when the supervisor runs
- * and every worker answers ready or busy, else 1. */
+/* supervise_status - print the status of every worker of the configuration,
+ * asked at its control address, local or remote, all at once within 2 s
+ * (json: the answers as one JSON object); 0 when this var dir's supervisor
+ * runs and every worker answers ready or busy, else 1 (a remote worker that
+ * does not answer is shown as unreachable). */
 int supervise_status(const config_t *c, const char *var, int json);
 
-/* supervise_ask - one control request to a worker of var (see bus_request). */
-int supervise_ask(const char *var, const char *worker, const char *cmd, char *const *args, int nargs, int timeout_ms,
-    int64_t *code, char **body, char *err, size_t errsz);
+/* supervise_ask - one control request to a worker at its control address
+ * (endpoints.NAME.control_connect, else VAR/run/NAME.ctl; see bus_request). */
+int supervise_ask(const config_t *c, const char *var, const char *worker, const char *cmd, char *const *args,
+    int nargs, int timeout_ms, int64_t *code, char **body, char *err, size_t errsz);
 
 #endif
