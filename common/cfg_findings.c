@@ -1,5 +1,6 @@
 /* cfg_findings - load the findings thresholds, severities and expected submissions (see cfg_findings.h). */
 #include "cfg_findings.h"
+#include "fieldcheck.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -182,15 +183,10 @@ s_today(cfg_findings_t *self, const yt_node_t *root, yt_diag_t *d)
 {
 	const yt_node_t *n = yt_map_get(root, "today");
 	const char *v = NULL;
-	int y, m, dd;
-	char tail;
 
 	if (n == NULL || yt_get_str(root, "today", 0, &v, d) != 0 || v == NULL || *v == '\0')
 		return;
-	if (strlen(v) != 10 || sscanf(v, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) != 3 || v[4] != '-' || v[7] != '-' ||
-	    y < 1900 || y > 2100 || m < 1 || m > 12 || dd < 1 ||
-	    dd > (m == 2 ? ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28) :
-	    (m == 4 || m == 6 || m == 9 || m == 11 ? 30 : 31))) {
+	if (!fc_iso_date_ok(v)) {
 		yt_diag_add(d, n, "today: '%.40s' is not a date YYYY-MM-DD", v);
 		return;
 	}

@@ -553,6 +553,15 @@ int fc_date(const char *in, char *out, size_t outsz, fc_error_t *err)
 	return s_put(out, outsz, buf, strlen(buf), err);
 }
 
+/* fc_iso_date_ok - see fieldcheck.h: fc_date, and nothing to canonicalise. */
+int fc_iso_date_ok(const char *s)
+{
+	char out[16];
+	fc_error_t err;
+
+	return s != NULL && strlen(s) == 10 && fc_date(s, out, sizeof(out), &err) == 0 && strcmp(out, s) == 0;
+}
+
 /* fc_period - a month YYYY-MM, MM/YYYY or M/YYYY in 1900..2100 -> YYYY-MM */
 int fc_period(const char *in, char *out, size_t outsz, fc_error_t *err)
 {

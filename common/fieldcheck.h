@@ -49,6 +49,8 @@ int fc_citizen_id(const char *in, char *out, size_t outsz, fc_error_t *err);
 int fc_unit_code(const char *in, char *out, size_t outsz, fc_error_t *err);
 /* YYYY-MM-DD, DD/MM/YYYY or D/M/YYYY, a real date in 1900..2100 -> YYYY-MM-DD. */
 int fc_date(const char *in, char *out, size_t outsz, fc_error_t *err);
+/* fc_iso_date_ok - 1 when s is exactly YYYY-MM-DD and a real date in 1900..2100. */
+int fc_iso_date_ok(const char *s);
 /* YYYY-MM, MM/YYYY or M/YYYY, year 1900..2100 -> YYYY-MM. */
 int fc_period(const char *in, char *out, size_t outsz, fc_error_t *err);
 /* YYYY in 1900..2100. */

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fieldcheck.h"
 #include "fsutil.h"
 #include "kinds.h"
 #include "log.h"
@@ -116,8 +117,9 @@ s_prepare(worker_t *w, int full)
 	    "CREATE TEMP TABLE IF NOT EXISTS complete (period TEXT PRIMARY KEY);"
 	    "DELETE FROM temp.kind_max; DELETE FROM temp.tax_all; DELETE FROM temp.ins; DELETE FROM temp.wage;"
 	    "DELETE FROM temp.pperiods; DELETE FROM temp.complete;"
-	    "INSERT INTO temp.complete SELECT t.period FROM " AGG_PERIODS("tax_employer") " t"
-	    "  WHERE EXISTS (SELECT 1 FROM insured_unit i WHERE i.period = t.period);"
+	    /* the months with both registries' data, as s_evidence sees them */
+	    "INSERT INTO temp.complete SELECT period FROM snapshot_src WHERE rtype = 'tax_employer'"
+	    "  INTERSECT SELECT period FROM snapshot_src WHERE rtype = 'insured_unit';"
 	    "DELETE FROM finding WHERE kind IN ('not_enrolled', 'under_declared', 'unregistered')"
 	    "  AND period IN " DIRTY("employer") ";"
 	    "DELETE FROM finding WHERE kind IN ('arrears', 'low_wage_basis') AND period IN " DIRTY("unit") ";"
@@ -454,15 +456,11 @@ agg_today(const config_t *c)
 	static int warned;
 	const char *env = getenv("BHXH_TODAY");
 	int y, m, d;
-	char tail;
 	time_t now;
 	struct tm tm;
 
 	if (env != NULL && *env != '\0') {
-		if (strlen(env) == 10 && sscanf(env, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && env[4] == '-' &&
-		    env[7] == '-' && y >= 1900 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 &&
-		    d <= (m == 2 ? ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28) :
-		    (m == 4 || m == 6 || m == 9 || m == 11 ? 30 : 31)))
+		if (fc_iso_date_ok(env) && sscanf(env, "%4d-%2d-%2d", &y, &m, &d) == 3)
 			return s_days(y, m, d);
 		if (!warned++)
 			log_warn("BHXH_TODAY='%.20s' is not a date YYYY-MM-DD: ignored", env);
@@ -733,37 +731,32 @@ void
 agg_stakes(worker_t *w, const char *kind, const char *subject, const char *period, double value, double *workers,
     double *amount)
 {
-	msg_event_t ev0 = { .kind = (char *)kind, .subject = (char *)subject, .period = (char *)period,
-		.value = value }, *ev = &ev0;
 	sqlite3_stmt *st = NULL;
-	int unit = strcmp(ev->kind, "arrears") == 0 || strcmp(ev->kind, "low_wage_basis") == 0;
 
 	*workers = *amount = 0;
-	if (strcmp(ev->kind, "not_enrolled") == 0 || strcmp(ev->kind, "unregistered") == 0) {
-		*workers = ev->value;
+	if (strcmp(kind, "not_enrolled") == 0 || strcmp(kind, "unregistered") == 0) {
+		*workers = value;
 		return;
 	}
-	if (strcmp(ev->kind, "under_declared") == 0)
+	if (strcmp(kind, "under_declared") == 0)
 		st = store_stmt(w->store, "SELECT MAX(e), 0 FROM (SELECT SUM(CASE WHEN status = 'operating'"
 		    " THEN employees END) AS e FROM tax_employer WHERE agency IN (SELECT agency FROM snapshot_src"
 		    " WHERE rtype = 'tax_employer' AND period = ?1) AND period = ?1 AND tax_code >= ?2"
 		    " AND tax_code < ?2 || '.' GROUP BY agency)");
-	else if (unit)
+	else if (strcmp(kind, "arrears") == 0 || strcmp(kind, "low_wage_basis") == 0)
 		st = store_stmt(w->store, "SELECT SUM(insured_count), SUM(arrears) FROM insured_unit"
 		    " WHERE agency IN (SELECT agency FROM snapshot_src WHERE rtype = 'insured_unit' AND period = ?1)"
 		    " AND period = ?1 AND unit_code = ?2");
 	if (st == NULL)
 		return;
-	sqlite3_bind_text(st, 1, ev->period, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ev->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		ev->workers = sqlite3_column_double(st, 0);
-		if (strcmp(ev->kind, "arrears") == 0)
-			ev->amount = sqlite3_column_double(st, 1);
+		*workers = sqlite3_column_double(st, 0);
+		if (strcmp(kind, "arrears") == 0)
+			*amount = sqlite3_column_double(st, 1);
 	}
 	sqlite3_reset(st);
-	*workers = ev->workers;
-	*amount = ev->amount;
 }
 
 /* s_send - the events into the outbox, EVENTS_PER_MSG per message. */
