@@ -139,20 +139,7 @@ s_name(sb_t *b, const char *s)
 static void
 s_int(sb_t *b, long long v)
 {
-	char buf[32], out[48];
-	int n, j = 0;
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-
-	n = snprintf(buf, sizeof(buf), "%llu", u);
-	if (v < 0)
-		out[j++] = '-';
-	for (int i = 0; i < n; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			out[j++] = '.';
-		out[j++] = buf[i];
-	}
-	out[j] = '\0';
-	sb_add(b, out);
+	report_grouped(b, v);
 }
 
 /* s_dec - a decimal number with a decimal comma: fixed2 gives two decimals

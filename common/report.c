@@ -177,6 +177,23 @@ report_findings(sqlite3 *db, const char *period, const char *org_unit, report_fo
 	    " ORDER BY kind, subject, period", period, org_unit, FINDINGS_COLUMNS, 0x60u, f, out);
 }
 
+/* report_grouped - see report.h. */
+void
+report_grouped(sb_t *out, long long v)
+{
+	char buf[32];
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	int n = snprintf(buf, sizeof(buf), "%llu", u);
+
+	if (v < 0)
+		sb_add(out, "-");
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			sb_add(out, ".");
+		sb_addn(out, &buf[i], 1);
+	}
+}
+
 /* report_html_escape - text safe inside an element or a quoted attribute. */
 void
 report_html_escape(sb_t *b, const char *s)

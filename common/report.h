@@ -21,6 +21,10 @@ typedef enum { REPORT_CSV, REPORT_JSON, REPORT_TABLE } report_format_t;
 int report_coverage(sqlite3 *db, const char *period, const char *org_unit, report_format_t f, sb_t *out);
 int report_findings(sqlite3 *db, const char *period, const char *org_unit, report_format_t f, sb_t *out);
 
+/* report_grouped - a whole number with '.' between thousands, Vietnamese
+ * style ("1.234.567", "-12.000"), appended to out. */
+void report_grouped(sb_t *out, long long v);
+
 /* report_html_escape - add s with & < > " ' escaped (NULL adds nothing). */
 void report_html_escape(sb_t *b, const char *s);
 

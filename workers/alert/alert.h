@@ -203,6 +203,9 @@ void deliver_job_free(deliver_job_t *job);
 int send_files(const char *dir, long long notice_id, const char *json, const char *text, const char *csv,
     char *err, size_t errsz);
 
+/* check_period_ok - 1 for YYYY-MM with a month 01..12. */
+int check_period_ok(const char *s);
+
 /* check_event - 0 if an event may be stored: a known kind, severity and
  * state, a period YYYY-MM, an org unit empty or configured, a subject of 1 to
  * 128 bytes without control characters (for missing_data a configured

@@ -20,9 +20,9 @@ s_controls(const char *s)
 	return 0;
 }
 
-/* s_period_ok - YYYY-MM with a month 01..12. */
-static int
-s_period_ok(const char *s)
+/* check_period_ok - see alert.h. */
+int
+check_period_ok(const char *s)
 {
 	for (int i = 0; i < 7; i++)
 		if (i == 4 ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
@@ -59,7 +59,7 @@ check_event(const config_t *c, const msg_event_t *e, char *why, size_t size)
 	else if (strcmp(e->state, "new") != 0 && strcmp(e->state, "escalated") != 0 && strcmp(e->state, "resolved") != 0 &&
 	    strcmp(e->state, "updated") != 0)
 		bad = "state is not new, escalated, updated or resolved";
-	else if (!s_period_ok(e->period))
+	else if (!check_period_ok(e->period))
 		bad = "period is not YYYY-MM";
 	else if (e->org_unit[0] != '\0' && config_unit_index(c, e->org_unit) < 0)
 		bad = "org_unit is not a configured org unit";
@@ -73,7 +73,7 @@ check_event(const config_t *c, const msg_event_t *e, char *why, size_t size)
 		bad = "missing_data subject is not a configured AGENCY:TYPE";
 	else if (strlen(e->name) > NAME_MAX_BYTES)
 		bad = "name longer than 4096 bytes";
-	else if (e->since != NULL && e->since[0] != '\0' && !s_period_ok(e->since))
+	else if (e->since != NULL && e->since[0] != '\0' && !check_period_ok(e->since))
 		bad = "since is not YYYY-MM";
 	else if (e->reason != NULL && e->reason[0] != '\0' && strcmp(e->reason, "remedied") != 0
 	    && strcmp(e->reason, "no_longer_found") != 0)

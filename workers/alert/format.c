@@ -7,6 +7,7 @@
  * control characters were made spaces, and the body travels base64-encoded. */
 #include "alert.h"
 
+#include <math.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -278,26 +279,18 @@ s_status_rank(const char *status)
 	return 3;
 }
 
-/* s_grouped - a whole number with '.' between thousands (Vietnamese style). */
+/* s_grouped - a whole number with '.' between thousands (Vietnamese style);
+ * rounded as printf rounds, "?" when not a plausible figure. */
 static void
 s_grouped(sb_t *out, double v)
 {
-	char digits[64];
-	int n, neg = v < 0;
-
 	if (!(v == v) || v > 1e15 || v < -1e15) {
 		sb_add(out, "?");
 		return;
 	}
-	snprintf(digits, sizeof(digits), "%.0f", neg ? -v : v);
-	n = (int)strlen(digits);
-	if (neg)
+	if (v < 0)
 		sb_add(out, "-");
-	for (int i = 0; i < n; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			sb_add(out, ".");
-		sb_addn(out, &digits[i], 1);
-	}
+	report_grouped(out, llrint(v < 0 ? -v : v));
 }
 
 /* s_number - a number for people: whole numbers grouped by thousands, else

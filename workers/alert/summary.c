@@ -33,13 +33,6 @@ enum { UC_CODE, UC_NAME, UC_PARENT, UC_LF, UC_BHXH, UC_BHTN, UC_XPCT, UC_TPCT, U
 	UC_TPREV };
 enum { EC_KIND, EC_SUBJECT, EC_NAME, EC_ORG, EC_SEV, EC_VALUE, EC_WORKERS, EC_AMOUNT, EC_SINCE };
 
-/* s_month_ok - "" or YYYY-MM. */
-static int
-s_month_ok(const char *p)
-{
-	return p[0] == '\0' || (strlen(p) == 7 && p[4] == '-' && strspn(p, "0123456789") == 4 &&
-	    strspn(p + 5, "0123456789") == 2 && atoi(p + 5) >= 1 && atoi(p + 5) <= 12);
-}
 
 /* s_number_ok - "" or a finite number of sensible size. */
 static int
@@ -66,7 +59,7 @@ s_cell_bad(int k, uint32_t c, const char *v)
 		if (*p < 0x20 || *p == 0x7f)
 			return "a control character";
 	if ((k == 1 && c == EC_SINCE) || (k == 2 && c == 2))
-		return s_month_ok(v) ? NULL : "not a month";
+		return (v[0] == '\0' || check_period_ok(v)) ? NULL : "not a month";
 	if ((k == 0 && c >= UC_LF) || (k == 1 && (c == EC_VALUE || c == EC_WORKERS || c == EC_AMOUNT)))
 		return s_number_ok(v) ? NULL : "not a number";
 	return NULL;
@@ -84,7 +77,7 @@ summary_store(worker_t *w, const msg_t *m)
 	size_t len = 0;
 	int rc;
 
-	if (!(p[0] == '\0' || (strlen(p) == 7 && p[4] == '-' && atoi(p + 5) >= 1 && atoi(p + 5) <= 12)) ||
+	if (!(p[0] == '\0' || check_period_ok(p)) ||
 	    y->units.nrows > (uint32_t)w->config->nunits) {
 		log_warn("dropped a summary (message %llu): bad period or too many units", (unsigned long long)m->id);
 		return alert_stat_add(w, "bad_summaries", 1);
@@ -160,32 +153,21 @@ s_cell(sb_t *b, const char *s, int width, int right)
 			sb_add(b, " ");
 }
 
-/* s_vn_num - an integer with Vietnamese grouping (1.234.567); "" stays "". */
+/* s_vn_num - an integer with Vietnamese grouping (1.234.567); "–" when empty or not a plausible figure. */
 static void
 s_vn_num(char *out, size_t size, const char *v)
 {
-	char digits[32];
-	size_t n, k = 0;
-	int neg = v[0] == '-';
+	sb_t b;
 
 	if (v[0] == '\0' || !isfinite(atof(v)) || fabs(atof(v)) >= 1e15) {
 		snprintf(out, size, "–");
 		return;
 	}
-	snprintf(digits, sizeof(digits), "%lld", llround(atof(v)));
-	n = strlen(digits + neg);
-	if (size < 2 * n + 2) {
-		snprintf(out, size, "%s", digits);
-		return;
-	}
-	if (neg)
-		out[k++] = '-';
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			out[k++] = '.';
-		out[k++] = digits[neg + i];
-	}
-	out[k] = '\0';
+	sb_init(&b);
+	sb_add(&b, "");
+	report_grouped(&b, llround(atof(v)));
+	snprintf(out, size, "%s", b.data);
+	sb_free(&b);
 }
 
 /* s_vn_pct - "16,36%" from "16.36"; "–" when undefined. */
