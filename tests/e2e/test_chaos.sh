@@ -39,7 +39,7 @@ check "at least 300 000 rows ($ROWS)" test "$ROWS" -ge 300000
 
 agency_of() { echo "${AGENCY[$(basename "$1")]}"; }
 
-# drained - every file has its receipt and every event is delivered
+# drained - every file has its receipt and every event is told and delivered
 drained() {
 	local f n=0
 	for f in "${FILES[@]}"; do
@@ -47,7 +47,9 @@ drained() {
 	done
 	n=$(sqlite3 "$VAR/db/aggregate.db" "SELECT count(*) FROM outbox" 2>/dev/null) || return 1
 	[ "$n" = 0 ] || return 1
+	# routed, grouped (no digest still waiting for its interval) and sent
 	n=$(sqlite3 "$VAR/db/alert.db" "SELECT (SELECT count(*) FROM notice WHERE routed_at IS NULL) +
+		(SELECT count(*) FROM grp WHERE dirty = 1) +
 		(SELECT count(*) FROM delivery WHERE sent_at IS NULL)" 2>/dev/null) || return 1
 	[ "$n" = 0 ]
 }
