@@ -69,11 +69,41 @@ s_common_opts(void *s)
 	return 0;
 }
 
+/* s_tcp - the endpoint is tcp (CURVE applies). */
+static int
+s_tcp(const char *endpoint)
+{
+	return strncmp(endpoint, "tcp://", 6) == 0;
+}
+
+/* s_curve_client - CURVE client options for the next connect; 0 or -1. */
+static int
+s_curve_client(void *s, const bus_curve_t *cv, const unsigned char *server_key)
+{
+	if (cv == NULL || server_key == NULL) {
+		errno = EACCES;
+		return -1;
+	}
+	if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server_key, 32) != 0 ||
+	    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, cv->pub, 32) != 0 ||
+	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, cv->sec, 32) != 0)
+		return -1;
+	return 0;
+}
+
 /* bus_router_bind - bind a receiving ROUTER. */
 void *
 bus_router_bind(void *ctx, const char *endpoint)
 {
+	return bus_router_bind_curve(ctx, endpoint, NULL, NULL);
+}
+
+/* bus_router_bind_curve - bind a receiving ROUTER, a CURVE server on tcp. */
+void *
+bus_router_bind_curve(void *ctx, const char *endpoint, const bus_curve_t *cv, const char *domain)
+{
 	void *s = zmq_socket(ctx, ZMQ_ROUTER);
+	int server = 1, tries = 0;
 
 	if (s == NULL || s_common_opts(s) != 0)
 		goto fail;
@@ -84,8 +114,24 @@ bus_router_bind(void *ctx, const char *endpoint)
 		if (lstat(endpoint + 6, &st) == 0 && S_ISSOCK(st.st_mode))
 			unlink(endpoint + 6);
 	}
-	if (zmq_bind(s, endpoint) != 0)
-		goto fail;
+	if (s_tcp(endpoint)) {
+		if (cv == NULL || domain == NULL) {
+			log_error("cannot bind %s: a tcp socket needs CURVE keys (endpoints.curve)", endpoint);
+			zmq_close(s);
+			return NULL;
+		}
+		if (zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) != 0 ||
+		    zmq_setsockopt(s, ZMQ_CURVE_SERVER, &server, sizeof(server)) != 0 ||
+		    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, cv->sec, 32) != 0)
+			goto fail;
+	}
+	while (zmq_bind(s, endpoint) != 0) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+		if (errno != EADDRINUSE || !s_tcp(endpoint) || ++tries > 40)
+			goto fail;
+		nanosleep(&ts, NULL);
+	}
 	return s;
 fail:
 	log_error("cannot bind %s: %s", endpoint, zmq_strerror(errno));
@@ -98,6 +144,14 @@ fail:
 void *
 bus_dealer_connect(void *ctx, const char *const *endpoints, int n)
 {
+	return bus_dealer_connect_curve(ctx, endpoints, n, NULL, NULL);
+}
+
+/* bus_dealer_connect_curve - the same, CURVE on every tcp endpoint. */
+void *
+bus_dealer_connect_curve(void *ctx, const char *const *endpoints, int n, const bus_curve_t *cv,
+    const unsigned char *const *server_keys)
+{
 	void *s = zmq_socket(ctx, ZMQ_DEALER);
 	int immediate = 1, ivl = 100, ivlmax = 1000;
 
@@ -107,6 +161,12 @@ bus_dealer_connect(void *ctx, const char *const *endpoints, int n)
 	    zmq_setsockopt(s, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof(ivlmax)) != 0)
 		goto fail;
 	for (int i = 0; i < n; i++) {
+		/* options are taken at connect time, so each validator gets its own server key */
+		if (s_tcp(endpoints[i]) && s_curve_client(s, cv, server_keys != NULL ? server_keys[i] : NULL) != 0) {
+			log_error("cannot connect %s: %s", endpoints[i], errno == EACCES
+			    ? "a tcp socket needs CURVE keys (endpoints.curve)" : zmq_strerror(errno));
+			goto fail;
+		}
 		if (zmq_connect(s, endpoints[i]) != 0) {
 			log_error("cannot connect %s: %s", endpoints[i], zmq_strerror(errno));
 			goto fail;
@@ -164,11 +224,21 @@ s_drain(void *sock)
 int
 bus_recv_raw(void *sock, int router, unsigned char *rid, size_t *ridlen, char **buf, size_t *len)
 {
+	return bus_recv_peer(sock, router, rid, ridlen, buf, len, NULL, 0);
+}
+
+/* bus_recv_peer - one message and the name its sender authenticated as. */
+int
+bus_recv_peer(void *sock, int router, unsigned char *rid, size_t *ridlen, char **buf, size_t *len, char *peer,
+    size_t peersz)
+{
 	zmq_msg_t f;
 	int more = 0;
 	size_t sz = sizeof(more);
 
 	*buf = NULL;
+	if (peer != NULL && peersz > 0)
+		peer[0] = '\0';
 	if (router) {
 		zmq_msg_init(&f);
 		if (zmq_msg_recv(&f, sock, ZMQ_DONTWAIT) < 0) {
@@ -190,6 +260,11 @@ bus_recv_raw(void *sock, int router, unsigned char *rid, size_t *ridlen, char **
 	*buf = xmalloc(*len + 1);
 	if (*buf != NULL)
 		memcpy(*buf, zmq_msg_data(&f), *len);
+	if (peer != NULL && peersz > 0) {
+		const char *uid = zmq_msg_gets(&f, "User-Id");
+
+		snprintf(peer, peersz, "%s", uid != NULL ? uid : "");
+	}
 	zmq_msg_close(&f);
 	s_drain(sock); /* extra frames are not part of our protocol */
 	return *buf != NULL ? 1 : -1;
@@ -199,6 +274,15 @@ bus_recv_raw(void *sock, int router, unsigned char *rid, size_t *ridlen, char **
 int
 bus_request(const char *endpoint, const char *cmd, char *const *args, int nargs, int timeout_ms,
     int64_t *code, char **body, char *err, size_t errsz)
+{
+	return bus_request_curve(endpoint, NULL, NULL, cmd, args, nargs, timeout_ms, code, body, err, errsz);
+}
+
+/* bus_request_curve - the same, with CURVE on tcp. */
+int
+bus_request_curve(const char *endpoint, const bus_curve_t *cv, const unsigned char *server_key,
+    const char *cmd, char *const *args, int nargs, int timeout_ms, int64_t *code, char **body, char *err,
+    size_t errsz)
 {
 	msg_t q = { .version = MSG_VERSION, .type = MSG_T_CTL_REQ, .id = 1 };
 	void *ctx = zmq_ctx_new(), *s = NULL;
@@ -211,8 +295,13 @@ bus_request(const char *endpoint, const char *cmd, char *const *args, int nargs,
 	if (ctx == NULL)
 		return -1;
 	s = zmq_socket(ctx, ZMQ_DEALER);
+	if (s != NULL && s_tcp(endpoint) && (cv == NULL || server_key == NULL)) {
+		snprintf(err, errsz, "a tcp control address needs CURVE keys (endpoints.curve and the operator key)");
+		goto out;
+	}
 	if (s == NULL || zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
-	    s_common_opts(s) != 0 || zmq_connect(s, endpoint) != 0) {
+	    s_common_opts(s) != 0 || (s_tcp(endpoint) && s_curve_client(s, cv, server_key) != 0) ||
+	    zmq_connect(s, endpoint) != 0) {
 		snprintf(err, errsz, "cannot connect: %s", zmq_strerror(errno));
 		goto out;
 	}

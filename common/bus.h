@@ -14,6 +14,11 @@
 #include "cfg_endpoints.h"
 #include "msg.h"
 
+/* A worker's own CURVE key pair (binary, 32 bytes each). */
+typedef struct {
+	unsigned char pub[32], sec[32];
+} bus_curve_t;
+
 /* bus_endpoint - "ipc://VAR/run/NAME.sock" into buf; -1 if it would not fit a socket path. */
 int bus_endpoint(char *buf, size_t size, const char *var_dir, const char *name);
 
@@ -35,12 +40,31 @@ int bus_worker_endpoint(char *buf, size_t size, const cfg_endpoints_t *e, const 
 int bus_request(const char *endpoint, const char *cmd, char *const *args, int nargs, int timeout_ms,
     int64_t *code, char **body, char *err, size_t errsz);
 
+/* bus_request_curve - bus_request; a tcp endpoint is reached with CURVE as
+ * the client cv, expecting the server's public key server_key (both needed
+ * for tcp, ignored for ipc). */
+int bus_request_curve(const char *endpoint, const bus_curve_t *cv, const unsigned char *server_key,
+    const char *cmd, char *const *args, int nargs, int timeout_ms, int64_t *code, char **body, char *err,
+    size_t errsz);
+
 /* bus_router_bind - a ROUTER bound to endpoint (a stale ipc socket file is
  * removed first, nothing else); NULL on error. */
 void *bus_router_bind(void *ctx, const char *endpoint);
 
+/* bus_router_bind_curve - the same; a tcp endpoint is a CURVE server with
+ * cv's secret key and ZAP domain (the ZAP handler must already run in ctx);
+ * a tcp endpoint without cv is refused (nothing goes over tcp in clear).
+ * Binding retries for up to 2 s while the address is still in use (a
+ * socket closed for a reload). */
+void *bus_router_bind_curve(void *ctx, const char *endpoint, const bus_curve_t *cv, const char *domain);
+
 /* bus_dealer_connect - a DEALER connected to every endpoint; NULL on error. */
 void *bus_dealer_connect(void *ctx, const char *const *endpoints, int n);
+
+/* bus_dealer_connect_curve - the same; each tcp endpoint i is reached with
+ * CURVE as the client cv, expecting server_keys[i]. */
+void *bus_dealer_connect_curve(void *ctx, const char *const *endpoints, int n, const bus_curve_t *cv,
+    const unsigned char *const *server_keys);
 
 /* bus_send_raw - send [rid] + payload without blocking; 0, or -1 (errno EAGAIN: no peer ready). */
 int bus_send_raw(void *sock, const void *rid, size_t ridlen, const void *buf, size_t len);
@@ -52,5 +76,10 @@ int bus_send_msg(void *sock, const void *rid, size_t ridlen, const msg_t *m);
  * routing id goes to rid/ridlen (rid must hold 256 bytes). The payload is
  * malloc'd into *buf. Returns 1 if a message came, 0 if none, -1 on error. */
 int bus_recv_raw(void *sock, int router, unsigned char *rid, size_t *ridlen, char **buf, size_t *len);
+
+/* bus_recv_peer - bus_recv_raw, and the sender's name as the ZAP handler
+ * gave it (its CURVE key's name) into peer; "" over ipc. */
+int bus_recv_peer(void *sock, int router, unsigned char *rid, size_t *ridlen, char **buf, size_t *len, char *peer,
+    size_t peersz);
 
 #endif

@@ -10,12 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <zmq.h>
 
 #define S_PORT_MAX 65535
 #define S_HOST_MAX 253
 
 static const char *const s_kind_names[] = { "bind", "connect", "control", "control_connect", NULL };
 static const char *const s_workers[] = { "ingest", "validate", "aggregate", "alert", NULL };
+static const char *const s_sections[] = { "ingest", "validate", "aggregate", "alert", "curve", NULL };
+
+static int s_any_tcp(const cfg_endpoints_t *e);
+static void s_check_validators(const cfg_endpoints_t *e, const yt_node_t *at, yt_diag_t *d);
+static void s_load_curve(cfg_endpoints_t *e, const yt_node_t *map, yt_diag_t *d);
 
 typedef struct {
 	int tcp;
@@ -303,7 +309,7 @@ cfg_endpoints_load(const yt_node_t *map, int instances, yt_diag_t *d)
 		yt_diag_add(d, map, "endpoints: expected a map with ingest, validate, aggregate, alert");
 		return e;
 	}
-	yt_check_keys(map, s_workers, d);
+	yt_check_keys(map, s_sections, d);
 	for (int w = 0; s_workers[w] != NULL; w++) {
 		const yt_node_t *at[EP_NKINDS];
 		char label[64];
@@ -340,7 +346,231 @@ cfg_endpoints_load(const yt_node_t *map, int instances, yt_diag_t *d)
 	}
 	if (d == NULL || d->n == before)
 		s_check_unique(e, map, d);
+	s_check_validators(e, yt_map_get(map, "validate"), d);
+	e->any_tcp = s_any_tcp(e);
+	s_load_curve(e, map, d);
 	return e;
+}
+
+/* s_name_ok - name is a peer of this configuration: a worker as it runs
+ * (validate-N with several validators) or "operator". */
+static int
+s_name_ok(const cfg_endpoints_t *e, const char *name)
+{
+	int off;
+
+	return strcmp(name, "operator") == 0 || s_entry(e, name, &off) != NULL;
+}
+
+/* s_runtime_name - the name of worker w's instance i (1-based) into buf. */
+static void
+s_runtime_name(const cfg_endpoints_t *e, int w, int i, char *buf, size_t size)
+{
+	if (strcmp(s_workers[w], "validate") == 0 && e->instances > 1)
+		snprintf(buf, size, "validate-%d", i);
+	else
+		snprintf(buf, size, "%s", s_workers[w]);
+}
+
+int
+cfg_endpoint_is_tcp(const cfg_endpoints_t *e, const char *name, cfg_ep_kind_t kind)
+{
+	char buf[300];
+
+	return e != NULL && cfg_endpoint(e, name, kind, buf, sizeof(buf)) == 1 && strncmp(buf, "tcp://", 6) == 0;
+}
+
+/* s_any_tcp - some worker has a tcp address. */
+static int
+s_any_tcp(const cfg_endpoints_t *e)
+{
+	for (int w = 0; s_workers[w] != NULL; w++) {
+		int n = strcmp(s_workers[w], "validate") == 0 ? e->instances : 1;
+
+		for (int i = 1; i <= n && i <= 64; i++) {
+			char name[32];
+
+			s_runtime_name(e, w, i, name, sizeof(name));
+			for (int k = 0; k < EP_NKINDS; k++)
+				if (cfg_endpoint_is_tcp(e, name, (cfg_ep_kind_t)k))
+					return 1;
+		}
+	}
+	return 0;
+}
+
+/* s_check_validators - one DEALER connects to every validator, so their
+ * data addresses are all tcp (CURVE) or all ipc. */
+static void
+s_check_validators(const cfg_endpoints_t *e, const yt_node_t *at, yt_diag_t *d)
+{
+	int tcp = 0;
+
+	if (e->instances < 2)
+		return;
+	for (int i = 1; i <= e->instances && i <= 64; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "validate-%d", i);
+		tcp += cfg_endpoint_is_tcp(e, name, EP_CONNECT);
+	}
+	if (tcp > 0 && tcp < e->instances)
+		yt_diag_add(d, at, "endpoints.validate: %d of %d validators have a tcp data address: ingest sends to all"
+		    " of them on one socket, so give every one a tcp address or none", tcp, e->instances);
+}
+
+/* s_load_key - one Z85 public key from a scalar into out; 0 or -1 (reported). */
+static int
+s_load_key(const yt_node_t *n, const char *label, unsigned char *out, yt_diag_t *d)
+{
+	if (n->kind != YT_SCALAR || n->scalar == NULL || strlen(n->scalar) != 40 ||
+	    zmq_z85_decode(out, n->scalar) == NULL) {
+		yt_diag_add(d, n, "%s: expected a CURVE public key, 40 characters of Z85 as `bhxhctl keygen` prints it",
+		    label);
+		return -1;
+	}
+	return 0;
+}
+
+/* s_load_curve - the `curve` map: keys_dir and public keys, required (with
+ * a key for every worker and at least one operator) when any address is tcp. */
+static void
+s_load_curve(cfg_endpoints_t *e, const yt_node_t *map, yt_diag_t *d)
+{
+	static const char *const keys[] = { "keys_dir", "public", NULL };
+	const yt_node_t *cv = yt_map_get(map, "curve"), *pub = NULL;
+	const char *dir = NULL;
+
+	if (cv == NULL || yt_is_null(cv)) {
+		if (e->any_tcp)
+			yt_diag_add(d, map, "endpoints: tcp addresses need `curve:` with the public key of every worker and"
+			    " operator (every tcp socket is encrypted and accepts only listed keys; see `bhxhctl keygen`)");
+		return;
+	}
+	if (cv->kind != YT_MAP) {
+		yt_diag_add(d, cv, "endpoints.curve: expected a map with keys_dir and public");
+		return;
+	}
+	yt_check_keys(cv, keys, d);
+	if (yt_get_str(cv, "keys_dir", 0, &dir, d) == 0 && dir != NULL) {
+		if (dir[0] != '/' || strlen(dir) > 3000)
+			yt_diag_add(d, yt_map_get(cv, "keys_dir"), "endpoints.curve.keys_dir: '%s': expected an absolute path",
+			    dir);
+		else
+			e->keys_dir = xstrdup(dir);
+	}
+	if (yt_get_map(cv, "public", 1, &pub, d) != 0 || pub == NULL)
+		return;
+	e->peers = xcalloc(pub->n + 1, sizeof(cfg_peer_keys_t));
+	for (size_t i = 0; i < pub->n; i++) {
+		const char *name = pub->keys[i]->scalar;
+		const yt_node_t *v = pub->items[i];
+		cfg_peer_keys_t *p = &e->peers[e->npeers];
+		char label[96];
+		size_t nk = v->kind == YT_SEQ ? v->n : 1;
+
+		snprintf(label, sizeof(label), "endpoints.curve.public.%.40s", name);
+		if (strlen(name) >= sizeof(p->name) || !s_name_ok(e, name)) {
+			yt_diag_add(d, pub->keys[i], "%s: not a worker of this configuration (ingest, %s, aggregate, alert)"
+			    " nor operator", label, e->instances > 1 ? "validate-1 ..." : "validate");
+			continue;
+		}
+		if (nk == 0 || nk > 8) {
+			yt_diag_add(d, v, "%s: expected one key or a list of 1 to 8 keys", label);
+			continue;
+		}
+		snprintf(p->name, sizeof(p->name), "%s", name);
+		p->keys = xcalloc(nk, 32);
+		for (size_t k = 0; k < nk; k++)
+			if (s_load_key(v->kind == YT_SEQ ? v->items[k] : v, label, p->keys[p->nkeys], d) == 0)
+				p->nkeys++;
+		if (p->nkeys == 0) {
+			free(p->keys);
+			p->keys = NULL;
+			continue;
+		}
+		for (int k = 0; k < p->nkeys; k++) {
+			const char *other = cfg_peer_of_key(e, p->keys[k]);
+
+			if (other != NULL)
+				yt_diag_add(d, v, "%s: a key also listed for %s: each peer needs its own", label, other);
+		}
+		e->npeers++;
+	}
+	if (!e->any_tcp)
+		return;
+	for (int w = 0; s_workers[w] != NULL; w++) {
+		int n = strcmp(s_workers[w], "validate") == 0 ? e->instances : 1;
+
+		for (int i = 1; i <= n && i <= 64; i++) {
+			char name[32];
+
+			s_runtime_name(e, w, i, name, sizeof(name));
+			if (cfg_peer_keys(e, name) == NULL)
+				yt_diag_add(d, pub, "endpoints.curve.public: no key for %s (`bhxhctl keygen %s` makes one)",
+				    name, name);
+		}
+	}
+	if (cfg_peer_keys(e, "operator") == NULL)
+		yt_diag_add(d, pub, "endpoints.curve.public: no key for operator: bhxhctl could not reach any worker"
+		    " (`bhxhctl keygen operator` makes one)");
+}
+
+const cfg_peer_keys_t *
+cfg_peer_keys(const cfg_endpoints_t *e, const char *name)
+{
+	for (int i = 0; e != NULL && i < e->npeers; i++)
+		if (strcmp(e->peers[i].name, name) == 0)
+			return &e->peers[i];
+	return NULL;
+}
+
+const char *
+cfg_peer_of_key(const cfg_endpoints_t *e, const unsigned char *key)
+{
+	for (int i = 0; e != NULL && i < e->npeers; i++)
+		for (int k = 0; k < e->peers[i].nkeys; k++)
+			if (memcmp(e->peers[i].keys[k], key, 32) == 0)
+				return e->peers[i].name;
+	return NULL;
+}
+
+/* s_same_str - both NULL or equal. */
+static int
+s_same_str(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* s_same_ep - the same four addresses. */
+static int
+s_same_ep(const cfg_ep_t *a, const cfg_ep_t *b)
+{
+	for (int k = 0; k < EP_NKINDS; k++)
+		if (!s_same_str(a->addr[k], b->addr[k]))
+			return 0;
+	return 1;
+}
+
+int
+cfg_endpoints_same(const cfg_endpoints_t *a, const cfg_endpoints_t *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	if (a->nvalidate != b->nvalidate || a->validate_pattern != b->validate_pattern || a->instances != b->instances ||
+	    a->npeers != b->npeers || !s_same_str(a->keys_dir, b->keys_dir) || !s_same_ep(&a->ingest, &b->ingest) ||
+	    !s_same_ep(&a->aggregate, &b->aggregate) || !s_same_ep(&a->alert, &b->alert))
+		return 0;
+	for (int i = 0; i < a->nvalidate; i++)
+		if (!s_same_ep(&a->validate[i], &b->validate[i]))
+			return 0;
+	for (int i = 0; i < a->npeers; i++) {
+		const cfg_peer_keys_t *p = &a->peers[i], *q = cfg_peer_keys(b, p->name);
+
+		if (q == NULL || q->nkeys != p->nkeys || memcmp(q->keys, p->keys, (size_t)p->nkeys * 32) != 0)
+			return 0;
+	}
+	return 1;
 }
 
 /* s_free_ep - one entry's strings. */
@@ -364,6 +594,10 @@ cfg_endpoints_free(cfg_endpoints_t **self_p)
 	for (int i = 0; i < e->nvalidate; i++)
 		s_free_ep(&e->validate[i]);
 	free(e->validate);
+	for (int i = 0; i < e->npeers; i++)
+		free(e->peers[i].keys);
+	free(e->peers);
+	free(e->keys_dir);
 	free(e);
 	*self_p = NULL;
 }

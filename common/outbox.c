@@ -98,6 +98,15 @@ outbox_destroy(outbox_t **self_p)
 	*self_p = NULL;
 }
 
+/* outbox_set_socket - a new socket; in-flight messages are due now. */
+void
+outbox_set_socket(outbox_t *self, void *sock)
+{
+	self->sock = sock;
+	for (int i = 0; i < self->nflight; i++)
+		self->flight[i].sent_ms = INT64_MIN / 2;
+}
+
 /* outbox_put - store m with a fresh id inside the current transaction. */
 int
 outbox_put(outbox_t *self, msg_t *m)

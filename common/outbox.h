@@ -28,6 +28,10 @@ outbox_t *outbox_new(store_t *store, void *sock, int window, int resend_ms, cons
 /* outbox_destroy - free the outbox and its cached statements (before its store is closed). */
 void outbox_destroy(outbox_t **self_p);
 
+/* outbox_set_socket - send on sock from now on (the old one was closed:
+ * what was in flight is resent at the next pump). */
+void outbox_set_socket(outbox_t *self, void *sock);
+
 /* outbox_put - assign m->id and store m; call inside the caller's transaction. */
 int outbox_put(outbox_t *self, msg_t *m);
 

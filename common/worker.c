@@ -4,12 +4,15 @@
  * or whose type does not belong on that socket, is counted, logged and
  * dropped (and freed), never applied. Over ipc the trust boundary is the
  * pipeline's user: VAR/run and VAR/db are 0700 and every file is created
- * under umask 027; over tcp (endpoints: in the configuration) it is whoever
- * can reach the port, so the checks above are all there is until CURVE. */
+ * under umask 027; over tcp (endpoints: in the configuration) every socket
+ * uses CURVE, the ZAP handler lets in only the peers that may send to that
+ * socket, and each message is checked against the name of its sender's key
+ * (common/peers.h). */
 #include "worker.h"
 #include "bus.h"
 #include "fsutil.h"
 #include "log.h"
+#include "peers.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -30,12 +33,16 @@
 
 static worker_t *s_self;
 
-/* s_on_signal - SIGTERM/SIGINT ask the loop to finish its burst and stop. */
+/* s_on_signal - SIGTERM/SIGINT ask the loop to finish its burst and stop;
+ * SIGHUP asks it to reread endpoints and keys. */
 static void
 s_on_signal(int sig)
 {
-	(void)sig;
-	if (s_self != NULL)
+	if (s_self == NULL)
+		return;
+	if (sig == SIGHUP)
+		s_self->reload = 1;
+	else
 		s_self->stop = 1;
 }
 
@@ -153,9 +160,11 @@ worker_status_json(worker_t *w, sb_t *b)
 	sb_json_str(b, w->fault[0] ? "retrying" : w->run_state);
 	sb_addf(b, ",\"since\":%lld,\"why\":", (long long)(w->fault[0] ? w->fault_since : w->since));
 	sb_json_str(b, w->fault[0] ? w->fault : w->why[0] ? w->why : NULL);
-	sb_addf(b, ",\"time\":%lld,\"msgs_in\":%llu,\"msgs_out\":%llu,\"bad_msgs\":%llu,\"outbox\":%lld,"
-	    "\"last_error_at\":%lld,\"last_error\":", (long long)time(NULL), (unsigned long long)w->msgs_in,
-	    (unsigned long long)sent, (unsigned long long)w->bad_msgs, pending, (long long)w->last_error_at);
+	sb_addf(b, ",\"time\":%lld,\"msgs_in\":%llu,\"msgs_out\":%llu,\"bad_msgs\":%llu,\"forbidden_msgs\":%llu,"
+	    "\"refused_connections\":%llu,\"outbox\":%lld,\"last_error_at\":%lld,\"last_error\":", (long long)time(NULL),
+	    (unsigned long long)w->msgs_in, (unsigned long long)sent, (unsigned long long)w->bad_msgs,
+	    (unsigned long long)w->forbidden_msgs, (unsigned long long)zap_refused(w->zap), pending,
+	    (long long)w->last_error_at);
 	sb_json_str(b, w->last_error[0] ? w->last_error : NULL);
 	if (w->ops->status != NULL && w->state != NULL)
 		w->ops->status(w, b);
@@ -256,9 +265,9 @@ s_take_burst(worker_t *w)
 	while (taken < BURST) {
 		unsigned char rid[256];
 		size_t ridlen = 0, len = 0;
-		char *buf = NULL, err[160];
+		char *buf = NULL, err[160], peer[64];
 		msg_t m;
-		int p, rc = bus_recv_raw(w->in, 1, rid, &ridlen, &buf, &len);
+		int p, rc = bus_recv_peer(w->in, 1, rid, &ridlen, &buf, &len, peer, sizeof(peer));
 
 		if (rc <= 0)
 			break;
@@ -269,8 +278,16 @@ s_take_burst(worker_t *w)
 			continue;
 		}
 		free(buf);
-		if (m.type == MSG_T_ACK || m.type == MSG_T_CTL_REQ || m.type == MSG_T_CTL_REP) {
-			s_bad(w, "dropped a %s message on the data socket", msg_type_name(m.type));
+		if (!peers_may_send(w->name, peer[0] ? peer : NULL, m.type)) {
+			const char *want = peers_allowed_sender(w->name, m.type);
+
+			w->forbidden_msgs++;
+			if (want == NULL)
+				s_bad(w, "dropped a %s message from %s: %s takes no %s messages", msg_type_name(m.type),
+				    peer[0] ? peer : "the local socket", w->name, msg_type_name(m.type));
+			else
+				s_bad(w, "dropped a %s message from %s: only %s may send %s messages to %s",
+				    msg_type_name(m.type), peer, want, msg_type_name(m.type), w->name);
 			msg_free(&m);
 			continue;
 		}
@@ -404,44 +421,171 @@ s_take_lock(worker_t *w)
 	return 0;
 }
 
-/* s_open_sockets - bind the input and control sockets, connect the outputs. */
+/* s_out_name - the name of output o's instance i (0-based) into buf; the
+ * number of instances is returned in *n. */
+static void
+s_out_name(const worker_t *w, int o, int i, char *buf, size_t size, int *n)
+{
+	const char *dest = w->ops->outputs[o];
+
+	*n = strcmp(dest, "validate") == 0 ? w->config->validate.instances : 1;
+	if (*n > 64)
+		*n = 64;
+	if (*n > 1)
+		snprintf(buf, size, "%s-%d", dest, i + 1);
+	else
+		snprintf(buf, size, "%s", dest);
+}
+
+/* s_needs_curve - some socket of this worker is tcp under e. */
+static int
+s_needs_curve(const worker_t *w, const cfg_endpoints_t *e)
+{
+	if (cfg_endpoint_is_tcp(e, w->name, EP_CONTROL) || (w->ops->input != NULL &&
+	    cfg_endpoint_is_tcp(e, w->name, EP_BIND)))
+		return 1;
+	for (int o = 0; o < WORKER_MAX_OUT && w->ops->outputs[o] != NULL; o++) {
+		int n = 1;
+
+		for (int i = 0; i < n; i++) {
+			char nm[64];
+
+			s_out_name(w, o, i, nm, sizeof(nm), &n);
+			if (cfg_endpoint_is_tcp(e, nm, EP_CONNECT))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* s_load_key - this worker's key pair from KEYS/NAME.key, which must be
+ * listed under its name in endpoints.curve.public; 0 or -1 (logged). */
+static int
+s_load_key(const worker_t *w, const cfg_endpoints_t *e, bus_curve_t *cv)
+{
+	const cfg_peer_keys_t *mine = cfg_peer_keys(e, w->name);
+	char path[4200], why[600], z[41];
+
+	if (e->keys_dir != NULL)
+		snprintf(path, sizeof(path), "%s/%s.key", e->keys_dir, w->name);
+	else
+		snprintf(path, sizeof(path), "%s/keys/%s.key", w->var_dir, w->name);
+	if (curve_key_read(path, cv->pub, cv->sec, why, sizeof(why)) != 0) {
+		log_error("CURVE key: %s", why);
+		return -1;
+	}
+	for (int k = 0; mine != NULL && k < mine->nkeys; k++)
+		if (memcmp(mine->keys[k], cv->pub, 32) == 0)
+			return 0;
+	zmq_z85_encode(z, cv->pub, 32);
+	log_error("CURVE key: the public key of %s (%s) is not listed under endpoints.curve.public.%s", path, z,
+	    w->name);
+	return -1;
+}
+
+/* s_allow - the ZAP allow-lists from e: on the data socket the peers that
+ * may send to this worker, on the control socket the operators. */
+static void
+s_allow(worker_t *w, const cfg_endpoints_t *e)
+{
+	int total = 0, nd = 0, nc = 0;
+	zap_entry_t *data, *ctl, *all;
+
+	for (int i = 0; i < e->npeers; i++)
+		total += e->peers[i].nkeys;
+	data = xcalloc((size_t)total + 1, sizeof(*data));
+	ctl = xcalloc((size_t)total + 1, sizeof(*ctl));
+	all = xcalloc((size_t)total + 1, sizeof(*all));
+	total = 0;
+	for (int i = 0; i < e->npeers; i++)
+		for (int k = 0; k < e->peers[i].nkeys; k++) {
+			zap_entry_t en = { e->peers[i].name, e->peers[i].keys[k] };
+
+			all[total++] = en;
+			if (peers_may_connect(w->name, 0, en.name))
+				data[nd++] = en;
+			if (peers_may_connect(w->name, 1, en.name))
+				ctl[nc++] = en;
+		}
+	zap_set(w->zap, "data", data, nd);
+	zap_set(w->zap, "control", ctl, nc);
+	zap_set_known(w->zap, all, total);
+	free(data);
+	free(ctl);
+	free(all);
+}
+
+/* s_close_sockets - close the data, control and output sockets (the
+ * outboxes stay: what they hold is resent on the new sockets). */
+static void
+s_close_sockets(worker_t *w)
+{
+	for (int o = 0; o < w->nout; o++)
+		if (w->outs[o] != NULL) {
+			zmq_close(w->outs[o]);
+			w->outs[o] = NULL;
+		}
+	if (w->in != NULL)
+		zmq_close(w->in);
+	if (w->ctl != NULL)
+		zmq_close(w->ctl);
+	w->in = w->ctl = NULL;
+}
+
+/* s_open_sockets - bind the input and control sockets, connect the outputs
+ * (CURVE on tcp, with the ZAP handler started before the first bind). */
 static int
 s_open_sockets(worker_t *w)
 {
+	const cfg_endpoints_t *e = w->config->endpoints;
+	const bus_curve_t *cv = NULL;
 	char ep[300];
 
-	w->ctx = zmq_ctx_new();
-	if (w->ctx == NULL)
+	if (w->ctx == NULL && (w->ctx = zmq_ctx_new()) == NULL)
 		return -1;
-	if (bus_worker_endpoint(ep, sizeof(ep), w->config->endpoints, w->var_dir, w->name, EP_CONTROL) != 0 ||
-	    (w->ctl = bus_router_bind(w->ctx, ep)) == NULL)
+	w->have_curve = 0;
+	if (e != NULL && s_needs_curve(w, e)) {
+		if (s_load_key(w, e, &w->curve) != 0)
+			return -1;
+		w->have_curve = 1;
+		cv = &w->curve;
+		if (w->zap == NULL && (w->zap = zap_start(w->ctx)) == NULL)
+			return -1;
+		s_allow(w, e);
+	}
+	if (bus_worker_endpoint(ep, sizeof(ep), e, w->var_dir, w->name, EP_CONTROL) != 0 ||
+	    (w->ctl = bus_router_bind_curve(w->ctx, ep, cv, "control")) == NULL)
 		return -1;
 	if (w->ops->input != NULL) {
-		if (bus_worker_endpoint(ep, sizeof(ep), w->config->endpoints, w->var_dir, w->name, EP_BIND) != 0)
+		if (bus_worker_endpoint(ep, sizeof(ep), e, w->var_dir, w->name, EP_BIND) != 0)
 			return -1;
-		if ((w->in = bus_router_bind(w->ctx, ep)) == NULL)
+		if ((w->in = bus_router_bind_curve(w->ctx, ep, cv, "data")) == NULL)
 			return -1;
 	}
 	for (int o = 0; o < WORKER_MAX_OUT && w->ops->outputs[o] != NULL; o++) {
 		const char *dest = w->ops->outputs[o];
-		int n = strcmp(dest, "validate") == 0 ? w->config->validate.instances : 1;
 		char eps[64][300], table[80];
 		const char *ptrs[64];
+		const unsigned char *keys[64];
+		int n = 1;
 
-		for (int i = 0; i < n && i < 64; i++) {
+		for (int i = 0; i < n; i++) {
 			char nm[64];
+			const cfg_peer_keys_t *pk;
 
-			if (n > 1)
-				snprintf(nm, sizeof(nm), "%s-%d", dest, i + 1);
-			else
-				snprintf(nm, sizeof(nm), "%s", dest);
-			if (bus_worker_endpoint(eps[i], sizeof(eps[i]), w->config->endpoints, w->var_dir, nm,
-			    EP_CONNECT) != 0)
+			s_out_name(w, o, i, nm, sizeof(nm), &n);
+			if (bus_worker_endpoint(eps[i], sizeof(eps[i]), e, w->var_dir, nm, EP_CONNECT) != 0)
 				return -1;
 			ptrs[i] = eps[i];
+			pk = cfg_peer_keys(e, nm);
+			keys[i] = pk != NULL ? pk->keys[0] : NULL;
 		}
-		if ((w->outs[o] = bus_dealer_connect(w->ctx, ptrs, n > 64 ? 64 : n)) == NULL)
+		if ((w->outs[o] = bus_dealer_connect_curve(w->ctx, ptrs, n, cv, keys)) == NULL)
 			return -1;
+		if (w->outboxes[o] != NULL) { /* reopened for a reload */
+			outbox_set_socket(w->outboxes[o], w->outs[o]);
+			continue;
+		}
 		if (o == 0)
 			snprintf(table, sizeof(table), "outbox");
 		else
@@ -456,6 +600,56 @@ s_open_sockets(worker_t *w)
 	return 0;
 }
 
+/* s_reload - SIGHUP: reread the configuration. A configuration with
+ * problems is refused (each logged) and the running one kept. New endpoints
+ * or keys reopen the sockets; if they cannot be opened the worker goes back
+ * to the old ones. Other settings are read at start. */
+static void
+s_reload(worker_t *w)
+{
+	yt_diag_t diag = { 0 };
+	config_t *nc = config_load(w->cfg_path, &diag);
+	cfg_endpoints_t *old;
+	bus_curve_t key;
+
+	w->reload = 0;
+	if (nc == NULL) {
+		for (size_t i = 0; i < diag.n; i++)
+			log_error("reload refused: %s", diag.msgs[i]);
+		worker_error(w, "reload of %s refused (%zu problems, see the log); the running configuration is kept",
+		    w->cfg_path, diag.n);
+		yt_diag_free(&diag);
+		return;
+	}
+	yt_diag_free(&diag);
+	old = w->config->endpoints;
+	if (cfg_endpoints_same(old, nc->endpoints) && !(w->have_curve && s_load_key(w, nc->endpoints, &key) == 0 &&
+	    memcmp(key.pub, w->curve.pub, 32) != 0)) {
+		log_info("reloaded %s: endpoints and keys unchanged (other settings are read at start)", w->cfg_path);
+		config_free(&nc);
+		return;
+	}
+	w->config->endpoints = nc->endpoints;
+	nc->endpoints = old;
+	s_close_sockets(w);
+	if (s_open_sockets(w) != 0) {
+		worker_error(w, "reload of %s: the new endpoints or keys cannot be used (see the log); back to the old",
+		    w->cfg_path);
+		s_close_sockets(w);
+		nc->endpoints = w->config->endpoints;
+		w->config->endpoints = old;
+		if (s_open_sockets(w) != 0) {
+			log_error("cannot reopen the old sockets either; stopping so that the supervisor restarts");
+			w->stop = 1;
+		}
+	} else {
+		log_info("reloaded %s: new endpoints and keys in use", w->cfg_path);
+		if (w->zap != NULL && !w->have_curve)
+			zap_set(w->zap, "data", NULL, 0);
+	}
+	config_free(&nc);
+}
+
 /* s_loop - poll, take bursts, take acks, answer control, tick, pump; until a signal. */
 static void
 s_loop(worker_t *w)
@@ -467,6 +661,7 @@ s_loop(worker_t *w)
 
 	while (!w->stop) {
 		zmq_pollitem_t items[WORKER_MAX_OUT + 3];
+
 		int n = 0, in_i = -1, ctl_i, out_i[WORKER_MAX_OUT], fd_i = -1;
 		int fd = w->ops->poll_fd ? w->ops->poll_fd(w) : -1;
 		int64_t now;
@@ -489,6 +684,11 @@ s_loop(worker_t *w)
 		}
 		if (zmq_poll(items, n, again ? 0 : w->ops->tick_ms) < 0 && errno != EINTR)
 			break;
+		if (w->reload) { /* the sockets polled above may be replaced */
+			s_reload(w);
+			again = 1;
+			continue;
+		}
 		if (items[ctl_i].revents & ZMQ_POLLIN)
 			s_control(w);
 		for (int o = 0; o < w->nout; o++)
@@ -570,6 +770,7 @@ worker_main(int argc, char **argv, const struct worker_ops *ops)
 		}
 	}
 	w.var_dir = var_dir != NULL ? var_dir : "./var";
+	w.cfg_path = cfg_path;
 	if (w.instance > 0)
 		snprintf(w.name, sizeof(w.name), "%s-%d", ops->name, w.instance);
 	else
@@ -593,6 +794,7 @@ worker_main(int argc, char **argv, const struct worker_ops *ops)
 	signal(SIGTERM, s_on_signal);
 	signal(SIGINT, s_on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, s_on_signal);
 	w.since = (int64_t)time(NULL);
 	if (s_prepare_dirs(&w) != 0)
 		goto out;
@@ -618,14 +820,11 @@ worker_main(int argc, char **argv, const struct worker_ops *ops)
 out:
 	if (ops->fini != NULL)
 		ops->fini(&w);
-	for (int o = 0; o < w.nout; o++) {
+	for (int o = 0; o < w.nout; o++)
 		outbox_destroy(&w.outboxes[o]);
-		zmq_close(w.outs[o]);
-	}
-	if (w.in != NULL)
-		zmq_close(w.in);
-	if (w.ctl != NULL)
-		zmq_close(w.ctl);
+	s_close_sockets(&w);
+	zap_stop(&w.zap);
+	memset(&w.curve, 0, sizeof(w.curve));
 	if (w.ctx != NULL)
 		zmq_ctx_term(w.ctx);
 	store_close(&w.store);

@@ -19,6 +19,13 @@
  * CTL_REQ messages ("status", and the worker's own commands through
  * on_control) with one CTL_REP; `bhxhctl` talks to workers only this way.
  *
+ * Peers: on tcp every socket uses CURVE with the keys of `endpoints.curve`;
+ * a server socket accepts only the peers that may send to it (common/peers.h)
+ * and every message is checked against its sender's name. SIGHUP rereads
+ * the configuration: new endpoints and keys reopen the sockets (nothing is
+ * lost: unacknowledged messages are resent), a configuration with problems
+ * is refused and the old one kept.
+ *
  * State: a worker says what it is doing with worker_set_state ("ready",
  * "busy", "waiting", "retrying", "degraded"), since when and why; the state
  * goes into the status answer and the status file at once. */
@@ -28,7 +35,9 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "bus.h"
 #include "config.h"
+#include "curve.h"
 #include "fsutil.h"
 #include "msg.h"
 #include "outbox.h"
@@ -85,6 +94,12 @@ struct worker {
 	outbox_t *outboxes[WORKER_MAX_OUT];
 	void *state;               /* the worker's own */
 	uint64_t msgs_in, msgs_out, bad_msgs;
+	uint64_t forbidden_msgs;   /* of bad_msgs: from a peer that may not send that type */
+	zap_t *zap;                /* the CURVE access check, when a socket binds tcp */
+	bus_curve_t curve;         /* own key pair, when any socket is tcp */
+	int have_curve;
+	const char *cfg_path;
+	volatile sig_atomic_t reload; /* SIGHUP: reread endpoints and keys */
 	char last_error[256];
 	int64_t last_error_at;     /* unix seconds */
 	char run_state[16];        /* ready, busy, waiting, retrying, degraded */

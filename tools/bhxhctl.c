@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "curve.h"
 #include "fsutil.h"
 #include "receipt.h"
 #include "report.h"
@@ -63,10 +64,58 @@ s_usage(FILE *out)
 	    "  quarantine retry ID     apply a quarantined file now (unless a newer snapshot replaced it)\n"
 	    "  quarantine drop ID      give up on a quarantined file; its agency gets a receipt saying so\n"
 	    "  supervise [--only W[,W...]]  run the supervisor in the foreground (for systemd)\n"
+	    "  reload                  every worker of the var dir on this host rereads its endpoints and keys\n"
+	    "  keygen [--dir DIR] NAME...  a CURVE key pair per name (a worker as it runs, or operator) into\n"
+	    "                          DIR/NAME.key (mode 0600; default DIR: VAR/keys); prints the public keys\n"
+	    "                          as lines for endpoints.curve.public\n"
 	    "\n"
 	    "  --config FILE   default $BHXH_CONFIG, else config/bhxh.yaml here or beside the program\n"
 	    "  --var-dir DIR   default $BHXH_VAR_DIR, else ./var\n");
 	return out == stderr ? 2 : 0;
+}
+
+/* s_cmd_keygen - new key pairs; the public keys printed for the configuration. */
+static int
+s_cmd_keygen(int argc, char **argv)
+{
+	char dir[PATH_MAX + 8];
+	int i = 1, rc = 0;
+
+	snprintf(dir, sizeof(dir), "%s/keys", s_var);
+	if (i < argc && strcmp(argv[i], "--help") == 0)
+		return s_usage(stdout);
+	if (i + 1 < argc && strcmp(argv[i], "--dir") == 0) {
+		snprintf(dir, sizeof(dir), "%s", argv[i + 1]);
+		i += 2;
+	}
+	if (i >= argc)
+		return s_usage(stderr);
+	if (fs_mkdirs(dir) != 0) {
+		fprintf(stderr, "bhxhctl: keys dir %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	for (; i < argc; i++) {
+		const char *name = argv[i];
+		char path[PATH_MAX + 80], pub[41], why[PATH_MAX + 300];
+
+		if (strlen(name) == 0 || strlen(name) > 31 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+		    strlen(name)) {
+			fprintf(stderr, "bhxhctl: keygen: '%s': a name is a worker's name as it runs (ingest, validate-2,"
+			    " aggregate, alert) or operator\n", name);
+			rc = 2;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s.key", dir, name);
+		if (curve_key_write(path, name, pub, why, sizeof(why)) != 0) {
+			fprintf(stderr, "bhxhctl: keygen: %s\n", why);
+			rc = 1;
+			continue;
+		}
+		printf("      %s: \"%s\"\n", name, pub);
+		fprintf(stderr, "bhxhctl: wrote %s (secret, mode 0600); the line above goes under endpoints.curve.public\n",
+		    path);
+	}
+	return rc;
 }
 
 /* s_exe_dir - directory of this program. */
@@ -760,6 +809,10 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "down") == 0)
 		return supervise_down(s_var);
+	if (strcmp(cmd, "reload") == 0)
+		return argc == 1 ? supervise_reload(s_var) : s_usage(stderr);
+	if (strcmp(cmd, "keygen") == 0)
+		return s_cmd_keygen(argc, argv);
 	if (strcmp(cmd, "up") == 0 || strcmp(cmd, "supervise") == 0) {
 		const char *only = NULL;
 		config_t *c;

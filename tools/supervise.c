@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "curve.h"
 #include "fsutil.h"
 #include "outbox.h"
 #include "worker.h"
@@ -131,6 +132,8 @@ s_select(const config_t *c, const char *only, s_child_t *ch)
  * worker is asked at once and the whole takes one timeout at most. */
 typedef struct {
 	char ep[300];
+	bus_curve_t cv;
+	const unsigned char *server_key;
 	int timeout_ms;
 	int rc;
 	int64_t code;
@@ -145,8 +148,47 @@ s_ask_thread(void *arg)
 {
 	s_ask_t *a = arg;
 
-	a->rc = bus_request(a->ep, "status", NULL, 0, a->timeout_ms, &a->code, &a->body, a->err, sizeof(a->err));
+	a->rc = bus_request_curve(a->ep, &a->cv, a->server_key, "status", NULL, 0, a->timeout_ms, &a->code, &a->body,
+	    a->err, sizeof(a->err));
 	return NULL;
+}
+
+/* s_curve_for - for a tcp control address: the operator's key pair (the
+ * file BHXH_OPERATOR_KEY names, else KEYS/operator.key) and the worker's
+ * public key; 0, or -1 with why. Nothing to do for ipc. */
+static int
+s_curve_for(const config_t *c, const char *var, const char *worker, const char *ep, bus_curve_t *cv,
+    const unsigned char **server, char *err, size_t errsz)
+{
+	static bus_curve_t cached;
+	static int loaded;
+	const cfg_peer_keys_t *pk;
+	const char *env = getenv("BHXH_OPERATOR_KEY");
+	char path[4200], why[600];
+
+	*server = NULL;
+	if (strncmp(ep, "tcp://", 6) != 0)
+		return 0;
+	if ((pk = cfg_peer_keys(c->endpoints, worker)) == NULL) {
+		snprintf(err, errsz, "no key for %s in endpoints.curve.public", worker);
+		return -1;
+	}
+	*server = pk->keys[0];
+	if (!loaded) {
+		if (env != NULL && env[0] != '\0')
+			snprintf(path, sizeof(path), "%s", env);
+		else if (c->endpoints->keys_dir != NULL)
+			snprintf(path, sizeof(path), "%s/operator.key", c->endpoints->keys_dir);
+		else
+			snprintf(path, sizeof(path), "%s/keys/operator.key", var);
+		if (curve_key_read(path, cached.pub, cached.sec, why, sizeof(why)) != 0) {
+			snprintf(err, errsz, "operator key: %s", why);
+			return -1;
+		}
+		loaded = 1;
+	}
+	*cv = cached;
+	return 0;
 }
 
 /* s_ask_all - "status" to each of ch at its control address, all at once;
@@ -161,6 +203,8 @@ s_ask_all(const config_t *c, const char *var, const s_child_t *ch, int n, int ti
 			snprintf(a[i].err, sizeof(a[i].err), "var dir path too long");
 			continue;
 		}
+		if (s_curve_for(c, var, ch[i].name, a[i].ep, &a[i].cv, &a[i].server_key, a[i].err, sizeof(a[i].err)) != 0)
+			continue;
 		a[i].started = pthread_create(&a[i].th, NULL, s_ask_thread, &a[i]) == 0;
 		if (!a[i].started) /* no thread: ask from here */
 			s_ask_thread(&a[i]);
@@ -577,13 +621,20 @@ supervise_ask(const config_t *c, const char *var, const char *worker, const char
     int timeout_ms, int64_t *code, char **body, char *err, size_t errsz)
 {
 	char ep[300];
+	bus_curve_t cv;
+	const unsigned char *server;
+	int rc;
 
 	*body = NULL;
 	if (bus_worker_endpoint(ep, sizeof(ep), c->endpoints, var, worker, EP_CONTROL_CONNECT) != 0) {
 		snprintf(err, errsz, "var dir path too long");
 		return -1;
 	}
-	return bus_request(ep, cmd, args, nargs, timeout_ms, code, body, err, errsz);
+	if (s_curve_for(c, var, worker, ep, &cv, &server, err, errsz) != 0)
+		return -1;
+	rc = bus_request_curve(ep, &cv, server, cmd, args, nargs, timeout_ms, code, body, err, errsz);
+	memset(&cv, 0, sizeof(cv));
+	return rc;
 }
 
 /* s_all_ready - every worker of ch answers "status" at its control address. */
@@ -666,6 +717,40 @@ supervise_up(const config_t *c, const char *cfgpath, const char *var, const char
 	fprintf(stderr, "bhxhctl: workers not ready after %d s:\n", UP_TIMEOUT_MS / 1000);
 	s_all_ready(c, var, ch, n, 1);
 	return 1;
+}
+
+/* supervise_reload - SIGHUP to every worker running for the var dir on
+ * this host (each rereads endpoints and keys, see worker.h); 0 if at least
+ * one was told. */
+int
+supervise_reload(const char *var)
+{
+	char dir[4200];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/run", var);
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			size_t len = strlen(de->d_name);
+			char path[4500];
+			pid_t pid;
+
+			if (len < 6 || strcmp(de->d_name + len - 5, ".lock") != 0 ||
+			    strcmp(de->d_name, "supervisor.lock") == 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if ((pid = s_lock_holder(path)) > 0 && kill(pid, SIGHUP) == 0) {
+				printf("%.*s (pid %d): asked to reload\n", (int)(len - 5), de->d_name, (int)pid);
+				n++;
+			}
+		}
+		closedir(d);
+	}
+	if (n == 0)
+		fprintf(stderr, "bhxhctl: no worker runs for var dir %s on this host\n", var);
+	return n > 0 ? 0 : 1;
 }
 
 /* supervise_down - stop the supervisor, then any worker of the var dir still

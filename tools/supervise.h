@@ -35,4 +35,7 @@ int supervise_status(const config_t *c, const char *var, int json);
 int supervise_ask(const config_t *c, const char *var, const char *worker, const char *cmd, char *const *args,
     int nargs, int timeout_ms, int64_t *code, char **body, char *err, size_t errsz);
 
+/* supervise_reload - SIGHUP to every worker of var on this host; 0 or 1 if none runs. */
+int supervise_reload(const char *var);
+
 #endif

@@ -551,6 +551,39 @@ test_schema_field_not_a_map(void **state)
 	s_has(fx, fx->schema_path, 8, 9, "expected a mapping");
 }
 
+/* public CURVE keys for the tests (Z85) */
+static const char *const s_k[] = { "2>Q#n^&nZ(/UH+IFGTjHG>+7Sa?>T5jyvza.yrcu", "(m+AuRY&x%DyXG9o)N@Aj4yy:B5bZ>t#6%M%4N8A", "RUSg4w-@kHI&xRa1Sx99g!tXnqYiN$jBxa+hGukJ", "l8(g<w.ult*mK9Z!#[&tG:wmj8zJfk[evuNOD*?K", "8.#rwtU30Tc(.PMiI#l5c=xv5kX>y!L*rE72(D2@", "pY*N.h9Oujo8oB^F^gw2&=QY$6a&xK)t&6EOGb^=", "){@XC{6>PpbD2+iky).CJxA0z}R3o7Ak@Z)R}hbF" };
+
+/* s_curve - a curve block for ingest, the validators (nval of them, 1: "validate"),
+ * aggregate, alert and operator. */
+static const char *
+s_curve(int nval)
+{
+	static char buf[1024];
+	int n = snprintf(buf, sizeof(buf), "  curve:\n    public:\n      ingest: \"%s\"\n      aggregate: \"%s\"\n"
+	    "      alert: \"%s\"\n      operator: [\"%s\"]\n", s_k[0], s_k[4], s_k[5], s_k[6]);
+
+	for (int i = 1; i <= nval; i++)
+		if (nval == 1)
+			n += snprintf(buf + n, sizeof(buf) - (size_t)n, "      validate: \"%s\"\n", s_k[1]);
+		else
+			n += snprintf(buf + n, sizeof(buf) - (size_t)n, "      validate-%d: \"%s\"\n", i, s_k[i]);
+	return buf;
+}
+
+/* s_with_curve - text followed by s_curve(nval), malloc'd; text is freed. */
+static char *
+s_with_curve(char *text, int nval)
+{
+	char *full = malloc(strlen(text) + strlen(s_curve(nval)) + 1);
+
+	assert_non_null(full);
+	strcpy(full, text);
+	strcat(full, s_curve(nval));
+	free(text);
+	return full;
+}
+
 /* s_main_plus - s_main_ok (lines 1-9) followed by more (from line 10). */
 static char *
 s_main_plus(const char *more)
@@ -614,9 +647,15 @@ test_endpoints_map(void **state)
 		"  aggregate: { bind: \"tcp://0.0.0.0:5571\", connect: \"tcp://10.0.0.2:5571\","
 		" control: \"tcp://127.0.0.1:5581\", control_connect: \"tcp://bhxh-b.local:5581\" }\n"
 		"  alert: { control: \"ipc:///run/bhxh/alert.ctl\" }\n");
+	char *full = s_with_curve(text, 3);
 
-	assert_int_equal(s_load(fx, text, s_schema_ok), 0);
-	free(text);
+	assert_int_equal(s_load(fx, full, s_schema_ok), 0);
+	free(full);
+	assert_int_equal(fx->c->endpoints->npeers, 7);
+	assert_int_equal(fx->c->endpoints->any_tcp, 1);
+	assert_string_equal(cfg_peer_of_key(fx->c->endpoints, fx->c->endpoints->peers[1].keys[0]), "aggregate");
+	assert_int_equal(cfg_endpoint_is_tcp(fx->c->endpoints, "alert", EP_CONTROL), 0);
+	assert_int_equal(cfg_endpoint_is_tcp(fx->c->endpoints, "validate-2", EP_CONNECT), 1);
 	assert_string_equal(s_ep(fx->c, "ingest", EP_BIND, 1), "tcp://127.0.0.1:5570");
 	assert_string_equal(s_ep(fx->c, "ingest", EP_CONNECT, 1), "tcp://127.0.0.1:5570"); /* bind, as it is concrete */
 	assert_string_equal(s_ep(fx->c, "ingest", EP_CONTROL_CONNECT, 1), "tcp://127.0.0.1:5580");
@@ -655,6 +694,7 @@ test_endpoints_validate_list(void **state)
 		"    - { bind: \"tcp://0.0.0.0:5560\", connect: \"tcp://10.0.0.3:5560\" }\n"
 		"    - { bind: \"tcp://0.0.0.0:5560\", connect: \"tcp://10.0.0.4:5560\", control: \"ipc:///run/v2.ctl\" }\n");
 
+	text = s_with_curve(text, 2);
 	assert_int_equal(s_load(fx, text, s_schema_ok), 0);
 	free(text);
 	assert_string_equal(s_ep(fx->c, "validate-1", EP_CONNECT, 1), "tcp://10.0.0.3:5560");
@@ -664,7 +704,7 @@ test_endpoints_validate_list(void **state)
 	assert_string_equal(s_ep(fx->c, "validate-2", EP_CONTROL_CONNECT, 1), "ipc:///run/v2.ctl");
 	/* one validator: a list of one, or a map whose ports are used as they are */
 	config_free(&fx->c);
-	text = s_main_plus("endpoints:\n  validate: [ { bind: \"tcp://127.0.0.1:5560\" } ]\n");
+	text = s_with_curve(s_main_plus("endpoints:\n  validate: [ { bind: \"tcp://127.0.0.1:5560\" } ]\n"), 1);
 	assert_int_equal(s_load(fx, text, s_schema_ok), 0);
 	free(text);
 	assert_string_equal(s_ep(fx->c, "validate", EP_CONNECT, 1), "tcp://127.0.0.1:5560");
@@ -726,8 +766,9 @@ test_endpoints_inconsistent(void **state)
 		"  validate: { bind: \"ipc:///run/v.sock\", control: \"tcp://127.0.0.1:65535\" }\n"  /* 15 */
 		);
 
-	assert_int_equal(s_load(fx, text, s_schema_ok), 7);
+	assert_int_equal(s_load(fx, text, s_schema_ok), 8);
 	free(text);
+	s_has(fx, fx->main_path, 12, 3, "endpoints: tcp addresses need `curve:` with the public key of every worker");
 	s_has(fx, fx->main_path, 12, 19, "endpoints.ingest.bind: 'tcp://0.0.0.0:5570' listens on every interface:"
 	    " give connect");
 	s_has(fx, fx->main_path, 12, 50, "endpoints.ingest.control: 'tcp://*:5580' listens on every interface:"
@@ -765,12 +806,49 @@ test_endpoints_list_length_and_duplicates(void **state)
 		"  ingest: { bind: \"tcp://127.0.0.1:5570\", control: \"tcp://127.0.0.1:5561\" }\n" /* 12 */
 		"  validate: { bind: \"tcp://127.0.0.1:5560\" }\n"                                /* 13 */
 		"  aggregate: { bind: \"tcp://0.0.0.0:5571\", connect: \"tcp://127.0.0.1:5570\" }\n"); /* 14 */
-	assert_int_equal(s_load(fx, text, s_schema_ok), 2);
+	assert_int_equal(s_load(fx, text, s_schema_ok), 3);
 	free(text);
+	s_has(fx, fx->main_path, 12, 3, "endpoints: tcp addresses need `curve:`");
 	s_has(fx, fx->main_path, 13, 21, "endpoints.validate-2.bind: 'tcp://127.0.0.1:5561' is both ingest's control"
 	    " and validate-2's data address");
 	s_has(fx, fx->main_path, 14, 53, "endpoints.aggregate.connect: 'tcp://127.0.0.1:5570' is both ingest's data"
 	    " and aggregate's data address");
+}
+
+/* the curve block: every problem at once, at its key */
+static void
+test_endpoints_curve(void **state)
+{
+	fixture_t *fx = *state;
+	char *text = s_main_plus(
+		"validate: { instances: 2 }\n"                                                      /* 10 */
+		"endpoints:\n"                                                                       /* 11 */
+		"  aggregate: { bind: \"tcp://127.0.0.1:5571\" }\n"                                 /* 12 */
+		"  curve:\n"                                                                         /* 13 */
+		"    keys_dir: keys\n"                                                               /* 14 */
+		"    public:\n"                                                                      /* 15 */
+		"      ingest: \"2>Q#n^&nZ(/UH+IFGTjHG>+7Sa?>T5jyvza.yrcu\"\n"                       /* 16 */
+		"      validate-1: \"2>Q#n^&nZ(/UH+IFGTjHG>+7Sa?>T5jyvza.yrcu\"\n"                   /* 17 */
+		"      validate-2: \"short\"\n"                                                      /* 18 */
+		"      validate-3: \"(m+AuRY&x%DyXG9o)N@Aj4yy:B5bZ>t#6%M%4N8A\"\n"                   /* 19 */
+		"      aggregate: []\n"                                                              /* 20 */
+		"      alert: \"RUSg4w-@kHI&xRa1Sx99g!tXnqYiN$jBxa+hGukJ\"\n");                      /* 21 */
+
+	assert_int_equal(s_load(fx, text, s_schema_ok), 8);
+	free(text);
+	s_has(fx, fx->main_path, 14, 15, "endpoints.curve.keys_dir: 'keys': expected an absolute path");
+	s_has(fx, fx->main_path, 17, 19, "endpoints.curve.public.validate-1: a key also listed for ingest");
+	s_has(fx, fx->main_path, 18, 19, "endpoints.curve.public.validate-2: expected a CURVE public key, 40 characters");
+	s_has(fx, fx->main_path, 19, 7, "endpoints.curve.public.validate-3: not a worker of this configuration");
+	s_has(fx, fx->main_path, 20, 18, "endpoints.curve.public.aggregate: expected one key or a list of 1 to 8 keys");
+	s_has(fx, fx->main_path, 16, 7, "endpoints.curve.public: no key for validate-2");
+	s_has(fx, fx->main_path, 16, 7, "endpoints.curve.public: no key for aggregate");
+	s_has(fx, fx->main_path, 16, 7, "endpoints.curve.public: no key for operator");
+	/* without tcp a curve block is checked but not required */
+	config_free(&fx->c);
+	yt_diag_free(&fx->d);
+	assert_int_equal(s_load(fx, s_main_ok, s_schema_ok), 0);
+	assert_int_equal(fx->c->endpoints->any_tcp, 0);
 }
 
 /* cfg_endpoint_check on its own: the forms accepted and refused */
@@ -842,6 +920,7 @@ main(void)
 		T(test_endpoints_malformed),
 		T(test_endpoints_inconsistent),
 		T(test_endpoints_list_length_and_duplicates),
+		T(test_endpoints_curve),
 		cmocka_unit_test(test_endpoint_check),
 	};
 

@@ -1,5 +1,5 @@
 /* test_worker - the worker skeleton (common/worker.c) running a minimal
- * worker "t" through worker_main in a forked child, in a temp var dir with
+ * worker "ingest" (a stand-in) through worker_main in a forked child, in a temp var dir with
  * the shipped configuration. From the parent, over the real sockets:
  * a message is acknowledged only after its transaction committed; bad
  * messages are counted and survived; the control socket answers "status"
@@ -36,7 +36,7 @@
 #include "store.h"
 #include "worker.h"
 
-/* --- the test worker "t": stores every FILE_DONE it gets into table got;
+/* --- the test worker "ingest": stores every FILE_DONE it gets into table got;
  * with an output it forwards each one through its outbox. A message whose
  * status is "fail" is stored and then refused with -1 (so the burst rolls back). */
 
@@ -118,10 +118,10 @@ t_fini(worker_t *w)
 }
 
 static const struct worker_ops s_ops_plain = {
-	.name = "t",
+	.name = "ingest",
 	.migrations = s_migrations,
 	.nmigrations = 2,
-	.input = "t",
+	.input = "ingest",
 	.outputs = { NULL },
 	.init = t_init,
 	.on_message = t_on_message,
@@ -133,10 +133,10 @@ static const struct worker_ops s_ops_plain = {
 
 /* with one output, "sink", and no commands of its own */
 static const struct worker_ops s_ops_out = {
-	.name = "t",
+	.name = "ingest",
 	.migrations = s_migrations,
 	.nmigrations = 2,
-	.input = "t",
+	.input = "ingest",
 	.outputs = { "sink", NULL },
 	.init = t_init,
 	.on_message = t_on_message,
@@ -166,8 +166,8 @@ setup(void **state)
 	snprintf(f->var, sizeof(f->var), "/tmp/bhxh-ut.XXXXXX");
 	assert_non_null(mkdtemp(f->var));
 	shipped_path(f->cfg, sizeof(f->cfg), "bhxh.yaml");
-	assert_int_equal(bus_endpoint(f->data_ep, sizeof(f->data_ep), f->var, "t"), 0);
-	assert_int_equal(bus_ctl_endpoint(f->ctl_ep, sizeof(f->ctl_ep), f->var, "t"), 0);
+	assert_int_equal(bus_endpoint(f->data_ep, sizeof(f->data_ep), f->var, "ingest"), 0);
+	assert_int_equal(bus_ctl_endpoint(f->ctl_ep, sizeof(f->ctl_ep), f->var, "ingest"), 0);
 	*state = f;
 	return 0;
 }
@@ -229,7 +229,7 @@ s_spawn(fx_t *f, const struct worker_ops *ops, const char *log_name)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		char logp[128];
-		char *argv[] = { "t", "--config", f->cfg, "--var-dir", f->var, NULL };
+		char *argv[] = { "ingest", "--config", f->cfg, "--var-dir", f->var, NULL };
 		int fd;
 
 		snprintf(logp, sizeof(logp), "%s/%s", f->var, log_name);
@@ -337,7 +337,7 @@ s_start(fx_t *f, const struct worker_ops *ops)
 	const char *eps[1] = { f->data_ep };
 
 	f->pid = s_spawn(f, ops, "t.log");
-	if (!s_wait_has(f, "\"name\":\"t\"", 15000)) {
+	if (!s_wait_has(f, "\"name\":\"ingest\"", 15000)) {
 		char cmd[200];
 
 		snprintf(cmd, sizeof(cmd), "head -40 %s/t.log >&2", f->var);
@@ -424,7 +424,7 @@ s_db_int(fx_t *f, const char *sql)
 	sqlite3_stmt *st = NULL;
 	long long v = LLONG_MIN;
 
-	snprintf(path, sizeof(path), "%s/db/t.db", f->var);
+	snprintf(path, sizeof(path), "%s/db/ingest.db", f->var);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
 		sqlite3_busy_timeout(db, 5000);
 		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
@@ -547,7 +547,7 @@ test_bad_messages_counted(void **state)
 
 /* test_status_answer - "status" is JSON with the name, the worker's pid, its
  * state, the counters and the worker's own fields; the same goes to
- * VAR/run/t.status; run/ and db/ are private even if they existed before. */
+ * VAR/run/ingest.status; run/ and db/ are private even if they existed before. */
 static void
 test_status_answer(void **state)
 {
@@ -564,7 +564,7 @@ test_status_answer(void **state)
 	assert_non_null(st);
 	assert_int_equal(st[0], '{');
 	assert_int_equal(st[strlen(st) - 1], '}');
-	assert_non_null(strstr(st, "\"name\":\"t\""));
+	assert_non_null(strstr(st, "\"name\":\"ingest\""));
 	assert_int_equal(s_json_num(st, "pid"), f->pid);
 	assert_non_null(strstr(st, "\"state\":\"ready\""));
 	assert_int_equal(s_json_num(st, "msgs_in"), 0);
@@ -575,9 +575,9 @@ test_status_answer(void **state)
 	free(st);
 	assert_int_equal(s_mode(f, "run"), 0700);
 	assert_int_equal(s_mode(f, "db"), 0700);
-	assert_int_equal(s_mode(f, "db/t.db"), 0640); /* umask 027 */
+	assert_int_equal(s_mode(f, "db/ingest.db"), 0640); /* umask 027 */
 	/* the lock file names the holder */
-	snprintf(path, sizeof(path), "%s/run/t.lock", f->var);
+	snprintf(path, sizeof(path), "%s/run/ingest.lock", f->var);
 	fp = fopen(path, "r");
 	assert_non_null(fp);
 	assert_non_null(fgets(pidtext, sizeof(pidtext), fp));
@@ -587,7 +587,7 @@ test_status_answer(void **state)
 	s_send(f->socks[0], &m);
 	assert_true(s_recv_msg(f->socks[0], 0, 5000, NULL, NULL, &got));
 	msg_free(&got);
-	snprintf(path, sizeof(path), "%s/run/t.status", f->var);
+	snprintf(path, sizeof(path), "%s/run/ingest.status", f->var);
 	deadline = now_ms() + 5000;
 	for (file = NULL;; free(file)) {
 		size_t n = 0;
@@ -605,11 +605,11 @@ test_status_answer(void **state)
 		assert_true(now_ms() < deadline);
 		zmq_poll(NULL, 0, 20);
 	}
-	assert_non_null(strstr(file, "\"name\":\"t\""));
+	assert_non_null(strstr(file, "\"name\":\"ingest\""));
 	assert_int_equal(s_json_num(file, "pid"), f->pid);
 	assert_int_equal(s_json_num(file, "t_rows"), 1);
 	free(file);
-	assert_int_equal(s_mode(f, "run/t.status"), 0640);
+	assert_int_equal(s_mode(f, "run/ingest.status"), 0640);
 }
 
 /* test_own_command - the worker's commands through on_control, with their
@@ -661,7 +661,7 @@ test_no_commands(void **state)
 	free(body);
 }
 
-/* test_second_worker_locked - a second "t" on the same var dir exits with
+/* test_second_worker_locked - a second "ingest" on the same var dir exits with
  * WORKER_EXIT_LOCKED and takes nothing from the first, which keeps working. */
 static void
 test_second_worker_locked(void **state)
@@ -709,7 +709,7 @@ test_sigterm_stops(void **state)
 	f->pid = 0;
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	snprintf(path, sizeof(path), "%s/run/t.status", f->var);
+	snprintf(path, sizeof(path), "%s/run/ingest.status", f->var);
 	fp = fopen(path, "r");
 	assert_non_null(fp);
 	assert_true(fread(buf, 1, sizeof(buf) - 1, fp) > 0);
