@@ -52,6 +52,19 @@ wait_for() {
 # poll_pause - the 50 ms between two looks at a condition (not a wait for anything)
 poll_pause() { read -r -t 0.05 <> <(:) || true; }
 
+# curve_block DIR NAME... - an endpoints.curve block (2-space indented) with
+# keys_dir DIR and the public keys of NAME..., each made by `bhxhctl keygen`
+# in DIR unless it is there already
+curve_block() {
+	local dir=$1 n
+	shift
+	printf '  curve:\n    keys_dir: %s\n    public:\n' "$dir"
+	for n in "$@"; do
+		[ -f "$dir/$n.key" ] || "$CTL" keygen --dir "$dir" "$n" >/dev/null 2>&1 || return 1
+		printf '      %s: "%s"\n' "$n" "$(sed -n 's/^public-key = "\(.*\)"$/\1/p' "$dir/$n.key")"
+	done
+}
+
 # json_field FILE KEY - a top-level scalar from one of our JSON files
 json_field() { sed -n "s/^  \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1" | head -1; }
 

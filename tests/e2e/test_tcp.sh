@@ -15,13 +15,19 @@
 BASE=$VAR
 
 # conf NAME ENDPOINTS INSTANCES - the shipped configuration with absolute paths,
-# INSTANCES validators and the endpoints section ENDPOINTS appended
+# INSTANCES validators and the endpoints section ENDPOINTS appended, with the
+# CURVE keys of every worker and the operator (made in $BASE/keys; the two
+# "hosts" of part 2 share that folder here, each would hold its own secrets)
 conf() {
+	local v=validate
+	[ "$3" -gt 1 ] && v=$(seq -f 'validate-%g' 1 "$3" | tr '\n' ' ')
 	sed -e "s|^schemas: .*|schemas: $ROOT/config/schemas.yaml|" \
 		-e "s|^findings: .*|findings: $ROOT/config/findings.yaml|" \
 		-e "s|^alerting: .*|alerting: $ROOT/config/alerting.yaml|" \
 		-e "s|^\(  instances:\) *1 |\1 $3 |" "$ROOT/config/bhxh.yaml" >"$BASE/$1.yaml"
 	printf '%s\n' "$2" >>"$BASE/$1.yaml"
+	# shellcheck disable=SC2086
+	curve_block "$BASE/keys" ingest $v aggregate alert operator >>"$BASE/$1.yaml"
 }
 
 # receipt_in VAR AGENCY NAME - the newest JSON receipt for a file in a var dir

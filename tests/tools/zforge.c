@@ -18,13 +18,16 @@
  *   events: --seq S --kind K --subject S --org-unit U --period P --severity V --state S [--name N]
  *           [--value X] [--threshold X] [--since YYYY-MM] [--reason R] [--amount VND] [--workers N]
  *   done:   --file-no N --file-id H --agency A --status S [--code C]
- *   ctl:    --cmd C [--arg A ...]      (prints the answer) */
+ *   ctl:    --cmd C [--arg A ...]      (prints the answer)
+ *   over tcp with CURVE: --curve-key FILE (a key file of `bhxhctl keygen`) --server-key Z85
+ *   --linger-ms N    how long unsent messages are kept at exit (default 60000) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <zmq.h>
 
+#include "curve.h"
 #include "msg.h"
 
 #define MAX_ROWS 1000
@@ -238,7 +241,22 @@ main(int argc, char **argv)
 		first = (uint64_t)time(NULL) * 1000000;
 	ctx = zmq_ctx_new();
 	s = zmq_socket(ctx, ZMQ_DEALER);
+	linger = atoi(s_opt(argc, argv, "--linger-ms", "60000"));
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	if (s_opt(argc, argv, "--curve-key", NULL) != NULL) {
+		unsigned char pub[32], sec[32], server[32];
+		const char *sk = s_opt(argc, argv, "--server-key", "");
+		char why[600] = "the server key is 40 Z85 characters";
+
+		if (curve_key_read(s_opt(argc, argv, "--curve-key", NULL), pub, sec, why, sizeof(why)) != 0 ||
+		    strlen(sk) != 40 || zmq_z85_decode(server, sk) == NULL) {
+			fprintf(stderr, "zforge: --curve-key/--server-key: %s\n", why);
+			return 2;
+		}
+		zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, 32);
+		zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub, 32);
+		zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, 32);
+	}
 	if (zmq_connect(s, argv[1]) != 0) {
 		fprintf(stderr, "zforge: cannot connect %s: %s\n", argv[1], zmq_strerror(zmq_errno()));
 		return 1;
