@@ -285,7 +285,7 @@ bus_request_curve(const char *endpoint, const bus_curve_t *cv, const unsigned ch
     size_t errsz)
 {
 	msg_t q = { .version = MSG_VERSION, .type = MSG_T_CTL_REQ, .id = 1 };
-	void *ctx = zmq_ctx_new(), *s = NULL;
+	void *ctx = zmq_ctx_new(), *s = NULL, *mon = NULL;
 	int rc = -1, linger = 0, sent;
 	int64_t deadline;
 	struct timespec ts;
@@ -300,8 +300,21 @@ bus_request_curve(const char *endpoint, const bus_curve_t *cv, const unsigned ch
 		goto out;
 	}
 	if (s == NULL || zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
-	    s_common_opts(s) != 0 || (s_tcp(endpoint) && s_curve_client(s, cv, server_key) != 0) ||
-	    zmq_connect(s, endpoint) != 0) {
+	    s_common_opts(s) != 0 || (s_tcp(endpoint) && s_curve_client(s, cv, server_key) != 0)) {
+		snprintf(err, errsz, "cannot connect: %s", zmq_strerror(errno));
+		goto out;
+	}
+	/* a refused CURVE handshake is told at once, not as a time-out */
+	if (s_tcp(endpoint) && zmq_socket_monitor(s, "inproc://bus-request-monitor", ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+	    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0 &&
+	    (mon = zmq_socket(ctx, ZMQ_PAIR)) != NULL) {
+		zmq_setsockopt(mon, ZMQ_LINGER, &linger, sizeof(linger));
+		if (zmq_connect(mon, "inproc://bus-request-monitor") != 0) {
+			zmq_close(mon);
+			mon = NULL;
+		}
+	}
+	if (zmq_connect(s, endpoint) != 0) {
 		snprintf(err, errsz, "cannot connect: %s", zmq_strerror(errno));
 		goto out;
 	}
@@ -316,7 +329,7 @@ bus_request_curve(const char *endpoint, const bus_curve_t *cv, const unsigned ch
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
 	for (;;) {
-		zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
+		zmq_pollitem_t it[2] = { { s, 0, ZMQ_POLLIN, 0 }, { mon, 0, ZMQ_POLLIN, 0 } };
 		int64_t now;
 		char *buf = NULL, derr[160];
 		size_t len = 0;
@@ -326,12 +339,29 @@ bus_request_curve(const char *endpoint, const bus_curve_t *cv, const unsigned ch
 		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 		if (now >= deadline)
 			break;
+		if (zmq_poll(it, mon != NULL ? 2 : 1, !sent ? 20 : (long)(deadline - now)) > 0 &&
+		    (it[1].revents & ZMQ_POLLIN)) {
+			unsigned char ev[6];
+			uint16_t event;
+			uint32_t value;
+
+			if (zmq_recv(mon, ev, sizeof(ev), 0) == 6) {
+				memcpy(&event, ev, 2);
+				memcpy(&value, ev + 2, 4);
+				if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+					snprintf(err, errsz, "refused (%u): this host's operator key is not allowed there"
+					    " (endpoints.curve.public.operator, BHXH_OPERATOR_KEY)", (unsigned)value);
+				else
+					snprintf(err, errsz, "secure handshake failed: the worker's public key in"
+					    " endpoints.curve.public may not be the one it uses");
+				break;
+			}
+		}
 		if (!sent) { /* the ipc connection was not up yet */
 			sent = bus_send_msg(s, NULL, 0, &q) == 0;
-			zmq_poll(&it, 1, 20);
 			continue;
 		}
-		if (zmq_poll(&it, 1, (long)(deadline - now)) <= 0)
+		if (!(it[0].revents & ZMQ_POLLIN))
 			continue;
 		if (bus_recv_raw(s, 0, NULL, NULL, &buf, &len) != 1)
 			continue;
@@ -350,6 +380,8 @@ bus_request_curve(const char *endpoint, const bus_curve_t *cv, const unsigned ch
 out:
 	if (s != NULL)
 		zmq_close(s);
+	if (mon != NULL)
+		zmq_close(mon);
 	zmq_ctx_term(ctx);
 	return rc;
 }

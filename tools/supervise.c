@@ -933,6 +933,16 @@ supervise_status(const config_t *c, const char *var, int json)
 			s_clock(when, sizeof(when), atoll(lat));
 			sb_addf(&notes, "%s: last error at %s: %s\n", ch[i].name, when, le);
 		}
+		if (answered) {
+			char refused[32], forbidden[32];
+
+			s_json_field(body, "refused_connections", refused, sizeof(refused));
+			s_json_field(body, "forbidden_msgs", forbidden, sizeof(forbidden));
+			if (atoll(refused) > 0 || atoll(forbidden) > 0)
+				sb_addf(&notes, "%s: %lld connections refused (keys not allowed there), %lld messages dropped"
+				    " from peers that may not send them, since it started (see its log)\n", ch[i].name,
+				    atoll(refused), atoll(forbidden));
+		}
 		free(body);
 	}
 	if (json)

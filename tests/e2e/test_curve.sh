@@ -129,11 +129,16 @@ check "aggregate key, batch to alert: dropped and counted as forbidden" \
 check "aggregate key, batch to alert: the log says so" \
 	grep -q "dropped a batch message from aggregate: alert takes no batch messages" "$VAR/log/alert.log"
 
+ctl status >"$BASE/refusals.status" 2>&1
+check "status: the refusals are told" grep -qE "^aggregate: [3-9] connections refused \(keys not allowed there\)" "$BASE/refusals.status"
+check "status: and the forbidden message" grep -qE "^alert: 0 connections refused .*, 1 messages dropped from peers" "$BASE/refusals.status"
+
 # ---- 3d. an operator key that is not listed
 "$CTL" keygen --dir "$BASE/stranger" operator >/dev/null 2>&1
 BHXH_OPERATOR_KEY=$BASE/stranger/operator.key ctl status >"$BASE/stranger.status" 2>&1
 check_eq "unlisted operator: status gets no answer (exit 1)" 1 $?
 check_eq "unlisted operator: no worker answers" 5 "$(grep -cE '^(ingest|validate-[12]|aggregate|alert): (not answering|unreachable)' "$BASE/stranger.status")"
+check "unlisted operator: status says why" grep -q "refused (400): this host's operator key is not allowed" "$BASE/stranger.status"
 check "unlisted operator: the control socket refused it" wait_for 10 grep -q \
 	"key .* is not listed" "$VAR/log/ingest.log"
 
