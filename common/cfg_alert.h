@@ -12,8 +12,9 @@
 
 #include "yamltree.h"
 
-/* Tables that bhxhctl writes and the alert worker reads (VAR/db/alert.db);
- * both create them, so either may start first. Times are unix milliseconds. */
+/* The tables of silences and acknowledgements in VAR/db/alert.db, written
+ * by the alert worker's control commands (bhxhctl asks it; older versions of
+ * bhxhctl wrote them directly). Times are unix milliseconds. */
 #define ALERT_CTL_SCHEMA \
 	"CREATE TABLE IF NOT EXISTS silence (id INTEGER PRIMARY KEY AUTOINCREMENT," \
 	"  matchers TEXT NOT NULL, author TEXT NOT NULL, comment TEXT NOT NULL," \

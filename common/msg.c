@@ -32,7 +32,10 @@
  *                  is accepted on decode; NaN and infinities are refused),
  *                  since, reason (str), amount, workers (float64)]; the
  *                  9-element form without the last four is still read
- *   MSG_T_FILE_DONE [file_id str, file_no uint, agency str, status str, code str|nil]
+ *   MSG_T_FILE_DONE [file_id str, file_no uint, agency str, status str, code str|nil,
+ *                  name str, stamp int, receipt_json str|nil, receipt_text str|nil];
+ *                  the 5-element form without the last four is still read
+ *                  (name "", stamp 0, no receipt)
  *   MSG_T_CTL_REQ   [cmd str, args [str...]]
  *   MSG_T_CTL_REP   [code int, body str]
  *   MSG_T_SUMMARY   [period str, generated_at int, units table, employers table,
@@ -219,12 +222,16 @@ static int s_put_events(msgpack_packer *pk, const msg_events_t *e)
 /* s_put_done - pack a MSG_T_FILE_DONE body. */
 static int s_put_done(msgpack_packer *pk, const msg_file_done_t *d)
 {
-	if (msgpack_pack_array(pk, 5) != 0 ||
+	if (msgpack_pack_array(pk, 9) != 0 ||
 	    s_put_str(pk, d->file_id) == -1 ||
 	    msgpack_pack_uint64(pk, d->file_no) != 0 ||
 	    s_put_str(pk, d->agency) == -1 ||
 	    s_put_str(pk, d->status) == -1 ||
-	    s_put_opt(pk, d->code) == -1)
+	    s_put_opt(pk, d->code) == -1 ||
+	    s_put_str(pk, d->name ? d->name : "") == -1 ||
+	    msgpack_pack_int64(pk, d->stamp) != 0 ||
+	    s_put_opt(pk, d->receipt_json) == -1 ||
+	    s_put_opt(pk, d->receipt_text) == -1)
 		return -1;
 	return 0;
 }
@@ -831,13 +838,27 @@ static int s_get_events(struct rd *r, msg_events_t *e)
 /* s_get_done - read a MSG_T_FILE_DONE body. */
 static int s_get_done(struct rd *r, msg_file_done_t *d)
 {
+	uint32_t n = 0;
+
 	r->top = "file_done";
-	if (s_get_tuple(r, 5, NULL, -1) == -1 ||
-	    s_get_str(r, 0, &d->file_id, "file_id", -1) == -1 ||
+	if (s_get_array(r, 1, &n, NULL, -1) == -1)
+		return -1;
+	if (n != 5 && n != 9)
+		return s_fail(r, NULL, -1, "expected array of 5 or 9, got %u", n);
+	if (s_get_str(r, 0, &d->file_id, "file_id", -1) == -1 ||
 	    s_get_uint(r, UINT64_MAX, &d->file_no, "file_no", -1) == -1 ||
 	    s_get_str(r, 0, &d->agency, "agency", -1) == -1 ||
 	    s_get_str(r, 0, &d->status, "status", -1) == -1 ||
 	    s_get_str(r, 1, &d->code, "code", -1) == -1)
+		return -1;
+	if (n == 5) {
+		d->name = xstrdup("");
+		return 0;
+	}
+	if (s_get_str(r, 0, &d->name, "name", -1) == -1 ||
+	    s_get_int(r, &d->stamp, "stamp", -1) == -1 ||
+	    s_get_str(r, 1, &d->receipt_json, "receipt_json", -1) == -1 ||
+	    s_get_str(r, 1, &d->receipt_text, "receipt_text", -1) == -1)
 		return -1;
 	return 0;
 }
@@ -1085,6 +1106,9 @@ void msg_free(msg_t *m)
 		free(m->u.done.agency);
 		free(m->u.done.status);
 		free(m->u.done.code);
+		free(m->u.done.name);
+		free(m->u.done.receipt_json);
+		free(m->u.done.receipt_text);
 		break;
 	case MSG_T_CTL_REQ:
 		free(m->u.req.cmd);

@@ -98,13 +98,18 @@ typedef struct {
 } msg_events_t;
 
 /* How a file ended at the aggregate, so that ingest counts only applied
- * files as repeats. */
+ * files as repeats, with the file's receipt, which ingest writes into the
+ * agency's outbox on its own host (the aggregate writes no file of it). */
 typedef struct {
 	char *file_id;
 	uint64_t file_no;
 	char *agency;
 	char *status;    /* applied | rejected | quarantined */
 	char *code;      /* NULL, or the code that says why it was not applied */
+	char *name;      /* the file name as dropped ("" from an older sender) */
+	int64_t stamp;   /* unix microseconds that name the receipt (0 from an older sender) */
+	char *receipt_json; /* the rendered receipt, or NULL when there is none */
+	char *receipt_text; /* its text twin, or NULL */
 } msg_file_done_t;
 
 /* A command on a control socket: cmd and its arguments. */

@@ -240,3 +240,95 @@ receipt_write(const char *var_dir, const receipt_t *r, char *path_out, size_t pa
 	sb_free(&t);
 	return rc;
 }
+
+#define FIT_JSON_MARK "\n    {\"line\": "
+
+/* s_count - occurrences of mark in s from p on. */
+static uint64_t
+s_count(const char *p, const char *mark)
+{
+	uint64_t n = 0;
+
+	while ((p = strstr(p, mark)) != NULL) {
+		n++;
+		p += strlen(mark);
+	}
+	return n;
+}
+
+/* s_fit_json - cut the errors array of a rendered JSON receipt so that it
+ * takes at most max bytes, and say how many errors were left out. Errors
+ * are the last member and each starts on a line of its own, which no string
+ * inside can hold (JSON escapes newlines). */
+static void
+s_fit_json(sb_t *b, size_t max)
+{
+	char tail[160];
+	size_t cut = 0;
+	uint64_t omitted;
+	sb_t n;
+
+	for (const char *p = strstr(b->data, FIT_JSON_MARK); p != NULL; p = strstr(p + 1, FIT_JSON_MARK)) {
+		if ((size_t)(p - b->data) + sizeof(tail) > max)
+			break;
+		cut = (size_t)(p - b->data);
+	}
+	sb_init(&n);
+	if (cut == 0) {
+		/* not even the head fits (or no error is listed): only the note */
+		sb_addf(&n, "{\n  \"truncated\": true,\n  \"errors_omitted\": %llu,\n  \"note\": \"the receipt was too"
+		    " large to send\"\n}\n", (unsigned long long)s_count(b->data, FIT_JSON_MARK));
+	} else {
+		omitted = s_count(b->data + cut, FIT_JSON_MARK);
+		if (b->data[cut - 1] == ',')
+			cut--;
+		sb_addn(&n, b->data, cut);
+		snprintf(tail, sizeof(tail), "\n  ],\n  \"truncated\": true,\n  \"errors_omitted\": %llu\n}\n",
+		    (unsigned long long)omitted);
+		sb_add(&n, tail);
+	}
+	sb_free(b);
+	*b = n;
+}
+
+/* s_fit_text - cut a rendered text receipt at a line so that it takes at
+ * most max bytes, with a last line saying how many errors were left out. */
+static void
+s_fit_text(sb_t *b, size_t max)
+{
+	static const char *const marks[] = { "\n  dòng/line ", "\n  tệp/file" };
+	char tail[400];
+	size_t cut = 0;
+	uint64_t omitted = 0;
+	sb_t n;
+
+	for (const char *p = strchr(b->data, '\n'); p != NULL; p = strchr(p + 1, '\n')) {
+		if ((size_t)(p - b->data) + sizeof(tail) > max)
+			break;
+		cut = (size_t)(p - b->data);
+	}
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		omitted += s_count(b->data + cut, marks[i]);
+	snprintf(tail, sizeof(tail), "\n  ... %llu lỗi nữa không được liệt kê: biên nhận quá lớn để gửi\n"
+	    "      %llu more errors not listed: the receipt was too large to send\n",
+	    (unsigned long long)omitted, (unsigned long long)omitted);
+	sb_init(&n);
+	sb_addn(&n, b->data, cut);
+	sb_add(&n, tail);
+	sb_free(b);
+	*b = n;
+}
+
+/* receipt_fit - make a rendered receipt fit in max bytes (JSON and text
+ * together), cutting the list of errors of each; 1 if it was cut, else 0. */
+int
+receipt_fit(sb_t *json, sb_t *text, size_t max)
+{
+	if (json->len + text->len <= max)
+		return 0;
+	if (json->len > max / 2)
+		s_fit_json(json, max / 2);
+	if (text->len > max / 2)
+		s_fit_text(text, max / 2);
+	return 1;
+}

@@ -1,7 +1,8 @@
 /* receipt - the answer an agency gets for every file it drops (docs/DOMAIN.md
  * §8): JSON plus a readable text twin in VAR/spool/outbox/AGENCY/,
- * each written atomically. Written by ingest for files refused whole or
- * repeated, and by aggregate for files applied. */
+ * each written atomically, always by ingest: for files refused whole or
+ * repeated it renders them itself; the aggregate renders the receipt of
+ * every file that reached it and sends it back in its FILE_DONE. */
 #ifndef BHXH_RECEIPT_H
 #define BHXH_RECEIPT_H
 
@@ -48,5 +49,13 @@ void receipt_text(sb_t *b, const receipt_t *r);
  * (agency, name, received_at) atomically, text first; 0 or -1. */
 int receipt_write_rendered(const char *var_dir, const char *agency, const char *file, int64_t received_at,
     const char *json, const char *text, char *path_out, size_t path_size);
+
+/* receipt_fit - make the rendered JSON and text (json, text: whole,
+ * malloc'd) take at most max bytes together, so that the receipt fits in a
+ * message: the list of errors of each is cut at an error and ends with how
+ * many were left out (JSON: "truncated": true, "errors_omitted": N). 1 if
+ * it was cut, 0 if it already fitted. max must leave room for a few hundred
+ * bytes of note in each. */
+int receipt_fit(sb_t *json, sb_t *text, size_t max);
 
 #endif

@@ -34,6 +34,9 @@
 #include "report.h"
 #include "supervise.h"
 
+#define PING_TIMEOUT_MS 15000    /* a worker that does not answer "status" in this time is not up */
+#define REPORT_TIMEOUT_MS 600000 /* then a report of a big province may take a while */
+
 static const char *s_config = NULL;
 static char s_var[PATH_MAX];
 
@@ -429,7 +432,51 @@ s_cmd_submit(int argc, char **argv)
 	return rc;
 }
 
-/* s_cmd_report - print a report from the aggregate database. */
+/* s_ask - one command to a worker at its control address (local or on
+ * another host), with the configuration's endpoints; 0 with the answer's
+ * code and body (malloc'd), or -1 after saying that the worker does not
+ * answer. */
+static int
+s_ask(const char *worker, const char *cmd, char *const *args, int nargs, int timeout_ms, int64_t *code, char **body)
+{
+	char cfgpath[PATH_MAX], err[200];
+	config_t *c;
+	int rc;
+
+	*body = NULL;
+	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
+		return -1;
+	rc = supervise_ask(c, s_var, worker, cmd, args, nargs, timeout_ms, code, body, err, sizeof(err));
+	config_free(&c);
+	if (rc != 0) {
+		fprintf(stderr, "bhxhctl: the %s worker does not answer (%s); is the pipeline up (bhxhctl status)?\n",
+		    worker, err);
+		free(*body);
+		*body = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* s_answer - print a worker's answer (to stderr unless it is a success,
+ * ending with a newline) and free it; the exit status: 0 done, 2 bad
+ * arguments, 1 failed. */
+static int
+s_answer(int64_t code, char *body)
+{
+	FILE *out = code == 0 ? stdout : stderr;
+
+	if (code != 0 && strncmp(body, "bhxhctl", 7) != 0)
+		fputs("bhxhctl: ", out);
+	fputs(body, out);
+	if (body[0] != '\0' && body[strlen(body) - 1] != '\n')
+		fputc('\n', out);
+	free(body);
+	return code == 0 ? 0 : code == 1 ? 2 : 1;
+}
+
+/* s_cmd_report - print a report, as the aggregate worker answers it from
+ * its database (bhxhctl opens none: the aggregate may run on another host). */
 static int
 s_cmd_report(int argc, char **argv)
 {
@@ -437,11 +484,10 @@ s_cmd_report(int argc, char **argv)
 		{ "period", required_argument, NULL, 'p' }, { "org-unit", required_argument, NULL, 'u' },
 		{ "format", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 }
 	};
-	const char *period = NULL, *unit = NULL, *what;
-	int format = REPORT_TABLE, opt, rc;
-	char path[PATH_MAX + 32];
-	sqlite3 *db = NULL;
-	sb_t b;
+	const char *period = "", *unit = "", *what, *format = "table";
+	char *args[4], *body;
+	int64_t code = 0;
+	int opt;
 
 	if (argc < 2)
 		return s_usage(stderr);
@@ -451,29 +497,29 @@ s_cmd_report(int argc, char **argv)
 		switch (opt) {
 		case 'p': period = optarg; break;
 		case 'u': unit = optarg; break;
-		case 'f': format = report_format_parse(optarg); break;
+		case 'f': format = optarg; break;
 		default: return s_usage(stderr);
 		}
 	}
-	if (format < 0 || (strcmp(what, "coverage") && strcmp(what, "findings")))
+	if (report_format_parse(format) < 0 || (strcmp(what, "coverage") && strcmp(what, "findings")))
 		return s_usage(stderr);
-	snprintf(path, sizeof(path), "%s/db/aggregate.db", s_var);
-	if (access(path, R_OK) != 0 || sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		fprintf(stderr, "bhxhctl: no data in %s yet: start the pipeline (bhxhctl up) and submit files\n", s_var);
-		sqlite3_close(db);
+	args[0] = (char *)what;
+	args[1] = (char *)period;
+	args[2] = (char *)unit;
+	args[3] = (char *)format;
+	/* first a quick "status", so that an aggregate that is not up is said
+	 * at once, and only then the long wait for the report itself */
+	if (s_ask("aggregate", "status", NULL, 0, PING_TIMEOUT_MS, &code, &body) != 0)
 		return 1;
+	free(body);
+	if (s_ask("aggregate", "report", args, 4, REPORT_TIMEOUT_MS, &code, &body) != 0)
+		return 1;
+	if (code == 0) {
+		fputs(body, stdout);
+		free(body);
+		return 0;
 	}
-	sqlite3_busy_timeout(db, 10000);
-	sb_init(&b);
-	rc = strcmp(what, "coverage") == 0 ? report_coverage(db, period, unit, (report_format_t)format, &b)
-	    : report_findings(db, period, unit, (report_format_t)format, &b);
-	if (rc != 0)
-		fprintf(stderr, "bhxhctl: cannot read %s: %s\n", path, sqlite3_errmsg(db));
-	else
-		fputs(b.data ? b.data : "", stdout);
-	sb_free(&b);
-	sqlite3_close(db);
-	return rc == 0 ? 0 : 1;
+	return s_answer(code, body);
 }
 
 /* s_cmd_quarantine - list, retry or drop quarantined files, through the
@@ -482,11 +528,9 @@ static int
 s_cmd_quarantine(int argc, char **argv)
 {
 	int64_t code = 0;
-	char *body = NULL, err[200], *args[1];
-	int json = argc == 3 && strcmp(argv[1], "list") == 0 && strcmp(argv[2], "--json") == 0, rc;
+	char *body = NULL, *args[1];
+	int json = argc == 3 && strcmp(argv[1], "list") == 0 && strcmp(argv[2], "--json") == 0;
 	const char *cmd;
-	char cfgpath[PATH_MAX];
-	config_t *c;
 
 	if (argc == 2 && strcmp(argv[1], "list") == 0)
 		cmd = "quarantine-list";
@@ -499,22 +543,9 @@ s_cmd_quarantine(int argc, char **argv)
 	else
 		return s_usage(stderr);
 	args[0] = json ? "json" : argv[2];
-	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
-		return 2;
-	rc = supervise_ask(c, s_var, "aggregate", cmd, args, strcmp(cmd, "quarantine-list") == 0 && !json ? 0 : 1, 60000,
-	    &code, &body, err, sizeof(err));
-	config_free(&c);
-	if (rc != 0) {
-		fprintf(stderr, "bhxhctl: the aggregate worker does not answer (%s); is the pipeline up (bhxhctl status)?\n",
-		    err);
+	if (s_ask("aggregate", cmd, args, strcmp(cmd, "quarantine-list") == 0 && !json ? 0 : 1, 60000, &code, &body) != 0)
 		return 1;
-	}
-	rc = (int)code;
-	fputs(body, rc == 0 ? stdout : stderr);
-	if (body[0] != '\0' && body[strlen(body) - 1] != '\n')
-		fputc('\n', rc == 0 ? stdout : stderr);
-	free(body);
-	return rc == 0 ? 0 : rc == 1 ? 2 : 1;
+	return s_answer(code, body);
 }
 
 /* s_cmd_check - check the configuration. */
@@ -529,32 +560,6 @@ s_cmd_check(void)
 	printf("%s: OK (%d org units, %d agencies, %d record types)\n", path, c->nunits, c->nagencies, c->nrtypes);
 	config_free(&c);
 	return 0;
-}
-
-/* s_alert_db - open VAR/db/alert.db for the silence and ack tables (created
- * if missing, shared with the running alert worker under busy_timeout). */
-static sqlite3 *
-s_alert_db(void)
-{
-	char path[PATH_MAX + 32], *err = NULL;
-	sqlite3 *db = NULL;
-
-	snprintf(path, sizeof(path), "%s/db", s_var);
-	fs_mkdirs(path);
-	snprintf(path, sizeof(path), "%s/db/alert.db", s_var);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		fprintf(stderr, "bhxhctl: %s: %s\n", path, sqlite3_errmsg(db));
-		sqlite3_close(db);
-		return NULL;
-	}
-	sqlite3_busy_timeout(db, 10000);
-	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;" ALERT_CTL_SCHEMA, NULL, NULL, &err) != SQLITE_OK) {
-		fprintf(stderr, "bhxhctl: %s: %s\n", path, err != NULL ? err : "error");
-		sqlite3_free(err);
-		sqlite3_close(db);
-		return NULL;
-	}
-	return db;
 }
 
 /* s_now_ms - unix milliseconds (BHXH_NOW, unix seconds, overrides, as in the alert worker). */
@@ -586,7 +591,8 @@ s_parse_until(const char *s)
 	return (long long)mktime(&tm) * 1000;
 }
 
-/* s_silence_add - check the matchers, then store the silence. */
+/* s_silence_add - check the matchers and the time, then ask the alert
+ * worker to store the silence (it checks them again). */
 static int
 s_silence_add(int argc, char **argv)
 {
@@ -596,14 +602,13 @@ s_silence_add(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *author = NULL, *comment = NULL, *until = NULL;
+	char **args = calloc((size_t)argc + 4, sizeof(char *)), *body, ends_s[32];
 	long long ends;
-	int opt, rc = 1;
-	sqlite3 *db;
-	sqlite3_stmt *st = NULL;
-	sb_t m;
+	int64_t code = 0;
+	int opt, n = 3;
 
-	sb_init(&m);
-	sb_add(&m, "");
+	if (args == NULL)
+		return 1;
 	optind = 2;
 	while ((opt = getopt_long(argc, argv, "m:a:c:u:", opts, NULL)) != -1) {
 		alert_matcher_t am;
@@ -613,95 +618,62 @@ s_silence_add(int argc, char **argv)
 		case 'm':
 			if (alert_matcher_parse(optarg, &am, err, sizeof(err)) != 0) {
 				fprintf(stderr, "bhxhctl: --matcher %s\n", err);
-				sb_free(&m);
+				free(args);
 				return 2;
 			}
 			alert_matcher_clear(&am);
-			sb_addf(&m, "%s%s", m.len ? "\n" : "", optarg);
+			args[n++] = optarg;
 			break;
 		case 'a': author = optarg; break;
 		case 'c': comment = optarg; break;
 		case 'u': until = optarg; break;
-		default: sb_free(&m); return s_usage(stderr);
+		default: free(args); return s_usage(stderr);
 		}
 	}
-	if (m.len == 0 || author == NULL || comment == NULL || until == NULL) {
+	if (n == 3 || author == NULL || comment == NULL || until == NULL) {
 		fprintf(stderr, "bhxhctl: silence add needs --matcher, --author, --comment and --until\n");
-		sb_free(&m);
+		free(args);
 		return 2;
 	}
 	if ((ends = s_parse_until(until)) < 0 || ends <= s_now_ms()) {
 		fprintf(stderr, "bhxhctl: --until %s: expected a future time (YYYY-MM-DD HH:MM) or a duration (+2h, 7d)\n", until);
-		sb_free(&m);
+		free(args);
 		return 2;
 	}
-	if ((db = s_alert_db()) == NULL) {
-		sb_free(&m);
-		return 1;
-	}
-	if (sqlite3_prepare_v2(db, "INSERT INTO silence(matchers, author, comment, created_at, ends_at) VALUES (?, ?, ?, ?, ?)",
-	    -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, m.data, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, author, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, comment, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, s_now_ms());
-		sqlite3_bind_int64(st, 5, ends);
-		if (sqlite3_step(st) == SQLITE_DONE) {
-			printf("%lld\n", (long long)sqlite3_last_insert_rowid(db));
-			rc = 0;
-		}
-	}
-	if (rc != 0)
-		fprintf(stderr, "bhxhctl: cannot store the silence: %s\n", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	sb_free(&m);
-	return rc;
+	snprintf(ends_s, sizeof(ends_s), "%lld", ends);
+	args[0] = (char *)author;
+	args[1] = (char *)comment;
+	args[2] = ends_s;
+	opt = s_ask("alert", "silence-add", args, n, 60000, &code, &body);
+	free(args);
+	return opt != 0 ? 1 : s_answer(code, body);
 }
 
-/* s_cmd_silence - add, list or expire silences. */
+/* s_cmd_silence - add, list or expire silences, through the alert worker. */
 static int
 s_cmd_silence(int argc, char **argv)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st = NULL;
-	int rc = 1;
+	int64_t code = 0;
+	char *body;
 
 	if (argc < 2)
 		return s_usage(stderr);
 	if (strcmp(argv[1], "add") == 0)
 		return s_silence_add(argc, argv);
-	if (strcmp(argv[1], "list") != 0 && !(strcmp(argv[1], "expire") == 0 && argc == 3))
+	if (strcmp(argv[1], "list") == 0 && argc == 2) {
+		if (s_ask("alert", "silence-list", NULL, 0, 60000, &code, &body) != 0)
+			return 1;
+	} else if (strcmp(argv[1], "expire") == 0 && argc == 3) {
+		if (s_ask("alert", "silence-expire", argv + 2, 1, 60000, &code, &body) != 0)
+			return 1;
+	} else {
 		return s_usage(stderr);
-	if ((db = s_alert_db()) == NULL)
-		return 1;
-	if (strcmp(argv[1], "list") == 0) {
-		if (sqlite3_prepare_v2(db, "SELECT id, CASE WHEN expired_at IS NOT NULL OR ends_at <= ?1 THEN 'expired'"
-		    " ELSE 'active' END, datetime(ends_at / 1000, 'unixepoch', 'localtime'), author, comment,"
-		    " replace(matchers, char(10), ' ') FROM silence ORDER BY id", -1, &st, NULL) == SQLITE_OK) {
-			sqlite3_bind_int64(st, 1, s_now_ms());
-			printf("%-5s %-8s %-19s %-12s %-30s %s\n", "id", "state", "until", "author", "comment", "matchers");
-			while (sqlite3_step(st) == SQLITE_ROW)
-				printf("%-5lld %-8s %-19s %-12s %-30s %s\n", (long long)sqlite3_column_int64(st, 0),
-				    sqlite3_column_text(st, 1), sqlite3_column_text(st, 2), sqlite3_column_text(st, 3),
-				    sqlite3_column_text(st, 4), sqlite3_column_text(st, 5));
-			rc = 0;
-		}
-	} else if (sqlite3_prepare_v2(db, "UPDATE silence SET expired_at = ? WHERE id = ? AND expired_at IS NULL",
-	    -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, s_now_ms());
-		sqlite3_bind_int64(st, 2, atoll(argv[2]));
-		if (sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(db) == 1)
-			rc = 0;
-		else
-			fprintf(stderr, "bhxhctl: no active silence %s\n", argv[2]);
 	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return rc;
+	return s_answer(code, body);
 }
 
-/* s_cmd_ack - queue an acknowledgement; the alert worker applies it. */
+/* s_cmd_ack - acknowledge an open alert, through the alert worker; exits 1
+ * when no alert of that kind and subject is open. */
 static int
 s_cmd_ack(int argc, char **argv)
 {
@@ -711,9 +683,9 @@ s_cmd_ack(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *kind = NULL, *subject = NULL, *author = NULL, *comment = "";
-	sqlite3 *db;
-	sqlite3_stmt *st = NULL;
-	int opt, rc = 1;
+	char *args[4], *body;
+	int64_t code = 0;
+	int opt;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "k:s:a:c:", opts, NULL)) != -1) {
@@ -729,22 +701,13 @@ s_cmd_ack(int argc, char **argv)
 		fprintf(stderr, "bhxhctl: ack needs --kind, --subject and --author\n");
 		return 2;
 	}
-	if ((db = s_alert_db()) == NULL)
+	args[0] = (char *)kind;
+	args[1] = (char *)subject;
+	args[2] = (char *)author;
+	args[3] = (char *)comment;
+	if (s_ask("alert", "ack", args, 4, 60000, &code, &body) != 0)
 		return 1;
-	if (sqlite3_prepare_v2(db, "INSERT INTO ack_request(kind, subject, author, comment, created_at) VALUES (?, ?, ?, ?, ?)",
-	    -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, author, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, comment, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, s_now_ms());
-		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : 1;
-	}
-	if (rc != 0)
-		fprintf(stderr, "bhxhctl: cannot store the acknowledgement: %s\n", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return rc;
+	return s_answer(code, body);
 }
 
 int

@@ -101,9 +101,9 @@ check "B is still repeated" wait_for 30 filed_ge "$B" firing 1 "$ESC"
 check_eq "the escalated A repeats at its new severity" critical \
 	"$(sqlite3 "$DB" "SELECT severity FROM alert WHERE subject = '$A'")"
 
-# an acknowledgement of an alert that does not exist changes nothing
-check "ack of an unknown alert is accepted" ctl ack --kind arrears --subject NOPE --author "Lê Bình"
-check "and applied without effect" wait_for 30 bash -c \
-	"[ \"\$(sqlite3 '$DB' \"SELECT count(*) FROM ack_request WHERE applied IS NULL\")\" = 0 ]"
+# an acknowledgement of an alert that does not exist is refused and changes nothing
+check "ack of an unknown alert exits non-zero" bash -c "! '$CTL' --config '$CONFIG' --var-dir '$VAR' ack --kind arrears --subject NOPE --author 'Lê Bình' 2>'$VAR/ack.err'"
+check "and says that no such alert is open" grep -q "no open alert of kind 'arrears' about 'NOPE'" "$VAR/ack.err"
+check_eq "nothing is queued for it" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM ack_request WHERE subject = 'NOPE' OR applied IS NULL")"
 check_eq "only A was ever acknowledged" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM alert WHERE acked = 1")"
 finish

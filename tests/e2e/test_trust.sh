@@ -35,6 +35,13 @@ agg_json() { ctl status --json | sed -n '/"name":"aggregate"/p'; }
 agg_num() { agg_json | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 receipt_of() { ls -t "$VAR"/spool/outbox/"$1"/*-"$2".json 2>/dev/null | head -1; }
 has_receipt() { test -n "$(receipt_of "$1" "$2")"; }
+# agg_receipt NAME - the receipt the aggregate rendered (and sent to ingest) for
+# a file, from its database, into a file whose path it prints: forged files were
+# never sent by ingest, which writes no receipt for them
+agg_receipt() {
+	sqlite3 "$VAR/db/aggregate.db" "SELECT receipt FROM files WHERE name = '$1' ORDER BY applied_at DESC LIMIT 1" \
+		>"$VAR/agg_receipt.$1.json" && echo "$VAR/agg_receipt.$1.json"
+}
 next_file_no() { echo $(($(sqlite3 "$VAR/db/ingest.db" "SELECT coalesce(max(id), 0) FROM files") + 1)); }
 quarantined_ids() { ctl quarantine list --json | sed -n 's/.*"id": \([0-9]*\),.*/\1/p'; }
 
@@ -110,13 +117,15 @@ n=$(next_file_no)
 check "a file short of a batch: the aggregate says it waits" wait_for 10 bash -c "'$CTL' --config '$CONFIG' --var-dir '$VAR' status | grep -q 'aggregate: waiting'"
 check "the next file is applied behind it" ctl submit --agency bhxh --wait "$FIX/participant_2017-04.csv"
 check_eq "the short file is quarantined" "$n" "$(quarantined_ids)"
-check "...its receipt says why" grep -q 'only 1 of 2 batches' "$(receipt_of bhxh participant_2017-05.csv)"
+check "...its receipt says why" grep -q 'only 1 of 2 batches' "$(agg_receipt participant_2017-05.csv)"
+check "...ingest, which never sent it, writes no receipt for it" bash -c \
+	"! ls '$VAR'/spool/outbox/bhxh/*-participant_2017-05.csv.json 2>/dev/null"
 out=$(ctl quarantine retry "$n" 2>&1)
 check "retry while a batch is missing is refused" grep -q 'cannot be retried: 1 of 2' <<<"$out"
 "$ZF" "$AGG" batch --file-no "$n" --file-id 0000forged --seq 1 --agency bhxh --rtype participant --fields "$F" \
 	--row '0100000502||061|2017-05|voluntary|0||' --wait-acks >/dev/null
 check "the missing batch arrives late: retry applies the file" ctl quarantine retry "$n"
-check "...with a second receipt" wait_for 10 bash -c "[ \$(ls '$VAR'/spool/outbox/bhxh/*-participant_2017-05.csv.json | wc -l) -eq 2 ]"
+check "...with a second receipt, named by the retry" wait_for 10 bash -c "[ \"\$(sqlite3 '$VAR/db/aggregate.db' \"SELECT receipt_stamp > received_at AND receipt LIKE '%\\\"status\\\": \\\"applied\\\"%' FROM files WHERE name = 'participant_2017-05.csv'\")\" = 1 ]"
 check_eq "...its two rows are in" 2 "$(sqlite3 "$VAR/db/aggregate.db" "SELECT count(*) FROM participant WHERE period = '2017-05'")"
 
 # --- a retried file older than the snapshot in place is superseded
@@ -135,7 +144,7 @@ ctl report coverage --format csv --period 2017-04 >"$VAR/apr_before.csv"
 	--row '0100000602||061|2017-04|voluntary|0||' --wait-acks >/dev/null
 out=$(ctl quarantine retry "$n" 2>&1)
 check "retry of the older file drops it as superseded" grep -q 'dropped: a newer snapshot' <<<"$out"
-check "...its receipt says superseded" wait_for 10 bash -c "grep -l E_FILE_SUPERSEDED '$VAR'/spool/outbox/bhxh/*-participant_2017-04-old.csv.json"
+check "...its receipt says superseded" grep -q E_FILE_SUPERSEDED "$(agg_receipt participant_2017-04-old.csv)"
 ctl report coverage --format csv --period 2017-04 >"$VAR/apr_after.csv"
 check_files_eq "...and April's figures are the newer file's" "$VAR/apr_before.csv" "$VAR/apr_after.csv"
 
@@ -147,8 +156,9 @@ n=$(next_file_no)
 	--wait-acks >/dev/null
 "$ZF" "$AGG" end --file-no "$n" --file-id 0000forge1 --agency bhxh --rtype participant --name participant_forged.csv \
 	--nbatches 1 --rows 2 --wait-acks >/dev/null
-check "a batch marked checked with impossible rows gets a receipt" wait_for 10 has_receipt bhxh participant_forged.csv
-r=$(receipt_of bhxh participant_forged.csv)
+check "a batch marked checked with impossible rows gets a receipt" wait_for 10 bash -c \
+	"[ \"\$(sqlite3 '$VAR/db/aggregate.db' \"SELECT outcome FROM files WHERE file_id = '0000forge1'\")\" = applied ]"
+r=$(agg_receipt participant_forged.csv)
 check_eq "...applying nothing" 0 "$(json_field "$r" rows_applied)"
 check "...the unknown org unit refused" grep -q E_ORG_UNIT "$r"
 check "...the impossible period refused" grep -q E_PERIOD_FORMAT "$r"
@@ -159,7 +169,10 @@ n=$(next_file_no)
 "$ZF" "ipc://$VAR/run/validate.sock" end --file-no "$n" --file-id 0000forge2 --agency ubnd_058 --rtype participant \
 	--name participant_ubnd.csv --nbatches 1 --rows 1 --wait-acks >/dev/null
 check "a district committee sending participants: refused whole" wait_for 10 bash -c \
-	"grep -q E_FILE_TYPE_NOT_ALLOWED \"\$(ls -t '$VAR'/spool/outbox/ubnd_058/*-participant_ubnd.csv.json 2>/dev/null | head -1)\""
+	"[ \"\$(sqlite3 '$VAR/db/aggregate.db' \"SELECT outcome || ' ' || code FROM files WHERE file_id = '0000forge2'\")\" = 'rejected E_FILE_TYPE_NOT_ALLOWED' ]"
+check "...its receipt says so" grep -q E_FILE_TYPE_NOT_ALLOWED "$(agg_receipt participant_ubnd.csv)"
+check_eq "forged files get no receipt file: ingest never sent them" "" \
+	"$(ls "$VAR"/spool/outbox/*/*-participant_forged.csv.* "$VAR"/spool/outbox/*/*-participant_ubnd.csv.* 2>/dev/null)"
 ctl report coverage --format csv >"$VAR/cov_after_forge.csv"
 check_files_eq "forged rows changed no figure" "$VAR/cov_before_forge.csv" "$VAR/cov_after_forge.csv"
 check_eq "no receipt was written outside configured agencies' folders" "" \

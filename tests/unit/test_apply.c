@@ -6,7 +6,7 @@
  * types and staged with agg_stage; agg_apply_ready takes the head of the
  * line; agg_control retries and drops quarantined files.
  *
- * What a file can end as: applied (rows in, receipt pending, FILE_DONE to
+ * What a file can end as: applied (rows in, FILE_DONE with the receipt to
  * ingest), rejected (agency may not send the type; abort code), quarantined
  * (a batch beyond the end's count; incomplete past the deadline; an integer
  * overflow), superseded (an older snapshot retried after a newer one), or
@@ -269,6 +269,36 @@ s_file_done(fx_t *f, uint64_t file_no, char *status, char *code, size_t size, in
 	return found;
 }
 
+/* s_done_receipt - the receipt (JSON, or "-" for none) of the last
+ * FILE_DONE for file_no, with its name and stamp; how many there are. */
+static int
+s_done_receipt(fx_t *f, uint64_t file_no, char *json, size_t size, char *name, int64_t *stamp)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(f->w.store), "SELECT body FROM outbox_ingest ORDER BY id", -1,
+	    &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char err[160];
+		msg_t m;
+
+		assert_int_equal(msg_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &m, err,
+		    sizeof(err)), 0);
+		if (m.u.done.file_no == file_no) {
+			n++;
+			snprintf(json, size, "%s", m.u.done.receipt_json != NULL ? m.u.done.receipt_json : "-");
+			snprintf(name, size, "%s", m.u.done.name);
+			*stamp = m.u.done.stamp;
+			if (m.u.done.receipt_json != NULL)
+				assert_non_null(m.u.done.receipt_text);
+		}
+		msg_free(&m);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
 /* s_assert_done - the last FILE_DONE told to ingest for file_no says status and code. */
 static void
 s_assert_done(fx_t *f, uint64_t file_no, const char *status, const char *code)
@@ -378,16 +408,14 @@ s_quarantine_incomplete(fx_t *f, uint64_t file_no, const char *file_id, const ch
 
 /* test_complete_file_applies - parts staged in any order; the file applies
  * once all are in: rows, files row, staging gone, FILE_DONE to ingest, the
- * coverage recomputed, a receipt pending (and then written). */
+ * coverage recomputed, the receipt sent with the outcome. */
 static void
 test_complete_file_applies(void **state)
 {
 	fx_t *f = *state;
 	const char *r0[1] = { s_rows_a[0] }, *r1[1] = { s_rows_a[1] };
-	char buf[4096], path[200];
-	struct dirent *e;
-	int found = 0;
-	DIR *d;
+	char buf[4096], name[4096], path[200];
+	int64_t stamp = 0;
 
 	s_stage(f, s_end(1, "f0001", "bhxh", "participant", "participant_2017-03.csv", 2, 2, NULL));
 	s_stage(f, s_batch(f, 1, "f0001", 1, "bhxh", "participant", r1, 1));
@@ -410,23 +438,31 @@ test_complete_file_applies(void **state)
 	assert_int_equal(outbox_pending(f->w.outboxes[1]), 1);
 	assert_int_equal(f->a->applied, 1);
 	assert_int_equal(f->a->dirty, 1);
-	/* the receipt: rendered and pending, then written */
-	assert_int_equal(f->a->receipts_due, 1);
-	assert_int_equal(s_int(f, "SELECT receipt_written FROM files WHERE file_no = 1"), 0);
+	/* the receipt: rendered, stored, and sent to ingest with the outcome;
+	 * nothing is written under the aggregate's spool */
+	assert_int_equal(f->a->receipts_due, 0);
+	assert_int_equal(s_int(f, "SELECT receipt_written FROM files WHERE file_no = 1"), 1);
 	s_file_col(f, 1, "receipt", buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"status\": \"applied\""));
 	assert_non_null(strstr(buf, "participant_2017-03.csv"));
+	assert_int_equal(s_done_receipt(f, 1, buf, sizeof(buf), name, &stamp), 1);
+	assert_non_null(strstr(buf, "\"status\": \"applied\""));
+	assert_string_equal(name, "participant_2017-03.csv");
+	assert_true(stamp == RECEIVED_AT + 1);
+	snprintf(path, sizeof(path), "%s/spool", f->dir);
+	assert_int_equal(access(path, F_OK), -1);
+	/* a receipt an older version left unwritten (an upgrade) is sent once */
+	assert_int_equal(store_exec(f->w.store, "UPDATE files SET receipt_written = 0 WHERE file_no = 1"), 0);
+	f->a->receipts_due = 1;
 	assert_int_equal(agg_write_pending_receipts(&f->w), 0);
 	assert_int_equal(f->a->receipts_due, 0);
 	assert_int_equal(s_int(f, "SELECT receipt_written FROM files WHERE file_no = 1"), 1);
-	snprintf(path, sizeof(path), "%s/spool/outbox/bhxh", f->dir);
-	d = opendir(path);
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		if (strstr(e->d_name, "participant_2017-03.csv.json") != NULL)
-			found++;
-	closedir(d);
-	assert_int_equal(found, 1);
+	assert_int_equal(s_done_receipt(f, 1, buf, sizeof(buf), name, &stamp), 2);
+	assert_non_null(strstr(buf, "\"status\": \"applied\""));
+	s_assert_done(f, 1, "applied", NULL);
+	assert_int_equal(agg_write_pending_receipts(&f->w), 0);
+	assert_int_equal(s_done_receipt(f, 1, buf, sizeof(buf), name, &stamp), 2);
+	assert_int_equal(access(path, F_OK), -1);
 	/* nothing else is ready */
 	assert_int_equal(agg_apply_ready(&f->w), 0);
 }
@@ -461,7 +497,8 @@ static void
 test_type_not_allowed_rejected(void **state)
 {
 	fx_t *f = *state;
-	char buf[4096];
+	char buf[4096], name[4096];
+	int64_t stamp = 0;
 
 	s_stage(f, s_batch(f, 1, "f0001", 0, "cucthue", "participant", s_rows_a, 2));
 	s_stage(f, s_end(1, "f0001", "cucthue", "participant", "participant_2017-03.csv", 1, 2, NULL));
@@ -475,7 +512,9 @@ test_type_not_allowed_rejected(void **state)
 	s_file_col(f, 1, "receipt", buf, sizeof(buf));
 	assert_non_null(strstr(buf, "E_FILE_TYPE_NOT_ALLOWED"));
 	assert_non_null(strstr(buf, "\"status\": \"rejected\""));
-	assert_int_equal(s_int(f, "SELECT receipt_written FROM files WHERE file_no = 1"), 0);
+	assert_int_equal(s_int(f, "SELECT receipt_written FROM files WHERE file_no = 1"), 1);
+	assert_int_equal(s_done_receipt(f, 1, buf, sizeof(buf), name, &stamp), 1);
+	assert_non_null(strstr(buf, "E_FILE_TYPE_NOT_ALLOWED"));
 	/* an agency nobody configured */
 	s_stage(f, s_end(2, "f0002", "nobody", "participant", "participant_2017-03.csv", 0, 0, NULL));
 	assert_int_equal(agg_apply_ready(&f->w), 1);
@@ -483,12 +522,12 @@ test_type_not_allowed_rejected(void **state)
 	s_file_col(f, 2, "receipt", buf, sizeof(buf));
 	assert_string_equal(buf, "");
 	assert_int_equal(s_int(f, "SELECT receipt_written FROM files WHERE file_no = 2"), 1);
+	assert_int_equal(s_done_receipt(f, 2, buf, sizeof(buf), name, &stamp), 1);
+	assert_string_equal(buf, "-");
 	assert_int_equal(f->w.bad_msgs, 2);
 	assert_int_equal(agg_write_pending_receipts(&f->w), 0);
-	snprintf(buf, sizeof(buf), "%s/spool/outbox/nobody", f->dir);
+	snprintf(buf, sizeof(buf), "%s/spool", f->dir);
 	assert_int_equal(access(buf, F_OK), -1);
-	snprintf(buf, sizeof(buf), "%s/spool/outbox/cucthue", f->dir);
-	assert_int_equal(access(buf, F_OK), 0);
 }
 
 /* test_abort_code_rejected - a file that changed while ingest read it: all

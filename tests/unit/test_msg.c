@@ -283,6 +283,10 @@ static void msg_equal(const msg_t *a, const msg_t *b)
 		assert_string_equal(a->u.done.agency, b->u.done.agency);
 		assert_string_equal(a->u.done.status, b->u.done.status);
 		opt_equal(a->u.done.code, b->u.done.code);
+		assert_string_equal(a->u.done.name ? a->u.done.name : "", b->u.done.name);
+		assert_true(a->u.done.stamp == b->u.done.stamp);
+		opt_equal(a->u.done.receipt_json, b->u.done.receipt_json);
+		opt_equal(a->u.done.receipt_text, b->u.done.receipt_text);
 		break;
 	case MSG_T_CTL_REQ:
 		assert_string_equal(a->u.req.cmd, b->u.req.cmd);
@@ -817,6 +821,77 @@ static void test_control_and_done_roundtrip(void **state)
 	m.u.rep.body = xstrdup("{\"state\": \"ready\"}");
 	roundtrip(&m);
 	msg_free(&m);
+}
+
+/* test_done_receipt - a file outcome carrying its receipt (name, stamp,
+ * JSON and text) round-trips; the older 5-element form is still read, with
+ * an empty name, stamp 0 and no receipt; other arities are refused. */
+static void test_done_receipt(void **state)
+{
+	struct wb b = { 0 };
+	msg_t m, got;
+	char err[128];
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_T_FILE_DONE;
+	m.id = 9;
+	m.u.done.file_id = xstrdup("e3b0c442");
+	m.u.done.file_no = 42;
+	m.u.done.agency = xstrdup("bhxh");
+	m.u.done.status = xstrdup("applied");
+	m.u.done.name = xstrdup("participant_2017-03 (bản 2).csv");
+	m.u.done.stamp = 1490000000123456LL;
+	m.u.done.receipt_json = xstrdup("{\"status\": \"applied\", \"errors\": []}\n");
+	m.u.done.receipt_text = xstrdup("Biên nhận / Receipt\n");
+	roundtrip(&m);
+	/* a rejected file's outcome without a receipt (an unknown agency) */
+	free(m.u.done.receipt_json);
+	free(m.u.done.receipt_text);
+	m.u.done.receipt_json = NULL;
+	m.u.done.receipt_text = NULL;
+	m.u.done.code = xstrdup("E_FILE_TYPE_NOT_ALLOWED");
+	m.u.done.stamp = -1;
+	roundtrip(&m);
+	msg_free(&m);
+
+	/* the form of an older aggregate */
+	wb_head(&b, MSG_T_FILE_DONE, 4, 5);
+	wb_str(&b, "abcd");
+	wb_uint(&b, 7);
+	wb_str(&b, "thue");
+	wb_str(&b, "rejected");
+	wb_str(&b, "E_FILE_CHANGED");
+	if (msg_decode((const char *)b.p, b.n, &got, err, sizeof(err)) != 0)
+		fail_msg("decode: %s", err);
+	assert_int_equal(got.type, MSG_T_FILE_DONE);
+	assert_string_equal(got.u.done.file_id, "abcd");
+	assert_true(got.u.done.file_no == 7);
+	assert_string_equal(got.u.done.agency, "thue");
+	assert_string_equal(got.u.done.status, "rejected");
+	assert_string_equal(got.u.done.code, "E_FILE_CHANGED");
+	assert_string_equal(got.u.done.name, "");
+	assert_true(got.u.done.stamp == 0);
+	assert_null(got.u.done.receipt_json);
+	assert_null(got.u.done.receipt_text);
+	msg_free(&got);
+	wb_free(&b);
+
+	/* neither form */
+	wb_head(&b, MSG_T_FILE_DONE, 4, 7);
+	expect_fail_pad(&b, "file_done: expected array of 5 or 9, got 7");
+
+	/* a receipt that is not a string */
+	wb_head(&b, MSG_T_FILE_DONE, 4, 9);
+	wb_str(&b, "abcd");
+	wb_uint(&b, 7);
+	wb_str(&b, "thue");
+	wb_str(&b, "applied");
+	wb_byte(&b, 0xc0);
+	wb_str(&b, "f.csv");
+	wb_uint(&b, 1);
+	wb_uint(&b, 3);
+	expect_fail_pad(&b, "file_done.receipt_json: expected str or nil");
 }
 
 /* test_reject_nonfinite - NaN and infinities are not numbers a finding can
@@ -1558,6 +1633,7 @@ int main(void)
 		cmocka_unit_test(test_events_roundtrip),
 		cmocka_unit_test(test_events_int_numbers),
 		cmocka_unit_test(test_control_and_done_roundtrip),
+		cmocka_unit_test(test_done_receipt),
 		cmocka_unit_test(test_reject_nonfinite),
 		cmocka_unit_test(test_uint_in_any_encoding),
 		cmocka_unit_test(test_reject_trailing),

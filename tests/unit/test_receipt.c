@@ -138,6 +138,68 @@ test_write_both_files(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* test_fit_cuts_errors - a receipt too large for a message keeps its head
+ * and its first errors, says how many were left out, and stays valid JSON
+ * (checked with python3 when there is one); one that fits is left alone. */
+static void
+test_fit_cuts_errors(void **state)
+{
+	enum { N = 2000 };
+	receipt_error_t *e = calloc(N, sizeof(*e));
+	receipt_t r = { .file = "participant_2017-03.csv", .agency = "bhxh", .type = "participant", .sha256 = "ab",
+		.status = "applied", .received_at = 0, .rows_read = N, .rows_rejected = N, .nerrors = N };
+	char tmpl[] = "/tmp/test_receipt_fit.XXXXXX", path[600], cmd[900];
+	sb_t j, t;
+	size_t before;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(e);
+	for (int i = 0; i < N; i++)
+		e[i] = (receipt_error_t){ (uint64_t)i + 2, "tax_code", "E_TAX_CODE", "mã số thuế sai", "bad tax code" };
+	r.errors = e;
+	sb_init(&j);
+	sb_init(&t);
+	receipt_json(&j, &r);
+	receipt_text(&t, &r);
+	before = j.len + t.len;
+	assert_int_equal(receipt_fit(&j, &t, before), 0);
+	assert_int_equal(j.len + t.len, before);
+	assert_int_equal(receipt_fit(&j, &t, 40000), 1);
+	assert_true(j.len + t.len <= 40000);
+	assert_non_null(strstr(j.data, "\"file\": \"participant_2017-03.csv\""));
+	assert_non_null(strstr(j.data, "{\"line\": 2, "));
+	assert_null(strstr(j.data, "{\"line\": 2001, "));
+	assert_non_null(strstr(j.data, "\"truncated\": true,\n  \"errors_omitted\": "));
+	assert_true(strcmp(j.data + j.len - 2, "}\n") == 0);
+	assert_non_null(strstr(t.data, "Tệp / File:            participant_2017-03.csv\n"));
+	assert_non_null(strstr(t.data, "  dòng/line 2, tax_code E_TAX_CODE"));
+	assert_non_null(strstr(t.data, " more errors not listed: the receipt was too large to send\n"));
+	assert_null(strstr(t.data, "dòng/line 2001,"));
+	/* the omitted count is what is missing */
+	{
+		const char *p = strstr(j.data, "\"errors_omitted\": ");
+		long shown = 0;
+
+		for (const char *q = j.data; (q = strstr(q, "{\"line\": ")) != NULL; q++)
+			shown++;
+		assert_int_equal(shown + strtol(p + strlen("\"errors_omitted\": "), NULL, 10), N);
+	}
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(path, sizeof(path), "%s/r.json", tmpl);
+	assert_non_null(fp = fopen(path, "w"));
+	fwrite(j.data, 1, j.len, fp);
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "! command -v python3 >/dev/null || python3 -c 'import json,sys; json.load(open(sys.argv[1]))' '%s'",
+	    path);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
+	assert_int_equal(system(cmd), 0);
+	sb_free(&j);
+	sb_free(&t);
+	free(e);
+}
+
 int
 main(void)
 {
@@ -147,6 +209,7 @@ main(void)
 		cmocka_unit_test(test_json_counts_and_repeat),
 		cmocka_unit_test(test_text_twin_is_one_line_per_field),
 		cmocka_unit_test(test_write_both_files),
+		cmocka_unit_test(test_fit_cuts_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,7 @@ typedef struct {
 /* The aggregate worker's own state. */
 typedef struct {
 	int dirty;              /* an applied file whose reports are not yet rewritten */
-	int receipts_due;       /* receipts committed but not yet written out */
+	int receipts_due;       /* receipts an older version stored but did not write out: to send */
 	int64_t next_receipt_try, next_report_try;
 	int64_t retry_at;       /* after a transient failure: not before */
 	int retry_ms;
@@ -63,7 +63,8 @@ int agg_apply_file(worker_t *w, const msg_file_end_t *end, agg_result_t *res);
 /* agg_record_outcome - inside the caller's transaction: the files row with
  * the rendered receipt r and the outcome (applied, rejected, superseded,
  * quarantined, dropped), the staging dropped (kept when quarantined),
- * last_file_no advanced, and the outcome told to ingest. */
+ * last_file_no advanced, and the outcome told to ingest with the receipt
+ * (FILE_DONE; ingest writes it into the agency's outbox on its host). */
 int agg_record_outcome(worker_t *w, const msg_file_end_t *end, const receipt_t *r, const char *outcome,
     const char *code, const char *reason);
 
@@ -77,8 +78,9 @@ int agg_control(worker_t *w, const char *cmd, char *const *args, int nargs, sb_t
  * older than twice the incomplete timeout); bounded work. */
 void agg_tidy(worker_t *w);
 
-/* agg_write_pending_receipts - receipts committed but not yet written out;
- * 0 when none is left, -1 if one could not be written (retried later). */
+/* agg_write_pending_receipts - receipts an older version stored but did
+ * not write out (receipt_written = 0), each sent once to ingest in a
+ * FILE_DONE and marked; 0, or -1 on a store failure (retried later). */
 int agg_write_pending_receipts(worker_t *w);
 
 /* agg_recompute - bring coverage and findings up to date after a file of

@@ -41,6 +41,8 @@
 #define TIDY_EVERY_MS 60000
 #define MAX_SEQ 100000000u      /* no file has this many batches */
 #define MAX_FILE_NO 1000000000000000ULL /* ingest's numbers never come near this */
+#define DONE_NAME_MAX 1024      /* bytes of a file's name sent back with its outcome */
+#define DONE_RECEIPT_MAX (MSG_MAX_SIZE - 64u * 1024u - DONE_NAME_MAX) /* for the receipt in a FILE_DONE */
 
 /* s_now_s - unix seconds. */
 static int64_t
@@ -201,12 +203,60 @@ s_quarantine_event(worker_t *w, const msg_file_end_t *end, const char *state)
 	return rc;
 }
 
-/* agg_record_outcome - files row, staging, last_file_no, and ingest told. */
+/* s_status_word - the FILE_DONE status of an outcome: ingest knows applied,
+ * rejected (also superseded and dropped) and quarantined. */
+static const char *
+s_status_word(const char *outcome)
+{
+	if (strcmp(outcome, "applied") == 0)
+		return "applied";
+	return strcmp(outcome, "quarantined") == 0 ? "quarantined" : "rejected";
+}
+
+/* s_send_done - put into the outbox to ingest how file (file_no, file_id)
+ * ended, with its rendered receipt (json and text may be NULL: none). A
+ * receipt too large for a message is cut to fit (receipt_fit), so that it
+ * cannot fail to be sent for ever; the name is cut to a file name's length
+ * (ingest names the receipt from its own record of the file). */
+static int
+s_send_done(outbox_t *ob, uint64_t file_no, const char *file_id, const char *agency,
+    const char *name, int64_t stamp, const char *outcome, const char *code, const char *json, const char *text)
+{
+	msg_t m = { .version = MSG_VERSION, .type = MSG_T_FILE_DONE };
+	char short_name[DONE_NAME_MAX + 1];
+	sb_t j, t;
+	int rc;
+
+	snprintf(short_name, sizeof(short_name), "%.*s", (int)fs_name_prefix(name != NULL ? name : "", DONE_NAME_MAX),
+	    name != NULL ? name : "");
+	sb_init(&j);
+	sb_init(&t);
+	if (json != NULL) {
+		size_t other = strlen(file_id) + strlen(agency) + (code != NULL ? strlen(code) : 0);
+
+		sb_add(&j, json);
+		sb_add(&t, text != NULL ? text : "");
+		/* (a forged end can make the other fields huge: then the receipt is all but dropped) */
+		if (receipt_fit(&j, &t, other < DONE_RECEIPT_MAX / 2 ? DONE_RECEIPT_MAX - other : 4096) != 0)
+			log_warn("the receipt of file %llu (%s/%.80s) is too large for a message: sent with its list of"
+			    " errors cut", (unsigned long long)file_no, agency, short_name);
+	}
+	m.u.done = (msg_file_done_t){ .file_id = (char *)file_id, .file_no = file_no, .agency = (char *)agency,
+		.status = (char *)s_status_word(outcome), .code = (char *)code, .name = short_name, .stamp = stamp,
+		.receipt_json = json != NULL ? j.data : NULL, .receipt_text = json != NULL ? t.data : NULL };
+	rc = outbox_put(ob, &m);
+	sb_free(&j);
+	sb_free(&t);
+	return rc;
+}
+
+/* agg_record_outcome - files row, staging, last_file_no, and ingest told
+ * with the receipt (in the same transaction: the receipt is as durable as
+ * the outcome, kept in the outbox until ingest acknowledges it). */
 int
 agg_record_outcome(worker_t *w, const msg_file_end_t *end, const receipt_t *r, const char *outcome,
     const char *code, const char *reason)
 {
-	agg_t *a = w->state;
 	int have_receipt = r != NULL && config_agency(w->config, end->agency) != NULL;
 	int quarantined = strcmp(outcome, "quarantined") == 0;
 	sqlite3_stmt *st = store_stmt(w->store,
@@ -243,12 +293,15 @@ agg_record_outcome(worker_t *w, const msg_file_end_t *end, const receipt_t *r, c
 		sqlite3_bind_text(st, 11, b.data, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 12, t.data, -1, SQLITE_STATIC);
 	}
-	sqlite3_bind_int(st, 13, have_receipt ? 0 : 1);
+	sqlite3_bind_int(st, 13, 1); /* it goes with the outcome, below */
 	sqlite3_bind_text(st, 14, outcome, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 15, code, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 16, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 17, stamp);
 	rc = store_step_done(w->store, st);
+	if (rc == 0 && ob != NULL)
+		rc = s_send_done(ob, end->file_no, end->file_id, end->agency, end->name, stamp, outcome, code,
+		    have_receipt ? b.data : NULL, have_receipt ? t.data : NULL);
 	sb_free(&b);
 	sb_free(&t);
 	if (rc != 0)
@@ -270,17 +323,6 @@ agg_record_outcome(worker_t *w, const msg_file_end_t *end, const receipt_t *r, c
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)end->file_no);
 	if (store_step_done(w->store, st) != 0)
 		return -1;
-	if (ob != NULL) {
-		msg_t m = { .version = MSG_VERSION, .type = MSG_T_FILE_DONE };
-
-		m.u.done = (msg_file_done_t){ .file_id = end->file_id, .file_no = end->file_no, .agency = end->agency,
-			.status = strcmp(outcome, "applied") == 0 ? "applied" : quarantined ? "quarantined" : "rejected",
-			.code = (char *)code };
-		if (outbox_put(ob, &m) != 0)
-			return -1;
-	}
-	if (have_receipt)
-		a->receipts_due = 1;
 	return 0;
 }
 
@@ -850,8 +892,8 @@ agg_control(worker_t *w, const char *cmd, char *const *args, int nargs, sb_t *ou
 		return s_retry(w, args[0], out);
 	if (strcmp(cmd, "quarantine-drop") == 0 && nargs == 1)
 		return s_drop(w, args[0], out);
-	sb_addf(out, "unknown command '%.40s' for the aggregate (quarantine-list, quarantine-retry ID,"
-	    " quarantine-drop ID)", cmd);
+	sb_addf(out, "unknown command '%.40s' for the aggregate (report WHAT PERIOD UNIT FORMAT, quarantine-list,"
+	    " quarantine-retry ID, quarantine-drop ID)", cmd);
 	return 1;
 }
 
@@ -889,33 +931,41 @@ fail:
 	store_rollback(w->store);
 }
 
-/* agg_write_pending_receipts - receipts committed with their outcome,
- * written to the agency's outbox now (again after a restart, or after a
- * failure such as a full disk: the caller retries on a timer). Only a
- * configured agency's folder is ever written. */
+/* agg_write_pending_receipts - receipts that an older version of this
+ * worker stored with their outcome but had not yet written out (rows with
+ * receipt_written = 0, left by an upgrade): each is sent to ingest once as a
+ * FILE_DONE with its receipt, and marked, in one transaction per batch of
+ * files. Only a configured agency's receipt is ever sent. */
 int
 agg_write_pending_receipts(worker_t *w)
 {
 	agg_t *a = w->state;
-	sqlite3_stmt *st = store_stmt(w->store, "SELECT file_no, file_id, agency, name, coalesce(receipt_stamp,"
-	    " received_at), receipt, receipt_text FROM files WHERE receipt_written = 0 ORDER BY file_no LIMIT 64");
-	char path[4600] = "";
+	outbox_t *ob = worker_outbox(w, "ingest");
+	sqlite3_stmt *st;
 	int rc = 0, n = 0;
 
-	if (st == NULL)
+	if (store_begin(w->store) != 0)
 		return -1;
+	st = store_stmt(w->store, "SELECT file_no, file_id, agency, name, coalesce(receipt_stamp, received_at),"
+	    " receipt, receipt_text, outcome, code FROM files WHERE receipt_written = 0 ORDER BY file_no LIMIT 64");
+	if (st == NULL) {
+		store_rollback(w->store);
+		return -1;
+	}
 	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		const char *agency = (const char *)sqlite3_column_text(st, 2);
 		sqlite3_stmt *up;
 
 		n++;
-		if (agency == NULL || config_agency(w->config, agency) == NULL || sqlite3_column_text(st, 5) == NULL) {
-			/* no folder to write into: nothing to do but remember that */
-		} else if (receipt_write_rendered(w->var_dir, agency, (const char *)sqlite3_column_text(st, 3),
-		    sqlite3_column_int64(st, 4), (const char *)sqlite3_column_text(st, 5),
-		    (const char *)sqlite3_column_text(st, 6), path, sizeof(path)) != 0) {
-			worker_error(w, "cannot write the receipt of %s/%s: %s; will try again", agency,
-			    (const char *)sqlite3_column_text(st, 3), strerror(errno));
+		if (ob == NULL || agency == NULL || config_agency(w->config, agency) == NULL ||
+		    sqlite3_column_text(st, 5) == NULL) {
+			/* nobody to send it to: nothing to do but remember that */
+		} else if (s_send_done(ob, (uint64_t)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+		    agency, (const char *)sqlite3_column_text(st, 3), sqlite3_column_int64(st, 4),
+		    (const char *)sqlite3_column_text(st, 7), (const char *)sqlite3_column_text(st, 8),
+		    (const char *)sqlite3_column_text(st, 5), (const char *)sqlite3_column_text(st, 6)) != 0) {
+			worker_error(w, "cannot queue the receipt of %s/%s: %s; will try again", agency,
+			    (const char *)sqlite3_column_text(st, 3), sqlite3_errstr(store_last_rc(w->store)));
 			rc = -1;
 			break;
 		}
@@ -930,7 +980,11 @@ agg_write_pending_receipts(worker_t *w)
 			rc = -1;
 	}
 	sqlite3_reset(st);
-	if (rc == 0 && n < 64)
+	if (rc != 0 || store_commit(w->store) != 0) {
+		store_rollback(w->store);
+		return -1;
+	}
+	if (n < 64)
 		a->receipts_due = 0;
-	return rc;
+	return 0;
 }

@@ -14,10 +14,12 @@
 #include <time.h>
 
 #include "log.h"
+#include "report.h"
 #include "xalloc.h"
 
 #define RECEIPT_RETRY_MS 2000
 #define REPORT_RETRY_MS 5000
+#define REPORT_MAX_BYTES (MSG_MAX_SIZE - 64u * 1024u) /* the largest report one answer carries */
 
 /* s_on_message - stage what belongs to a file; anything else is counted. */
 static int
@@ -30,7 +32,8 @@ s_on_message(worker_t *w, const msg_t *m)
 	return 0;
 }
 
-/* s_init - org units into the database, unfinished receipts, fresh reports. */
+/* s_init - org units into the database, receipts an older version left
+ * unsent, fresh reports. */
 static int
 s_init(worker_t *w)
 {
@@ -47,7 +50,7 @@ s_init(worker_t *w)
 }
 
 /* s_state - what the worker says when it is not applying: retrying (a file,
- * receipts or reports), waiting (the head of the line), degraded (files are
+ * old receipts or reports), waiting (the head of the line), degraded (files are
  * quarantined: an operator must decide), or ready. */
 static void
 s_state(worker_t *w, int64_t now)
@@ -60,7 +63,7 @@ s_state(worker_t *w, int64_t now)
 	if (a->head_waits)
 		return; /* agg_apply_ready said why */
 	if (a->receipts_due && a->next_receipt_try > now) {
-		worker_set_state(w, "retrying", "receipts cannot be written (%s); trying every %d s", w->last_error,
+		worker_set_state(w, "retrying", "receipts cannot be queued for ingest (%s); trying every %d s", w->last_error,
 		    RECEIPT_RETRY_MS / 1000);
 		return;
 	}
@@ -77,8 +80,9 @@ s_state(worker_t *w, int64_t now)
 		worker_set_state(w, "ready", NULL);
 }
 
-/* s_on_tick - at most one file per tick; receipts and reports, retried on a
- * timer when they cannot be written (a full disk); staging tidied. */
+/* s_on_tick - at most one file per tick; receipts left unsent by an older
+ * version and reports, retried on a timer when they cannot be queued or
+ * written (a full disk); staging tidied. */
 static int
 s_on_tick(worker_t *w)
 {
@@ -117,6 +121,55 @@ s_status(worker_t *w, sb_t *b)
 	    (unsigned long long)a->late_resends, (unsigned long long)a->rows_rechecked_rejected);
 }
 
+/* s_report - the coverage or findings report from this worker's database,
+ * for `bhxhctl report` (which opens no database): args are what (coverage
+ * or findings), the period or "", the org unit or "" (it and its subtree)
+ * and the format (csv, json, table). */
+static int
+s_report(worker_t *w, char *const *args, int nargs, sb_t *out)
+{
+	int coverage = nargs == 4 && strcmp(args[0], "coverage") == 0;
+	int format = nargs == 4 ? report_format_parse(args[3]) : -1;
+	const char *period, *unit;
+	sb_t b;
+	int rc;
+
+	if (nargs != 4 || (!coverage && strcmp(args[0], "findings") != 0) || format < 0) {
+		sb_add(out, "report needs: coverage|findings, a period or \"\", an org unit or \"\","
+		    " and a format (csv, json, table)");
+		return 1;
+	}
+	period = args[1][0] != '\0' ? args[1] : NULL;
+	unit = args[2][0] != '\0' ? args[2] : NULL;
+	sb_init(&b);
+	sb_add(&b, "");
+	rc = coverage ? report_coverage(store_db(w->store), period, unit, (report_format_t)format, &b)
+	    : report_findings(store_db(w->store), period, unit, (report_format_t)format, &b);
+	if (rc != 0) {
+		sb_addf(out, "cannot read the %s report: %s", args[0], sqlite3_errmsg(store_db(w->store)));
+		rc = 2;
+	} else if (b.len > REPORT_MAX_BYTES) {
+		sb_addf(out, "the %s report takes %zu bytes, more than one answer may carry (%u): narrow it with"
+		    " --period or --org-unit, or read VAR/reports/ on the aggregate's host", args[0], b.len,
+		    REPORT_MAX_BYTES);
+		rc = 2;
+	} else {
+		sb_addn(out, b.data, b.len);
+	}
+	sb_free(&b);
+	return rc;
+}
+
+/* s_control - the aggregate's control commands: report, and the
+ * quarantine commands (agg_control). */
+static int
+s_control(worker_t *w, const char *cmd, char *const *args, int nargs, sb_t *out)
+{
+	if (strcmp(cmd, "report") == 0)
+		return s_report(w, args, nargs, out);
+	return agg_control(w, cmd, args, nargs, out);
+}
+
 static void
 s_fini(worker_t *w)
 {
@@ -131,7 +184,7 @@ static const struct worker_ops s_ops = {
 	.init = s_init,
 	.on_message = s_on_message,
 	.on_tick = s_on_tick,
-	.on_control = agg_control,
+	.on_control = s_control,
 	.status = s_status,
 	.fini = s_fini,
 	.tick_ms = 200,

@@ -285,7 +285,8 @@ int route_seq_partial(worker_t *w);
  * waits, 1 that change is routed whole, 2 more of it waits, -1 error. */
 int route_seq(worker_t *w, int64_t now);
 
-/* route_apply_acks - acknowledgements bhxhctl queued. */
+/* route_apply_acks - acknowledgements queued in ack_request by an older
+ * bhxhctl (today `ack` applies its own at once, control.c). */
 void route_apply_acks(worker_t *w, int64_t now);
 
 /* route_load_silences / route_free_silences - the silences active now into s. */
@@ -295,6 +296,11 @@ void route_free_silences(alert_state_t *s);
 /* route_silenced / route_inhibited - 1 if an active silence / a firing source alert mutes l. */
 int route_silenced(worker_t *w, const alert_labels_t *l);
 int route_inhibited(worker_t *w, const alert_labels_t *l);
+
+/* control.c: the worker's control commands. */
+
+/* alert_control - silence-add, silence-list, silence-expire and ack, in alert.db. */
+int alert_control(worker_t *w, const char *cmd, char *const *args, int nargs, sb_t *out);
 
 /* group.c: groups, flushing them into notices, storing notices. */
 

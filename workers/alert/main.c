@@ -346,6 +346,7 @@ static const struct worker_ops s_ops = {
 	.on_tick = s_on_tick,
 	.poll_fd = s_poll_fd,
 	.on_fd = s_on_fd,
+	.on_control = alert_control,
 	.status = s_status,
 	.fini = s_fini,
 	.tick_ms = 200,

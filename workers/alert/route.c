@@ -249,7 +249,8 @@ fail:
 	return -1;
 }
 
-/* route_apply_acks - acknowledgements bhxhctl queued: repeats stop until the state changes. */
+/* route_apply_acks - acknowledgements an older bhxhctl queued in
+ * ack_request: repeats stop until the state changes. */
 void
 route_apply_acks(worker_t *w, int64_t now)
 {

@@ -10,6 +10,8 @@
  * resumes exactly where the last commit left off. The same bytes dropped
  * again (same SHA-256) are a repeat: nothing is sent, and the receipt says so. */
 #include "ingest.h"
+#include "log.h"
+#include "receipt.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -144,8 +146,56 @@ s_on_tick(worker_t *w)
 	return ingest_step(in) > 0;
 }
 
+/* s_write_receipt - the receipt the aggregate sent for file (id, sha256),
+ * written into the agency's outbox named by this ingest's own record of the
+ * file (its agency and name, never the message's); the message's stamp names
+ * it when it is a plausible time (a second decision on a quarantined file
+ * is named by when it was made). The same message twice writes the same
+ * files. 0, or -1 when writing failed (retried: nothing is acknowledged). */
+static int
+s_write_receipt(worker_t *w, const msg_file_done_t *d)
+{
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT agency, name, received_at FROM files WHERE id = ? AND sha256 = ?");
+	char path[4700];
+	char *agency = NULL, *name = NULL;
+	int64_t stamp = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)d->file_no);
+	sqlite3_bind_text(st, 2, d->file_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		agency = xstrdup((const char *)sqlite3_column_text(st, 0));
+		name = xstrdup((const char *)sqlite3_column_text(st, 1));
+		stamp = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		free(agency);
+		free(name);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+	if (d->stamp > 0 && d->stamp < 253402300800000000LL) /* before the year 10000 */
+		stamp = d->stamp;
+	rc = 0;
+	if (config_agency(w->config, agency) == NULL) {
+		log_warn("no receipt written for file %llu: agency '%.40s' is no longer configured",
+		    (unsigned long long)d->file_no, agency);
+	} else if (receipt_write_rendered(w->var_dir, agency, name, stamp, d->receipt_json,
+	    d->receipt_text != NULL ? d->receipt_text : "", path, sizeof(path)) != 0) {
+		worker_error(w, "cannot write the receipt of %s/%s: %s; will try again", agency, name, strerror(errno));
+		rc = -1;
+	}
+	free(agency);
+	free(name);
+	return rc;
+}
+
 /* s_on_message - how a file ended at the aggregate: a file it rejected or
- * quarantined is no longer a repeat, so its agency can send it again. */
+ * quarantined is no longer a repeat, so its agency can send it again; the
+ * receipt that comes with the outcome is written into the agency's outbox. */
 static int
 s_on_message(worker_t *w, const msg_t *m)
 {
@@ -179,7 +229,10 @@ s_on_message(worker_t *w, const msg_t *m)
 	if (sqlite3_changes(store_db(w->store)) == 0) {
 		w->bad_msgs++;
 		log_warn("an outcome for file %llu that this ingest did not send", (unsigned long long)d->file_no);
+		return 0;
 	}
+	if (d->receipt_json != NULL)
+		return s_write_receipt(w, d);
 	return 0;
 }
 
