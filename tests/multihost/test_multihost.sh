@@ -26,7 +26,9 @@
 # failure. Only the namespaces it creates are touched: the root namespace's
 # interfaces and routes are left alone.
 #
-#   MULTIHOST_ROWS   rows of the long file (default 400000)
+#   MULTIHOST_ROWS        rows of the long file (default 400000)
+#   MULTIHOST_BATCH_ROWS  ingest.batch_rows (default 100: the long file is 4000 messages)
+#   MULTIHOST_CUT=0       no cut: only the figures (time, bytes over each link)
 #   KEEP_VAR=1       keep the var dirs
 . "$(dirname "$0")/../e2e/lib.sh"
 BASE=$VAR
@@ -34,6 +36,8 @@ PASSES=0
 ok() { echo "ok - $*"; PASSES=$((PASSES + 1)); }
 
 ROWS=${MULTIHOST_ROWS:-400000}
+BATCH_ROWS=${MULTIHOST_BATCH_ROWS:-100}
+CUT=${MULTIHOST_CUT:-1}
 SUF=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 NS_BR=bhxh-$SUF-br    # the bridge: the network between the hosts
 NS_I=bhxh-$SUF-ing    # ingest
@@ -132,7 +136,7 @@ base_config() {
 		-e "s|^findings: .*|findings: $ROOT/config/findings.yaml|" \
 		-e "s|^alerting: .*|alerting: $ROOT/config/alerting.yaml|" \
 		-e "s|^\(  instances:\) *1 |\1 2 |" \
-		-e "s|^\(  batch_rows:\) *1000 |\1 100 |" "$ROOT/config/bhxh.yaml"
+		-e "s|^\(  batch_rows:\) *1000 |\1 $BATCH_ROWS |" "$ROOT/config/bhxh.yaml"
 }
 
 # write_config FILE - the one configuration every host reads: the base and the
@@ -249,10 +253,18 @@ applied_rows() { sqlite3 "$V_A/db/aggregate.db" "SELECT count(*) FROM participan
 # v1_cut_off - status on the ingest host says validate-1 cannot be reached
 v1_cut_off() { ctl_i status 2>&1 | grep -q "^validate-1: unreachable at tcp://$IP_V1:5590 "; }
 
+# sent PORT - bytes the host on that bridge port has sent (the port received)
+sent() { ip netns exec "$NS_BR" cat "/sys/class/net/$1/statistics/rx_bytes"; }
+# traffic - bytes sent by each host so far
+traffic() { echo "$(sent ingest) $(sent val1) $(sent val2) $(sent agg)"; }
+
 V1_BEFORE=$(msgs_in "$V_V1" validate-1)
+read -r b_i b_v1 b_v2 b_a <<<"$(traffic)"
 start=$SECONDS
 ctl_i submit --agency bhxh "$LONG" >/dev/null
-if wait_for 60 mid_file; then
+if [ "$CUT" = 0 ]; then
+	echo "# no cut (MULTIHOST_CUT=0)"
+elif wait_for 60 mid_file; then
 	if has_receipt bhxh "$(basename "$LONG")"; then
 		not_ok "validator 1 cut off in the middle of the file (it had finished)"
 	else
@@ -271,6 +283,9 @@ else
 fi
 check "the long file's receipt arrives after validator 1 is back" wait_for 180 has_receipt bhxh "$(basename "$LONG")"
 echo "# long file: $((SECONDS - start)) s across the hosts, ${ref_took} s on one host"
+read -r e_i e_v1 e_v2 e_a <<<"$(traffic)"
+echo "# long file ($(stat -c %s "$LONG") bytes of CSV, batches of $BATCH_ROWS rows), bytes sent meanwhile by" \
+	"ingest $((e_i - b_i)), validator 1 $((e_v1 - b_v1)), validator 2 $((e_v2 - b_v2)), analysis host $((e_a - b_a))"
 R=$(receipt_of bhxh "$(basename "$LONG")")
 check_eq "the long file applied" applied "$(json_field "$R" status)"
 receipt_counts "$R" >"$BASE/mh.receipt"
