@@ -270,13 +270,13 @@ elif wait_for 60 mid_file; then
 	else
 		ok "validator 1 cut off in the middle of the file ($(staged) batches staged)"
 	fi
-	ip -n "$NS_BR" link set val1 down
+	check "validator 1's link to the bridge goes down" ip -n "$NS_BR" link set val1 down
 	cut_at=$SECONDS
 	v2=$(msgs_in "$V_V2" validate-2)
 	check "status on the ingest host says validate-1 is unreachable" wait_for 20 v1_cut_off
 	check "the file goes on through validator 2 meanwhile" wait_for 60 grown "$v2"
 	check_eq "none of the file is applied while validator 1 is cut off" 0 "$(applied_rows 2017-05)"
-	ip -n "$NS_BR" link set val1 up
+	check "validator 1's link comes back" ip -n "$NS_BR" link set val1 up
 	echo "# validator 1 cut off for $((SECONDS - cut_at)) s, $(($(msgs_in "$V_V2" validate-2) - v2)) batches through validator 2 meanwhile"
 else
 	not_ok "the long file never reached the middle"
