@@ -3,7 +3,9 @@
 #   make          build everything into bin/
 #   make run      install missing Debian packages, build, start the pipeline on the
 #                 embedded default configuration and submit the sample data
-#   make test     install what is missing, build, run unit and end-to-end tests
+#   make test     install what is missing, build, run unit, end-to-end and multi-host tests
+#   make test-multihost  the pipeline over hosts in network namespaces of this machine
+#                 (root; prints "# skipped" where namespaces are not allowed)
 #   make asan     the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    benchmarks (print numbers)
 #   make fuzz     build the libFuzzer harnesses tests/fuzz/fuzz_*.c with clang and run
@@ -21,7 +23,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lmsgpack
 # TEST_DEBS are added for `make test` (unit tests, SMTP sink, browser checks).
 RUN_DEBS  := build-essential pkg-config libzmq3-dev libmsgpack-dev libyaml-dev libsqlite3-dev \
              libutf8proc-dev libssl-dev libcurl4-openssl-dev sqlite3
-TEST_DEBS := $(RUN_DEBS) libcmocka-dev python3-aiosmtpd chromium openssl
+TEST_DEBS := $(RUN_DEBS) libcmocka-dev python3-aiosmtpd chromium openssl iproute2
 # FUZZ_DEBS are added for `make fuzz` (clang with libFuzzer).
 FUZZ_DEBS := $(RUN_DEBS) clang libclang-rt-14-dev
 
@@ -37,7 +39,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BIN)/tests/%)
 TEST_TOOLS := $(BIN)/tests/zsend $(BIN)/tests/zforge
 
-.PHONY: all build deps test-deps run test unit e2e asan bench fuzz clean
+.PHONY: all build deps test-deps run test unit e2e test-multihost asan bench fuzz clean
 .SECONDARY:
 all: $(WORKER_BIN) $(TOOLS_BIN) $(UNIT_BIN) $(TEST_TOOLS)
 
@@ -121,6 +123,10 @@ unit: all
 
 e2e: all
 	@tests/run-all.sh e2e
+
+# the test's own ok/not ok lines and its "N passed, N failed"; `make test` runs it too
+test-multihost: all
+	@BHXH_BIN=$(BIN) bash tests/multihost/test_multihost.sh
 
 asan: test-deps
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=bin-asan CC=gcc \

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# run-all.sh - run the unit tests (cmocka binaries) and the end-to-end tests
-# (tests/e2e/test_*.sh against the built binaries), then print one summary
-# line "N passed, N failed".
+# run-all.sh - run the unit tests (cmocka binaries), the end-to-end tests
+# (tests/e2e/test_*.sh against the built binaries) and the multi-host tests
+# (tests/multihost/test_*.sh: hosts in network namespaces, skipped where the
+# machine does not allow them), then print one summary line "N passed, N failed".
 #
-#   tests/run-all.sh [unit|e2e] [NAME-FILTER]
+#   tests/run-all.sh [unit|e2e|multihost] [NAME-FILTER]
 # BHXH_BIN selects the binaries (bin, or bin-asan for `make asan`).
 set -u
 cd "$(dirname "$0")/.."
@@ -36,10 +37,15 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 	done
 fi
 
-if [ "$what" = all ] || [ "$what" = e2e ]; then
-	for t in tests/e2e/test_*.sh; do
+# scripts: the e2e tests, and the multi-host ones after them
+scripts=()
+if [ "$what" = all ] || [ "$what" = e2e ]; then scripts+=(tests/e2e/test_*.sh); fi
+if [ "$what" = all ] || [ "$what" = multihost ]; then scripts+=(tests/multihost/test_*.sh); fi
+if [ ${#scripts[@]} -gt 0 ]; then
+	for t in "${scripts[@]}"; do
 		case "$t" in *"$filter"*) ;; *) continue ;; esac
 		name=$(basename "$t" .sh)
+		suite=$(basename "$(dirname "$t")")
 		log=tests/out/$name.log
 		BHXH_BIN="$BIN" bash "$t" >"$log" 2>&1
 		rc=$?
@@ -53,7 +59,8 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 			echo "---- $log (last 40 lines)"
 			tail -40 "$log"
 		fi
-		printf '%-28s %4d passed, %d failed\n' "e2e/$name" "$p" "$f"
+		grep '^# skipped' "$log"
+		printf '%-28s %4d passed, %d failed\n' "$suite/$name" "$p" "$f"
 	done
 fi
 
