@@ -54,14 +54,21 @@ bus_worker_endpoint(char *buf, size_t size, const cfg_endpoints_t *e, const char
 	    : bus_ctl_endpoint(buf, size, var_dir, name);
 }
 
-/* s_common_opts - options every socket gets. */
+/* s_common_opts - options every socket gets. Heartbeats: a peer that
+ * answers nothing for BUS_HEARTBEAT_TIMEOUT_MS (a host cut off the network,
+ * whose TCP connection would otherwise look open for minutes) is
+ * disconnected, so a DEALER stops handing it messages and the outbox's
+ * resends go to the peers that are there. */
 static int
 s_common_opts(void *s)
 {
 	int64_t maxsize = MSG_MAX_SIZE;
-	int linger = 0, hwm = 1000;
+	int linger = 0, hwm = 1000, ivl = BUS_HEARTBEAT_IVL_MS, timeout = BUS_HEARTBEAT_TIMEOUT_MS;
 
-	if (zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxsize, sizeof(maxsize)) != 0 ||
+	if (zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &ivl, sizeof(ivl)) != 0 ||
+	    zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof(timeout)) != 0 ||
+	    zmq_setsockopt(s, ZMQ_HEARTBEAT_TTL, &timeout, sizeof(timeout)) != 0 ||
+	    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxsize, sizeof(maxsize)) != 0 ||
 	    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
 	    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
 	    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0)

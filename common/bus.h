@@ -14,6 +14,11 @@
 #include "cfg_endpoints.h"
 #include "msg.h"
 
+/* Heartbeats on every connection: a ping each second; a peer silent for
+ * this long is disconnected (and reconnected when it answers again). */
+#define BUS_HEARTBEAT_IVL_MS 1000
+#define BUS_HEARTBEAT_TIMEOUT_MS 5000
+
 /* A worker's own CURVE key pair (binary, 32 bytes each). */
 typedef struct {
 	unsigned char pub[32], sec[32];

@@ -139,8 +139,10 @@ base_config() {
 		-e "s|^\(  batch_rows:\) *1000 |\1 $BATCH_ROWS |" "$ROOT/config/bhxh.yaml"
 }
 
-# write_config FILE - the one configuration every host reads: the base and the
-# hosts' addresses. Anything more the hosts share (keys, say) is appended here.
+# write_config FILE - the one configuration every host reads: the base, the
+# hosts' addresses and every peer's CURVE public key (the secret keys are made
+# in one folder here, as the hosts share this machine's file system; on real
+# hosts each keeps only its own)
 write_config() {
 	{
 		base_config
@@ -153,14 +155,15 @@ endpoints:
   aggregate: { bind: "tcp://$IP_A:5571", control: "tcp://$IP_A:5581" }
   alert:     { bind: "tcp://127.0.0.1:5572", control: "tcp://$IP_A:5582" }
 EOF
+		curve_block "$BASE/keys" ingest validate-1 validate-2 aggregate alert operator
 	} >"$1"
 }
 
 # ---- receipts
 
-# receipt_var - the var dir holding the receipts of applied files: the
-# analysis host's, where the aggregate writes them (docs/OPERATIONS.md, "Two hosts")
-receipt_var() { echo "$V_A"; }
+# receipt_var - the var dir holding the receipts: the ingest host's, where
+# the aggregate's outcomes come back (docs/OPERATIONS.md, "Two hosts")
+receipt_var() { echo "$V_I"; }
 
 # receipt_of AGENCY NAME - the newest JSON receipt of a file
 receipt_of() { ls -t "$(receipt_var)"/spool/outbox/"$1"/*-"$2".json 2>/dev/null | head -1; }
