@@ -87,7 +87,7 @@ for s in warning major critical; do
 	check "findings.csv has arrears at severity $s" grep -q "^arrears,[^,]*,[^,]*,[^,]*,$s," "$VAR/findings.csv"
 done
 
-sql() { sqlite3 -readonly "$VAR/db/aggregate.db" "$1"; }
+sql() { sqlite3 -cmd ".timeout 10000" "$VAR/db/aggregate.db" "$1"; }
 check_eq "every insured unit's insured_count equals its participant rows" 0 \
 	"$(sql "SELECT count(*) FROM insured_unit i WHERE insured_count <> (SELECT count(*) FROM participant p
 	  WHERE p.unit_code = i.unit_code AND p.period = i.period)")"
