@@ -1383,7 +1383,7 @@ s_remove_stale(dash_t *d, const char *udir)
 		return 0;
 	while ((e = readdir(dir)) != NULL) {
 		size_t len = strlen(e->d_name);
-		char code[256], path[4400];
+		char code[256], path[4608];
 
 		if (e->d_name[0] == '.' || len < 6 || len - 5 >= sizeof(code) || strcmp(e->d_name + len - 5, ".html") != 0)
 			continue;
