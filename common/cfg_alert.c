@@ -505,6 +505,13 @@ s_load_smtp(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
 			yt_diag_add(d, yt_map_get(n, "from"), "from: '%s' is not a plain address", from);
 	}
 	if (getenv("BHXH_SMTP_URL") != NULL) url = getenv("BHXH_SMTP_URL");
+	if ((tls = getenv("BHXH_SMTP_STARTTLS")) != NULL && tls[0] != '\0') {
+		if (strcmp(tls, "off") == 0) self->smtp.starttls = 0;
+		else if (strcmp(tls, "try") == 0) self->smtp.starttls = 1;
+		else if (strcmp(tls, "required") == 0) self->smtp.starttls = 2;
+		else yt_diag_addf(d, "BHXH_SMTP_STARTTLS", 0, 0, "BHXH_SMTP_STARTTLS='%.20s': expected off, try or required",
+		    tls);
+	}
 	if (getenv("BHXH_SMTP_USER") != NULL) user = getenv("BHXH_SMTP_USER");
 	if (getenv("BHXH_SMTP_PASSWORD") != NULL) pw = getenv("BHXH_SMTP_PASSWORD");
 	self->smtp.url = xstrdup(url != NULL ? url : "");

@@ -100,10 +100,10 @@ struct worker {
 	int have_curve;
 	const char *cfg_path;
 	volatile sig_atomic_t reload; /* SIGHUP: reread endpoints and keys */
-	char last_error[256];
+	char last_error[512];
 	int64_t last_error_at;     /* unix seconds */
 	char run_state[16];        /* ready, busy, waiting, retrying, degraded */
-	char why[256];
+	char why[512];
 	char fault[256];           /* the skeleton's own trouble (storing messages): shown
 	                            * as "retrying" over the worker's state while set */
 	int64_t fault_since;

@@ -63,6 +63,11 @@ check "with no STARTTLS offered the delivery fails and is retried" wait_for 30 s
 check_eq "nothing was sent in clear" 0 "$(mail_count)"
 check "not even AUTH was tried in clear" test ! -e "$VAR/mail/auth.log"
 check "the error says STARTTLS was not available" grep -q 'STARTTLS not supported' <<<"$(email_errors)"
+check "the error says what to do" grep -q "smtp.starttls: off (or BHXH_SMTP_STARTTLS=off)" <<<"$(email_errors)"
+ctl status >"$VAR/status.txt" 2>&1
+check "status: the alert worker is degraded, failing deliveries counted" \
+	grep -qE '^alert: degraded since .*deliver(y|ies) failing' "$VAR/status.txt"
+check "status: with the hint" grep -q 'BHXH_SMTP_STARTTLS=off' "$VAR/status.txt"
 
 stop_smtp
 start_smtp "$VAR/mail" --port "$port" --auth alert:s3cret-pw --tls "$TLS/trusted.pem:$TLS/trusted.key" --starttls
@@ -94,6 +99,7 @@ check "a server certificate from an untrusted CA fails and is retried" wait_for 
 check_eq "nothing arrived at the untrusted server" "$n1" "$(mail_count)"
 check "no AUTH reached the untrusted server" bash -c "! grep -q implicit '$VAR/mail/auth.log'"
 check "the error is about the certificate" grep -q 'SSL certificate problem' <<<"$(email_errors)"
+check "the error says what to do about it" grep -q 'smtp.ca_file' <<<"$(email_errors)"
 
 stop_smtp
 start_smtp "$VAR/mail" --port "$port" --auth alert:s3cret-pw --tls "$TLS/trusted.pem:$TLS/trusted.key" --implicit-tls
@@ -106,4 +112,21 @@ check "AUTH came only inside TLS" bash -c "! grep -v 'ok TLS: TLSv1\.[23] \(star
 mail_index
 check "the union hears of the arrears" grep -q 'DV00123' "$(mail_to ldld@backan.gov.vn).body"
 check_eq "no message was sent twice" "" "$(cut -f4 "$VAR/mail.idx" | sort | uniq -d)"
+
+# 3. a relay on this host without TLS: the operator says so with BHXH_SMTP_STARTTLS=off
+ctl down >/dev/null
+stop_smtp
+check "BHXH_SMTP_STARTTLS with a bad value is refused" bash -c \
+	"BHXH_SMTP_STARTTLS=maybe '$CTL' --config '$CONFIG' --var-dir '$VAR' check-config 2>&1 | grep -q \"BHXH_SMTP_STARTTLS='maybe': expected off, try or required\""
+start_smtp "$VAR/mail"
+n3=$(mail_count)
+export BHXH_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" BHXH_SMTP_STARTTLS=off
+unset BHXH_SMTP_USER BHXH_SMTP_PASSWORD
+check "pipeline restarts with BHXH_SMTP_STARTTLS=off" ctl up
+inject <<'T'
+not_enrolled	0300588570	061	2017-03	critical	new	Công ty TNHH Chợ Đồn	7	7
+T
+check "with starttls off the local relay gets the e-mails" wait_for 60 all_delivered
+check "more e-mails arrived" test "$(mail_count)" -gt "$n3"
+check_eq "in clear, as the operator chose" "no" "$(tls_of $((n3 + 1)) "$(mail_count)")"
 finish

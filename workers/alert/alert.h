@@ -153,6 +153,10 @@ int send_webhook(send_ctx_t *x, const char *url, const char *secret, long long t
 /* send_smtp_outcome / send_http_outcome - SEND_* for libcurl's result and the
  * server's last reply code (SMTP) or status (HTTP). */
 int send_smtp_outcome(CURLcode rc, long code);
+
+/* send_smtp_hint - what the operator can do about a failed SMTP attempt
+ * ("; ..." to append to its error), or "" when there is nothing to add. */
+const char *send_smtp_hint(int rc, long code, int starttls);
 int send_http_outcome(CURLcode rc, long status);
 
 /* Channels: the network ones each have a delivery thread; files are written

@@ -336,7 +336,7 @@ queue_health(worker_t *w)
 	    " WHERE sent_at IS NULL AND dead_at IS NULL AND failing_since IS NOT NULL");
 	sqlite3_stmt *last = store_stmt(w->store, "SELECT channel, last_error FROM delivery WHERE sent_at IS NULL"
 	    " AND dead_at IS NULL AND failing_since IS NOT NULL ORDER BY failed_at DESC, id DESC LIMIT 1");
-	char since[32], dead[48] = "", channel[16] = "", error[160] = "";
+	char since[32], dead[48] = "", channel[16] = "", error[400] = "";
 	time_t t, today;
 	struct tm tm, now_tm;
 

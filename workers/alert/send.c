@@ -202,13 +202,46 @@ send_smtp(send_ctx_t *x, const send_smtp_conf_t *c, const char *rcpt, const char
 	if (outcome == SEND_ABORTED)
 		snprintf(err, errsz, "interrupted: the worker stopped");
 	else if (outcome != SEND_OK && reply[0] != '\0')
-		snprintf(err, errsz, "%s", reply);
+		snprintf(err, errsz, "%s%s", reply, send_smtp_hint(rc, code, c->starttls));
 	else if (outcome != SEND_OK)
-		snprintf(err, errsz, "%s", ebuf[0] ? ebuf : curl_easy_strerror(rc));
+		snprintf(err, errsz, "%s%s", ebuf[0] ? ebuf : curl_easy_strerror(rc), send_smtp_hint(rc, code, c->starttls));
 	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, NULL);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(to);
 	return outcome;
+}
+
+/* send_smtp_hint - what an operator can do about a failed SMTP attempt,
+ * as a "; ..." suffix for the error (status, log, dead-letter notice), or "". */
+const char *
+send_smtp_hint(int rc, long code, int starttls)
+{
+	switch (rc) {
+	case CURLE_USE_SSL_FAILED:
+		return starttls == 2 ? "; the server offers no STARTTLS and smtp.starttls is 'required': use a relay"
+		    " with TLS, or for a relay on this host set smtp.starttls: off (or BHXH_SMTP_STARTTLS=off)" : "";
+	case CURLE_LOGIN_DENIED:
+		return "; the server refused the login: check BHXH_SMTP_USER and BHXH_SMTP_PASSWORD";
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+		return "; the server's certificate is not trusted: check its name in smtp.url, or give its CA in"
+		    " smtp.ca_file";
+	case CURLE_SSL_CONNECT_ERROR:
+		return "; the TLS handshake failed: the server's certificate may not be trusted (give its CA in"
+		    " smtp.ca_file), or the port may not speak STARTTLS (smtp://, often 587) or TLS (smtps://, often 465)";
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_OPERATION_TIMEDOUT:
+		return "; the mail server cannot be reached: check smtp.url (BHXH_SMTP_URL) and the network";
+	default:
+		break;
+	}
+	if (code == 530 || code == 535 || code == 534)
+		return "; the server wants a login it did not get or refused: check BHXH_SMTP_USER and BHXH_SMTP_PASSWORD";
+	if (code >= 550 && code <= 553)
+		return "; the server refused the recipient or the sender: check the address in alerting.yaml and"
+		    " smtp.from";
+	return "";
 }
 
 /* send_webhook - POST body as JSON with X-BHXH-Signature: sha256=HEX; 2xx is success. */
