@@ -459,12 +459,47 @@ s_sub_file(config_t *c, const yt_node_t *root, const char *key, yt_diag_t *d)
 	free(path);
 }
 
+/* s_load_moves - org_unit_moves: OLD: NEW pairs, OLD a code the tree no
+ * longer has (history may hold it), NEW a unit of the tree. */
+static void
+s_load_moves(config_t *c, const yt_node_t *root, yt_diag_t *d)
+{
+	const yt_node_t *m = NULL;
+
+	if (yt_get_map(root, "org_unit_moves", 0, &m, d) != 0 || m == NULL || yt_is_null(m))
+		return;
+	c->moves = xcalloc(m->n + 1, sizeof(*c->moves));
+	for (size_t i = 0; i < m->n; i++) {
+		const char *from = m->keys[i]->scalar, *to = NULL;
+		const yt_node_t *v = m->items[i];
+
+		if (v->kind != YT_SCALAR || yt_scalar_str(v, &to, d, "org_unit_moves") != 0 || to == NULL)
+			continue;
+		if (config_unit_index(c, from) >= 0) {
+			yt_diag_add(d, m->keys[i], "org_unit_moves.%s: '%s' is still a unit of org_units; only codes the"
+			    " tree no longer has can be moved", from, from);
+			continue;
+		}
+		if (config_unit_index(c, to) < 0) {
+			yt_diag_add(d, v, "org_unit_moves.%s: '%s' is not a unit of org_units", from, to);
+			continue;
+		}
+		if (strlen(from) == 0 || strlen(from) > 64 || strpbrk(from, "\t\r\n'\"\\") != NULL) {
+			yt_diag_add(d, m->keys[i], "org_unit_moves: '%.64s' is not an org unit code", from);
+			continue;
+		}
+		c->moves[c->nmoves].from = xstrdup(from);
+		c->moves[c->nmoves].to = xstrdup(to);
+		c->nmoves++;
+	}
+}
+
 /* config_load - load path and the schema file it names; NULL with problems in d. */
 config_t *
 config_load(const char *path, yt_diag_t *d)
 {
 	static const char *const keys[] = { "org_units", "agencies", "schemas", "findings", "alerting",
-		"ingest", "validate", "aggregate", "goal", "log_level", "endpoints", NULL };
+		"ingest", "validate", "aggregate", "goal", "log_level", "endpoints", "org_unit_moves", NULL };
 	config_t *c = xcalloc(1, sizeof(*c));
 	const yt_node_t *units = NULL, *agencies = NULL, *endpoints = NULL;
 	const char *schemas = NULL;
@@ -495,6 +530,7 @@ config_load(const char *path, yt_diag_t *d)
 	yt_get_map(root, "endpoints", 0, &endpoints, d);
 	c->endpoints = cfg_endpoints_load(endpoints, c->validate.instances, d);
 	s_cross_check(c, root, d);
+	s_load_moves(c, root, d);
 	s_sub_file(c, root, "findings", d);
 	s_sub_file(c, root, "alerting", d);
 	yt_free(root);
@@ -528,6 +564,11 @@ config_free(config_t **self_p)
 		free(c->units[i].name);
 	}
 	free(c->units);
+	for (int i = 0; i < c->nmoves; i++) {
+		free(c->moves[i].from);
+		free(c->moves[i].to);
+	}
+	free(c->moves);
 	for (int i = 0; i < c->nagencies; i++) {
 		cfg_agency_t *a = &c->agencies[i];
 

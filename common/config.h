@@ -99,6 +99,11 @@ typedef struct config {
 	cfg_findings_t *findings; /* never NULL after config_load */
 	cfg_alert_t *alert;       /* never NULL after config_load */
 	cfg_endpoints_t *endpoints; /* never NULL after config_load; all defaults when absent */
+	int nmoves;
+	struct cfg_move {
+		char *from;        /* a code history may hold that the tree no longer has */
+		char *to;          /* the unit of the tree its rows now belong to */
+	} *moves;              /* org_unit_moves */
 } config_t;
 
 /* config_load - load and check path; NULL with every problem in d. */

@@ -33,6 +33,7 @@
 #include "receipt.h"
 #include "report.h"
 #include "supervise.h"
+#include "xalloc.h"
 
 #define PING_TIMEOUT_MS 15000    /* a worker that does not answer "status" in this time is not up */
 #define REPORT_TIMEOUT_MS 600000 /* then a report of a big province may take a while */
@@ -57,7 +58,8 @@ s_usage(FILE *out)
 	    "                          drop files for an agency; with --wait print each receipt and exit 1\n"
 	    "                          if a file was rejected whole\n"
 	    "  report coverage|findings [--period YYYY-MM] [--org-unit CODE] [--format csv|json|table]\n"
-	    "  check-config            check the configuration and print every problem\n"
+	    "  check-config [--var-dir DIR]  check the configuration and print every problem; with --var-dir\n"
+	    "                          also its org-unit tree against that pipeline's history (asks the aggregate)\n"
 	    "  silence add --matcher LABEL=VALUE... --author A --comment C --until TIME|+DURATION\n"
 	    "  silence list            silences (active and past)\n"
 	    "  silence expire ID       end a silence now\n"
@@ -548,18 +550,59 @@ s_cmd_quarantine(int argc, char **argv)
 	return s_answer(code, body);
 }
 
-/* s_cmd_check - check the configuration. */
+/* s_cmd_check - check the configuration; with --var-dir after the command,
+ * also its org-unit tree against the history the aggregate holds (asked on
+ * its control socket: it may run elsewhere). */
 static int
-s_cmd_check(void)
+s_cmd_check(int argc, char **argv)
 {
-	char path[PATH_MAX];
-	config_t *c = s_load(path, sizeof(path));
+	char path[PATH_MAX], *body = NULL;
+	config_t *c;
+	char **args;
+	int64_t code = 0;
+	int n = 0, rc;
 
-	if (c == NULL)
+	if (argc == 2 && strcmp(argv[1], "--help") == 0)
+		return s_usage(stdout);
+	if (argc == 3 && strcmp(argv[1], "--var-dir") == 0) {
+		if (fs_mkdirs(argv[2]) != 0 || realpath(argv[2], s_var) == NULL) {
+			fprintf(stderr, "bhxhctl: var dir %s: %s\n", argv[2], strerror(errno));
+			return 2;
+		}
+	} else if (argc != 1) {
+		return s_usage(stderr);
+	}
+	if ((c = s_load(path, sizeof(path))) == NULL)
 		return 2;
 	printf("%s: OK (%d org units, %d agencies, %d record types)\n", path, c->nunits, c->nagencies, c->nrtypes);
+	if (argc == 1) {
+		config_free(&c);
+		return 0;
+	}
+	args = xcalloc((size_t)(c->nunits + c->nmoves + 1), sizeof(char *));
+	for (int i = 0; i < c->nunits; i++)
+		args[n++] = xstrdup(c->units[i].code);
+	args[n++] = xstrdup("--");
+	for (int i = 0; i < c->nmoves; i++) {
+		sb_t b;
+
+		sb_init(&b);
+		sb_addf(&b, "%s=%s", c->moves[i].from, c->moves[i].to);
+		args[n++] = b.data;
+	}
 	config_free(&c);
-	return 0;
+	rc = s_ask("aggregate", "tree-check", args, n, 120000, &code, &body);
+	for (int i = 0; i < n; i++)
+		free(args[i]);
+	free(args);
+	if (rc != 0) {
+		fprintf(stderr, "bhxhctl: the tree could not be checked against the data of %s: start the aggregate"
+		    " (with the configuration it runs on now) and check again\n", s_var);
+		return 1;
+	}
+	fputs(body, code == 0 ? stdout : stderr);
+	free(body);
+	return code == 0 ? 0 : 1;
 }
 
 /* s_now_ms - unix milliseconds (BHXH_NOW, unix seconds, overrides, as in the alert worker). */
@@ -748,7 +791,7 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "report") == 0)
 		return s_cmd_report(argc, argv);
 	if (strcmp(cmd, "check-config") == 0)
-		return s_cmd_check();
+		return s_cmd_check(argc, argv);
 	if (strcmp(cmd, "silence") == 0)
 		return s_cmd_silence(argc, argv);
 	if (strcmp(cmd, "ack") == 0)

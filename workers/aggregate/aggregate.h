@@ -36,6 +36,8 @@ typedef struct {
 	int64_t started_s;      /* unix seconds this process started: deadlines run while it runs */
 	int head_waits;         /* the head of the line is waiting (the state says why) */
 	uint64_t late_resends, bad_msgs_files, rows_rechecked_rejected, quarantined, applied;
+	long long unknown_units; /* codes history holds that the tree lacks (no move given) */
+	char unknown_codes[200];
 } agg_t;
 
 /* The record tables and everything derived, in the aggregate's database. */
@@ -44,6 +46,22 @@ extern const int aggregate_nmigrations;
 
 /* agg_units_sync - write the configured org-unit tree into unit/unit_tree. */
 int agg_units_sync(worker_t *w);
+
+/* agg_tree_moves - apply org_unit_moves to history inside the caller's
+ * transaction, before the units are rewritten (tree.c); rows moved or -1. */
+long long agg_tree_moves(worker_t *w);
+
+/* agg_tree_before / agg_tree_after - around the rewrite of unit_tree: the
+ * units whose subtree changed join temp.tree_moved (tree.c). */
+int agg_tree_before(worker_t *w);
+int agg_tree_after(worker_t *w);
+
+/* agg_tree_unknown - codes history holds that the unit table lacks: how
+ * many (-1 on error), the first of them into codes. */
+long long agg_tree_unknown(worker_t *w, char *codes, size_t size);
+
+/* agg_tree_check - control command tree-check (a tree's codes, "--", OLD=NEW moves). */
+int agg_tree_check(worker_t *w, char *const *args, int nargs, sb_t *out);
 
 /* agg_stage - store a batch or file end idempotently, inside the burst's
  * transaction; a part of a file that already ended (applied, rejected) is

@@ -26,8 +26,11 @@ int
 agg_units_sync(worker_t *w)
 {
 	const config_t *c = w->config;
+	agg_t *ag = w->state;
+	long long unknown;
 
-	if (store_begin(w->store) != 0 || store_exec(w->store, "DELETE FROM unit; DELETE FROM unit_tree;") != 0)
+	if (store_begin(w->store) != 0 || agg_tree_moves(w) < 0 || agg_tree_before(w) != 0 ||
+	    store_exec(w->store, "DELETE FROM unit; DELETE FROM unit_tree;") != 0)
 		goto fail;
 	for (int i = 0; i < c->nunits; i++) {
 		sqlite3_stmt *st = store_stmt(w->store,
@@ -50,8 +53,16 @@ agg_units_sync(worker_t *w)
 				goto fail;
 		}
 	}
-	if (agg_recompute(w, NULL, NULL, 0) != 0 || store_commit(w->store) != 0)
+	if (agg_tree_after(w) != 0 || agg_recompute(w, NULL, NULL, 0) != 0 ||
+	    store_exec(w->store, "DELETE FROM temp.tree_moved;") != 0 ||
+	    (unknown = agg_tree_unknown(w, ag->unknown_codes, sizeof(ag->unknown_codes))) < 0 ||
+	    store_commit(w->store) != 0)
 		goto fail;
+	ag->unknown_units = unknown;
+	if (unknown > 0)
+		log_warn("history holds rows of %lld org unit code%s the tree does not have (%s): they count in no unit"
+		    " and their findings are held; map them under org_unit_moves or keep them in org_units", unknown,
+		    unknown == 1 ? "" : "s", ag->unknown_codes);
 	return 0;
 fail:
 	store_rollback(w->store);

@@ -814,8 +814,16 @@ s_send(worker_t *w, s_events_t *e)
 #define SEV_RANK(x) "(CASE " x " WHEN 'info' THEN 0 WHEN 'warning' THEN 1 WHEN 'major' THEN 2" \
 	" WHEN 'critical' THEN 3 END)"
 
+/* A finding of a unit the tree no longer has (and no move took): held as
+ * it is, neither resolved nor closed, until the tree or a move says where
+ * its unit went (tree.c). */
+#define S_HELD(s) "(" s ".org_unit IS NOT NULL AND " s ".org_unit <> '' AND NOT EXISTS (SELECT 1 FROM unit u" \
+	" WHERE u.code = " s ".org_unit))"
+
 /* s_events - compare the current final findings with finding_state; events
- * for each change, in the outbox, and the new state. */
+ * for each change, in the outbox, and the new state. A finding that ends
+ * because its unit changed with the tree (temp.tree_moved) is resolved with
+ * the reason tree_changed, which the alert worker tells nobody. */
 static int
 s_events(worker_t *w)
 {
@@ -824,6 +832,9 @@ s_events(worker_t *w)
 	int rc = -1;
 
 	if (store_exec(w->store,
+	    "CREATE TEMP TABLE IF NOT EXISTS tree_moved (code TEXT PRIMARY KEY);"
+	    "CREATE TEMP TABLE IF NOT EXISTS tree_ended (kind TEXT, subject TEXT, org_unit TEXT, period TEXT,"
+	    " severity TEXT, value REAL, threshold REAL, name TEXT, since TEXT);"
 	    "DROP TABLE IF EXISTS temp.cur;"
 	    "CREATE TEMP TABLE cur AS SELECT f.kind, f.subject, f.org_unit, f.period, f.severity, f.value, f.threshold,"
 	    "  f.name, CAST(NULL AS TEXT) AS since FROM finding f JOIN temp.kind_max k ON k.class = " CLASS("f")
@@ -875,19 +886,29 @@ s_events(worker_t *w)
 	st = store_stmt(w->store,
 	    "SELECT s.kind, s.subject, s.org_unit, s.last_period, s.severity, s.value, s.threshold, s.name,"
 	    " CASE WHEN s.kind = 'missing_data' THEN s.last_period ELSE COALESCE(k.period, s.last_period) END,"
-	    " COALESCE(s.since, ''), " RESOLUTION
+	    " COALESCE(s.since, ''), CASE WHEN s.org_unit IN (SELECT code FROM temp.tree_moved) THEN 'tree_changed'"
+	    " ELSE " RESOLUTION " END"
 	    " FROM finding_state s LEFT JOIN temp.kind_max k ON k.class = " CLASS("s")
 	    " WHERE s.open = 1 AND NOT EXISTS (SELECT 1 FROM temp.cur c WHERE c.kind = s.kind AND c.subject = s.subject)"
+	    " AND NOT " S_HELD("s")
 	    " ORDER BY s.kind, s.subject");
 	while (st != NULL && sqlite3_step(st) == SQLITE_ROW)
 		s_event_add(&e, st, "resolved", (const char *)sqlite3_column_text(st, 8));
 	if (st != NULL)
 		sqlite3_reset(st);
-	if (s_send(w, &e) != 0)
+	/* the old names of unit findings that a tree change renamed (tree.c) */
+	st = store_stmt(w->store, "SELECT kind, subject, org_unit, period, severity, value, threshold, name, period,"
+	    " COALESCE(since, ''), 'tree_changed' FROM temp.tree_ended ORDER BY kind, subject");
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		s_event_add(&e, st, "resolved", NULL);
+	if (st != NULL)
+		sqlite3_reset(st);
+	if (s_send(w, &e) != 0 || store_exec(w->store, "DELETE FROM temp.tree_ended;") != 0)
 		goto out;
 	if (store_exec(w->store,
 	    "UPDATE finding_state SET open = 0 WHERE open = 1 AND NOT EXISTS (SELECT 1 FROM temp.cur c"
-	    "  WHERE c.kind = finding_state.kind AND c.subject = finding_state.subject);"
+	    "  WHERE c.kind = finding_state.kind AND c.subject = finding_state.subject)"
+	    "  AND NOT " S_HELD("finding_state") ";"
 	    "INSERT OR REPLACE INTO finding_state(kind, subject, org_unit, severity, last_period, open, value, threshold,"
 	    " name, since) SELECT kind, subject, org_unit, severity, period, 1, value, threshold, name, since"
 	    " FROM temp.cur;") != 0)

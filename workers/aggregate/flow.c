@@ -892,8 +892,10 @@ agg_control(worker_t *w, const char *cmd, char *const *args, int nargs, sb_t *ou
 		return s_retry(w, args[0], out);
 	if (strcmp(cmd, "quarantine-drop") == 0 && nargs == 1)
 		return s_drop(w, args[0], out);
+	if (strcmp(cmd, "tree-check") == 0)
+		return agg_tree_check(w, args, nargs, out);
 	sb_addf(out, "unknown command '%.40s' for the aggregate (report WHAT PERIOD UNIT FORMAT, quarantine-list,"
-	    " quarantine-retry ID, quarantine-drop ID)", cmd);
+	    " quarantine-retry ID, quarantine-drop ID, tree-check CODE... -- OLD=NEW...)", cmd);
 	return 1;
 }
 

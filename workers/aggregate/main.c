@@ -76,6 +76,10 @@ s_state(worker_t *w, int64_t now)
 	if (q > 0)
 		worker_set_state(w, "degraded", "%lld file%s quarantined, waiting for an operator's decision"
 		    " (bhxhctl quarantine list)", q, q > 1 ? "s" : "");
+	else if (a->unknown_units > 0)
+		worker_set_state(w, "degraded", "history holds rows of %lld org unit code%s the tree does not have (%s):"
+		    " they count in no unit; map them under org_unit_moves (bhxhctl check-config --var-dir)",
+		    a->unknown_units, a->unknown_units > 1 ? "s" : "", a->unknown_codes);
 	else
 		worker_set_state(w, "ready", NULL);
 }

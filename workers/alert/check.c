@@ -76,8 +76,8 @@ check_event(const config_t *c, const msg_event_t *e, char *why, size_t size)
 	else if (e->since != NULL && e->since[0] != '\0' && !check_period_ok(e->since))
 		bad = "since is not YYYY-MM";
 	else if (e->reason != NULL && e->reason[0] != '\0' && strcmp(e->reason, "remedied") != 0
-	    && strcmp(e->reason, "no_longer_found") != 0)
-		bad = "reason is not remedied or no_longer_found";
+	    && strcmp(e->reason, "no_longer_found") != 0 && strcmp(e->reason, "tree_changed") != 0)
+		bad = "reason is not remedied, no_longer_found or tree_changed";
 	else if (!(e->amount >= 0 && e->amount < 1e15) || !(e->workers >= 0 && e->workers < 1e9))
 		bad = "amount or workers out of range";
 	if (bad == NULL)

@@ -117,9 +117,9 @@ s_apply_event(worker_t *w, sqlite3_stmt *ev, int64_t now)
 {
 	const char *kind = alert_text(ev, 1), *subject = alert_text(ev, 2), *unit = alert_text(ev, 3), *period = alert_text(ev, 4);
 	const char *sev = alert_text(ev, 5), *state = alert_text(ev, 6), *name = alert_text(ev, 7);
-	sqlite3_stmt *prev = store_stmt(w->store, "SELECT state, severity FROM alert WHERE kind = ? AND subject = ?");
+	sqlite3_stmt *prev = store_stmt(w->store, "SELECT state, severity, reason FROM alert WHERE kind = ? AND subject = ?");
 	sqlite3_stmt *up;
-	int had = 0, firing = 0, prev_rank = -1, changed;
+	int had = 0, firing = 0, prev_rank = -1, changed, quiet = 0;
 	alert_lab_t x;
 
 	if (prev == NULL)
@@ -130,6 +130,7 @@ s_apply_event(worker_t *w, sqlite3_stmt *ev, int64_t now)
 		had = 1;
 		firing = strcmp(alert_text(prev, 0), "firing") == 0;
 		prev_rank = alert_severity_rank(alert_text(prev, 1));
+		quiet = !firing && strcmp(alert_text(prev, 2), "tree_changed") == 0;
 	}
 	sqlite3_reset(prev);
 	if (strcmp(state, "resolved") == 0) {
@@ -144,12 +145,19 @@ s_apply_event(worker_t *w, sqlite3_stmt *ev, int64_t now)
 		sqlite3_bind_text(up, 3, alert_text(ev, 11), -1, SQLITE_STATIC);
 		sqlite3_bind_text(up, 4, kind, -1, SQLITE_STATIC);
 		sqlite3_bind_text(up, 5, subject, -1, SQLITE_STATIC);
-		return store_step_done(w->store, up) == 0 ? group_touch_members(w, kind, subject, now) : -1;
+		if (store_step_done(w->store, up) != 0)
+			return -1;
+		/* ended because its unit changed with the tree: nothing to tell anyone */
+		return strcmp(alert_text(ev, 11), "tree_changed") == 0 ? 0 : group_touch_members(w, kind, subject, now);
 	}
 	/* new, escalated or updated: a change when it was not open, or its
 	 * severity rose; otherwise (an update) the alert's figures are renewed
 	 * silently, so that reminders tell what holds now */
 	changed = !had || !firing || alert_severity_rank(sev) > prev_rank;
+	if (quiet && alert_severity_rank(sev) <= prev_rank)
+		changed = 0; /* back after a quiet end with the tree: it goes on, no news */
+	if (!had && strcmp(state, "updated") == 0)
+		changed = 0; /* a finding that goes on under a new name (its unit was merged): no news */
 	up = store_stmt(w->store,
 	    "INSERT INTO alert(kind, subject, org_unit, name, severity, state, period, value, threshold, changed_at,"
 	    " since, reason, amount, workers) VALUES (?1, ?2, ?3, ?4, ?5, 'firing', ?6, ?7, ?8, ?9, ?11, '', ?12, ?13)"
