@@ -19,6 +19,14 @@
 #define BUS_HEARTBEAT_IVL_MS 1000
 #define BUS_HEARTBEAT_TIMEOUT_MS 5000
 
+/* A connection that has not finished its handshake (the CURVE key check)
+ * within this long is closed. libzmq's default, 30 s, let anyone who can
+ * reach a tcp port hold one file descriptor of the worker per connection
+ * for 30 s without any key, and so use up its descriptors (the control
+ * socket, the database and the reports then fail) with a few hundred
+ * connections a second less than they need now. */
+#define BUS_HANDSHAKE_MS 5000
+
 /* A worker's own CURVE key pair (binary, 32 bytes each). */
 typedef struct {
 	unsigned char pub[32], sec[32];

@@ -55,7 +55,9 @@ curve_key_read(const char *path, unsigned char *pub, unsigned char *sec, char *w
 	unsigned char stated[32];
 	struct stat st;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO put in a key's place must not hold the worker
+	 * waiting for a writer; it is refused below like any other non-file */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
 	if (fd < 0) {
 		snprintf(why, whysz, "%s: %s (make one with `bhxhctl keygen`)", path, strerror(errno));
@@ -63,6 +65,12 @@ curve_key_read(const char *path, unsigned char *pub, unsigned char *sec, char *w
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		snprintf(why, whysz, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(why, whysz, "%s: owned by user %u, not by this process's user (%u), who could replace the key;"
+		    " refused: chown it", path, (unsigned)st.st_uid, (unsigned)geteuid());
 		close(fd);
 		return -1;
 	}

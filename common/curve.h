@@ -14,7 +14,9 @@
  *   # CURVE key of NAME ...
  *   public-key = "Z85 (40 characters)"
  *   secret-key = "Z85 (40 characters)"
- * A secret key file that its group or others may read or write is refused. */
+ * A secret key file that its group or others may read or write, or that
+ * another user (but root) owns, is refused, as is anything but a regular
+ * file (a symlink, a directory, a FIFO: never waited on). */
 #ifndef BHXH_CURVE_H
 #define BHXH_CURVE_H
 

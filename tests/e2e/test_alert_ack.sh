@@ -106,4 +106,11 @@ check "ack of an unknown alert exits non-zero" bash -c "! '$CTL' --config '$CONF
 check "and says that no such alert is open" grep -q "no open alert of kind 'arrears' about 'NOPE'" "$VAR/ack.err"
 check_eq "nothing is queued for it" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM ack_request WHERE subject = 'NOPE' OR applied IS NULL")"
 check_eq "only A was ever acknowledged" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM alert WHERE acked = 1")"
+# the acknowledgement is logged, but not the insurance number it names
+check "the acknowledgement is logged" grep -q "alert not_enrolled .* acknowledged by Lê Bình" "$VAR/log/alert.log"
+check "no insurance number in the alert log" bash -c "! grep -q '$A' '$VAR/log/alert.log'"
+# text that silence-list would print raw: control characters and overlong text are refused
+check "ack with a terminal escape in the author is refused" bash -c "! '$CTL' --config '$CONFIG' --var-dir '$VAR' ack --kind arrears --subject '$B' --author \$'x\\e[2J' 2>'$VAR/ack2.err'"
+check "and says why" grep -q "the author holds a control character" "$VAR/ack2.err"
+check_eq "B was not acknowledged" 0 "$(sqlite3 "$DB" "SELECT acked FROM alert WHERE subject = '$B'")"
 finish

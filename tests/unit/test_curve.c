@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,87 @@ test_key_files(void **state)
 	assert_int_equal(curve_key_read(path, p, s, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "bhxhctl keygen"));
 	(void)text;
+}
+
+/* s_write_key - text into s_dir/NAME (mode 0600); its path into path. */
+static void
+s_write_key(const char *name, const char *text, char *path, size_t size)
+{
+	FILE *f;
+
+	snprintf(path, size, "%s/%s", s_dir, name);
+	unlink(path);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+/* s_alarm - a key read that blocks is a failure, not a hung test. */
+static void
+s_alarm(int sig)
+{
+	(void)sig;
+	fprintf(stderr, "curve_key_read blocked\n");
+	_exit(1);
+}
+
+/* key files that are odd: a FIFO is refused at once (never waited on), a
+ * symlink and a directory are refused, a file another user owns is refused
+ * (that user could put in a key of their choice); CRLF line ends and extra
+ * blanks around '=' are read, a commented secret after the public key is
+ * not taken for the secret */
+static void
+test_key_edges(void **state)
+{
+	char path[128], link[128], text[512], why[300], zp[41], zs[41];
+	unsigned char p[32], s[32], pub[32];
+	bus_curve_t cv;
+
+	(void)state;
+	s_key("alert", &cv);
+	assert_int_equal(zmq_curve_keypair(zp, zs), 0);
+	zmq_z85_decode(pub, zp);
+	/* a FIFO: open must not wait for a writer */
+	snprintf(path, sizeof(path), "%s/fifo.key", s_dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	signal(SIGALRM, s_alarm);
+	alarm(5);
+	assert_int_equal(curve_key_read(path, p, s, why, sizeof(why)), -1);
+	alarm(0);
+	assert_non_null(strstr(why, "not a regular file"));
+	/* a symlink to a good key, and a directory */
+	snprintf(link, sizeof(link), "%s/link.key", s_dir);
+	snprintf(path, sizeof(path), "%s/alert.key", s_dir);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(curve_key_read(link, p, s, why, sizeof(why)), -1);
+	snprintf(path, sizeof(path), "%s/dir.key", s_dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(curve_key_read(path, p, s, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "not a regular file"));
+	/* CRLF, blanks */
+	snprintf(text, sizeof(text), "# key\r\npublic-key  =  \"%s\"  \r\nsecret-key\t=\t\"%s\"\r\n", zp, zs);
+	s_write_key("crlf.key", text, path, sizeof(path));
+	assert_int_equal(curve_key_read(path, p, s, why, sizeof(why)), 0);
+	assert_memory_equal(p, pub, 32);
+	/* a commented secret after the public key: the real secret is the one taken */
+	snprintf(text, sizeof(text), "public-key = \"%s\"\n# secret-key = \"%s\"\nsecret-key = \"%s\"\n", zp,
+	    "t3Az.B8.AMw&.#!Isx6a{.v2^hXfuSi.TRlnx{3P", zs);
+	s_write_key("comment.key", text, path, sizeof(path));
+	assert_int_equal(curve_key_read(path, p, s, why, sizeof(why)), 0);
+	assert_memory_equal(p, pub, 32);
+	/* only a commented secret: none */
+	snprintf(text, sizeof(text), "public-key = \"%s\"\n#secret-key = \"%s\"\n", zp, zs);
+	s_write_key("only-comment.key", text, path, sizeof(path));
+	assert_int_equal(curve_key_read(path, p, s, why, sizeof(why)), -1);
+	/* owned by another user (root only can make one) */
+	if (geteuid() == 0) {
+		snprintf(path, sizeof(path), "%s/alert.key", s_dir);
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		assert_int_equal(curve_key_read(path, p, s, why, sizeof(why)), -1);
+		assert_non_null(strstr(why, "owned by"));
+	}
 }
 
 /* s_port - a free tcp port on 127.0.0.1 (bound and released by the kernel's choice). */
@@ -252,6 +334,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_key_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zap, setup, teardown),
 		cmocka_unit_test(test_peers),
 	};

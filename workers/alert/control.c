@@ -18,6 +18,25 @@
 #include "alert.h"
 #include "log.h"
 
+#include <errno.h>
+
+#define S_TEXT_MAX 1000 /* bytes of an author or a comment */
+
+/* s_bad_text - why a text argument (author, comment, kind, subject) is
+ * refused, or NULL: it is printed as it is by silence-list, so no control
+ * characters (a terminal escape, a carriage return that hides the line
+ * before) and no more than S_TEXT_MAX bytes (the list must fit one answer). */
+static const char *
+s_bad_text(const char *s)
+{
+	if (strlen(s) > S_TEXT_MAX)
+		return "is longer than 1000 bytes";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "holds a control character";
+	return NULL;
+}
+
 /* s_silence_add - check the matchers and the end, then store the silence. */
 static int
 s_silence_add(worker_t *w, char *const *args, int nargs, sb_t *out)
@@ -32,8 +51,15 @@ s_silence_add(worker_t *w, char *const *args, int nargs, sb_t *out)
 		sb_add(out, "silence-add needs an author, a comment, an end (unix ms) and at least one matcher");
 		return 1;
 	}
+	for (int i = 0; i < 2; i++)
+		if (s_bad_text(args[i]) != NULL) {
+			sb_addf(out, "silence-add: the %s %s", i == 0 ? "author" : "comment", s_bad_text(args[i]));
+			return 1;
+		}
+	errno = 0;
 	ends = strtoll(args[2], &end, 10);
-	if (end == args[2] || *end != '\0' || ends <= now) {
+	/* an end past the year 9999 (or out of range) is a typo, not "forever" */
+	if (end == args[2] || *end != '\0' || errno == ERANGE || ends <= now || ends >= 253402300800000LL) {
 		sb_addf(out, "silence-add: the end '%.40s' is not a future time (unix milliseconds)", args[2]);
 		return 1;
 	}
@@ -42,8 +68,8 @@ s_silence_add(worker_t *w, char *const *args, int nargs, sb_t *out)
 	for (int i = 3; i < nargs; i++) {
 		alert_matcher_t am;
 
-		if (strchr(args[i], '\n') != NULL || alert_matcher_parse(args[i], &am, err, sizeof(err)) != 0) {
-			sb_addf(out, "--matcher %s", strchr(args[i], '\n') != NULL ? "holds a line break" : err);
+		if (s_bad_text(args[i]) != NULL || alert_matcher_parse(args[i], &am, err, sizeof(err)) != 0) {
+			sb_addf(out, "--matcher %s", s_bad_text(args[i]) != NULL ? s_bad_text(args[i]) : err);
 			sb_free(&m);
 			return 1;
 		}
@@ -155,6 +181,12 @@ s_ack(worker_t *w, char *const *args, int nargs, sb_t *out)
 		sb_add(out, "ack needs a kind, a subject, an author and a comment");
 		return 1;
 	}
+	for (int i = 0; i < 4; i++)
+		if (s_bad_text(args[i]) != NULL) {
+			sb_addf(out, "ack: the %s %s", i == 0 ? "kind" : i == 1 ? "subject" : i == 2 ? "author" : "comment",
+			    s_bad_text(args[i]));
+			return 1;
+		}
 	up = store_stmt(w->store, "UPDATE alert SET acked = 1, acked_by = ? WHERE kind = ? AND subject = ? AND state = 'firing'");
 	req = store_stmt(w->store, "INSERT INTO ack_request(kind, subject, author, comment, created_at, applied)"
 	    " VALUES (?, ?, ?, ?, ?, ?)");
@@ -178,7 +210,14 @@ s_ack(worker_t *w, char *const *args, int nargs, sb_t *out)
 	sqlite3_bind_int64(req, 6, now);
 	if (store_step_done(w->store, req) != 0 || store_commit(w->store) != 0)
 		goto fail;
-	log_info("alert %s %s acknowledged by %s", args[0], args[1], args[2]);
+	{
+		/* the subject of a person's alert is their insurance number: the log
+		 * gets it masked, like every other personal number */
+		char *subj = format_scrub(args[1], 0);
+
+		log_info("alert %s %s acknowledged by %s", args[0], subj, args[2]);
+		free(subj);
+	}
 	sb_addf(out, "acknowledged: %s %s\n", args[0], args[1]);
 	return 0;
 fail:
