@@ -120,7 +120,7 @@ s_select(const config_t *c, const char *only, s_child_t *ch)
 			    (strcmp(tok, "validate") == 0 && strcmp(all[i].prog, "bhxh-validate") == 0))
 				pick[i] = found = 1;
 		if (!found) {
-			fprintf(stderr, "bhxhctl: --only: '%s' is not a worker of this configuration (", tok);
+			fprintf(stderr, "bhxhctl: '%s' is not a worker of this configuration (", tok);
 			for (int i = 0; i < n; i++)
 				fprintf(stderr, "%s%s", i ? ", " : "", all[i].name);
 			fprintf(stderr, ")\n");
@@ -708,6 +708,36 @@ s_all_ready(const config_t *c, const char *var, const s_child_t *ch, int n, int 
 		free(a[i].body);
 	}
 	return ready == n;
+}
+
+/* supervise_exec - become worker name (exec, same pid: for a systemd unit
+ * per worker); returns only on failure. list: print the names instead. */
+int
+supervise_exec(const config_t *c, const char *cfgpath, const char *var, const char *bindir, const char *name, int list)
+{
+	s_child_t ch[MAX_CHILDREN];
+	int n = list ? s_children(c, ch) : s_select(c, name, ch);
+	char prog[4200], inst[16];
+
+	if (n < 0)
+		return 2;
+	if (list) {
+		for (int i = 0; i < n; i++)
+			printf("%s\n", ch[i].name);
+		return 0;
+	}
+	if (n != 1 || strcmp(ch[0].name, name) != 0) {
+		fprintf(stderr, "bhxhctl: worker: '%s' names %d workers of this configuration; name one (", name, n);
+		for (int i = 0; i < n; i++)
+			fprintf(stderr, "%s%s", i ? ", " : "", ch[i].name);
+		fprintf(stderr, ")\n");
+		return 2;
+	}
+	snprintf(prog, sizeof(prog), "%s/%s", bindir, ch[0].prog);
+	snprintf(inst, sizeof(inst), "%d", ch[0].instance);
+	execl(prog, ch[0].prog, "--config", cfgpath, "--var-dir", var, "--instance", inst, (char *)NULL);
+	fprintf(stderr, "bhxhctl: cannot run %s: %s\n", prog, strerror(errno));
+	return 127;
 }
 
 /* supervise_up - daemonise a supervisor and wait until the workers are ready. */
