@@ -524,14 +524,22 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 		for (int i = 0; i < n; i++)
 			changes = changes * 31 + (unsigned long long)ch[i].pid + ch[i].restarts;
 		if (changes != written) {
-			int running = 0;
+			int running = 0, last = -1;
+			unsigned restarts = 0;
 
 			s_write_state(var, ch, n);
 			written = changes;
-			for (int i = 0; i < n; i++)
+			for (int i = 0; i < n; i++) {
 				running += ch[i].pid > 0;
-			if (ready)
+				restarts += ch[i].restarts;
+				if (ch[i].restarts > 0 && (last < 0 || ch[i].last_exit_at > ch[last].last_exit_at))
+					last = i;
+			}
+			if (ready && last < 0)
 				notify_status("%d of %d workers running", running, n);
+			else if (ready)
+				notify_status("%d of %d workers running; %u restart%s, the last of %s (exit status %ld)", running,
+				    n, restarts, restarts > 1 ? "s" : "", ch[last].name, ch[last].last_exit);
 		}
 	}
 	notify_send("STOPPING=1\nSTATUS=stopping the workers");
