@@ -8,6 +8,7 @@
 #                 (root; prints "# skipped" where namespaces are not allowed)
 #   make asan     the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    benchmarks (print numbers)
+#   make install  programs, configuration, systemd units, logrotate file (PREFIX, DESTDIR; see the end)
 #   make fuzz     build the libFuzzer harnesses tests/fuzz/fuzz_*.c with clang and run
 #                 each for FUZZ_SECONDS (default 60); see docs/FUZZING.md
 
