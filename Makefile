@@ -8,6 +8,7 @@
 #                 (root; prints "# skipped" where namespaces are not allowed)
 #   make asan     the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    benchmarks (print numbers)
+#   make install  programs, configuration, systemd units, logrotate file (PREFIX, DESTDIR; see the end)
 #   make fuzz     build the libFuzzer harnesses tests/fuzz/fuzz_*.c with clang and run
 #                 each for FUZZ_SECONDS (default 60); see docs/FUZZING.md
 
@@ -198,3 +199,68 @@ msg-seeds: $(BIN)/tests/gen_msg_seeds
 
 clean:
 	rm -rf build build-asan bin bin-asan
+
+# Install (docs/OPERATIONS.md, "Install"): the programs into BINDIR, the shipped
+# configuration into /etc/bhxh (an existing file is kept and the shipped one put
+# beside it as NAME.dist), the sample data and the documentation under
+# $(PREFIX)/share, the systemd units and the logrotate file, /var/lib/bhxh
+# (0750), and, as root with no DESTDIR, the system user bhxh; with DESTDIR (a
+# package or a test) what would be done as root is printed instead.
+#   make install [PREFIX=/usr/local] [DESTDIR=/tmp/stage]
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+DATADIR    ?= $(PREFIX)/share/bhxh
+DOCDIR     ?= $(PREFIX)/share/doc/bhxh
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+CONFDIR    := $(SYSCONFDIR)/bhxh
+STATEDIR   := /var/lib/bhxh
+BHXH_USER  ?= bhxh
+UNITS      := deploy/bhxh-pipeline.service deploy/bhxh-worker@.service deploy/bhxh.target
+CONF_FILES := bhxh.yaml schemas.yaml findings.yaml alerting.yaml
+# the units and the logrotate file name /usr/local/bin, /etc/bhxh and /usr/local/share
+INSTALL_SED = sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/share/doc/bhxh|$(DOCDIR)|g' \
+              -e 's|/etc/bhxh|$(CONFDIR)|g'
+
+.PHONY: install uninstall
+install: build
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sample $(DESTDIR)$(DOCDIR) \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 0755 $(WORKER_BIN) $(TOOLS_BIN) $(DESTDIR)$(BINDIR)/
+	install -m 0644 config/sample/*.csv $(DESTDIR)$(DATADIR)/sample/
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -d -m 0750 $(DESTDIR)$(CONFDIR)
+	@for f in $(CONF_FILES); do \
+	  dst=$(DESTDIR)$(CONFDIR)/$$f; \
+	  if [ ! -e "$$dst" ]; then install -m 0640 config/$$f "$$dst" && echo "installed $$dst"; \
+	  elif cmp -s config/$$f "$$dst"; then echo "$$dst: unchanged"; \
+	  else install -m 0640 config/$$f "$$dst.dist" && echo "$$dst: kept (yours); the shipped one is $$dst.dist"; fi; \
+	done
+	@for u in $(UNITS); do \
+	  $(INSTALL_SED) $$u >$(DESTDIR)$(UNITDIR)/$${u#deploy/} && chmod 0644 $(DESTDIR)$(UNITDIR)/$${u#deploy/} && \
+	  echo "installed $(DESTDIR)$(UNITDIR)/$${u#deploy/}"; done
+	$(INSTALL_SED) deploy/logrotate.d/bhxh >$(DESTDIR)$(SYSCONFDIR)/logrotate.d/bhxh
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/logrotate.d/bhxh
+	install -d -m 0750 $(DESTDIR)$(STATEDIR)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	  if ! getent passwd $(BHXH_USER) >/dev/null; then \
+	    useradd --system --user-group --home-dir $(STATEDIR) --no-create-home --shell /usr/sbin/nologin \
+	      --comment "BHXH coverage pipeline" $(BHXH_USER) && echo "created system user $(BHXH_USER)"; fi; \
+	  chown $(BHXH_USER):$(BHXH_USER) $(STATEDIR); \
+	  chown root:$(BHXH_USER) $(CONFDIR) $(CONFDIR)/*.yaml*; \
+	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	  echo "next: systemctl enable --now bhxh-pipeline (or bhxh.target with bhxh-worker@NAME; docs/OPERATIONS.md)"; \
+	else \
+	  echo "as root, without DESTDIR, install would also run:"; \
+	  echo "  getent passwd $(BHXH_USER) || useradd --system --user-group --home-dir $(STATEDIR) --no-create-home --shell /usr/sbin/nologin $(BHXH_USER)"; \
+	  echo "  chown $(BHXH_USER):$(BHXH_USER) $(STATEDIR)"; \
+	  echo "  chown root:$(BHXH_USER) $(CONFDIR) $(CONFDIR)/*.yaml*"; \
+	  echo "  systemctl daemon-reload"; \
+	fi
+
+# uninstall - the programs, units, logrotate file, samples and documentation;
+# the configuration, the state in /var/lib/bhxh and the user stay.
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(WORKER_BIN) $(TOOLS_BIN)))
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS))) $(DESTDIR)$(SYSCONFDIR)/logrotate.d/bhxh
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)

@@ -2,7 +2,9 @@
  * a message are escaped, so no value can forge a log line. */
 #include "log.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -53,13 +55,100 @@ log_msg(int level, const char *fmt, ...)
 	va_end(ap);
 	/* one record, one line: a control character in a value (a file name with
 	 * a newline or an escape sequence) is written as \xNN, never raw */
-	for (const unsigned char *p = (const unsigned char *)msg; *p && n < (int)sizeof(line) - 6; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '\\')
-			n += snprintf(line + n, sizeof(line) - (size_t)n, *p == '\\' ? "\\\\" : "\\x%02x", *p);
-		else
-			line[n++] = (char)*p;
-	}
+	n += (int)log_escape(line + n, sizeof(line) - (size_t)n - 1, msg);
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;
+}
+
+/* s_utf8_len - the length of the valid UTF-8 sequence at p (1-4), or 0. */
+static size_t
+s_utf8_len(const unsigned char *p)
+{
+	size_t len;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0; /* overlong or a surrogate */
+	if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
+		return 0; /* C1 controls (CSI...) and the line and paragraph separators: escaped */
+	return len;
+}
+
+/* log_escape - a value as one line (see log.h). */
+size_t
+log_escape(char *out, size_t size, const char *value)
+{
+	const unsigned char *p = (const unsigned char *)value;
+	size_t n = 0;
+
+	if (size == 0)
+		return 0;
+	while (*p) {
+		size_t len = s_utf8_len(p);
+
+		if (len == 1 && (*p < 0x20 || *p == 0x7f))
+			len = 0;
+		if (len == 0) { /* escape every byte of what is not plain text */
+			size_t bad = 1;
+
+			if (*p >= 0xc2 && *p <= 0xf4) /* a whole C1 / separator sequence, not just its lead */
+				while (bad < 3 && (p[bad] & 0xc0) == 0x80 && bad < (*p >= 0xe0 ? 3u : 2u))
+					bad++;
+			if (n + 4 * bad >= size)
+				break;
+			for (size_t i = 0; i < bad; i++)
+				n += (size_t)snprintf(out + n, size - n, "\\x%02x", p[i]);
+			p += bad;
+		} else if (*p == '\\') {
+			if (n + 2 >= size)
+				break;
+			out[n++] = '\\';
+			out[n++] = '\\';
+			p++;
+		} else {
+			if (n + len >= size)
+				break;
+			memcpy(out + n, p, len);
+			n += len;
+			p += len;
+		}
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* log_reopen - the log file again on stdout and stderr. */
+int
+log_reopen(const char *path)
+{
+	int fd;
+
+	if (path == NULL)
+		path = getenv("BHXH_LOG_FILE");
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640)) < 0)
+		return -1;
+	if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
 }

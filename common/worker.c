@@ -12,6 +12,7 @@
 #include "bus.h"
 #include "fsutil.h"
 #include "log.h"
+#include "notify.h"
 #include "peers.h"
 #include "xalloc.h"
 
@@ -171,6 +172,19 @@ worker_status_json(worker_t *w, sb_t *b)
 	sb_add(b, "}");
 }
 
+/* s_notify_status - STATUS=state: why to systemd (notify.h) when either changed. */
+static void
+s_notify_status(worker_t *w)
+{
+	static char sent[sizeof(w->why) + 32];
+	char now[sizeof(sent)];
+	const char *why = w->fault[0] ? w->fault : w->why;
+
+	snprintf(now, sizeof(now), "%s%s%s", w->fault[0] ? "retrying" : w->run_state, why[0] ? ": " : "", why);
+	if (strcmp(now, sent) != 0 && notify_status("%s", now) == 0)
+		memcpy(sent, now, sizeof(sent));
+}
+
 /* worker_write_status - VAR/run/NAME.status, for when the worker cannot answer. */
 void
 worker_write_status(worker_t *w)
@@ -185,6 +199,7 @@ worker_write_status(worker_t *w)
 	fs_replace(path, b.data, b.len);
 	sb_free(&b);
 	w->status_due = 0;
+	s_notify_status(w);
 }
 
 /* s_bad - count a message dropped as malformed or misplaced; log the first
@@ -613,6 +628,7 @@ s_reload(worker_t *w)
 	bus_curve_t key;
 
 	w->reload = 0;
+	log_reopen(NULL); /* a rotated log file (logrotate, then SIGHUP) */
 	if (nc == NULL) {
 		for (size_t i = 0; i < diag.n; i++)
 			log_error("reload refused: %s", diag.msgs[i]);
@@ -657,8 +673,11 @@ s_loop(worker_t *w)
 	int64_t last_status = 0;
 	uint64_t last_in = 0, last_out = 0;
 	long long last_pending = 0;
-	int again = 1;
+	int again = 1, tick = w->ops->tick_ms;
 
+	/* systemd's watchdog (notify.h): WATCHDOG=1 from this loop only, so a hung loop is caught */
+	if (notify_watchdog_ms() > 0 && notify_watchdog_ms() / 4 < tick)
+		tick = (int)(notify_watchdog_ms() / 4) + 1;
 	while (!w->stop) {
 		zmq_pollitem_t items[WORKER_MAX_OUT + 3];
 
@@ -682,7 +701,7 @@ s_loop(worker_t *w)
 			items[n] = (zmq_pollitem_t){ NULL, fd, ZMQ_POLLIN, 0 };
 			fd_i = n++;
 		}
-		if (zmq_poll(items, n, again ? 0 : w->ops->tick_ms) < 0 && errno != EINTR)
+		if (zmq_poll(items, n, again ? 0 : tick) < 0 && errno != EINTR)
 			break;
 		if (w->reload) { /* the sockets polled above may be replaced */
 			s_reload(w);
@@ -701,6 +720,7 @@ s_loop(worker_t *w)
 			w->ops->on_fd(w);
 		again = w->ops->on_tick ? w->ops->on_tick(w) : 0;
 		now = now_ms();
+		notify_watchdog(now);
 		for (int o = 0; o < w->nout; o++) {
 			if (outbox_pump(w->outboxes[o], now) < 0) {
 				worker_error(w, "outbox to %s: %s", w->ops->outputs[o], store_last_msg(w->store));
@@ -759,6 +779,7 @@ worker_main(int argc, char **argv, const struct worker_ops *ops)
 	char path[4096];
 
 	umask(027);
+	notify_init(1); /* NOTIFY_SOCKET and the watchdog, when run by systemd */
 	while ((opt = getopt_long(argc, argv, "c:v:i:l:kh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': cfg_path = optarg; break;
@@ -812,7 +833,9 @@ worker_main(int argc, char **argv, const struct worker_ops *ops)
 		goto out;
 	worker_write_status(&w);
 	log_info("ready (var dir %s)", w.var_dir);
+	notify_send("READY=1");
 	s_loop(&w);
+	notify_send("STOPPING=1\nSTATUS=stopping");
 	worker_set_state(&w, "stopped", NULL);
 	worker_write_status(&w);
 	log_info("stopped");

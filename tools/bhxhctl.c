@@ -70,11 +70,15 @@ s_usage(FILE *out)
 	    "  quarantine drop ID      give up on a quarantined file; its agency gets a receipt saying so\n"
 	    "  supervise [--only W[,W...]]  run the supervisor in the foreground (for systemd)\n"
 	    "  reload                  every worker of the var dir on this host rereads its endpoints and keys\n"
+	    "                          and reopens its log file (so does the supervisor, after logrotate)\n"
+	    "  worker NAME | --list    run one worker in this process (for bhxh-worker@NAME.service), or list\n"
+	    "                          the workers of the configuration (ingest, validate or validate-N, ...)\n"
 	    "  keygen [--dir DIR] NAME...  a CURVE key pair per name (a worker as it runs, or operator) into\n"
 	    "                          DIR/NAME.key (mode 0600; default DIR: VAR/keys); prints the public keys\n"
 	    "                          as lines for endpoints.curve.public\n"
 	    "\n"
-	    "  --config FILE   default $BHXH_CONFIG, else config/bhxh.yaml here or beside the program\n"
+	    "  --config FILE   default $BHXH_CONFIG, else config/bhxh.yaml here or beside the program,\n"
+	    "                  else /etc/bhxh/bhxh.yaml\n"
 	    "  --var-dir DIR   default $BHXH_VAR_DIR, else ./var\n");
 	return out == stderr ? 2 : 0;
 }
@@ -153,6 +157,8 @@ s_find_config(char *out, size_t size)
 			s_exe_dir(dir, sizeof(dir));
 			snprintf(cand, sizeof(cand), "%s/../config/bhxh.yaml", dir);
 			c = cand;
+			if (access(c, R_OK) != 0) /* installed: make install */
+				c = "/etc/bhxh/bhxh.yaml";
 		}
 	}
 	if (realpath(c, out) == NULL) {
@@ -819,6 +825,18 @@ main(int argc, char **argv)
 		return argc == 1 ? supervise_reload(s_var) : s_usage(stderr);
 	if (strcmp(cmd, "keygen") == 0)
 		return s_cmd_keygen(argc, argv);
+	if (strcmp(cmd, "worker") == 0) {
+		config_t *c;
+		int rc;
+
+		if (argc != 2)
+			return s_usage(stderr);
+		if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
+			return 2;
+		rc = supervise_exec(c, cfgpath, s_var, bindir, argv[1], strcmp(argv[1], "--list") == 0);
+		config_free(&c);
+		return rc;
+	}
 	if (strcmp(cmd, "up") == 0 || strcmp(cmd, "supervise") == 0) {
 		const char *only = NULL;
 		config_t *c;

@@ -31,6 +31,8 @@
 #include "bus.h"
 #include "curve.h"
 #include "fsutil.h"
+#include "log.h"
+#include "notify.h"
 #include "outbox.h"
 #include "worker.h"
 #include "xalloc.h"
@@ -52,7 +54,7 @@ typedef struct {
 	long long last_exit_at;
 } s_child_t;
 
-static volatile sig_atomic_t s_stop, s_chld;
+static volatile sig_atomic_t s_stop, s_chld, s_hup;
 
 static void
 s_on_term(int sig)
@@ -66,6 +68,13 @@ s_on_chld(int sig)
 {
 	(void)sig;
 	s_chld = 1;
+}
+
+static void
+s_on_hup(int sig)
+{
+	(void)sig;
+	s_hup = 1;
 }
 
 /* s_children - the workers the configuration asks for. */
@@ -111,7 +120,7 @@ s_select(const config_t *c, const char *only, s_child_t *ch)
 			    (strcmp(tok, "validate") == 0 && strcmp(all[i].prog, "bhxh-validate") == 0))
 				pick[i] = found = 1;
 		if (!found) {
-			fprintf(stderr, "bhxhctl: --only: '%s' is not a worker of this configuration (", tok);
+			fprintf(stderr, "bhxhctl: '%s' is not a worker of this configuration (", tok);
 			for (int i = 0; i < n; i++)
 				fprintf(stderr, "%s%s", i ? ", " : "", all[i].name);
 			fprintf(stderr, ")\n");
@@ -256,6 +265,7 @@ s_spawn(s_child_t *ch, const char *cfgpath, const char *var, const char *bindir)
 		if (fd >= 0) {
 			dup2(fd, STDOUT_FILENO);
 			dup2(fd, STDERR_FILENO);
+			setenv("BHXH_LOG_FILE", logp, 1); /* reopened on SIGHUP (log_reopen) */
 		}
 		execl(prog, ch->prog, "--config", cfgpath, "--var-dir", var, "--instance", inst, (char *)NULL);
 		fprintf(stderr, "cannot run %s: %s\n", prog, strerror(errno));
@@ -298,6 +308,7 @@ s_reap(s_child_t *ch, int n)
 }
 
 static pid_t s_read_pid(const char *path);
+static int s_all_ready(const config_t *c, const char *var, const s_child_t *ch, int n, int verbose);
 
 /* s_lock_path - VAR/run/NAME.lock. */
 static void
@@ -430,8 +441,9 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 	struct sigaction sa = { 0 };
 	sigset_t block, old;
 	unsigned long long changes = 0, written = ~0ULL;
+	int notify = notify_init(1), ready = 0; /* systemd (Type=notify): READY=1 once all answer */
+	int64_t next_ask = 0;
 
-	(void)daemonized;
 	if (n < 0)
 		return 2;
 	umask(027);
@@ -458,8 +470,11 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = s_on_chld;
 	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = s_on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGCHLD);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
@@ -470,11 +485,33 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 		struct timespec ts = { 0, 200 * 1000 * 1000 };
 
 		sigprocmask(SIG_BLOCK, &block, &old);
-		if (!s_stop && !s_chld)
+		if (!s_stop && !s_chld && !s_hup)
 			pselect(0, NULL, NULL, NULL, &ts, &old);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		s_chld = 0;
 		s_reap(ch, n);
+		notify_watchdog(now_ms());
+		if (s_hup) {
+			/* logrotate moved the logs: reopen ours, and each worker its own */
+			int told = 0;
+			char logp[4200];
+
+			s_hup = 0;
+			snprintf(logp, sizeof(logp), "%s/log/supervisor.log", var);
+			if (daemonized)
+				log_reopen(logp);
+			for (int i = 0; i < n; i++)
+				told += ch[i].pid > 0 && kill(ch[i].pid, SIGHUP) == 0;
+			s_log("SIGHUP: logs reopened, %s told to reload (%ld)", "workers", told);
+		}
+		if (notify && !ready && now_ms() >= next_ask) {
+			ready = s_all_ready(c, var, ch, n, 0);
+			next_ask = now_ms() + 500;
+			if (ready) {
+				notify_send("READY=1\nSTATUS=%d workers answer", n);
+				s_log("every worker answers: told %s (%ld workers)", "systemd", n);
+			}
+		}
 		if (s_read_pid(path) != getpid()) {
 			/* the var dir was removed */
 			s_log("%s no longer names this supervisor; stopping", path, 0);
@@ -487,10 +524,25 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 		for (int i = 0; i < n; i++)
 			changes = changes * 31 + (unsigned long long)ch[i].pid + ch[i].restarts;
 		if (changes != written) {
+			int running = 0, last = -1;
+			unsigned restarts = 0;
+
 			s_write_state(var, ch, n);
 			written = changes;
+			for (int i = 0; i < n; i++) {
+				running += ch[i].pid > 0;
+				restarts += ch[i].restarts;
+				if (ch[i].restarts > 0 && (last < 0 || ch[i].last_exit_at > ch[last].last_exit_at))
+					last = i;
+			}
+			if (ready && last < 0)
+				notify_status("%d of %d workers running", running, n);
+			else if (ready)
+				notify_status("%d of %d workers running; %u restart%s, the last of %s (exit status %ld)", running,
+				    n, restarts, restarts > 1 ? "s" : "", ch[last].name, ch[last].last_exit);
 		}
 	}
+	notify_send("STOPPING=1\nSTATUS=stopping the workers");
 	s_log("stopping %s (%ld workers)", "all", n);
 	for (int i = 0; i < n; i++)
 		if (ch[i].pid > 0)
@@ -666,6 +718,36 @@ s_all_ready(const config_t *c, const char *var, const s_child_t *ch, int n, int 
 	return ready == n;
 }
 
+/* supervise_exec - become worker name (exec, same pid: for a systemd unit
+ * per worker); returns only on failure. list: print the names instead. */
+int
+supervise_exec(const config_t *c, const char *cfgpath, const char *var, const char *bindir, const char *name, int list)
+{
+	s_child_t ch[MAX_CHILDREN];
+	int n = list ? s_children(c, ch) : s_select(c, name, ch);
+	char prog[4200], inst[16];
+
+	if (n < 0)
+		return 2;
+	if (list) {
+		for (int i = 0; i < n; i++)
+			printf("%s\n", ch[i].name);
+		return 0;
+	}
+	if (n != 1 || strcmp(ch[0].name, name) != 0) {
+		fprintf(stderr, "bhxhctl: worker: '%s' names %d workers of this configuration; name one (", name, n);
+		for (int i = 0; i < n; i++)
+			fprintf(stderr, "%s%s", i ? ", " : "", ch[i].name);
+		fprintf(stderr, ")\n");
+		return 2;
+	}
+	snprintf(prog, sizeof(prog), "%s/%s", bindir, ch[0].prog);
+	snprintf(inst, sizeof(inst), "%d", ch[0].instance);
+	execl(prog, ch[0].prog, "--config", cfgpath, "--var-dir", var, "--instance", inst, (char *)NULL);
+	fprintf(stderr, "bhxhctl: cannot run %s: %s\n", prog, strerror(errno));
+	return 127;
+}
+
 /* supervise_up - daemonise a supervisor and wait until the workers are ready. */
 int
 supervise_up(const config_t *c, const char *cfgpath, const char *var, const char *bindir, const char *only)
@@ -719,9 +801,27 @@ supervise_up(const config_t *c, const char *cfgpath, const char *var, const char
 	return 1;
 }
 
-/* supervise_reload - SIGHUP to every worker running for the var dir on
- * this host (each rereads endpoints and keys, see worker.h); 0 if at least
- * one was told. */
+/* s_ppid - the parent of pid (from /proc), 0 if unknown. */
+static pid_t
+s_ppid(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	int ppid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) != NULL && (p = strrchr(buf, ')')) != NULL && sscanf(p + 1, " %*c %d", &ppid) != 1)
+		ppid = 0;
+	fclose(f);
+	return ppid;
+}
+
+/* supervise_reload - SIGHUP to the supervisor of the var dir (it reopens
+ * its log and passes the signal to its workers) and to every other worker
+ * running for the var dir on this host (each reopens its log and rereads
+ * endpoints and keys, see worker.h); 0 if at least one worker was told. */
 int
 supervise_reload(const char *var)
 {
@@ -729,6 +829,10 @@ supervise_reload(const char *var)
 	struct dirent *de;
 	int n = 0;
 	DIR *d;
+	pid_t sup = s_supervisor_pid(var);
+
+	if (sup > 0 && kill(sup, SIGHUP) != 0)
+		sup = 0;
 
 	snprintf(dir, sizeof(dir), "%s/run", var);
 	if ((d = opendir(dir)) != NULL) {
@@ -741,7 +845,7 @@ supervise_reload(const char *var)
 			    strcmp(de->d_name, "supervisor.lock") == 0)
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			if ((pid = s_lock_holder(path)) > 0 && kill(pid, SIGHUP) == 0) {
+			if ((pid = s_lock_holder(path)) > 0 && ((sup > 0 && s_ppid(pid) == sup) || kill(pid, SIGHUP) == 0)) {
 				printf("%.*s (pid %d): asked to reload\n", (int)(len - 5), de->d_name, (int)pid);
 				n++;
 			}

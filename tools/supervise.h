@@ -20,6 +20,13 @@ int supervise_up(const config_t *c, const char *cfgpath, const char *var, const 
 int supervise_run(const config_t *c, const char *cfgpath, const char *var, const char *bindir, int daemonized,
     const char *only);
 
+/* supervise_exec - exec worker name of c ("ingest", "validate-2", ...) in this
+ * process, as the supervisor would start it (for a systemd unit per worker);
+ * returns only on failure (2: no such worker). list: print every worker's
+ * name, one a line, and return 0. */
+int supervise_exec(const config_t *c, const char *cfgpath, const char *var, const char *bindir, const char *name,
+    int list);
+
 /* supervise_down - stop the supervisor and its workers; wait until gone. */
 int supervise_down(const char *var);
 
