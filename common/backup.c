@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define STEP_PAGES 256 /* pages copied per turn of the loop (1 MiB at 4 KiB pages) */
+#define STEP_PAGES 64 /* pages copied per turn of the loop (256 KiB at 4 KiB pages) */
 
 static struct {
 	int running;
