@@ -80,7 +80,7 @@ $$(BIN)/bhxh-$(1): $$(patsubst %.c,$$(BUILD)/%.o,$$(wildcard workers/$(1)/*.c)) 
 endef
 $(foreach w,$(WORKERS),$(eval $(call WORKER_RULE,$(w))))
 
-$(BIN)/bhxhctl: $(BUILD)/tools/bhxhctl.o $(BUILD)/tools/supervise.o $(BUILD)/libcommon.a
+$(BIN)/bhxhctl: $(BUILD)/tools/bhxhctl.o $(BUILD)/tools/supervise.o $(BUILD)/tools/ctl_backup.o $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
 

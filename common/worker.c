@@ -9,6 +9,7 @@
  * socket, and each message is checked against the name of its sender's key
  * (common/peers.h). */
 #include "worker.h"
+#include "backup.h"
 #include "bus.h"
 #include "fsutil.h"
 #include "log.h"
@@ -389,6 +390,15 @@ s_control(worker_t *w)
 		if (strcmp(m.u.req.cmd, "status") == 0) {
 			worker_status_json(w, &out);
 			rep.u.rep.code = 0;
+		} else if (strcmp(m.u.req.cmd, "backup") == 0) {
+			int code = backup_start(w, rid, ridlen, m.id, m.u.req.args, (int)m.u.req.nargs, &out);
+
+			if (code < 0) { /* answered when the copy is done */
+				sb_free(&out);
+				msg_free(&m);
+				continue;
+			}
+			rep.u.rep.code = code;
 		} else if (w->ops->on_control != NULL) {
 			rep.u.rep.code = w->ops->on_control(w, m.u.req.cmd, m.u.req.args, (int)m.u.req.nargs, &out);
 		} else {
@@ -719,6 +729,10 @@ s_loop(worker_t *w)
 		if (fd_i >= 0 && (items[fd_i].revents & ZMQ_POLLIN) && w->ops->on_fd)
 			w->ops->on_fd(w);
 		again = w->ops->on_tick ? w->ops->on_tick(w) : 0;
+		if (backup_running()) { /* a few pages per turn, between transactions */
+			backup_step(w);
+			again = 1;
+		}
 		now = now_ms();
 		notify_watchdog(now);
 		for (int o = 0; o < w->nout; o++) {
@@ -836,6 +850,7 @@ worker_main(int argc, char **argv, const struct worker_ops *ops)
 	notify_send("READY=1");
 	s_loop(&w);
 	notify_send("STOPPING=1\nSTATUS=stopping");
+	backup_abort(&w);
 	worker_set_state(&w, "stopped", NULL);
 	worker_write_status(&w);
 	log_info("stopped");

@@ -16,8 +16,9 @@
  * by default ipc://VAR/run/NAME.sock (data) and VAR/run/NAME.ctl (control).
  *
  * Control: each worker binds a ROUTER at its control address that answers
- * CTL_REQ messages ("status", and the worker's own commands through
- * on_control) with one CTL_REP; `bhxhctl` talks to workers only this way.
+ * CTL_REQ messages ("status", "backup DIR" (common/backup.h), and the
+ * worker's own commands through on_control) with one CTL_REP; `bhxhctl`
+ * talks to workers only this way.
  *
  * Peers: on tcp every socket uses CURVE with the keys of `endpoints.curve`;
  * a server socket accepts only the peers that may send to it (common/peers.h)
@@ -73,6 +74,9 @@ struct worker_ops {
 	int (*on_control)(worker_t *w, const char *cmd, char *const *args, int nargs, sb_t *out);
 	/* status - add worker-specific fields (",\"key\":value...") to the status JSON. */
 	void (*status)(worker_t *w, sb_t *json);
+	/* backup_note - add fields (",\"key\":value...") to the answer of
+	 * "backup", as the copy just taken holds them (common/backup.h). */
+	void (*backup_note)(worker_t *w, sb_t *json);
 	void (*fini)(worker_t *w);
 	int tick_ms;
 };

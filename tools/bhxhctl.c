@@ -8,6 +8,7 @@
  *     report coverage|findings [--period P] [--org-unit U] [--format csv|json|table]
  *     check-config
  *     silence add|list|expire ...   ack --kind K --subject S --author A
+ *     backup DIR | restore DIR [--only W,...]
  *
  * Trusts the files it is given only to be read: it copies them into the drop
  * folder under a hidden name and renames them in, so the ingest worker never
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ctl_backup.h"
 #include "curve.h"
 #include "fsutil.h"
 #include "receipt.h"
@@ -68,6 +70,11 @@ s_usage(FILE *out)
 	    "  quarantine list [--json] files set aside because they could not be applied\n"
 	    "  quarantine retry ID     apply a quarantined file now (unless a newer snapshot replaced it)\n"
 	    "  quarantine drop ID      give up on a quarantined file; its agency gets a receipt saying so\n"
+	    "  backup DIR              every worker copies its database into DIR on its own host, online,\n"
+	    "                          ingest first, alert last; DIR/manifest.json lists each file, its size,\n"
+	    "                          SHA-256 and schema version; exit 1 naming any worker that failed\n"
+	    "  restore DIR [--only W[,W...]]  with the pipeline down: check the backups of DIR, move the\n"
+	    "                          databases aside to VAR/db/pre-restore-TIME/ and put the backups in place\n"
 	    "  supervise [--only W[,W...]]  run the supervisor in the foreground (for systemd)\n"
 	    "  reload                  every worker of the var dir on this host rereads its endpoints and keys\n"
 	    "                          and reopens its log file (so does the supervisor, after logrotate)\n"
@@ -821,6 +828,16 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "down") == 0)
 		return supervise_down(s_var);
+	if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {
+		config_t *c = s_load(cfgpath, sizeof(cfgpath));
+		int rc;
+
+		if (c == NULL)
+			return 2;
+		rc = strcmp(cmd, "backup") == 0 ? ctl_backup(c, s_var, argc, argv) : ctl_restore(c, s_var, argc, argv);
+		config_free(&c);
+		return rc;
+	}
 	if (strcmp(cmd, "reload") == 0)
 		return argc == 1 ? supervise_reload(s_var) : s_usage(stderr);
 	if (strcmp(cmd, "keygen") == 0)

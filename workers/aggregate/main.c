@@ -125,6 +125,19 @@ s_status(worker_t *w, sb_t *b)
 	    (unsigned long long)a->late_resends, (unsigned long long)a->rows_rechecked_rejected);
 }
 
+/* s_backup_note - for the backup's manifest: the highest file number this
+ * database knows, ended or staged (a restored ingest numbers new files
+ * above it, so that no number names two files; docs/OPERATIONS.md). */
+static void
+s_backup_note(worker_t *w, sb_t *b)
+{
+	sb_addf(b, ",\"last_file_no\":%lld,\"max_file_no\":%lld",
+	    store_int(w->store, "SELECT value FROM meta WHERE key = 'last_file_no'", 0),
+	    store_int(w->store, "SELECT max((SELECT coalesce(max(value), 0) FROM meta WHERE key = 'last_file_no'),"
+	    " (SELECT coalesce(max(file_no), 0) FROM files), (SELECT coalesce(max(file_no), 0) FROM stage_end),"
+	    " (SELECT coalesce(max(file_no), 0) FROM stage_batch))", 0));
+}
+
 /* s_report - the coverage or findings report from this worker's database,
  * for `bhxhctl report` (which opens no database): args are what (coverage
  * or findings), the period or "", the org unit or "" (it and its subtree)
@@ -190,6 +203,7 @@ static const struct worker_ops s_ops = {
 	.on_tick = s_on_tick,
 	.on_control = s_control,
 	.status = s_status,
+	.backup_note = s_backup_note,
 	.fini = s_fini,
 	.tick_ms = 200,
 };

@@ -256,6 +256,13 @@ s_status(worker_t *w, sb_t *b)
 	sb_addf(b, ",\"rows\":%llu}", (unsigned long long)in->cur->rows_done);
 }
 
+/* s_backup_note - for the backup's manifest: the highest file number given. */
+static void
+s_backup_note(worker_t *w, sb_t *b)
+{
+	sb_addf(b, ",\"max_file_no\":%lld", store_int(w->store, "SELECT coalesce(max(id), 0) FROM files", 0));
+}
+
 /* s_fini - close the current file. */
 static void
 s_fini(worker_t *w)
@@ -283,6 +290,7 @@ static const struct worker_ops s_ops = {
 	.poll_fd = s_poll_fd,
 	.on_fd = s_on_fd,
 	.status = s_status,
+	.backup_note = s_backup_note,
 	.fini = s_fini,
 	.tick_ms = 200,
 };
