@@ -4,8 +4,10 @@
  * The loader consumes libyaml events (yaml_parser_parse, not
  * yaml_parser_load) so it can stop at the first alias, at the depth limit
  * or the node limit before libyaml builds anything large. Problems that do
- * not stop parsing (duplicate keys, non-scalar keys) are all collected and
- * the load fails at the end.
+ * not stop parsing are all collected: non-scalar keys make the load fail at
+ * the end; a duplicate key is reported and dropped (the first stays), so
+ * that a configuration reader goes on and reports every other problem too
+ * (it fails because the diagnostics are not empty).
  *
  * Memory: the root node is the first member of a struct yt_doc that also
  * owns the file name and a list of every other node, so yt_free() is one
@@ -379,9 +381,10 @@ s_keyref_cmp(const void *a, const void *b)
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* s_check_dups - report every repeated key at its mark, in document order. O(n log n) */
+/* s_check_dups - report every repeated key at its mark, in document order,
+ * and drop it from the map (the first stays). O(n log n) */
 static int
-s_check_dups(struct s_build *b, const yt_node_t *map)
+s_check_dups(struct s_build *b, yt_node_t *map)
 {
 	struct s_keyref *refs = NULL;
 	size_t *first = NULL;
@@ -419,8 +422,14 @@ s_check_dups(struct s_build *b, const yt_node_t *map)
 		f = map->keys[first[i]];
 		yt_diag_add(b->d, k, "duplicate key '%s' (first at %d:%d)",
 		    s_quote(k->scalar, q, sizeof(q)), f->line, f->col);
-		b->errors++;
 	}
+	for (i = 0, run = 0; i < map->n; i++) /* the dropped nodes stay in the doc's list */
+		if (first[i] == i) {
+			map->keys[run] = map->keys[i];
+			map->items[run] = map->items[i];
+			run++;
+		}
+	map->n = run;
 	rc = 0;
 out:
 	free(refs);

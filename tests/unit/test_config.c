@@ -815,6 +815,24 @@ test_endpoints_list_length_and_duplicates(void **state)
 	    " and aggregate's data address");
 }
 
+/* a duplicate key is one problem among the others, all reported at once */
+static void
+test_duplicate_with_others(void **state)
+{
+	fixture_t *fx = *state;
+	char *text = s_main_plus(
+		"log_level: debug\n"                 /* 10 */
+		"log_level: info\n"                  /* 11 */
+		"validate: { instances: 0 }\n"       /* 12 */
+		"bogus: 1\n");                       /* 13 */
+
+	assert_int_equal(s_load(fx, text, s_schema_ok), 3);
+	free(text);
+	s_has(fx, fx->main_path, 11, 1, "duplicate key 'log_level' (first at 10:1)");
+	s_has(fx, fx->main_path, 12, 24, "instances: expected an integer from 1 to 64");
+	s_has(fx, fx->main_path, 13, 1, "unknown key 'bogus'");
+}
+
 /* the curve block: every problem at once, at its key */
 static void
 test_endpoints_curve(void **state)
@@ -921,6 +939,7 @@ main(void)
 		T(test_endpoints_inconsistent),
 		T(test_endpoints_list_length_and_duplicates),
 		T(test_endpoints_curve),
+		T(test_duplicate_with_others),
 		cmocka_unit_test(test_endpoint_check),
 	};
 

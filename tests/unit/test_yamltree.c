@@ -42,6 +42,20 @@ expect_fail(const char *s, const char *msg)
 	yt_diag_free(&d);
 }
 
+/* expect_dup - s loads, with exactly msg reported, and its first value of the key kept */
+static void
+expect_dup(const char *s, const char *msg)
+{
+	yt_diag_t d = { 0 };
+	yt_node_t *root = load(s, &d);
+
+	assert_non_null(root);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.msgs[0], msg);
+	yt_diag_free(&d);
+	yt_free(root);
+}
+
 /* deep_flow - "[[[...]]]" n deep, malloc'd */
 static char *
 deep_flow(int n)
@@ -496,12 +510,23 @@ test_duplicate_keys(void **state)
 {
 	yt_diag_t d = { 0 };
 
-	expect_fail("a: 1\nb: 2\na: 3\n", "t.yaml:3:1: duplicate key 'a' (first at 1:1)");
-	expect_fail("x:\n  k: 1\n  'k': 2\n", "t.yaml:3:3: duplicate key 'k' (first at 2:3)");
-	expect_fail("{a: 1, b: 2, a: 3}", "t.yaml:1:14: duplicate key 'a' (first at 1:2)");
+	yt_node_t *root;
+
+	/* reported, dropped (the first stays), and the load goes on so that a
+	 * reader can report every other problem of the file too */
+	expect_dup("a: 1\nb: 2\na: 3\n", "t.yaml:3:1: duplicate key 'a' (first at 1:1)");
+	expect_dup("x:\n  k: 1\n  'k': 2\n", "t.yaml:3:3: duplicate key 'k' (first at 2:3)");
+	expect_dup("{a: 1, b: 2, a: 3}", "t.yaml:1:14: duplicate key 'a' (first at 1:2)");
 
 	/* every duplicate, in document order, in every mapping */
-	assert_null(load("a: 1\nb: 2\na: 3\nb: 4\na: 5\nm: {z: 1, z: 2}\n", &d));
+	root = load("a: 1\nb: 2\na: 3\nb: 4\na: 5\nm: {z: 1, z: 2}\n", &d);
+	assert_non_null(root);
+	assert_int_equal(root->n, 3);
+	assert_string_equal(yt_map_get(root, "a")->scalar, "1");
+	assert_string_equal(yt_map_get(root, "b")->scalar, "2");
+	assert_int_equal(yt_map_get(root, "m")->n, 1);
+	assert_string_equal(yt_map_get(yt_map_get(root, "m"), "z")->scalar, "1");
+	yt_free(root);
 	assert_int_equal(d.n, 4);
 	assert_string_equal(d.msgs[0], "t.yaml:6:11: duplicate key 'z' (first at 6:5)");
 	assert_string_equal(d.msgs[1], "t.yaml:3:1: duplicate key 'a' (first at 1:1)");
