@@ -2,7 +2,7 @@
  * pipeline, see its state, submit files and read receipts and reports.
  *
  *   bhxhctl [--config FILE] [--var-dir DIR] COMMAND ...
- *     up [--only W,...] | down | status [--json] | supervise [--only W,...]
+ *     up [--only W,...] | down | status [--json] | supervise [--only W,...] | serve-metrics [--listen A]
  *     quarantine list [--json] | retry ID | drop ID
  *     submit --agency ID [--wait] [--timeout SEC] [--format json|text] FILE...
  *     report coverage|findings [--period P] [--org-unit U] [--format csv|json|table]
@@ -30,6 +30,7 @@
 #include "config.h"
 #include "curve.h"
 #include "fsutil.h"
+#include "metrics_http.h"
 #include "receipt.h"
 #include "report.h"
 #include "supervise.h"
@@ -67,6 +68,8 @@ s_usage(FILE *out)
 	    "  quarantine retry ID     apply a quarantined file now (unless a newer snapshot replaced it)\n"
 	    "  quarantine drop ID      give up on a quarantined file; its agency gets a receipt saying so\n"
 	    "  supervise [--only W[,W...]]  run the supervisor in the foreground (for systemd)\n"
+	    "  serve-metrics [--listen HOST:PORT]  serve GET /metrics (Prometheus) and /healthz in the foreground\n"
+	    "                          for every worker of the configuration (default: metrics.listen)\n"
 	    "  reload                  every worker of the var dir on this host rereads its endpoints and keys\n"
 	    "  keygen [--dir DIR] NAME...  a CURVE key pair per name (a worker as it runs, or operator) into\n"
 	    "                          DIR/NAME.key (mode 0600; default DIR: VAR/keys); prints the public keys\n"
@@ -710,6 +713,38 @@ s_cmd_ack(int argc, char **argv)
 	return s_answer(code, body);
 }
 
+/* s_cmd_serve_metrics - the metrics and health server in the foreground. */
+static int
+s_cmd_serve_metrics(int argc, char **argv)
+{
+	char cfgpath[PATH_MAX];
+	const char *listen = NULL;
+	config_t *c;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+			listen = argv[++i];
+		else if (strncmp(argv[i], "--listen=", 9) == 0)
+			listen = argv[i] + 9;
+		else
+			return s_usage(stderr);
+	}
+	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
+		return 2;
+	if (listen == NULL)
+		listen = c->metrics.listen;
+	if (listen == NULL) {
+		fprintf(stderr, "bhxhctl: serve-metrics: no address: set metrics.listen in %s or give --listen HOST:PORT\n",
+		    cfgpath);
+		config_free(&c);
+		return 2;
+	}
+	rc = metrics_http_serve(c, s_var, listen);
+	config_free(&c);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -770,6 +805,8 @@ main(int argc, char **argv)
 		config_free(&c);
 		return rc;
 	}
+	if (strcmp(cmd, "serve-metrics") == 0)
+		return s_cmd_serve_metrics(argc, argv);
 	if (strcmp(cmd, "down") == 0)
 		return supervise_down(s_var);
 	if (strcmp(cmd, "reload") == 0)
