@@ -303,6 +303,8 @@ s_help(sb_t *out, const char *s)
 static void
 s_value(sb_t *out, double v)
 {
+	if (v == 0)
+		v = 0; /* not -0 */
 	if (v == floor(v) && fabs(v) < 1e15)
 		sb_addf(out, "%.0f", v);
 	else
