@@ -23,7 +23,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lmsgpack
 # TEST_DEBS are added for `make test` (unit tests, SMTP sink, browser checks).
 RUN_DEBS  := build-essential pkg-config libzmq3-dev libmsgpack-dev libyaml-dev libsqlite3-dev \
              libutf8proc-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev sqlite3
-TEST_DEBS := $(RUN_DEBS) libcmocka-dev python3-aiosmtpd chromium openssl iproute2
+TEST_DEBS := $(RUN_DEBS) libcmocka-dev python3-aiosmtpd chromium openssl iproute2 curl
 # FUZZ_DEBS are added for `make fuzz` (clang with libFuzzer).
 FUZZ_DEBS := $(RUN_DEBS) clang libclang-rt-14-dev
 

@@ -22,7 +22,6 @@
 #include "xalloc.h"
 
 #define ASK_TIMEOUT_MS 2000   /* the whole collection: every worker asked at once */
-#define REUSE_MS 1000         /* answers this fresh serve the scrapes that waited for them */
 #define MAX_CONNECTIONS 16
 #define IDLE_TIMEOUT_S 5
 
@@ -31,18 +30,19 @@ struct metrics_http {
 	const config_t *c;
 	char *var;
 	pthread_mutex_t lock;     /* one collection at a time; guards what follows */
-	int64_t at_ms;            /* when ans was collected, 0 never */
+	int64_t at_ms;            /* when the collection of ans ended, 0 never */
 	double collect_s;
 	int n;
 	supervise_answer_t ans[SUPERVISE_MAX_WORKERS];
 };
 
-/* s_answers - the workers' answers, asked now unless fresh ones are at hand;
- * called and used with m->lock held. */
+/* s_answers - the workers' answers for a request that arrived at since_ms:
+ * those of a collection that ended after it arrived (one it waited for), else
+ * asked now; called and used with m->lock held. */
 static void
-s_answers(metrics_http_t *m, metrics_worker_t *ws)
+s_answers(metrics_http_t *m, int64_t since_ms, metrics_worker_t *ws)
 {
-	if (m->at_ms == 0 || now_ms() - m->at_ms >= REUSE_MS) {
+	if (m->at_ms == 0 || m->at_ms < since_ms) {
 		int64_t t0 = now_ms();
 
 		for (int i = 0; i < m->n; i++)
@@ -82,6 +82,7 @@ s_handle(void *cls, struct MHD_Connection *conn, const char *url, const char *me
     const char *upload, size_t *upload_size, void **req)
 {
 	static int seen;
+	int64_t arrived = now_ms();
 	metrics_http_t *m = cls;
 	metrics_worker_t ws[SUPERVISE_MAX_WORKERS];
 	enum MHD_Result rc;
@@ -109,7 +110,7 @@ s_handle(void *cls, struct MHD_Connection *conn, const char *url, const char *me
 	}
 	sb_init(&b);
 	pthread_mutex_lock(&m->lock);
-	s_answers(m, ws);
+	s_answers(m, arrived, ws);
 	if (strcmp(url, "/metrics") == 0) {
 		metrics_render(ws, m->n, m->collect_s, &b);
 		pthread_mutex_unlock(&m->lock);

@@ -3,8 +3,8 @@
  * each asked for its status at its control address as `bhxhctl status` asks
  * (remote ones too, with the operator's CURVE key over tcp).
  *
- * Bounded: one collection at a time, at most 2 s, its answers reused for 1 s
- * by the scrapes that come meanwhile; at most 16 connections, each with its
+ * Bounded: one collection at a time, at most 2 s, its answers shared by the
+ * scrapes that arrived while it ran; at most 16 connections, each with its
  * own thread and a 5 s idle timeout; only GET, and small fixed answers for
  * anything else (405 with Allow: GET, 404). */
 #ifndef BHXH_METRICS_HTTP_H

@@ -493,6 +493,8 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 	sigaddset(&block, SIGCHLD);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	if (c->metrics.listen != NULL) /* before the workers: up returns with it listening */
+		metrics = s_metrics_start(c, var, &block, &metrics_at);
 	for (int i = 0; i < n; i++)
 		s_spawn(&ch[i], cfgpath, var, bindir);
 	s_log("started %s workers (%ld)", only != NULL ? only : "all", n);
