@@ -15,16 +15,16 @@
 CC      ?= cc
 BUILD   ?= build
 BIN     ?= bin
-PKGS    := libzmq msgpack yaml-0.1 sqlite3 libutf8proc libcrypto libcurl
+PKGS    := libzmq msgpack yaml-0.1 sqlite3 libutf8proc libcrypto libcurl libmicrohttpd
 CFLAGS  ?= -O2 -g
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Wshadow -Wno-unused-parameter -Icommon -Itools
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lmsgpackc -lyaml -lsqlite3 -lutf8proc -lcrypto -lcurl) -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lmsgpackc -lyaml -lsqlite3 -lutf8proc -lcrypto -lcurl -lmicrohttpd) -lm
 
 # Debian packages: RUN_DEBS build and run the pipeline (`make run`);
 # TEST_DEBS are added for `make test` (unit tests, SMTP sink, browser checks).
 RUN_DEBS  := build-essential pkg-config libzmq3-dev libmsgpack-dev libyaml-dev libsqlite3-dev \
-             libutf8proc-dev libssl-dev libcurl4-openssl-dev sqlite3
-TEST_DEBS := $(RUN_DEBS) libcmocka-dev python3-aiosmtpd chromium openssl iproute2
+             libutf8proc-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev sqlite3
+TEST_DEBS := $(RUN_DEBS) libcmocka-dev python3-aiosmtpd chromium openssl iproute2 curl
 # FUZZ_DEBS are added for `make fuzz` (clang with libFuzzer).
 FUZZ_DEBS := $(RUN_DEBS) clang libclang-rt-14-dev
 
@@ -80,7 +80,7 @@ $$(BIN)/bhxh-$(1): $$(patsubst %.c,$$(BUILD)/%.o,$$(wildcard workers/$(1)/*.c)) 
 endef
 $(foreach w,$(WORKERS),$(eval $(call WORKER_RULE,$(w))))
 
-$(BIN)/bhxhctl: $(BUILD)/tools/bhxhctl.o $(BUILD)/tools/supervise.o $(BUILD)/tools/ctl_backup.o $(BUILD)/libcommon.a
+$(BIN)/bhxhctl: $(BUILD)/tools/bhxhctl.o $(BUILD)/tools/supervise.o $(BUILD)/tools/ctl_backup.o $(BUILD)/tools/metrics_http.o $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
 

@@ -494,12 +494,48 @@ s_load_moves(config_t *c, const yt_node_t *root, yt_diag_t *d)
 	}
 }
 
+/* config_listen_ok - HOST:PORT for a listening socket: HOST an IPv4 address
+ * or a host name (letters, digits, '.', '-', '_'), PORT 1-65535; 1 or 0. */
+int
+config_listen_ok(const char *s)
+{
+	const char *colon = s != NULL ? strrchr(s, ':') : NULL;
+	char *end;
+	long port;
+
+	if (colon == NULL || colon == s || (size_t)(colon - s) > 253 ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != (size_t)(colon - s))
+		return 0;
+	port = strtol(colon + 1, &end, 10);
+	return colon[1] >= '0' && colon[1] <= '9' && *end == '\0' && port >= 1 && port <= 65535;
+}
+
+/* s_metrics - metrics.listen: where the metrics and health server listens. */
+static void
+s_metrics(config_t *c, const yt_node_t *root, yt_diag_t *d)
+{
+	static const char *const keys[] = { "listen", NULL };
+	const yt_node_t *m = NULL;
+	const char *listen = NULL;
+
+	if (yt_get_map(root, "metrics", 0, &m, d) != 0 || m == NULL)
+		return;
+	yt_check_keys(m, keys, d);
+	if (yt_get_str(m, "listen", 1, &listen, d) != 0 || listen == NULL)
+		return;
+	if (!config_listen_ok(listen))
+		yt_diag_add(d, yt_map_get(m, "listen"), "metrics.listen: '%s': expected HOST:PORT (an IPv4 address or a"
+		    " host name, a port 1-65535), e.g. 127.0.0.1:9464", listen);
+	else
+		c->metrics.listen = xstrdup(listen);
+}
+
 /* config_load - load path and the schema file it names; NULL with problems in d. */
 config_t *
 config_load(const char *path, yt_diag_t *d)
 {
 	static const char *const keys[] = { "org_units", "agencies", "schemas", "findings", "alerting",
-		"ingest", "validate", "aggregate", "goal", "log_level", "endpoints", "org_unit_moves", NULL };
+		"ingest", "validate", "aggregate", "goal", "log_level", "endpoints", "org_unit_moves", "metrics", NULL };
 	config_t *c = xcalloc(1, sizeof(*c));
 	const yt_node_t *units = NULL, *agencies = NULL, *endpoints = NULL;
 	const char *schemas = NULL;
@@ -527,6 +563,7 @@ config_load(const char *path, yt_diag_t *d)
 		free(sp);
 	}
 	s_sections(c, root, d);
+	s_metrics(c, root, d);
 	yt_get_map(root, "endpoints", 0, &endpoints, d);
 	c->endpoints = cfg_endpoints_load(endpoints, c->validate.instances, d);
 	s_cross_check(c, root, d);
@@ -609,6 +646,7 @@ config_free(config_t **self_p)
 	cfg_alert_free(&c->alert);
 	cfg_endpoints_free(&c->endpoints);
 	free(c->log_level);
+	free(c->metrics.listen);
 	free(c->path);
 	free(c->dir);
 	free(c);

@@ -96,6 +96,9 @@ typedef struct config {
 		double bhtn_pct;
 	} goal;
 	char *log_level;
+	struct {
+		char *listen;     /* HOST:PORT of the metrics and health server, NULL: none */
+	} metrics;
 	cfg_findings_t *findings; /* never NULL after config_load */
 	cfg_alert_t *alert;       /* never NULL after config_load */
 	cfg_endpoints_t *endpoints; /* never NULL after config_load; all defaults when absent */
@@ -127,6 +130,9 @@ int config_unit_within(const config_t *c, int u, int root);
 const cfg_rtype_t *config_rtype_for_file(const config_t *c, const char *filename);
 
 const char *config_ftype_name(cfg_ftype_t t);
+
+/* config_listen_ok - s is HOST:PORT for a listening socket (metrics.listen). */
+int config_listen_ok(const char *s);
 
 /* config_identifier_ok - a record-type or field name fit to be an SQL
  * identifier: [a-z_][a-z0-9_]*, at most CONFIG_IDENT_MAX characters. */

@@ -168,6 +168,7 @@ worker_status_json(worker_t *w, sb_t *b)
 	    (unsigned long long)w->forbidden_msgs, (unsigned long long)zap_refused(w->zap), pending,
 	    (long long)w->last_error_at);
 	sb_json_str(b, w->last_error[0] ? w->last_error : NULL);
+	sb_addf(b, ",\"starts\":%llu", (unsigned long long)w->starts);
 	if (w->ops->status != NULL && w->state != NULL)
 		w->ops->status(w, b);
 	sb_add(b, "}");
@@ -756,6 +757,24 @@ s_loop(worker_t *w)
 	}
 }
 
+/* s_count_start - one more start in the database's worker_starts (outside
+ * the worker's migrations), so that restarts show in the status under any
+ * supervisor, systemd included; a failure is logged and counts nothing. */
+static void
+s_count_start(worker_t *w)
+{
+	if (store_begin(w->store) != 0 || store_exec(w->store, "CREATE TABLE IF NOT EXISTS worker_starts"
+	    " (n INTEGER NOT NULL, last_at INTEGER);"
+	    "INSERT INTO worker_starts (n, last_at) SELECT 0, NULL WHERE NOT EXISTS (SELECT 1 FROM worker_starts);"
+	    "UPDATE worker_starts SET n = n + 1, last_at = strftime('%s', 'now');") != 0 ||
+	    store_commit(w->store) != 0) {
+		store_rollback(w->store);
+		log_warn("cannot count this start in the database");
+	}
+	store_clear_rc(w->store);
+	w->starts = (uint64_t)store_int(w->store, "SELECT n FROM worker_starts", 0);
+}
+
 /* s_prepare_dirs - VAR/run and VAR/db, private to the pipeline's user. */
 static int
 s_prepare_dirs(worker_t *w)
@@ -841,6 +860,7 @@ worker_main(int argc, char **argv, const struct worker_ops *ops)
 	w.store = store_open(path, ops->migrations, ops->nmigrations);
 	if (w.store == NULL)
 		goto out;
+	s_count_start(&w);
 	if (s_open_sockets(&w) != 0)
 		goto out;
 	if (ops->init != NULL && ops->init(&w) != 0)

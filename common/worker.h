@@ -99,6 +99,7 @@ struct worker {
 	void *state;               /* the worker's own */
 	uint64_t msgs_in, msgs_out, bad_msgs;
 	uint64_t forbidden_msgs;   /* of bad_msgs: from a peer that may not send that type */
+	uint64_t starts;           /* times a worker of this name started on this database */
 	zap_t *zap;                /* the CURVE access check, when a socket binds tcp */
 	bus_curve_t curve;         /* own key pair, when any socket is tcp */
 	int have_curve;

@@ -2,7 +2,7 @@
  * pipeline, see its state, submit files and read receipts and reports.
  *
  *   bhxhctl [--config FILE] [--var-dir DIR] COMMAND ...
- *     up [--only W,...] | down | status [--json] | supervise [--only W,...]
+ *     up [--only W,...] | down | status [--json] | supervise [--only W,...] | serve-metrics [--listen A]
  *     quarantine list [--json] | retry ID | drop ID
  *     submit --agency ID [--wait] [--timeout SEC] [--format json|text] FILE...
  *     report coverage|findings [--period P] [--org-unit U] [--format csv|json|table]
@@ -32,6 +32,7 @@
 #include "ctl_backup.h"
 #include "curve.h"
 #include "fsutil.h"
+#include "metrics_http.h"
 #include "receipt.h"
 #include "report.h"
 #include "supervise.h"
@@ -76,6 +77,8 @@ s_usage(FILE *out)
 	    "  restore DIR [--only W[,W...]]  with the pipeline down: check the backups of DIR, move the\n"
 	    "                          databases aside to VAR/db/pre-restore-TIME/ and put the backups in place\n"
 	    "  supervise [--only W[,W...]]  run the supervisor in the foreground (for systemd)\n"
+	    "  serve-metrics [--listen HOST:PORT]  serve GET /metrics (Prometheus) and /healthz in the foreground\n"
+	    "                          for every worker of the configuration (default: metrics.listen)\n"
 	    "  reload                  every worker of the var dir on this host rereads its endpoints and keys\n"
 	    "                          and reopens its log file (so does the supervisor, after logrotate)\n"
 	    "  worker NAME | --list    run one worker in this process (for bhxh-worker@NAME.service), or list\n"
@@ -766,6 +769,38 @@ s_cmd_ack(int argc, char **argv)
 	return s_answer(code, body);
 }
 
+/* s_cmd_serve_metrics - the metrics and health server in the foreground. */
+static int
+s_cmd_serve_metrics(int argc, char **argv)
+{
+	char cfgpath[PATH_MAX];
+	const char *listen = NULL;
+	config_t *c;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+			listen = argv[++i];
+		else if (strncmp(argv[i], "--listen=", 9) == 0)
+			listen = argv[i] + 9;
+		else
+			return s_usage(stderr);
+	}
+	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
+		return 2;
+	if (listen == NULL)
+		listen = c->metrics.listen;
+	if (listen == NULL) {
+		fprintf(stderr, "bhxhctl: serve-metrics: no address: set metrics.listen in %s or give --listen HOST:PORT\n",
+		    cfgpath);
+		config_free(&c);
+		return 2;
+	}
+	rc = metrics_http_serve(c, s_var, listen);
+	config_free(&c);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -826,6 +861,8 @@ main(int argc, char **argv)
 		config_free(&c);
 		return rc;
 	}
+	if (strcmp(cmd, "serve-metrics") == 0)
+		return s_cmd_serve_metrics(argc, argv);
 	if (strcmp(cmd, "down") == 0)
 		return supervise_down(s_var);
 	if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {

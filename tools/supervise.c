@@ -33,6 +33,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "notify.h"
+#include "metrics_http.h"
 #include "outbox.h"
 #include "worker.h"
 #include "xalloc.h"
@@ -169,6 +170,7 @@ static int
 s_curve_for(const config_t *c, const char *var, const char *worker, const char *ep, bus_curve_t *cv,
     const unsigned char **server, char *err, size_t errsz)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* the metrics server asks from its threads */
 	static bus_curve_t cached;
 	static int loaded;
 	const cfg_peer_keys_t *pk;
@@ -183,6 +185,7 @@ s_curve_for(const config_t *c, const char *var, const char *worker, const char *
 		return -1;
 	}
 	*server = pk->keys[0];
+	pthread_mutex_lock(&lock);
 	if (!loaded) {
 		if (env != NULL && env[0] != '\0')
 			snprintf(path, sizeof(path), "%s", env);
@@ -191,12 +194,14 @@ s_curve_for(const config_t *c, const char *var, const char *worker, const char *
 		else
 			snprintf(path, sizeof(path), "%s/keys/operator.key", var);
 		if (curve_key_read(path, cached.pub, cached.sec, why, sizeof(why)) != 0) {
+			pthread_mutex_unlock(&lock);
 			snprintf(err, errsz, "operator key: %s", why);
 			return -1;
 		}
 		loaded = 1;
 	}
 	*cv = cached;
+	pthread_mutex_unlock(&lock);
 	return 0;
 }
 
@@ -309,6 +314,7 @@ s_reap(s_child_t *ch, int n)
 
 static pid_t s_read_pid(const char *path);
 static int s_all_ready(const config_t *c, const char *var, const s_child_t *ch, int n, int verbose);
+static void s_restarts(const char *sup, const char *name, char *out, size_t size);
 
 /* s_lock_path - VAR/run/NAME.lock. */
 static void
@@ -430,6 +436,28 @@ s_write_state(const char *var, const s_child_t *ch, int n)
 	sb_free(&b);
 }
 
+/* s_metrics_start - the metrics server of metrics.listen, its threads started
+ * with the supervisor's signals blocked (they are this thread's to take); on
+ * failure logged and tried again 10 s later (*retry_at). */
+static metrics_http_t *
+s_metrics_start(const config_t *c, const char *var, const sigset_t *block, int64_t *retry_at)
+{
+	metrics_http_t *m;
+	sigset_t old;
+	char err[300];
+
+	pthread_sigmask(SIG_BLOCK, block, &old);
+	m = metrics_http_start(c, var, c->metrics.listen, err, sizeof(err));
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (m == NULL) {
+		s_log("metrics server: %s; trying again in %ld s", err, 10);
+		*retry_at = now_ms() + 10000;
+	} else {
+		s_log("metrics server on http://%s/metrics and /healthz", c->metrics.listen, 0);
+	}
+	return m;
+}
+
 /* supervise_run - the supervisor's loop. */
 int
 supervise_run(const config_t *c, const char *cfgpath, const char *var, const char *bindir, int daemonized,
@@ -438,6 +466,8 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 	s_child_t ch[MAX_CHILDREN];
 	int n = s_select(c, only, ch), lock, orphans;
 	char path[4200], pidbuf[32];
+	metrics_http_t *metrics = NULL;
+	int64_t metrics_at = 0;
 	struct sigaction sa = { 0 };
 	sigset_t block, old;
 	unsigned long long changes = 0, written = ~0ULL;
@@ -478,6 +508,8 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 	sigaddset(&block, SIGCHLD);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	if (c->metrics.listen != NULL) /* before the workers: up returns with it listening */
+		metrics = s_metrics_start(c, var, &block, &metrics_at);
 	for (int i = 0; i < n; i++)
 		s_spawn(&ch[i], cfgpath, var, bindir);
 	s_log("started %s workers (%ld)", only != NULL ? only : "all", n);
@@ -520,6 +552,8 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 		for (int i = 0; i < n && !s_stop; i++)
 			if (ch[i].pid == 0 && now_ms() >= ch[i].restart_at)
 				s_spawn(&ch[i], cfgpath, var, bindir);
+		if (c->metrics.listen != NULL && metrics == NULL && now_ms() >= metrics_at && !s_stop)
+			metrics = s_metrics_start(c, var, &block, &metrics_at);
 		changes = 0;
 		for (int i = 0; i < n; i++)
 			changes = changes * 31 + (unsigned long long)ch[i].pid + ch[i].restarts;
@@ -543,6 +577,7 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 		}
 	}
 	notify_send("STOPPING=1\nSTATUS=stopping the workers");
+	metrics_http_stop(&metrics);
 	s_log("stopping %s (%ld workers)", "all", n);
 	for (int i = 0; i < n; i++)
 		if (ch[i].pid > 0)
@@ -687,6 +722,37 @@ supervise_ask(const config_t *c, const char *var, const char *worker, const char
 	rc = bus_request_curve(ep, &cv, server, cmd, args, nargs, timeout_ms, code, body, err, errsz);
 	memset(&cv, 0, sizeof(cv));
 	return rc;
+}
+
+/* supervise_collect - every worker of the configuration asked "status" at
+ * once; its restarts from supervisor.status (-1 when not listed there). */
+int
+supervise_collect(const config_t *c, const char *var, int timeout_ms, supervise_answer_t *out)
+{
+	s_child_t ch[MAX_CHILDREN];
+	s_ask_t *a = xcalloc(MAX_CHILDREN, sizeof(*a));
+	int n = s_children(c, ch);
+	char *supst = s_slurp(var, "supervisor.status");
+
+	s_ask_all(c, var, ch, n, timeout_ms, a);
+	for (int i = 0; i < n; i++) {
+		char rs[32];
+
+		out[i] = (supervise_answer_t){ .body = a[i].rc == 0 && a[i].code == 0 ? a[i].body : NULL, .restarts = -1 };
+		if (out[i].body == NULL)
+			free(a[i].body);
+		snprintf(out[i].name, sizeof(out[i].name), "%s", ch[i].name);
+		snprintf(out[i].ep, sizeof(out[i].ep), "%s", a[i].ep);
+		snprintf(out[i].err, sizeof(out[i].err), "%s", a[i].rc == 0 && a[i].code != 0 ? "refused the request"
+		    : a[i].err);
+		s_restarts(supst, ch[i].name, rs, sizeof(rs));
+		if (rs[0] >= '0' && rs[0] <= '9')
+			out[i].restarts = atoll(rs);
+		memset(&a[i].cv, 0, sizeof(a[i].cv));
+	}
+	free(a);
+	free(supst);
+	return n;
 }
 
 /* s_all_ready - every worker of ch answers "status" at its control address. */
@@ -1046,6 +1112,12 @@ supervise_status(const config_t *c, const char *var, int json)
 				sb_addf(&notes, "%s: %lld connections refused (keys not allowed there), %lld messages dropped"
 				    " from peers that may not send them, since it started (see its log)\n", ch[i].name,
 				    atoll(refused), atoll(forbidden));
+			s_json_field(body, "deliveries_failing", refused, sizeof(refused));
+			s_json_field(body, "dead_letters", forbidden, sizeof(forbidden));
+			if (atoll(refused) > 0 || atoll(forbidden) > 0)
+				sb_addf(&notes, "%s: %lld deliver%s failing, %lld dead letter%s so far (see its log and"
+				    " docs/ALERTING.md, \"Delivery\")\n", ch[i].name, atoll(refused), atoll(refused) == 1 ? "y is"
+				    : "ies are", atoll(forbidden), atoll(forbidden) == 1 ? "" : "s");
 		}
 		free(body);
 	}

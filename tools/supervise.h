@@ -42,6 +42,21 @@ int supervise_status(const config_t *c, const char *var, int json);
 int supervise_ask(const config_t *c, const char *var, const char *worker, const char *cmd, char *const *args,
     int nargs, int timeout_ms, int64_t *code, char **body, char *err, size_t errsz);
 
+/* One worker's answer to "status" (supervise_collect). */
+#define SUPERVISE_MAX_WORKERS 72
+typedef struct {
+	char name[48];
+	char ep[300];        /* where it was asked */
+	char err[160];       /* why there is no answer */
+	char *body;          /* its status JSON (malloc'd), NULL when it did not answer */
+	long long restarts;  /* from VAR/run/supervisor.status, -1 when not listed there */
+} supervise_answer_t;
+
+/* supervise_collect - ask every worker of the configuration for its status at
+ * its control address, all at once, within timeout_ms (as supervise_status);
+ * out has room for SUPERVISE_MAX_WORKERS; returns how many, each body to free. */
+int supervise_collect(const config_t *c, const char *var, int timeout_ms, supervise_answer_t *out);
+
 /* supervise_reload - SIGHUP to every worker of var on this host; 0 or 1 if none runs. */
 int supervise_reload(const char *var);
 

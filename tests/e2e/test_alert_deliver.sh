@@ -83,6 +83,7 @@ T
 check "the failing recipient makes the worker degraded, with the server's answer" wait_for 30 why_has 'e-mail: 550'
 check "the failing delivery is dead-lettered" wait_for 60 st_is dead_letters 1
 check "then nothing is failing: ready again" wait_for 10 st_is state ready
+check "status notes the dead letter" bash -c "'$CTL' --config '$CONFIG' --var-dir '$VAR' status | grep -q '^alert: 0 deliveries are failing, 1 dead letter so far'"
 N=$(nid inspectors idle_agent AG0001)
 check "a notice to the inspectors" test -n "$N"
 check_eq "one delivery per recipient" 10 "$(q "SELECT count(*) FROM delivery WHERE out_id = $N AND channel = 'email'")"

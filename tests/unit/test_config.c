@@ -905,6 +905,35 @@ test_endpoint_check(void **state)
 	}
 }
 
+/* metrics.listen: off when absent; HOST:PORT, each mistake at its line */
+static void
+test_metrics_listen(void **state)
+{
+	fixture_t *fx = *state;
+	char text[2048];
+
+	assert_int_equal(s_load(fx, s_main_ok, s_schema_ok), 0);
+	assert_null(fx->c->metrics.listen);
+	config_free(&fx->c);
+	snprintf(text, sizeof(text), "%smetrics: { listen: \"127.0.0.1:9464\" }\n", s_main_ok);
+	assert_int_equal(s_load(fx, text, s_schema_ok), 0);
+	assert_string_equal(fx->c->metrics.listen, "127.0.0.1:9464");
+	config_free(&fx->c);
+	snprintf(text, sizeof(text), "%smetrics:\n  listen: \"127.0.0.1:70000\"\n  path: /m\n", s_main_ok);
+	assert_int_equal(s_load(fx, text, s_schema_ok), 2);
+	s_has(fx, fx->main_path, 11, 11, "metrics.listen: '127.0.0.1:70000': expected HOST:PORT");
+	s_has(fx, fx->main_path, 12, 3, "");
+	assert_int_equal(config_listen_ok("localhost:9464"), 1);
+	assert_int_equal(config_listen_ok("0.0.0.0:1"), 1);
+	assert_int_equal(config_listen_ok(":9464"), 0);
+	assert_int_equal(config_listen_ok("127.0.0.1"), 0);
+	assert_int_equal(config_listen_ok("127.0.0.1:"), 0);
+	assert_int_equal(config_listen_ok("127.0.0.1:0"), 0);
+	assert_int_equal(config_listen_ok("127.0.0.1:94x"), 0);
+	assert_int_equal(config_listen_ok("a b:9464"), 0);
+	assert_int_equal(config_listen_ok("[::1]:9464"), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
 
 int
@@ -940,6 +969,7 @@ main(void)
 		T(test_endpoints_list_length_and_duplicates),
 		T(test_endpoints_curve),
 		T(test_duplicate_with_others),
+		T(test_metrics_listen),
 		cmocka_unit_test(test_endpoint_check),
 	};
 

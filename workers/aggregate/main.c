@@ -111,6 +111,39 @@ s_on_tick(worker_t *w)
 	return 0;
 }
 
+/* s_status_files - from the files table: files decided by outcome (quarantined
+ * is the field above), rows applied, and when each agency's last file was
+ * applied (unix seconds), for the metrics. */
+static void
+s_status_files(worker_t *w, sb_t *b)
+{
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT outcome, count(*) FROM files WHERE outcome != 'quarantined'"
+	    " GROUP BY outcome ORDER BY outcome");
+	sqlite3_stmt *last = store_stmt(w->store, "SELECT agency, max(applied_at) FROM files WHERE outcome = 'applied'"
+	    " AND agency IS NOT NULL GROUP BY agency ORDER BY agency");
+	int n = 0;
+
+	sb_add(b, ",\"files\":{");
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+		sb_add(b, n++ ? "," : "");
+		sb_json_str(b, (const char *)sqlite3_column_text(st, 0));
+		sb_addf(b, ":%lld", (long long)sqlite3_column_int64(st, 1));
+	}
+	if (st != NULL)
+		sqlite3_reset(st);
+	sb_addf(b, "},\"rows_applied\":%lld,\"last_applied\":{", store_int(w->store,
+	    "SELECT coalesce(sum(rows_applied), 0) FROM files WHERE outcome = 'applied'", 0));
+	n = 0;
+	while (last != NULL && sqlite3_step(last) == SQLITE_ROW) {
+		sb_add(b, n++ ? "," : "");
+		sb_json_str(b, (const char *)sqlite3_column_text(last, 0));
+		sb_addf(b, ":%lld", (long long)sqlite3_column_int64(last, 1));
+	}
+	if (last != NULL)
+		sqlite3_reset(last);
+	sb_add(b, "}");
+}
+
 /* s_status - what the operator needs to see of the line of files. */
 static void
 s_status(worker_t *w, sb_t *b)
@@ -123,6 +156,7 @@ s_status(worker_t *w, sb_t *b)
 	    store_int(w->store, "SELECT count(*) FROM stage_end e WHERE NOT EXISTS (SELECT 1 FROM files f"
 	    " WHERE f.file_no = e.file_no AND f.file_id = e.file_id)", 0),
 	    (unsigned long long)a->late_resends, (unsigned long long)a->rows_rechecked_rejected);
+	s_status_files(w, b);
 }
 
 /* s_backup_note - for the backup's manifest: the highest file number this

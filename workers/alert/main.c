@@ -333,7 +333,8 @@ s_status(worker_t *w, sb_t *json)
 		sb_addf(json, "%lld", (long long)(s->failing_since / 1000));
 	else
 		sb_add(json, "null");
-	sb_addf(json, ",\"bad_events\":%lld", alert_stat(w, "bad_events"));
+	sb_addf(json, ",\"bad_events\":%lld,\"deliveries_sent\":%lld,\"failed_attempts\":%lld",
+	    alert_stat(w, "bad_events"), alert_stat(w, "sent"), alert_stat(w, "failed_attempts"));
 }
 
 static const struct worker_ops s_ops = {

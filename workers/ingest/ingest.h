@@ -48,6 +48,7 @@ typedef struct {
 	int64_t retry_at;         /* not before (ms) */
 	int retry_ms;
 	uint64_t files_taken, files_refused, files_repeat;
+	uint64_t rows_read;       /* rows read and stored for sending since start */
 } ingest_t;
 
 /* INGEST_NAME_MAX - bytes of a dropped file's name kept in spool names

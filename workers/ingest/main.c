@@ -242,9 +242,9 @@ s_status(worker_t *w, sb_t *b)
 {
 	ingest_t *in = w->state;
 
-	sb_addf(b, ",\"files_taken\":%llu,\"files_refused\":%llu,\"files_repeat\":%llu,\"current\":",
-	    (unsigned long long)in->files_taken, (unsigned long long)in->files_refused,
-	    (unsigned long long)in->files_repeat);
+	sb_addf(b, ",\"files_taken\":%llu,\"files_refused\":%llu,\"files_repeat\":%llu,\"rows_read\":%llu,"
+	    "\"current\":", (unsigned long long)in->files_taken, (unsigned long long)in->files_refused,
+	    (unsigned long long)in->files_repeat, (unsigned long long)in->rows_read);
 	if (in->cur == NULL) {
 		sb_add(b, "null");
 		return;

@@ -363,6 +363,7 @@ ingest_step(ingest_t *in)
 	sqlite3_bind_int64(st, 3, f->row_id);
 	if (store_step_done(in->w->store, st) != 0 || store_commit(in->w->store) != 0)
 		goto rollback;
+	in->rows_read += b->nrows;
 	s_progress(in, eof);
 	in->retry_ms = 0;
 	if (eof) {

@@ -151,13 +151,34 @@ s_on_message(worker_t *w, const msg_t *in)
 	return outbox_put(w->outbox, &m);
 }
 
+/* s_init - a state of its own (the status needs one; the counts are in stats). */
+static int
+s_init(worker_t *w)
+{
+	static int none;
+
+	w->state = &none;
+	return 0;
+}
+
+/* s_status - rows checked and rejected, all types, since the database was made. */
+static void
+s_status(worker_t *w, sb_t *b)
+{
+	sb_addf(b, ",\"rows_checked\":%lld,\"rows_rejected\":%lld",
+	    store_int(w->store, "SELECT coalesce(sum(rows), 0) FROM stats", 0),
+	    store_int(w->store, "SELECT coalesce(sum(rejected), 0) FROM stats", 0));
+}
+
 static const struct worker_ops s_ops = {
 	.name = "validate",
 	.migrations = s_migrations,
 	.nmigrations = 1,
 	.input = "validate",
 	.outputs = { "aggregate" },
+	.init = s_init,
 	.on_message = s_on_message,
+	.status = s_status,
 	.tick_ms = 500,
 };
 
