@@ -649,10 +649,12 @@ s_reload(worker_t *w)
 		return;
 	}
 	yt_diag_free(&diag);
+	if (w->ops->on_reload != NULL)
+		w->ops->on_reload(w, nc);
 	old = w->config->endpoints;
 	if (cfg_endpoints_same(old, nc->endpoints) && !(w->have_curve && s_load_key(w, nc->endpoints, &key) == 0 &&
 	    memcmp(key.pub, w->curve.pub, 32) != 0)) {
-		log_info("reloaded %s: endpoints and keys unchanged (other settings are read at start)", w->cfg_path);
+		log_info("reloaded %s: endpoints and keys unchanged", w->cfg_path);
 		config_free(&nc);
 		return;
 	}

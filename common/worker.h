@@ -78,6 +78,10 @@ struct worker_ops {
 	 * "backup", as the copy just taken holds them (common/backup.h). */
 	void (*backup_note)(worker_t *w, sb_t *json);
 	void (*fini)(worker_t *w);
+	/* on_reload - SIGHUP brought a configuration that loaded without a
+	 * problem: take from nc what may change while running (swap pointers
+	 * into w->config; nc is freed after). NULL: only endpoints and keys. */
+	void (*on_reload)(worker_t *w, config_t *nc);
 	int tick_ms;
 };
 

@@ -36,6 +36,7 @@ typedef struct {
 	int64_t started_s;      /* unix seconds this process started: deadlines run while it runs */
 	int head_waits;         /* the head of the line is waiting (the state says why) */
 	uint64_t late_resends, bad_msgs_files, rows_rechecked_rejected, quarantined, applied;
+	int refind;             /* new thresholds (a reload): recompute the findings */
 	long long unknown_units; /* codes history holds that the tree lacks (no move given) */
 	char unknown_codes[200];
 } agg_t;

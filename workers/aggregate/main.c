@@ -49,6 +49,42 @@ s_init(worker_t *w)
 	return 0;
 }
 
+/* s_on_reload - findings.yaml (thresholds, severities, deadlines, today)
+ * takes effect at once: the findings are recomputed at the next tick and
+ * their changes told. The tree and everything else are read at start. */
+static void
+s_on_reload(worker_t *w, config_t *nc)
+{
+	agg_t *a = w->state;
+	cfg_findings_t *f = w->config->findings;
+
+	w->config->findings = nc->findings;
+	nc->findings = f;
+	a->refind = 1;
+	if (nc->nunits != w->config->nunits)
+		log_warn("reload: the org-unit tree changed; it takes effect when the aggregate restarts"
+		    " (check it first: bhxhctl check-config --var-dir)");
+	log_info("reloaded the findings' thresholds from %s", w->cfg_path);
+}
+
+/* s_refind - recompute every finding under the thresholds a reload brought;
+ * 0, or -1 (tried again next tick). */
+static int
+s_refind(worker_t *w)
+{
+	agg_t *a = w->state;
+
+	if (store_begin(w->store) != 0)
+		return -1;
+	if (agg_recompute(w, NULL, NULL, 0) != 0 || store_commit(w->store) != 0) {
+		store_rollback(w->store);
+		return -1;
+	}
+	a->refind = 0;
+	a->dirty = 1;
+	return 0;
+}
+
 /* s_state - what the worker says when it is not applying: retrying (a file,
  * old receipts or reports), waiting (the head of the line), degraded (files are
  * quarantined: an operator must decide), or ready. */
@@ -92,7 +128,12 @@ s_on_tick(worker_t *w)
 {
 	agg_t *a = w->state;
 	int64_t now = now_ms();
-	int rc = agg_apply_ready(w);
+	int rc;
+
+	if (a->refind && s_refind(w) != 0)
+		worker_error(w, "the findings could not be recomputed under the new thresholds (%s); trying again",
+		    store_last_msg(w->store));
+	rc = agg_apply_ready(w);
 
 	if (a->receipts_due && now >= a->next_receipt_try && agg_write_pending_receipts(w) != 0)
 		a->next_receipt_try = now + RECEIPT_RETRY_MS;
@@ -233,6 +274,7 @@ static const struct worker_ops s_ops = {
 	.input = "aggregate",
 	.outputs = { "alert", "ingest" },
 	.init = s_init,
+	.on_reload = s_on_reload,
 	.on_message = s_on_message,
 	.on_tick = s_on_tick,
 	.on_control = s_control,

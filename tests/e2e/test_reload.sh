@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# test_reload.sh - `bhxhctl reload` (SIGHUP) while the pipeline works:
+#
+# 1. A changed threshold (behind_target from warning to major) takes effect
+#    without a restart: the findings are recomputed, the report shows the new
+#    severity, the alert worker hears of the escalation.
+# 2. A broken configuration is refused with its reason in the log; the
+#    workers keep the one they have and go on: a file sent after is applied
+#    under the thresholds in force.
+. "$(dirname "$0")/lib.sh"
+export BHXH_TODAY=2017-05-10
+mkdir -p "$VAR/cfg"
+sed -e "s|^schemas: .*|schemas: $ROOT/config/schemas.yaml|" \
+	-e "s|^findings: .*|findings: $VAR/cfg/findings.yaml|" \
+	-e "s|^alerting: .*|alerting: $ROOT/config/alerting.yaml|" "$ROOT/config/bhxh.yaml" >"$VAR/cfg/bhxh.yaml"
+cp "$ROOT/config/findings.yaml" "$VAR/cfg/findings.yaml"
+CONFIG=$VAR/cfg/bhxh.yaml
+
+severities() { ctl report findings --format csv | awk -F, '$1 == "behind_target" { print $5 }' | sort -u | tr '\n' ' '; }
+pid_of() { ctl status --json | grep "\"name\":\"$1\"" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p'; }
+escalations() { sqlite3 -cmd ".timeout 10000" "$VAR/db/alert.db" "SELECT count(*) FROM notice WHERE kind = 'behind_target' AND state = 'escalated'"; }
+at_least() { local v; v=$("${@:2}"); [ -n "$v" ] && [ "$v" -ge "$1" ]; }
+
+check "pipeline starts" ctl up
+check "labour force applied" ctl submit --agency sldtbxh --wait "$FIX/labor_force_2017.csv"
+check "targets applied" ctl submit --agency sldtbxh --wait "$FIX/target_2017.csv"
+check "participants March applied" ctl submit --agency bhxh --wait "$FIX/participant_2017-03.csv"
+check_eq "behind_target findings are warnings" "warning " "$(severities)"
+pid=$(pid_of aggregate)
+
+# ---- 1. a changed threshold
+sed -i '/^behind_target:/,/^$/s/severity: warning/severity: major/' "$VAR/cfg/findings.yaml"
+check "the changed configuration is valid" ctl check-config
+check "reload" ctl reload
+check "the new severity takes effect without a restart" wait_for 30 bash -c \
+	"'$CTL' --config '$CONFIG' --var-dir '$VAR' report findings --format csv | awk -F, '\$1 == \"behind_target\" { print \$5 }' | sort -u | grep -qx major"
+check_eq "every behind_target finding is major now" "major " "$(severities)"
+check_eq "the aggregate was not restarted" "$pid" "$(pid_of aggregate)"
+check "the aggregate's log says so" grep -q "reloaded the findings' thresholds from $CONFIG" "$VAR/log/aggregate.log"
+check "the alert worker hears of the escalations" wait_for 30 at_least 1 escalations
+
+# ---- 2. a broken configuration is refused, work goes on
+cp "$VAR/cfg/findings.yaml" "$VAR/cfg/findings.good"
+sed -i 's/severity: major/severity: huge/' "$VAR/cfg/findings.yaml"
+ctl check-config >/dev/null 2>&1
+check_eq "check-config refuses the broken configuration" 2 $?
+check "reload" ctl reload
+check "every worker refuses it and says why" wait_for 30 bash -c \
+	"[ \$(grep -l \"reload refused: .*severity\" '$VAR'/log/{ingest,validate,aggregate,alert}.log 2>/dev/null | wc -l) -eq 4 ]"
+check "...and keeps the one it has" grep -q "the running configuration is kept" "$VAR/log/aggregate.log"
+# the agency drops its file as agencies do (bhxhctl itself refuses the broken file)
+cp "$FIX/participant_2017-04.csv" "$VAR/spool/incoming/bhxh/.participant_2017-04.csv"
+mv "$VAR/spool/incoming/bhxh/.participant_2017-04.csv" "$VAR/spool/incoming/bhxh/participant_2017-04.csv"
+check "a file dropped after gets its receipt" wait_for 60 bash -c "ls '$VAR'/spool/outbox/bhxh/*-participant_2017-04.csv.json >/dev/null 2>&1"
+check_eq "it is applied" applied "$(json_field "$(latest_receipt bhxh participant_2017-04.csv)" status)"
+cp "$VAR/cfg/findings.good" "$VAR/cfg/findings.yaml"
+check_eq "under the thresholds in force" "major " "$(severities)"
+check_eq "no worker was restarted" "$pid" "$(pid_of aggregate)"
+finish
