@@ -188,22 +188,6 @@ ctl_backup(const config_t *c, const char *var, int argc, char **argv)
 	return 0;
 }
 
-/* s_lock_holder - pid holding the fcntl lock of path, 0 if none. */
-static pid_t
-s_lock_holder(const char *path)
-{
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	int fd = open(path, O_RDWR | O_CLOEXEC);
-	pid_t pid = 0;
-
-	if (fd < 0)
-		return 0;
-	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
-		pid = fl.l_pid;
-	close(fd);
-	return pid;
-}
-
 /* s_running - say which processes hold locks of var (supervisor, workers); their number. */
 static int
 s_running(const char *var)
@@ -224,7 +208,7 @@ s_running(const char *var)
 		if (len < 6 || strcmp(de->d_name + len - 5, ".lock") != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if ((pid = s_lock_holder(path)) > 0) {
+		if ((pid = supervise_lock_holder(path)) > 0) {
 			fprintf(stderr, "bhxhctl: restore: %.*s is running (pid %d)\n", (int)(len - 5), de->d_name, (int)pid);
 			n++;
 		}

@@ -323,9 +323,9 @@ s_lock_path(char *buf, size_t size, const char *var, const char *name)
 	snprintf(buf, size, "%s/run/%s.lock", var, name);
 }
 
-/* s_lock_holder - the pid holding the lock file at path, 0 if none. */
-static pid_t
-s_lock_holder(const char *path)
+/* supervise_lock_holder - the pid holding the lock file at path, 0 if none. */
+pid_t
+supervise_lock_holder(const char *path)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	int fd = open(path, O_RDWR | O_CLOEXEC);
@@ -407,7 +407,7 @@ s_stop_lock_holders(const char *var)
 		if (len < 6 || strcmp(de->d_name + len - 5, ".lock") != 0 || strcmp(de->d_name, "supervisor.lock") == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if ((pid = s_lock_holder(path)) > 0 && pid != getpid())
+		if ((pid = supervise_lock_holder(path)) > 0 && pid != getpid())
 			pids[n++] = pid;
 	}
 	closedir(d);
@@ -487,7 +487,7 @@ supervise_run(const config_t *c, const char *cfgpath, const char *var, const cha
 	if ((lock = s_take_lock(var)) < 0) {
 		s_lock_path(path, sizeof(path), var, "supervisor");
 		fprintf(stderr, "bhxhctl: a supervisor (pid %d) already runs for var dir %s\n",
-		    (int)s_lock_holder(path), var);
+		    (int)supervise_lock_holder(path), var);
 		return 1;
 	}
 	if ((orphans = s_stop_lock_holders(var)) > 0)
@@ -628,7 +628,7 @@ s_supervisor_pid(const char *var)
 	char path[4200];
 
 	s_lock_path(path, sizeof(path), var, "supervisor");
-	return s_lock_holder(path);
+	return supervise_lock_holder(path);
 }
 
 /* s_json_field - a scalar value from one of our JSON objects ("" if absent). */
@@ -911,7 +911,7 @@ supervise_reload(const char *var)
 			    strcmp(de->d_name, "supervisor.lock") == 0)
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			if ((pid = s_lock_holder(path)) > 0 && ((sup > 0 && s_ppid(pid) == sup) || kill(pid, SIGHUP) == 0)) {
+			if ((pid = supervise_lock_holder(path)) > 0 && ((sup > 0 && s_ppid(pid) == sup) || kill(pid, SIGHUP) == 0)) {
 				printf("%.*s (pid %d): asked to reload\n", (int)(len - 5), de->d_name, (int)pid);
 				n++;
 			}

@@ -6,6 +6,7 @@
 #define BHXH_SUPERVISE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -59,5 +60,9 @@ int supervise_collect(const config_t *c, const char *var, int timeout_ms, superv
 
 /* supervise_reload - SIGHUP to every worker of var on this host; 0 or 1 if none runs. */
 int supervise_reload(const char *var);
+
+/* supervise_lock_holder - the pid holding the fcntl lock of path (a
+ * worker's or the supervisor's lock file), 0 if none. */
+pid_t supervise_lock_holder(const char *path);
 
 #endif
