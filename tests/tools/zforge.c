@@ -20,7 +20,8 @@
  *   done:   --file-no N --file-id H --agency A --status S [--code C]
  *   ctl:    --cmd C [--arg A ...]      (prints the answer)
  *   over tcp with CURVE: --curve-key FILE (a key file of `bhxhctl keygen`) --server-key Z85
- *   --linger-ms N    how long unsent messages are kept at exit (default 60000) */
+ *   --linger-ms N    how long unsent messages are kept at exit (default 60000)
+ *   --send-timeout-ms N  how long a send may wait for a connection (default 10000; then exit 1) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,7 +228,7 @@ int
 main(int argc, char **argv)
 {
 	void *ctx, *s;
-	int linger = 60000, count, acked = 0, rc = 0;
+	int linger = 60000, sndto, count, acked = 0, rc = 0;
 	uint64_t first;
 	msg_t m;
 
@@ -243,6 +244,10 @@ main(int argc, char **argv)
 	s = zmq_socket(ctx, ZMQ_DEALER);
 	linger = atoi(s_opt(argc, argv, "--linger-ms", "60000"));
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	/* a peer that refuses the handshake leaves no pipe to queue on: a send
+	 * would wait for ever */
+	sndto = atoi(s_opt(argc, argv, "--send-timeout-ms", "10000"));
+	zmq_setsockopt(s, ZMQ_SNDTIMEO, &sndto, sizeof(sndto));
 	if (s_opt(argc, argv, "--curve-key", NULL) != NULL) {
 		unsigned char pub[32], sec[32], server[32];
 		const char *sk = s_opt(argc, argv, "--server-key", "");
