@@ -857,7 +857,8 @@ s_events(worker_t *w)
 	 * another month, with another value, area or name: 'updated', so that
 	 * reminders tell what holds now (the alert worker notifies nobody of it) */
 	st = store_stmt(w->store,
-	    "SELECT c.kind, c.subject, c.org_unit, c.period, c.severity, c.value, c.threshold, c.name, 'updated', '', ''"
+	    "SELECT c.kind, c.subject, c.org_unit, c.period, c.severity, c.value, c.threshold, c.name, 'updated', '',"
+	    " CASE WHEN c.org_unit IN (SELECT code FROM temp.tree_moved) THEN 'tree_changed' ELSE '' END"
 	    " FROM temp.cur c JOIN finding_state s ON s.kind = c.kind AND s.subject = c.subject AND s.open = 1"
 	    " WHERE " SEV_RANK("c.severity") " <= " SEV_RANK("s.severity")
 	    " AND (c.period IS NOT s.last_period OR c.value IS NOT s.value OR c.org_unit IS NOT s.org_unit"

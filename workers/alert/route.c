@@ -156,7 +156,7 @@ s_apply_event(worker_t *w, sqlite3_stmt *ev, int64_t now)
 	changed = !had || !firing || alert_severity_rank(sev) > prev_rank;
 	if (quiet && alert_severity_rank(sev) <= prev_rank)
 		changed = 0; /* back after a quiet end with the tree: it goes on, no news */
-	if (!had && strcmp(state, "updated") == 0)
+	if (!had && strcmp(state, "updated") == 0 && strcmp(alert_text(ev, 11), "tree_changed") == 0)
 		changed = 0; /* a finding that goes on under a new name (its unit was merged): no news */
 	up = store_stmt(w->store,
 	    "INSERT INTO alert(kind, subject, org_unit, name, severity, state, period, value, threshold, changed_at,"
