@@ -65,13 +65,13 @@ wait "$IDLE" 2>/dev/null
 # ---- 2. a reload to a port another process holds: back to the old sockets
 read -r PX <<<"$(python3 "$ROOT/tests/e2e/free_ports.py" 1)"
 python3 - "$PX" >"$BASE/holder.out" 2>&1 <<'PY' &
-import socket, sys, time
+import signal, socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1])))
 s.listen(5)
 print("holding", flush=True)
-time.sleep(60)
+signal.pause()  # until the test kills it
 PY
 HOLDER=$!
 check "port holder: listening" wait_for 10 grep -q holding "$BASE/holder.out"
