@@ -4,6 +4,7 @@
 #include "xalloc.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +19,6 @@ static const char *const s_labels[] = {
 	"kind", "subject", "severity", "org_unit", "district", "agency", "state", "period", NULL
 };
 static const char *const s_severities[] = { "info", "warning", "major", "critical", NULL };
-
-/* s_dup - strdup that accepts NULL. */
-static char *
-s_dup(const char *s)
-{
-	return s == NULL ? NULL : xstrdup(s);
-}
 
 /* alert_role_name - the configuration name of a role. */
 const char *
@@ -220,45 +214,11 @@ alert_matcher_parse(const char *s, alert_matcher_t *m, char *err, size_t errsz)
 	return 0;
 }
 
-/* alert_duration_parse - a duration with unit into milliseconds. */
+/* alert_duration_parse - a duration with unit into milliseconds (cfgdesc's reading). */
 int
 alert_duration_parse(const char *s, long long *ms)
 {
-	char *end = NULL;
-	double v;
-	double mul = 1000;
-
-	if (s == NULL || !isdigit((unsigned char)s[0]))
-		return -1;
-	v = strtod(s, &end);
-	if (strcmp(end, "ms") == 0)
-		mul = 1;
-	else if (strcmp(end, "s") == 0 || *end == '\0')
-		mul = 1000;
-	else if (strcmp(end, "m") == 0)
-		mul = 60000;
-	else if (strcmp(end, "h") == 0)
-		mul = 3600000;
-	else if (strcmp(end, "d") == 0)
-		mul = 86400000;
-	else
-		return -1;
-	if (v < 0 || v * mul > 365.0 * 86400000)
-		return -1;
-	*ms = (long long)(v * mul + 0.5);
-	return 0;
-}
-
-/* s_get_duration - an optional duration key. */
-static void
-s_get_duration(const yt_node_t *map, const char *key, long long *out, yt_diag_t *d)
-{
-	const char *s = NULL;
-
-	if (yt_get_str(map, key, 0, &s, d) != 0 || s == NULL)
-		return;
-	if (alert_duration_parse(s, out) != 0)
-		yt_diag_add(d, yt_map_get(map, key), "%s: expected a duration such as 500ms, 30s, 5m, 24h or 7d", key);
+	return cd_duration_parse(s, ms);
 }
 
 /* s_str_list - a scalar or a sequence of scalars into a string array; 0 or -1. */
@@ -323,66 +283,6 @@ s_load_matchers(const yt_node_t *map, alert_matcher_t **out, int *nout, yt_diag_
 	}
 }
 
-/* s_load_route - one route node; inherits grouping from parent. */
-static void
-s_load_route(cfg_alert_t *self, cfg_route_t *r, const cfg_route_t *parent, const yt_node_t *n, int root,
-    yt_diag_t *d)
-{
-	static const char *const keys[] = { "match", "receiver", "continue", "group_by", "group_wait",
-		"group_interval", "repeat_interval", "routes", NULL };
-	const yt_node_t *match = NULL, *routes = NULL;
-	const char *recv = NULL;
-
-	r->id = self->nroutes_total++;
-	if (parent != NULL) {
-		r->receiver = parent->receiver;
-		r->group_wait_ms = parent->group_wait_ms;
-		r->group_interval_ms = parent->group_interval_ms;
-		r->repeat_interval_ms = parent->repeat_interval_ms;
-		for (int i = 0; i < parent->ngroup_by; i++) {
-			r->group_by = xrealloc(r->group_by, (size_t)(i + 1) * sizeof(char *));
-			r->group_by[i] = xstrdup(parent->group_by[i]);
-			r->ngroup_by = i + 1;
-		}
-	}
-	if (n == NULL)
-		return;
-	if (n->kind != YT_MAP) {
-		yt_diag_add(d, n, "a route must be a map");
-		return;
-	}
-	yt_check_keys(n, keys, d);
-	if (root && yt_map_get(n, "match") != NULL)
-		yt_diag_add(d, yt_map_get(n, "match"), "match: the root route matches every alert");
-	yt_get_map(n, "match", 0, &match, d);
-	s_load_matchers(match, &r->match, &r->nmatch, d);
-	if (yt_get_str(n, "receiver", root, &recv, d) == 0 && recv != NULL) {
-		r->receiver = cfg_alert_receiver(self, recv);
-		if (r->receiver < 0)
-			yt_diag_add(d, yt_map_get(n, "receiver"), "receiver: no receiver named '%s'", recv);
-	}
-	yt_get_bool(n, "continue", 0, &r->cont, d);
-	if (yt_map_get(n, "group_by") != NULL) {
-		for (int i = 0; i < r->ngroup_by; i++)
-			free(r->group_by[i]);
-		free(r->group_by);
-		r->group_by = NULL;
-		r->ngroup_by = 0;
-		s_str_list(yt_map_get(n, "group_by"), &r->group_by, &r->ngroup_by, "group_by", d);
-		for (int i = 0; i < r->ngroup_by; i++)
-			if (!alert_label_known(r->group_by[i]))
-				yt_diag_add(d, yt_map_get(n, "group_by"), "group_by: unknown label '%s'", r->group_by[i]);
-	}
-	s_get_duration(n, "group_wait", &r->group_wait_ms, d);
-	s_get_duration(n, "group_interval", &r->group_interval_ms, d);
-	s_get_duration(n, "repeat_interval", &r->repeat_interval_ms, d);
-	if (yt_get_seq(n, "routes", 0, &routes, d) == 0 && routes != NULL) {
-		r->routes = xcalloc(routes->n + 1, sizeof(*r->routes));
-		for (size_t i = 0; i < routes->n; i++)
-			s_load_route(self, &r->routes[r->nroutes++], r, routes->items[i], 0, d);
-	}
-}
-
 /* s_name_ok - a receiver name that is safe as a folder name: [A-Za-z0-9_-]{1,64}. */
 static int
 s_name_ok(const char *s)
@@ -392,268 +292,491 @@ s_name_ok(const char *s)
 	return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
-/* s_load_receivers - the receivers list. */
-static void
-s_load_receivers(cfg_alert_t *self, const yt_node_t *seq, yt_diag_t *d)
+/* s_address_ok - a plain e-mail address: something@something, no spaces or list characters. */
+static int
+s_address_ok(const char *a)
 {
-	static const char *const keys[] = { "name", "role", "email", "file", "webhook", "contact", NULL };
-	static const char *const wkeys[] = { "url", "secret", "timeout", NULL };
+	return strchr(a, '@') != NULL && strpbrk(a, " \t\r\n<>,;\"") == NULL;
+}
 
+/* s_read_matchers - a map of label: value(s) into the matchers at off (count at noff). */
+static int
+s_read_matchers(const cd_key_t *k, const yt_node_t *map, void *base, cd_ctx_t *cx)
+{
+	alert_matcher_t **out = (alert_matcher_t **)(void *)((char *)base + k->off);
+	int *nout = (int *)(void *)((char *)base + k->noff);
+	size_t before = cx->d->n;
+
+	s_load_matchers(map, out, nout, cx->d);
+	return cx->d->n > before ? -1 : 0;
+}
+
+static void s_load_route(cfg_alert_t *self, cfg_route_t *r, const cfg_route_t *parent, const yt_node_t *n, int root,
+    cd_ctx_t *cx);
+
+/* s_read_route_receiver - a route's receiver by name. */
+static int
+s_read_route_receiver(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+{
+	cfg_route_t *r = base;
+	const char *name = NULL;
+
+	if (n == NULL)
+		return 0;
+	if (yt_scalar_str(n, &name, cx->d, "receiver") != 0)
+		return -1;
+	if ((r->receiver = cfg_alert_receiver(cx->user, name)) < 0) {
+		yt_diag_add(cx->d, n, "receiver: no receiver named '%s'", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* s_check_group_by - labels only. */
+static int
+s_check_group_by(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+{
+	cfg_route_t *r = base;
+	int rc = 0;
+
+	for (int i = 0; i < r->ngroup_by; i++)
+		if (!alert_label_known(r->group_by[i])) {
+			yt_diag_add(cx->d, n, "group_by: unknown label '%s'", r->group_by[i]);
+			rc = -1;
+		}
+	return rc;
+}
+
+/* s_read_routes - a route's child routes, inheriting from it. */
+static int
+s_read_routes(const cd_key_t *k, const yt_node_t *routes, void *base, cd_ctx_t *cx)
+{
+	cfg_route_t *r = base;
+	size_t before = cx->d->n;
+
+	if (routes == NULL)
+		return 0;
+	if (routes->kind != YT_SEQ) {
+		yt_diag_add(cx->d, routes, "routes: expected a list of routes");
+		return -1;
+	}
+	r->routes = xcalloc(routes->n + 1, sizeof(*r->routes));
+	for (size_t i = 0; i < routes->n; i++)
+		s_load_route(cx->user, &r->routes[r->nroutes++], r, routes->items[i], 0, cx);
+	return cx->d->n > before ? -1 : 0;
+}
+
+static const cd_key_t s_route_keys[] = {
+	{ .key = "match", .type = CD_CUSTOM, .off = offsetof(cfg_route_t, match), .noff = offsetof(cfg_route_t, nmatch),
+	  .read = s_read_matchers, .type_doc = "map `label: value`", .def_doc = "every alert",
+	  .doc = "which alerts take this route: `label: value`, `label: [v1, v2]`, `label: \"!=v\"`, `severity: \">=major\"`;"
+	  " labels kind, subject, severity, org_unit (its subtree too), district, agency, state, period; not on the root" },
+	{ .key = "receiver", .type = CD_CUSTOM, .read = s_read_route_receiver, .type_doc = "a receiver's name",
+	  .def_doc = "the parent's (required at the root)", .doc = "who gets the notices of this route" },
+	{ .key = "continue", .type = CD_BOOL, .off = offsetof(cfg_route_t, cont), .def = "false",
+	  .doc = "after a match, go on to the later sibling routes as well" },
+	{ .key = "group_by", .type = CD_STRS, .off = offsetof(cfg_route_t, group_by), .noff = offsetof(cfg_route_t, ngroup_by),
+	  .check = s_check_group_by, .type_doc = "list of labels", .def_doc = "the parent's",
+	  .doc = "labels kept apart in digests (docs/ALERTING.md)" },
+	{ .key = "group_wait", .type = CD_DURATION, .off = offsetof(cfg_route_t, group_wait_ms),
+	  .def_doc = "`30s` at the root, else the parent's", .doc = "how long a new group waits for more alerts before its"
+	  " first digest" },
+	{ .key = "group_interval", .type = CD_DURATION, .off = offsetof(cfg_route_t, group_interval_ms),
+	  .def_doc = "`5m` at the root, else the parent's", .doc = "the least time between two digests of a group with news" },
+	{ .key = "repeat_interval", .type = CD_DURATION, .off = offsetof(cfg_route_t, repeat_interval_ms),
+	  .def_doc = "`24h` at the root, else the parent's", .doc = "how often a group with nothing new is reminded" },
+	{ .key = "routes", .type = CD_CUSTOM, .flags = CD_LIST, .sub = s_route_keys, .read = s_read_routes,
+	  .type_doc = "list of routes", .def_doc = "none", .doc = "child routes with these same keys, tried in order;"
+	  " the first that matches takes the alert unless it says `continue`" },
+	{ NULL }
+};
+
+/* s_load_route - one route node; inherits receiver and grouping from parent. */
+static void
+s_load_route(cfg_alert_t *self, cfg_route_t *r, const cfg_route_t *parent, const yt_node_t *n, int root,
+    cd_ctx_t *cx)
+{
+	cd_ctx_t ic = cd_item_ctx(cx);
+
+	r->id = self->nroutes_total++;
+	if (parent != NULL) {
+		r->receiver = parent->receiver;
+		r->group_wait_ms = parent->group_wait_ms;
+		r->group_interval_ms = parent->group_interval_ms;
+		r->repeat_interval_ms = parent->repeat_interval_ms;
+		for (int i = 0; i < parent->ngroup_by; i++) {
+			r->group_by = xrealloc(r->group_by, (size_t)(i + 2) * sizeof(char *));
+			r->group_by[i] = xstrdup(parent->group_by[i]);
+			r->group_by[i + 1] = NULL;
+			r->ngroup_by = i + 1;
+		}
+	}
+	if (n == NULL)
+		return;
+	if (n->kind != YT_MAP) {
+		yt_diag_add(cx->d, n, "a route must be a map");
+		return;
+	}
+	if (root && yt_map_get(n, "match") != NULL)
+		yt_diag_add(cx->d, yt_map_get(n, "match"), "match: the root route matches every alert");
+	if (root && yt_map_get(n, "receiver") == NULL)
+		yt_diag_add(cx->d, n, "missing required key 'receiver'");
+	cd_read(s_route_keys, "", n, r, &ic);
+}
+
+/* s_read_route - the root route (defaults without an alerting file). */
+static int
+s_read_route(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+{
+	cfg_alert_t *self = base;
+	size_t before = cx->d->n;
+
+	self->route.group_wait_ms = 30000;
+	self->route.group_interval_ms = 300000;
+	self->route.repeat_interval_ms = 86400000LL;
+	s_load_route(self, &self->route, NULL, n, 1, cx);
+	return cx->d->n > before ? -1 : 0;
+}
+
+/* s_check_emails - a receiver's addresses are plain addresses. */
+static int
+s_check_emails(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+{
+	cfg_receiver_t *r = base;
+	int rc = 0;
+
+	for (int i = 0; i < r->nemail; i++)
+		if (!s_address_ok(r->email[i])) {
+			yt_diag_add(cx->d, n, "email: '%s' is not a plain address", r->email[i]);
+			rc = -1;
+		}
+	return rc;
+}
+
+/* s_check_receiver_name - a folder-safe name, defined once. */
+static int
+s_check_receiver_name(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+{
+	cfg_receiver_t *r = base;
+
+	if (!s_name_ok(r->name)) {
+		yt_diag_add(cx->d, n, "name: '%s': use letters, digits, '_' and '-' only (it names the folder of the"
+		    " receiver's notice files)", r->name);
+		return -1;
+	}
+	if (cfg_alert_receiver(cx->user, r->name) >= 0) {
+		yt_diag_add(cx->d, n, "name: receiver '%s' is defined twice", r->name);
+		return -1;
+	}
+	return 0;
+}
+
+#define S_ROLES "operator|social_security|labour_inspection|district_committee|trade_union|provincial_committee|" \
+	"fatherland_front|agency"
+
+static const cd_key_t s_webhook_keys[] = {
+	{ .key = "url", .type = CD_STR, .flags = CD_REQUIRED, .off = offsetof(cfg_receiver_t, webhook_url),
+	  .def_doc = "required with `webhook`", .doc = "where each notice is POSTed as JSON" },
+	{ .key = "secret", .type = CD_STR, .off = offsetof(cfg_receiver_t, webhook_secret), .def_doc = "none (unsigned)",
+	  .doc = "the HMAC-SHA256 key that signs each request (docs/ALERTING.md)" },
+	{ .key = "timeout", .type = CD_DURATION, .off = offsetof(cfg_receiver_t, webhook_timeout_ms), .def = "10s",
+	  .doc = "how long one request may take" },
+	{ NULL }
+};
+
+static const cd_key_t s_receiver_keys[] = {
+	{ .key = "name", .type = CD_STR, .flags = CD_REQUIRED, .off = offsetof(cfg_receiver_t, name),
+	  .check = s_check_receiver_name, .doc = "letters, digits, `_`, `-`: names the receiver in routes and the folder"
+	  " of its notice files" },
+	{ .key = "role", .type = CD_ENUM, .flags = CD_REQUIRED, .off = offsetof(cfg_receiver_t, role), .values = S_ROLES,
+	  .doc = "what its notices say and ask of it, and which personal data they may carry (docs/DOMAIN.md)" },
+	{ .key = "email", .type = CD_STRS, .off = offsetof(cfg_receiver_t, email), .noff = offsetof(cfg_receiver_t, nemail),
+	  .check = s_check_emails, .type_doc = "address, or list of addresses", .def_doc = "none",
+	  .doc = "where its digests are mailed; `{district}` and `{agency}` are replaced by the group's" },
+	{ .key = "file", .type = CD_BOOL, .off = offsetof(cfg_receiver_t, file), .def = "true",
+	  .doc = "also write each notice under `VAR/notices/NAME/`" },
+	{ .key = "webhook", .type = CD_SECTION, .sub = s_webhook_keys, .doc = "an HTTP endpoint" },
+	{ .key = "contact", .type = CD_STR, .off = offsetof(cfg_receiver_t, contact), .def_doc = "`notices.contact`",
+	  .doc = "whom this receiver may contact about its notices" },
+	{ NULL }
+};
+
+/* s_read_receivers - the receivers list (one operator receiver without an alerting file). */
+static int
+s_read_receivers(const cd_key_t *k, const yt_node_t *seq, void *base, cd_ctx_t *cx)
+{
+	cfg_alert_t *self = base;
+	cd_ctx_t ic = cd_item_ctx(cx);
+	size_t before = cx->d->n;
+
+	if (seq == NULL) {
+		self->receivers = xcalloc(1, sizeof(*self->receivers));
+		self->receivers[0] = (cfg_receiver_t){ .name = xstrdup("operator"), .role = ROLE_OPERATOR, .file = 1 };
+		self->nreceivers = 1;
+		return 0;
+	}
+	if (seq->kind != YT_SEQ) {
+		yt_diag_add(cx->d, seq, "receivers: expected a list");
+		return -1;
+	}
 	self->receivers = xcalloc(seq->n + 1, sizeof(*self->receivers));
 	for (size_t i = 0; i < seq->n; i++) {
-		const yt_node_t *n = seq->items[i], *wh = NULL;
+		const yt_node_t *n = seq->items[i];
 		cfg_receiver_t *r = &self->receivers[self->nreceivers];
-		const char *name = NULL, *role = NULL, *url = NULL, *secret = NULL, *contact = NULL;
 
 		if (n->kind != YT_MAP) {
-			yt_diag_add(d, n, "a receiver must be a map");
+			yt_diag_add(cx->d, n, "a receiver must be a map");
 			continue;
 		}
-		yt_check_keys(n, keys, d);
-		yt_get_str(n, "name", 1, &name, d);
-		yt_get_str(n, "role", 1, &role, d);
-		if (name == NULL || role == NULL)
+		cd_read(s_receiver_keys, "", n, r, &ic);
+		if (r->name == NULL) {
+			cd_free(s_receiver_keys, r);
 			continue;
-		if (!s_name_ok(name))
-			yt_diag_add(d, yt_map_get(n, "name"), "name: '%s': use letters, digits, '_' and '-' only"
-			    " (it names the folder of the receiver's notice files)", name);
-		if (cfg_alert_receiver(self, name) >= 0)
-			yt_diag_add(d, yt_map_get(n, "name"), "name: receiver '%s' is defined twice", name);
-		if (alert_role_parse(role) < 0)
-			yt_diag_add(d, yt_map_get(n, "role"), "role: unknown role '%s' (operator, social_security,"
-			    " labour_inspection, district_committee, trade_union, provincial_committee,"
-			    " fatherland_front, agency)", role);
-		r->name = xstrdup(name);
-		r->role = (alert_role_t)(alert_role_parse(role) < 0 ? 0 : alert_role_parse(role));
-		r->file = 1;
-		r->webhook_timeout_ms = 10000;
-		s_str_list(yt_map_get(n, "email"), &r->email, &r->nemail, "email", d);
-		for (int k = 0; k < r->nemail; k++)
-			if (strchr(r->email[k], '@') == NULL || strpbrk(r->email[k], " \t\r\n<>,;\"") != NULL)
-				yt_diag_add(d, yt_map_get(n, "email"), "email: '%s' is not a plain address", r->email[k]);
-		yt_get_bool(n, "file", 0, &r->file, d);
-		if (yt_get_str(n, "contact", 0, &contact, d) == 0 && contact != NULL)
-			r->contact = xstrdup(contact);
-		if (yt_get_map(n, "webhook", 0, &wh, d) == 0 && wh != NULL) {
-			yt_check_keys(wh, wkeys, d);
-			yt_get_str(wh, "url", 1, &url, d);
-			yt_get_str(wh, "secret", 0, &secret, d);
-			s_get_duration(wh, "timeout", &r->webhook_timeout_ms, d);
-			r->webhook_url = s_dup(url);
-			r->webhook_secret = s_dup(secret);
 		}
 		self->nreceivers++;
 	}
+	return cx->d->n > before ? -1 : 0;
 }
 
-/* s_load_inhibit - inhibition rules. */
-static void
-s_load_inhibit(cfg_alert_t *self, const yt_node_t *seq, yt_diag_t *d)
-{
-	static const char *const keys[] = { "source", "target", "equal", NULL };
+static const cd_key_t s_inhibit_keys[] = {
+	{ .key = "source", .type = CD_CUSTOM, .flags = CD_REQUIRED, .off = offsetof(cfg_inhibit_t, source),
+	  .noff = offsetof(cfg_inhibit_t, nsource), .read = s_read_matchers, .type_doc = "map `label: value`",
+	  .doc = "an open alert matching this ..." },
+	{ .key = "target", .type = CD_CUSTOM, .flags = CD_REQUIRED, .off = offsetof(cfg_inhibit_t, target),
+	  .noff = offsetof(cfg_inhibit_t, ntarget), .read = s_read_matchers, .type_doc = "map `label: value`",
+	  .doc = "... holds back notices of alerts matching this ..." },
+	{ .key = "equal", .type = CD_STRS, .off = offsetof(cfg_inhibit_t, equal), .noff = offsetof(cfg_inhibit_t, nequal),
+	  .type_doc = "list of labels", .def_doc = "none", .doc = "... that have the same values of these labels" },
+	{ NULL }
+};
 
+/* s_read_inhibit - inhibition rules. */
+static int
+s_read_inhibit(const cd_key_t *k, const yt_node_t *seq, void *base, cd_ctx_t *cx)
+{
+	cfg_alert_t *self = base;
+	cd_ctx_t ic = cd_item_ctx(cx);
+	size_t before = cx->d->n;
+
+	if (seq == NULL)
+		return 0;
+	if (seq->kind != YT_SEQ) {
+		yt_diag_add(cx->d, seq, "inhibit: expected a list");
+		return -1;
+	}
 	self->inhibit = xcalloc(seq->n + 1, sizeof(*self->inhibit));
 	for (size_t i = 0; i < seq->n; i++) {
-		const yt_node_t *n = seq->items[i], *src = NULL, *tgt = NULL;
+		const yt_node_t *n = seq->items[i];
 		cfg_inhibit_t *r = &self->inhibit[self->ninhibit++];
 
 		if (n->kind != YT_MAP) {
-			yt_diag_add(d, n, "an inhibit rule must be a map");
+			yt_diag_add(cx->d, n, "an inhibit rule must be a map");
 			continue;
 		}
-		yt_check_keys(n, keys, d);
-		yt_get_map(n, "source", 1, &src, d);
-		yt_get_map(n, "target", 1, &tgt, d);
-		s_load_matchers(src, &r->source, &r->nsource, d);
-		s_load_matchers(tgt, &r->target, &r->ntarget, d);
-		s_str_list(yt_map_get(n, "equal"), &r->equal, &r->nequal, "equal", d);
-		for (int k = 0; k < r->nequal; k++)
-			if (!alert_label_known(r->equal[k]))
-				yt_diag_add(d, yt_map_get(n, "equal"), "equal: unknown label '%s'", r->equal[k]);
+		cd_read(s_inhibit_keys, "", n, r, &ic);
+		for (int j = 0; j < r->nequal; j++)
+			if (!alert_label_known(r->equal[j]))
+				yt_diag_add(cx->d, yt_map_get(n, "equal"), "equal: unknown label '%s'", r->equal[j]);
 	}
+	return cx->d->n > before ? -1 : 0;
 }
 
-/* s_load_smtp - the smtp section, then the environment overrides. */
-static void
-s_load_smtp(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
+/* s_check_ca - smtp.ca_file: an absolute path that can be read. */
+static int
+s_check_ca(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 {
-	static const char *const keys[] = { "url", "user", "password", "from", "from_name", "starttls", "timeout",
-		"ca_file", NULL };
-	const char *url = NULL, *user = NULL, *pw = NULL, *from = NULL, *fname = NULL, *tls = NULL, *ca = NULL;
+	const char *ca = ((cfg_alert_t *)base)->smtp.ca_file;
 
-	if (n != NULL) {
-		yt_check_keys(n, keys, d);
-		yt_get_str(n, "url", 0, &url, d);
-		yt_get_str(n, "user", 0, &user, d);
-		yt_get_str(n, "password", 0, &pw, d);
-		yt_get_str(n, "from", 0, &from, d);
-		yt_get_str(n, "from_name", 0, &fname, d);
-		yt_get_str(n, "starttls", 0, &tls, d);
-		yt_get_str(n, "ca_file", 0, &ca, d);
-		s_get_duration(n, "timeout", &self->smtp.timeout_ms, d);
-		if (tls != NULL) {
-			if (strcmp(tls, "off") == 0) self->smtp.starttls = 0;
-			else if (strcmp(tls, "try") == 0) self->smtp.starttls = 1;
-			else if (strcmp(tls, "required") == 0) self->smtp.starttls = 2;
-			else yt_diag_add(d, yt_map_get(n, "starttls"), "starttls: expected off, try or required");
-		}
-		if (ca != NULL && ca[0] != '\0' && ca[0] != '/')
-			yt_diag_add(d, yt_map_get(n, "ca_file"), "ca_file: '%s' is not an absolute path", ca);
-		else if (ca != NULL && ca[0] != '\0' && access(ca, R_OK) != 0)
-			yt_diag_add(d, yt_map_get(n, "ca_file"), "ca_file: cannot read '%s': %s", ca, strerror(errno));
-		if (from != NULL && (strchr(from, '@') == NULL || strpbrk(from, " \t\r\n<>,;\"") != NULL))
-			yt_diag_add(d, yt_map_get(n, "from"), "from: '%s' is not a plain address", from);
+	if (ca == NULL || ca[0] == '\0')
+		return 0;
+	if (ca[0] != '/') {
+		yt_diag_add(cx->d, n, "ca_file: '%s' is not an absolute path", ca);
+		return -1;
 	}
-	if (getenv("BHXH_SMTP_URL") != NULL) url = getenv("BHXH_SMTP_URL");
-	if ((tls = getenv("BHXH_SMTP_STARTTLS")) != NULL && tls[0] != '\0') {
-		if (strcmp(tls, "off") == 0) self->smtp.starttls = 0;
-		else if (strcmp(tls, "try") == 0) self->smtp.starttls = 1;
-		else if (strcmp(tls, "required") == 0) self->smtp.starttls = 2;
-		else yt_diag_addf(d, "BHXH_SMTP_STARTTLS", 0, 0, "BHXH_SMTP_STARTTLS='%.20s': expected off, try or required",
-		    tls);
+	if (access(ca, R_OK) != 0) {
+		yt_diag_add(cx->d, n, "ca_file: cannot read '%s': %s", ca, strerror(errno));
+		return -1;
 	}
-	if (getenv("BHXH_SMTP_USER") != NULL) user = getenv("BHXH_SMTP_USER");
-	if (getenv("BHXH_SMTP_PASSWORD") != NULL) pw = getenv("BHXH_SMTP_PASSWORD");
-	self->smtp.url = xstrdup(url != NULL ? url : "");
-	self->smtp.user = s_dup(user != NULL && user[0] ? user : NULL);
-	self->smtp.password = s_dup(pw);
-	self->smtp.from = xstrdup(from != NULL ? from : "canhbao@localhost");
-	self->smtp.from_name = xstrdup(fname != NULL ? fname : "BHXH");
-	self->smtp.ca_file = s_dup(ca != NULL && ca[0] ? ca : NULL);
+	return 0;
 }
 
-/* s_load_retry - backoff, permanent failures allowed, and when to give up. */
-static void
-s_load_retry(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
+/* s_check_from - smtp.from: a plain address. */
+static int
+s_check_from(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 {
-	static const char *const keys[] = { "initial", "max", "permanent_attempts", "give_up_after", NULL };
-	long long attempts = self->retry.permanent_attempts;
+	const char *from = ((cfg_alert_t *)base)->smtp.from;
 
-	yt_check_keys(n, keys, d);
-	s_get_duration(n, "initial", &self->retry.initial_ms, d);
-	s_get_duration(n, "max", &self->retry.max_ms, d);
-	if (yt_get_int(n, "permanent_attempts", 0, 1, 100, &attempts, d) == 0)
-		self->retry.permanent_attempts = (int)attempts;
-	s_get_duration(n, "give_up_after", &self->retry.give_up_after_ms, d);
-	if (yt_map_get(n, "initial") != NULL && self->retry.initial_ms < 1)
-		yt_diag_add(d, yt_map_get(n, "initial"), "initial: must be at least 1ms");
-	if (self->retry.max_ms < self->retry.initial_ms)
-		yt_diag_add(d, yt_map_get(n, "max") != NULL ? yt_map_get(n, "max") : n,
-		    "max: must not be shorter than initial");
-	if (yt_map_get(n, "give_up_after") != NULL && self->retry.give_up_after_ms < 1000)
-		yt_diag_add(d, yt_map_get(n, "give_up_after"), "give_up_after: must be at least 1s");
+	if (from == NULL || s_address_ok(from))
+		return 0;
+	yt_diag_add(cx->d, n, "from: '%s' is not a plain address", from);
+	return -1;
 }
 
-/* s_load_notices - what notices say besides their findings. */
-static void
-s_load_notices(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
+/* s_check_retry_max - retry.max is not shorter than retry.initial. */
+static int
+s_check_retry_max(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 {
-	static const char *const keys[] = { "max_entries", "action_days", "contact", "dashboard_url", NULL };
-	long long max = 20, days = 30;
-	const char *contact = NULL, *url = NULL;
+	cfg_alert_t *self = base;
 
-	if (n != NULL) {
-		yt_check_keys(n, keys, d);
-		yt_get_int(n, "max_entries", 0, 1, 1000, &max, d);
-		yt_get_int(n, "action_days", 0, 1, 366, &days, d);
-		yt_get_str(n, "contact", 0, &contact, d);
-		yt_get_str(n, "dashboard_url", 0, &url, d);
-		if (url != NULL && url[0] != '\0' && ((strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-		    || strpbrk(url, " \t\r\n<>\"") != NULL))
-			yt_diag_add(d, yt_map_get(n, "dashboard_url"), "dashboard_url: '%s' is not an http:// or https:// address", url);
+	if (self->retry.max_ms >= self->retry.initial_ms)
+		return 0;
+	yt_diag_add(cx->d, n, "max: must not be shorter than initial");
+	return -1;
+}
+
+/* s_check_dashboard - notices.dashboard_url: http(s), no spaces; trailing slashes dropped. */
+static int
+s_check_dashboard(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+{
+	char *url = ((cfg_alert_t *)base)->notices.dashboard_url;
+
+	if (url == NULL || url[0] == '\0')
+		return 0;
+	if ((strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) || strpbrk(url, " \t\r\n<>\"") != NULL) {
+		yt_diag_add(cx->d, n, "dashboard_url: '%s' is not an http:// or https:// address", url);
+		return -1;
 	}
-	self->notices.max_entries = (int)max;
-	self->notices.action_days = (int)days;
-	self->notices.contact = xstrdup(contact != NULL ? contact : "");
-	self->notices.dashboard_url = xstrdup(url != NULL ? url : "");
-	/* the base without its trailing slashes: pages are BASE/unit/CODE.html */
-	for (size_t k = strlen(self->notices.dashboard_url); k > 0 && self->notices.dashboard_url[k - 1] == '/'; k--)
-		self->notices.dashboard_url[k - 1] = '\0';
+	for (size_t i = strlen(url); i > 0 && url[i - 1] == '/'; i--) /* pages are BASE/unit/CODE.html */
+		url[i - 1] = '\0';
+	return 0;
 }
 
-/* s_load_summary - the monthly summary schedule. */
-static void
-s_load_summary(cfg_alert_t *self, const yt_node_t *n, yt_diag_t *d)
+/* s_read_summary_receivers - the receivers of the monthly summary, by name. */
+static int
+s_read_summary_receivers(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 {
-	static const char *const keys[] = { "day", "hour", "receivers", NULL };
-	long long day = 1, hour = 7;
+	cfg_alert_t *self = base;
 	char **names = NULL;
-	int nnames = 0;
+	int nnames = 0, rc;
 
-	self->summary.day = 1;
-	self->summary.hour = 7;
-	if (n == NULL)
-		return;
-	yt_check_keys(n, keys, d);
-	yt_get_int(n, "day", 0, 1, 28, &day, d);
-	yt_get_int(n, "hour", 0, 0, 23, &hour, d);
-	self->summary.day = (int)day;
-	self->summary.hour = (int)hour;
-	s_str_list(yt_map_get(n, "receivers"), &names, &nnames, "receivers", d);
+	rc = s_str_list(n, &names, &nnames, "receivers", cx->d);
 	self->summary.receivers = xcalloc((size_t)nnames + 1, sizeof(int));
 	for (int i = 0; i < nnames; i++) {
 		int r = cfg_alert_receiver(self, names[i]);
 
-		if (r < 0)
-			yt_diag_add(d, yt_map_get(n, "receivers"), "receivers: no receiver named '%s'", names[i]);
-		else
+		if (r < 0) {
+			yt_diag_add(cx->d, n, "receivers: no receiver named '%s'", names[i]);
+			rc = -1;
+		} else {
 			self->summary.receivers[self->summary.nreceivers++] = r;
+		}
 		free(names[i]);
 	}
 	free(names);
+	return rc;
 }
 
-/* cfg_alert_load - defaults, then what root sets. */
+static const cd_key_t s_smtp_keys[] = {
+	{ .key = "url", .type = CD_STR, .off = offsetof(cfg_alert_t, smtp.url), .def = "", .env = "BHXH_SMTP_URL",
+	  .type_doc = "`smtp://HOST:PORT` or `smtps://…`", .def_doc = "`\"\"` (no e-mail)", .doc = "the mail server" },
+	{ .key = "user", .type = CD_STR, .off = offsetof(cfg_alert_t, smtp.user), .env = "BHXH_SMTP_USER",
+	  .def_doc = "none", .doc = "the login, if the server asks for one" },
+	{ .key = "password", .type = CD_STR, .off = offsetof(cfg_alert_t, smtp.password), .env = "BHXH_SMTP_PASSWORD",
+	  .def_doc = "none", .doc = "its password; better given in the environment than in the file" },
+	{ .key = "from", .type = CD_STR, .off = offsetof(cfg_alert_t, smtp.from), .def = "canhbao@localhost",
+	  .check = s_check_from, .doc = "the sender's address" },
+	{ .key = "from_name", .type = CD_STR, .off = offsetof(cfg_alert_t, smtp.from_name), .def = "BHXH",
+	  .doc = "the sender's name" },
+	{ .key = "starttls", .type = CD_ENUM, .off = offsetof(cfg_alert_t, smtp.starttls), .values = "off|try|required",
+	  .def = "required", .env = "BHXH_SMTP_STARTTLS", .doc = "for `smtp://`: whether the connection must be"
+	  " encrypted; `off` or `try` only for a relay on this host (docs/ALERTING.md)" },
+	{ .key = "timeout", .type = CD_DURATION, .off = offsetof(cfg_alert_t, smtp.timeout_ms), .def = "10s",
+	  .doc = "how long one delivery may take" },
+	{ .key = "ca_file", .type = CD_STR, .off = offsetof(cfg_alert_t, smtp.ca_file), .check = s_check_ca,
+	  .type_doc = "absolute path", .def_doc = "the system's certificates", .doc = "PEM CA certificates that verify the"
+	  " server" },
+	{ NULL }
+};
+
+static const cd_key_t s_retry_keys[] = {
+	{ .key = "initial", .type = CD_DURATION, .flags = CD_RELOAD, .off = offsetof(cfg_alert_t, retry.initial_ms),
+	  .def = "5s", .min = 1, .max = 365LL * 86400000, .doc = "the first wait after a failed delivery; it doubles" },
+	{ .key = "max", .type = CD_DURATION, .flags = CD_RELOAD, .off = offsetof(cfg_alert_t, retry.max_ms), .def = "10m",
+	  .check = s_check_retry_max, .doc = "the longest wait between two tries" },
+	{ .key = "permanent_attempts", .type = CD_INT, .flags = CD_RELOAD,
+	  .off = offsetof(cfg_alert_t, retry.permanent_attempts), .def = "3", .min = 1, .max = 100,
+	  .doc = "refusals (a rejected recipient, say) before a notice becomes a dead letter" },
+	{ .key = "give_up_after", .type = CD_DURATION, .flags = CD_RELOAD,
+	  .off = offsetof(cfg_alert_t, retry.give_up_after_ms), .def = "3d", .min = 1000, .max = 365LL * 86400000,
+	  .doc = "transient failures for this long make a dead letter" },
+	{ NULL }
+};
+
+static const cd_key_t s_summary_keys[] = {
+	{ .key = "day", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(cfg_alert_t, summary.day), .def = "1",
+	  .min = 1, .max = 28, .doc = "the day of the month the summary is sent" },
+	{ .key = "hour", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(cfg_alert_t, summary.hour), .def = "7",
+	  .min = 0, .max = 23, .doc = "the hour (local time) from which it is sent" },
+	{ .key = "receivers", .type = CD_CUSTOM, .read = s_read_summary_receivers, .type_doc = "list of receiver names",
+	  .def_doc = "none (no summary)", .doc = "who gets the monthly summary" },
+	{ NULL }
+};
+
+static const cd_key_t s_notices_keys[] = {
+	{ .key = "max_entries", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(cfg_alert_t, notices.max_entries),
+	  .def = "20", .min = 1, .max = 1000, .doc = "entries of one section a digest's text lists (all are in its CSV)" },
+	{ .key = "action_days", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(cfg_alert_t, notices.action_days),
+	  .def = "30", .min = 1, .max = 366, .doc = "a notice asks for action within this many days" },
+	{ .key = "contact", .type = CD_STR, .flags = CD_RELOAD, .off = offsetof(cfg_alert_t, notices.contact), .def = "",
+	  .def_doc = "`\"\"` (nobody named)", .doc = "whom receivers may contact about a notice" },
+	{ .key = "dashboard_url", .type = CD_STR, .flags = CD_RELOAD, .off = offsetof(cfg_alert_t, notices.dashboard_url),
+	  .def = "", .check = s_check_dashboard, .type_doc = "`http://…` or `https://…`", .def_doc = "`\"\"` (no links)",
+	  .doc = "the dashboard's address; notices link to BASE/unit/CODE.html" },
+	{ NULL }
+};
+
+const cd_key_t cfg_alert_keys[] = {
+	{ .key = "smtp", .type = CD_SECTION, .sub = s_smtp_keys, .doc = "sending e-mail" },
+	{ .key = "retry", .type = CD_SECTION, .sub = s_retry_keys, .doc = "failed deliveries" },
+	{ .key = "receivers", .type = CD_CUSTOM, .flags = CD_REQUIRED | CD_LIST, .sub = s_receiver_keys,
+	  .read = s_read_receivers, .def_doc = "required in a file; without one, `operator` (role operator, files only)",
+	  .doc = "who gets notices" },
+	{ .key = "route", .type = CD_CUSTOM, .flags = CD_REQUIRED, .sub = s_route_keys, .read = s_read_route,
+	  .type_doc = "a route", .def_doc = "required in a file; without one, everything to `operator`",
+	  .doc = "the routing tree: which receiver gets which alert" },
+	{ .key = "inhibit", .type = CD_CUSTOM, .flags = CD_LIST, .sub = s_inhibit_keys, .read = s_read_inhibit,
+	  .def_doc = "none", .doc = "rules that hold back notices while a related alert is open" },
+	{ .key = "summary", .type = CD_SECTION, .sub = s_summary_keys, .doc = "the monthly summary" },
+	{ .key = "notices", .type = CD_SECTION, .sub = s_notices_keys, .doc = "what notices say besides their findings" },
+	{ NULL }
+};
+
+/* cfg_alert_read - defaults, then what root sets. */
 cfg_alert_t *
-cfg_alert_load(const yt_node_t *root, yt_diag_t *d)
+cfg_alert_read(const yt_node_t *root, cd_ctx_t *cx)
 {
-	static const char *const keys[] = { "smtp", "retry", "receivers", "route", "inhibit", "summary", "notices",
-		NULL };
 	cfg_alert_t *self = xcalloc(1, sizeof(*self));
-	const yt_node_t *smtp = NULL, *retry = NULL, *recv = NULL, *route = NULL, *inh = NULL, *sum = NULL;
-	const yt_node_t *notices = NULL;
-	size_t before = d != NULL ? d->n : 0;
+	cd_ctx_t mine = *cx;
+	size_t before = cx->d != NULL ? cx->d->n : 0;
 
 	if (self == NULL)
 		return NULL;
-	self->smtp.timeout_ms = 10000;
-	self->smtp.starttls = 2; /* required: nothing in clear unless the operator says so */
-	self->retry.initial_ms = 5000;
-	self->retry.max_ms = 600000;
-	self->retry.permanent_attempts = 3;
-	self->retry.give_up_after_ms = 3 * 86400000LL;
-	self->route.group_wait_ms = 30000;
-	self->route.group_interval_ms = 300000;
-	self->route.repeat_interval_ms = 86400000LL;
-	if (root != NULL) {
-		self->loaded = 1;
-		yt_check_keys(root, keys, d);
-		yt_get_map(root, "smtp", 0, &smtp, d);
-		yt_get_map(root, "retry", 0, &retry, d);
-		yt_get_seq(root, "receivers", 1, &recv, d);
-		yt_get_map(root, "route", 1, &route, d);
-		yt_get_seq(root, "inhibit", 0, &inh, d);
-		yt_get_map(root, "summary", 0, &sum, d);
-		yt_get_map(root, "notices", 0, &notices, d);
+	self->loaded = root != NULL;
+	mine.user = self;
+	cd_read(cfg_alert_keys, "alerting.", root, self, &mine);
+	if (self->smtp.user != NULL && self->smtp.user[0] == '\0') {
+		free(self->smtp.user);
+		self->smtp.user = NULL;
 	}
-	s_load_smtp(self, smtp, d);
-	if (retry != NULL)
-		s_load_retry(self, retry, d);
-	if (recv != NULL) {
-		s_load_receivers(self, recv, d);
-	} else {
-		self->receivers = xcalloc(1, sizeof(*self->receivers));
-		self->receivers[0] = (cfg_receiver_t){ .name = xstrdup("operator"), .role = ROLE_OPERATOR, .file = 1 };
-		self->nreceivers = 1;
+	if (self->smtp.ca_file != NULL && self->smtp.ca_file[0] == '\0') {
+		free(self->smtp.ca_file);
+		self->smtp.ca_file = NULL;
 	}
-	s_load_route(self, &self->route, NULL, route, 1, d);
-	if (inh != NULL)
-		s_load_inhibit(self, inh, d);
-	s_load_summary(self, sum, d);
-	s_load_notices(self, notices, d);
-	if (d != NULL && d->n > before)
+	if (cx->d != NULL && cx->d->n > before)
 		cfg_alert_free(&self);
 	return self;
+}
+
+/* cfg_alert_load - cfg_alert_read without fingerprints. */
+cfg_alert_t *
+cfg_alert_load(const yt_node_t *root, yt_diag_t *d)
+{
+	yt_diag_t none = { 0 };
+	cd_ctx_t cx = { d != NULL ? d : &none, NULL, NULL, CD_BASE_ALERT, NULL };
+	cfg_alert_t *a = cfg_alert_read(root, &cx);
+
+	yt_diag_free(&none);
+	return a;
 }
 
 /* cfg_alert_receiver - receiver index by name. */

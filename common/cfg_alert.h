@@ -10,6 +10,7 @@
 #ifndef BHXH_CFG_ALERT_H
 #define BHXH_CFG_ALERT_H
 
+#include "cfgdesc.h"
 #include "yamltree.h"
 
 /* The tables of silences and acknowledgements in VAR/db/alert.db, written
@@ -112,8 +113,13 @@ typedef struct cfg_alert {
 	} summary;
 } cfg_alert_t;
 
-/* cfg_alert_load - from root (NULL: defaults); NULL with problems in d. */
+/* Every key of the alerting file (cfgdesc.h). */
+extern const cd_key_t cfg_alert_keys[];
+
+/* cfg_alert_load - from root (NULL: defaults); NULL with problems in d.
+ * cfg_alert_read - the same, fingerprints into cx (keys "alerting.…"). */
 cfg_alert_t *cfg_alert_load(const yt_node_t *root, yt_diag_t *d);
+cfg_alert_t *cfg_alert_read(const yt_node_t *root, cd_ctx_t *cx);
 
 void cfg_alert_free(cfg_alert_t **self_p);
 

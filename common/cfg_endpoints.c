@@ -17,7 +17,49 @@
 
 static const char *const s_kind_names[] = { "bind", "connect", "control", "control_connect", NULL };
 static const char *const s_workers[] = { "ingest", "validate", "aggregate", "alert", NULL };
-static const char *const s_sections[] = { "ingest", "validate", "aggregate", "alert", "curve", NULL };
+
+/* The keys, described once (cfgdesc.h): the loader below checks maps
+ * against these tables and reads each key itself; bhxh-cfgdoc documents them. */
+static const cd_key_t s_ep_keys[] = {
+	{ .key = "bind", .type = CD_STR, .type_doc = "address", .def_doc = "`ipc://VAR/run/WORKER.sock`",
+	  .doc = "where the worker's data socket binds, on its own host" },
+	{ .key = "connect", .type = CD_STR, .type_doc = "address", .def_doc = "`bind`, which must then not be a wildcard",
+	  .doc = "where the workers that send to it connect (ingest → validate, validate → aggregate, aggregate → alert"
+	  " and → ingest)" },
+	{ .key = "control", .type = CD_STR, .type_doc = "address", .def_doc = "`ipc://VAR/run/WORKER.ctl`",
+	  .doc = "where its control socket binds" },
+	{ .key = "control_connect", .type = CD_STR, .type_doc = "address",
+	  .def_doc = "`control`, which must then not be a wildcard", .doc = "where `bhxhctl` and the metrics server"
+	  " connect to ask it" },
+	{ NULL }
+};
+
+static const cd_key_t s_curve_keys[] = {
+	{ .key = "keys_dir", .type = CD_STR, .type_doc = "absolute path", .def_doc = "`VAR/keys`",
+	  .doc = "where this host's workers read `NAME.key` and `bhxhctl` reads `operator.key` (or the file"
+	  " `BHXH_OPERATOR_KEY` names)" },
+	{ .key = "public", .type = CD_CUSTOM, .read = cd_keep_node, .type_doc = "map `NAME: key` or `NAME: [keys]`",
+	  .def_doc = "required with tcp: every worker and at least one operator", .doc = "public keys in Z85 as `bhxhctl"
+	  " keygen` prints them, up to 8 a name; the first of a worker's list is the key others expect it to use, the"
+	  " others are still accepted (rotation)" },
+	{ NULL }
+};
+
+const cd_key_t cfg_endpoints_keys[] = {
+	{ .key = "ingest", .type = CD_CUSTOM, .sub = s_ep_keys, .read = cd_keep_node, .def_doc = "ipc in the var dir",
+	  .doc = "the ingest worker's addresses" },
+	{ .key = "validate", .type = CD_CUSTOM, .sub = s_ep_keys, .read = cd_keep_node, .type_doc = "map, or list of maps",
+	  .def_doc = "ipc in the var dir", .doc = "the validators' addresses: one map whose tcp ports are bases (validate-i"
+	  " uses PORT + i − 1), or one map per instance, validate-1 first" },
+	{ .key = "aggregate", .type = CD_CUSTOM, .sub = s_ep_keys, .read = cd_keep_node, .def_doc = "ipc in the var dir",
+	  .doc = "the aggregate's addresses" },
+	{ .key = "alert", .type = CD_CUSTOM, .sub = s_ep_keys, .read = cd_keep_node, .def_doc = "ipc in the var dir",
+	  .doc = "the alert worker's addresses" },
+	{ .key = "curve", .type = CD_CUSTOM, .sub = s_curve_keys, .read = cd_keep_node,
+	  .def_doc = "required when any address is tcp", .doc = "CURVE keys: every tcp socket is encrypted and accepts"
+	  " only the listed keys of its peers" },
+	{ NULL }
+};
 
 static int s_any_tcp(const cfg_endpoints_t *e);
 static void s_check_validators(const cfg_endpoints_t *e, const yt_node_t *at, yt_diag_t *d);
@@ -130,7 +172,7 @@ s_load_one(cfg_ep_t *ep, const yt_node_t *m, const char *label, const yt_node_t 
 		yt_diag_add(d, m, "%s: expected a map with bind, connect, control, control_connect", label);
 		return;
 	}
-	yt_check_keys(m, s_kind_names, d);
+	cd_check_keys(s_ep_keys, m, d);
 	for (int k = 0; k < EP_NKINDS; k++) {
 		char why[300];
 
@@ -309,7 +351,7 @@ cfg_endpoints_load(const yt_node_t *map, int instances, yt_diag_t *d)
 		yt_diag_add(d, map, "endpoints: expected a map with ingest, validate, aggregate, alert");
 		return e;
 	}
-	yt_check_keys(map, s_sections, d);
+	cd_check_keys(cfg_endpoints_keys, map, d);
 	for (int w = 0; s_workers[w] != NULL; w++) {
 		const yt_node_t *at[EP_NKINDS];
 		char label[64];
@@ -437,7 +479,6 @@ s_load_key(const yt_node_t *n, const char *label, unsigned char *out, yt_diag_t 
 static void
 s_load_curve(cfg_endpoints_t *e, const yt_node_t *map, yt_diag_t *d)
 {
-	static const char *const keys[] = { "keys_dir", "public", NULL };
 	const yt_node_t *cv = yt_map_get(map, "curve"), *pub = NULL;
 	const char *dir = NULL;
 
@@ -451,7 +492,7 @@ s_load_curve(cfg_endpoints_t *e, const yt_node_t *map, yt_diag_t *d)
 		yt_diag_add(d, cv, "endpoints.curve: expected a map with keys_dir and public");
 		return;
 	}
-	yt_check_keys(cv, keys, d);
+	cd_check_keys(s_curve_keys, cv, d);
 	if (yt_get_str(cv, "keys_dir", 0, &dir, d) == 0 && dir != NULL) {
 		if (dir[0] != '/' || strlen(dir) > 3000)
 			yt_diag_add(d, yt_map_get(cv, "keys_dir"), "endpoints.curve.keys_dir: '%s': expected an absolute path",

@@ -38,6 +38,7 @@
 
 #include <stddef.h>
 
+#include "cfgdesc.h"
 #include "yamltree.h"
 
 typedef enum { EP_BIND, EP_CONNECT, EP_CONTROL, EP_CONTROL_CONNECT, EP_NKINDS } cfg_ep_kind_t;
@@ -67,6 +68,9 @@ typedef struct cfg_endpoints {
 /* cfg_endpoints_load - the `endpoints` map (NULL: absent, all defaults),
  * checked against instances validators; never NULL, problems into d with
  * file:line:column and the key (endpoints.aggregate.bind: ...). */
+/* The keys of `endpoints:` (cfgdesc.h), for documentation and key checks. */
+extern const cd_key_t cfg_endpoints_keys[];
+
 cfg_endpoints_t *cfg_endpoints_load(const yt_node_t *map, int instances, yt_diag_t *d);
 
 void cfg_endpoints_free(cfg_endpoints_t **self_p);

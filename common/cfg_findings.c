@@ -3,6 +3,7 @@
 #include "fieldcheck.h"
 #include "xalloc.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,57 +32,6 @@ cfg_levels_pick(const cfg_levels_t *l, double value)
 	return pick;
 }
 
-/* s_severity - read key as a severity into out (untouched when absent). */
-static void
-s_severity(const yt_node_t *map, const char *key, char *out, yt_diag_t *d)
-{
-	const char *s = NULL;
-
-	if (yt_get_str(map, key, 0, &s, d) != 0 || s == NULL)
-		return;
-	if (cfg_findings_rank(s) < 0) {
-		yt_diag_add(d, yt_map_get(map, key), "%s: expected info, warning, major or critical, got '%s'", key, s);
-		return;
-	}
-	snprintf(out, 12, "%s", s);
-}
-
-/* s_levels - a `levels` list of { at, severity }, strictly ascending. */
-static void
-s_levels(const yt_node_t *map, cfg_levels_t *l, yt_diag_t *d)
-{
-	static const char *const keys[] = { "at", "severity", NULL };
-	const yt_node_t *seq = NULL;
-	cfg_levels_t out = { 0 };
-
-	if (yt_get_seq(map, "levels", 0, &seq, d) != 0 || seq == NULL)
-		return;
-	if (seq->n == 0 || seq->n > CFG_FINDINGS_MAX_LEVELS) {
-		yt_diag_add(d, seq, "levels: expected 1 to %d levels", CFG_FINDINGS_MAX_LEVELS);
-		return;
-	}
-	for (size_t i = 0; i < seq->n; i++) {
-		const yt_node_t *it = seq->items[i];
-
-		if (it->kind != YT_MAP) {
-			yt_diag_add(d, it, "levels: expected { at: N, severity: S }");
-			return;
-		}
-		yt_check_keys(it, keys, d);
-		out.level[i].at = 0;
-		snprintf(out.level[i].severity, sizeof(out.level[i].severity), "warning");
-		if (yt_get_double(it, "at", 1, 0, 1e15, &out.level[i].at, d) != 0)
-			return;
-		s_severity(it, "severity", out.level[i].severity, d);
-		if (i > 0 && out.level[i].at <= out.level[i - 1].at) {
-			yt_diag_add(d, it, "levels: 'at' must increase from one level to the next");
-			return;
-		}
-		out.n++;
-	}
-	*l = out;
-}
-
 /* s_set_levels - a default ladder from pairs. */
 static void
 s_set_levels(cfg_levels_t *l, int n, const double *at, const char *const *sev)
@@ -93,166 +43,248 @@ s_set_levels(cfg_levels_t *l, int n, const double *at, const char *const *sev)
 	}
 }
 
-/* s_defaults - the defaults stated in docs/DOMAIN.md §6. */
-static void
-s_defaults(cfg_findings_t *f)
+#define S_SEVERITIES "info|warning|major|critical"
+
+static const cd_key_t s_level_keys[] = {
+	{ .key = "at", .type = CD_DOUBLE, .flags = CD_REQUIRED, .off = offsetof(cfg_level_t, at), .dmin = 0, .dmax = 1e15,
+	  .doc = "the value from which this level applies; increasing from one level to the next" },
+	{ .key = "severity", .type = CD_ENUM, .off = offsetof(cfg_level_t, severity), .bufsz = 12, .values = S_SEVERITIES,
+	  .def = "warning", .doc = "the finding's severity from that value on" },
+	{ NULL }
+};
+
+/* s_read_levels - a `levels` list of { at, severity }, strictly ascending. */
+static int
+s_read_levels(const cd_key_t *k, const yt_node_t *seq, void *base, cd_ctx_t *cx)
+{
+	cfg_levels_t out = { 0 }, *l = (cfg_levels_t *)((char *)base + k->off);
+	cd_ctx_t ic = cd_item_ctx(cx);
+	yt_diag_t *d = cx->d;
+
+	if (seq == NULL)
+		return 0;
+	if (seq->kind != YT_SEQ || seq->n == 0 || seq->n > CFG_FINDINGS_MAX_LEVELS) {
+		yt_diag_add(d, seq, "levels: expected 1 to %d levels", CFG_FINDINGS_MAX_LEVELS);
+		return -1;
+	}
+	for (size_t i = 0; i < seq->n; i++) {
+		const yt_node_t *it = seq->items[i];
+
+		if (it->kind != YT_MAP) {
+			yt_diag_add(d, it, "levels: expected { at: N, severity: S }");
+			return -1;
+		}
+		if (cd_read(s_level_keys, "", it, &out.level[i], &ic) != 0)
+			return -1;
+		if (i > 0 && out.level[i].at <= out.level[i - 1].at) {
+			yt_diag_add(d, it, "levels: 'at' must increase from one level to the next");
+			return -1;
+		}
+		out.n++;
+	}
+	*l = out;
+	return 0;
+}
+
+/* s_read_wages - low_wage_basis.by_org_unit: { CODE: VND, ... } */
+static int
+s_read_wages(const cd_key_t *k, const yt_node_t *m, void *base, cd_ctx_t *cx)
+{
+	cfg_findings_t *f = base;
+	int rc = 0;
+
+	if (m == NULL)
+		return 0;
+	if (m->kind != YT_MAP) {
+		yt_diag_add(cx->d, m, "by_org_unit: expected a map of CODE: VND");
+		return -1;
+	}
+	f->wages = xcalloc(m->n ? m->n : 1, sizeof(*f->wages));
+	for (size_t i = 0; i < m->n; i++) {
+		long long v = 0;
+
+		if (yt_scalar_int(m->items[i], 1, 1000000000000LL, &v, cx->d, m->keys[i]->scalar) != 0) {
+			rc = -1;
+			continue;
+		}
+		f->wages[f->nwages].org_unit = xstrdup(m->keys[i]->scalar);
+		f->wages[f->nwages++].wage = v;
+	}
+	return rc;
+}
+
+static const cd_key_t s_expected_keys[] = {
+	{ .key = "agency", .type = CD_STR, .flags = CD_REQUIRED, .off = offsetof(cfg_expected_t, agency),
+	  .doc = "the agency's id" },
+	{ .key = "type", .type = CD_STR, .flags = CD_REQUIRED, .off = offsetof(cfg_expected_t, type),
+	  .doc = "the record type it sends monthly" },
+	{ .key = "deadline_day", .type = CD_INT, .flags = CD_REQUIRED, .off = offsetof(cfg_expected_t, deadline_day),
+	  .min = 1, .max = 28, .doc = "the data of month P are due by this day of month P+1" },
+	{ NULL }
+};
+
+/* s_read_expected - missing_data.expected: [{ agency, type, deadline_day }] */
+static int
+s_read_expected(const cd_key_t *k, const yt_node_t *seq, void *base, cd_ctx_t *cx)
+{
+	cfg_findings_t *f = base;
+	cd_ctx_t ic = cd_item_ctx(cx);
+	int rc = 0;
+
+	if (seq == NULL)
+		return 0;
+	if (seq->kind != YT_SEQ) {
+		yt_diag_add(cx->d, seq, "expected: expected a list of { agency, type, deadline_day }");
+		return -1;
+	}
+	f->expected = xcalloc(seq->n ? seq->n : 1, sizeof(*f->expected));
+	for (size_t i = 0; i < seq->n; i++) {
+		const yt_node_t *it = seq->items[i];
+		cfg_expected_t *e = &f->expected[f->nexpected];
+
+		if (it->kind != YT_MAP) {
+			yt_diag_add(cx->d, it, "expected: expected { agency, type, deadline_day }");
+			rc = -1;
+			continue;
+		}
+		if (cd_read(s_expected_keys, "", it, e, &ic) != 0 || e->agency == NULL || e->type == NULL) {
+			cd_free(s_expected_keys, e);
+			rc = -1;
+			continue;
+		}
+		f->nexpected++;
+	}
+	return rc;
+}
+
+/* s_check_today - `today`: a real date YYYY-MM-DD, or empty for the local date. */
+static int
+s_check_today(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+{
+	cfg_findings_t *f = base;
+
+	if (f->today[0] == '\0' || fc_iso_date_ok(f->today))
+		return 0;
+	yt_diag_add(cx->d, n, "today: '%.40s' is not a date YYYY-MM-DD", f->today);
+	f->today[0] = '\0';
+	return -1;
+}
+
+#define S_LEVELS(member, dd, what) \
+	{ .key = "levels", .type = CD_CUSTOM, .flags = CD_RELOAD | CD_LIST, .off = offsetof(cfg_findings_t, member), \
+	  .size = sizeof(cfg_levels_t), .sub = s_level_keys, .read = s_read_levels, .def_doc = dd, .doc = what }
+#define S_SEVERITY(member, d, what) \
+	{ .key = "severity", .type = CD_ENUM, .flags = CD_RELOAD, .off = offsetof(cfg_findings_t, member), .bufsz = 12, \
+	  .values = S_SEVERITIES, .def = d, .doc = what }
+
+static const cd_key_t s_not_enrolled_keys[] = {
+	S_LEVELS(not_enrolled, "1: warning, 10: critical", "severity by the employer's workers (Tax's count)"),
+	{ NULL }
+};
+static const cd_key_t s_under_declared_keys[] = {
+	S_LEVELS(under_declared, "1: warning, 10: critical", "severity by the gap: workers Tax lists minus those insured"),
+	{ .key = "min_gap_pct", .type = CD_DOUBLE, .flags = CD_RELOAD, .off = offsetof(cfg_findings_t, under_declared_min_pct),
+	  .def = "10", .dmin = 0, .dmax = 100, .doc = "the gap must also be at least this share of the employer's workers" },
+	{ NULL }
+};
+static const cd_key_t s_arrears_keys[] = {
+	S_LEVELS(arrears, "3: warning, 6: major, 12: critical", "severity by months of arrears"),
+	{ NULL }
+};
+static const cd_key_t s_low_wage_keys[] = {
+	{ .key = "minimum_wage", .type = CD_LLONG, .flags = CD_RELOAD, .off = offsetof(cfg_findings_t, minimum_wage),
+	  .def = "2580000", .min = 1, .max = 1000000000000LL, .doc = "VND a month (region IV, 2017) where no"
+	  " `by_org_unit` entry applies; a declared wage basis below it is a finding" },
+	{ .key = "by_org_unit", .type = CD_CUSTOM, .flags = CD_RELOAD, .off = offsetof(cfg_findings_t, wages),
+	  .size = sizeof(cfg_wage_t *), .noff = offsetof(cfg_findings_t, nwages), .read = s_read_wages,
+	  .type_doc = "map `CODE: VND`", .def_doc = "none", .doc = "the minimum wage of a unit and its subtree (the nearest"
+	  " ancestor's entry applies)" },
+	S_SEVERITY(low_wage_severity, "warning", "of a wage basis below the minimum"),
+	{ NULL }
+};
+static const cd_key_t s_unregistered_keys[] = {
+	S_SEVERITY(unregistered_severity, "info", "of an insured employer the enterprise registry does not list"),
+	{ NULL }
+};
+static const cd_key_t s_idle_keys[] = {
+	{ .key = "months", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(cfg_findings_t, idle_months), .def = "3",
+	  .min = 1, .max = 120, .doc = "months without a new voluntary participant before a collection agent is idle" },
+	S_SEVERITY(idle_severity, "info", "of an idle collection agent"),
+	{ NULL }
+};
+static const cd_key_t s_behind_keys[] = {
+	S_SEVERITY(behind_severity, "warning", "of a unit whose coverage is below this year's target"),
+	{ NULL }
+};
+static const cd_key_t s_off_track_keys[] = {
+	S_SEVERITY(off_track_severity, "major", "of a unit whose trend does not reach the goal by its year"),
+	{ NULL }
+};
+static const cd_key_t s_missing_keys[] = {
+	S_SEVERITY(missing_severity, "warning", "of a monthly submission not received by its deadline"),
+	{ .key = "lookback_months", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(cfg_findings_t, lookback_months),
+	  .def = "12", .min = 1, .max = 600, .doc = "months before the last month judged (the last month with anyone's"
+	  " data whose deadline is over) that are still reported" },
+	{ .key = "expected", .type = CD_CUSTOM, .flags = CD_RELOAD | CD_LIST, .off = offsetof(cfg_findings_t, expected),
+	  .size = sizeof(cfg_expected_t *), .noff = offsetof(cfg_findings_t, nexpected), .sub = s_expected_keys,
+	  .read = s_read_expected, .def_doc = "none (no missing_data findings)",
+	  .doc = "the monthly submissions expected" },
+	{ NULL }
+};
+static const cd_key_t s_feed_keys[] = {
+	S_SEVERITY(feed_severity, "warning", "of the one finding that says no data came after the last month with some"),
+	{ NULL }
+};
+
+const cd_key_t cfg_findings_keys[] = {
+	{ .key = "not_enrolled", .type = CD_SECTION, .sub = s_not_enrolled_keys, .doc = "an employer Tax lists that"
+	  " Social Security does not insure" },
+	{ .key = "under_declared", .type = CD_SECTION, .sub = s_under_declared_keys, .doc = "fewer insured than workers" },
+	{ .key = "arrears", .type = CD_SECTION, .sub = s_arrears_keys, .doc = "contributions owed" },
+	{ .key = "low_wage_basis", .type = CD_SECTION, .sub = s_low_wage_keys, .doc = "contributions on less than the"
+	  " minimum wage" },
+	{ .key = "unregistered", .type = CD_SECTION, .sub = s_unregistered_keys, .doc = "insured, not registered" },
+	{ .key = "idle_agent", .type = CD_SECTION, .sub = s_idle_keys, .doc = "collection agents" },
+	{ .key = "behind_target", .type = CD_SECTION, .sub = s_behind_keys, .doc = "coverage against target" },
+	{ .key = "off_track", .type = CD_SECTION, .sub = s_off_track_keys, .doc = "the trend against the goal" },
+	{ .key = "missing_data", .type = CD_SECTION, .sub = s_missing_keys, .doc = "submissions due" },
+	{ .key = "feed_stopped", .type = CD_SECTION, .sub = s_feed_keys, .doc = "no data at all" },
+	{ .key = "today", .type = CD_STR, .flags = CD_RELOAD, .off = offsetof(cfg_findings_t, today), .bufsz = 11,
+	  .def = "", .check = s_check_today, .type_doc = "`YYYY-MM-DD` or `\"\"`", .def_doc = "the host's local date",
+	  .doc = "the date deadlines are read on (replaying history); `BHXH_TODAY` in the aggregate's environment"
+	  " overrides it" },
+	{ NULL }
+};
+
+/* cfg_findings_read - defaults, then what root sets. */
+cfg_findings_t *
+cfg_findings_read(const yt_node_t *root, cd_ctx_t *cx)
 {
 	static const double ne_at[] = { 1, 10 }, ud_at[] = { 1, 10 }, ar_at[] = { 3, 6, 12 };
 	static const char *const wc[] = { "warning", "critical" };
 	static const char *const wmc[] = { "warning", "major", "critical" };
-
-	s_set_levels(&f->not_enrolled, 2, ne_at, wc);
-	s_set_levels(&f->under_declared, 2, ud_at, wc);
-	s_set_levels(&f->arrears, 3, ar_at, wmc);
-	f->under_declared_min_pct = 10;
-	f->minimum_wage = 2580000; /* region IV, 2017 (Decree 153/2016/ND-CP) */
-	snprintf(f->low_wage_severity, 12, "warning");
-	snprintf(f->unregistered_severity, 12, "info");
-	f->idle_months = 3;
-	snprintf(f->idle_severity, 12, "info");
-	snprintf(f->behind_severity, 12, "warning");
-	snprintf(f->off_track_severity, 12, "major");
-	snprintf(f->missing_severity, 12, "warning");
-	f->lookback_months = 12;
-	snprintf(f->feed_severity, 12, "warning");
-}
-
-/* s_wages - low_wage_basis.by_org_unit: { CODE: VND, ... } */
-static void
-s_wages(cfg_findings_t *f, const yt_node_t *map, yt_diag_t *d)
-{
-	const yt_node_t *m = NULL;
-
-	if (yt_get_map(map, "by_org_unit", 0, &m, d) != 0 || m == NULL)
-		return;
-	f->wages = xcalloc(m->n ? m->n : 1, sizeof(*f->wages));
-	for (size_t i = 0; f->wages != NULL && i < m->n; i++) {
-		long long v = 0;
-
-		if (yt_scalar_int(m->items[i], 1, 1000000000000LL, &v, d, m->keys[i]->scalar) != 0)
-			continue;
-		f->wages[f->nwages].org_unit = xstrdup(m->keys[i]->scalar);
-		f->wages[f->nwages++].wage = v;
-	}
-}
-
-/* s_expected - missing_data.expected: [{ agency, type, deadline_day }] */
-static void
-s_expected(cfg_findings_t *f, const yt_node_t *map, yt_diag_t *d)
-{
-	static const char *const keys[] = { "agency", "type", "deadline_day", NULL };
-	const yt_node_t *seq = NULL;
-
-	if (yt_get_seq(map, "expected", 0, &seq, d) != 0 || seq == NULL)
-		return;
-	f->expected = xcalloc(seq->n ? seq->n : 1, sizeof(*f->expected));
-	for (size_t i = 0; f->expected != NULL && i < seq->n; i++) {
-		const yt_node_t *it = seq->items[i];
-		const char *agency = NULL, *type = NULL;
-		long long day = 0;
-
-		if (it->kind != YT_MAP) {
-			yt_diag_add(d, it, "expected: expected { agency, type, deadline_day }");
-			continue;
-		}
-		yt_check_keys(it, keys, d);
-		if (yt_get_str(it, "agency", 1, &agency, d) != 0 || yt_get_str(it, "type", 1, &type, d) != 0 ||
-		    yt_get_int(it, "deadline_day", 1, 1, 28, &day, d) != 0)
-			continue;
-		f->expected[f->nexpected].agency = xstrdup(agency);
-		f->expected[f->nexpected].type = xstrdup(type);
-		f->expected[f->nexpected++].deadline_day = (int)day;
-	}
-}
-
-/* s_section - a kind's map (NULL when absent), its keys checked. */
-static const yt_node_t *
-s_section(const yt_node_t *root, const char *kind, const char *const *keys, yt_diag_t *d)
-{
-	const yt_node_t *m = NULL;
-
-	if (yt_get_map(root, kind, 0, &m, d) != 0 || m == NULL)
-		return NULL;
-	yt_check_keys(m, keys, d);
-	return m;
-}
-
-/* s_today - `today`: a real date YYYY-MM-DD, or empty for the local date. */
-static void
-s_today(cfg_findings_t *self, const yt_node_t *root, yt_diag_t *d)
-{
-	const yt_node_t *n = yt_map_get(root, "today");
-	const char *v = NULL;
-
-	if (n == NULL || yt_get_str(root, "today", 0, &v, d) != 0 || v == NULL || *v == '\0')
-		return;
-	if (!fc_iso_date_ok(v)) {
-		yt_diag_add(d, n, "today: '%.40s' is not a date YYYY-MM-DD", v);
-		return;
-	}
-	memcpy(self->today, v, 11);
-}
-
-/* cfg_findings_load - defaults, then what root sets. */
-cfg_findings_t *
-cfg_findings_load(const yt_node_t *root, yt_diag_t *d)
-{
-	static const char *const keys[] = { "not_enrolled", "under_declared", "arrears", "low_wage_basis",
-		"unregistered", "idle_agent", "behind_target", "off_track", "missing_data", "feed_stopped", "today",
-		NULL };
-	static const char *const k_levels[] = { "levels", NULL };
-	static const char *const k_ud[] = { "levels", "min_gap_pct", NULL };
-	static const char *const k_wage[] = { "minimum_wage", "by_org_unit", "severity", NULL };
-	static const char *const k_sev[] = { "severity", NULL };
-	static const char *const k_idle[] = { "months", "severity", NULL };
-	static const char *const k_missing[] = { "severity", "lookback_months", "expected", NULL };
 	cfg_findings_t *self = xcalloc(1, sizeof(*self));
-	const yt_node_t *m;
-	long long v;
 
 	if (self == NULL)
 		return NULL;
-	s_defaults(self);
-	if (root == NULL)
-		return self;
-	self->loaded = 1;
-	yt_check_keys(root, keys, d);
-	if ((m = s_section(root, "not_enrolled", k_levels, d)) != NULL)
-		s_levels(m, &self->not_enrolled, d);
-	if ((m = s_section(root, "under_declared", k_ud, d)) != NULL) {
-		s_levels(m, &self->under_declared, d);
-		yt_get_double(m, "min_gap_pct", 0, 0, 100, &self->under_declared_min_pct, d);
-	}
-	if ((m = s_section(root, "arrears", k_levels, d)) != NULL)
-		s_levels(m, &self->arrears, d);
-	if ((m = s_section(root, "low_wage_basis", k_wage, d)) != NULL) {
-		yt_get_int(m, "minimum_wage", 0, 1, 1000000000000LL, &self->minimum_wage, d);
-		s_wages(self, m, d);
-		s_severity(m, "severity", self->low_wage_severity, d);
-	}
-	if ((m = s_section(root, "unregistered", k_sev, d)) != NULL)
-		s_severity(m, "severity", self->unregistered_severity, d);
-	if ((m = s_section(root, "idle_agent", k_idle, d)) != NULL) {
-		v = self->idle_months;
-		if (yt_get_int(m, "months", 0, 1, 120, &v, d) == 0)
-			self->idle_months = (int)v;
-		s_severity(m, "severity", self->idle_severity, d);
-	}
-	if ((m = s_section(root, "behind_target", k_sev, d)) != NULL)
-		s_severity(m, "severity", self->behind_severity, d);
-	if ((m = s_section(root, "off_track", k_sev, d)) != NULL)
-		s_severity(m, "severity", self->off_track_severity, d);
-	if ((m = s_section(root, "missing_data", k_missing, d)) != NULL) {
-		s_severity(m, "severity", self->missing_severity, d);
-		v = self->lookback_months;
-		if (yt_get_int(m, "lookback_months", 0, 1, 600, &v, d) == 0)
-			self->lookback_months = (int)v;
-		s_expected(self, m, d);
-	}
-	if ((m = s_section(root, "feed_stopped", k_sev, d)) != NULL)
-		s_severity(m, "severity", self->feed_severity, d);
-	s_today(self, root, d);
-	return self;
+	s_set_levels(&self->not_enrolled, 2, ne_at, wc);
+	s_set_levels(&self->under_declared, 2, ud_at, wc);
+	s_set_levels(&self->arrears, 3, ar_at, wmc);
+	self->loaded = root != NULL;
+	cd_read(cfg_findings_keys, "findings.", root, self, cx);
+	return self; /* a value refused keeps its default; the caller sees the problems in cx->d */
+}
+
+/* cfg_findings_load - cfg_findings_read without fingerprints. */
+cfg_findings_t *
+cfg_findings_load(const yt_node_t *root, yt_diag_t *d)
+{
+	yt_diag_t none = { 0 };
+	cd_ctx_t cx = { d != NULL ? d : &none, NULL, NULL, CD_BASE_FINDINGS, NULL };
+	cfg_findings_t *f = cfg_findings_read(root, &cx);
+
+	yt_diag_free(&none);
+	return f;
 }
 
 /* cfg_findings_free - free and NULL. */

@@ -9,17 +9,20 @@
 #ifndef BHXH_CFG_FINDINGS_H
 #define BHXH_CFG_FINDINGS_H
 
+#include "cfgdesc.h"
 #include "yamltree.h"
 
 #define CFG_FINDINGS_MAX_LEVELS 8
 
 /* A severity ladder: the highest level whose `at` the measured value reaches. */
 typedef struct {
+	double at;
+	char severity[12];
+} cfg_level_t;
+
+typedef struct {
 	int n;
-	struct {
-		double at;
-		char severity[12];
-	} level[CFG_FINDINGS_MAX_LEVELS]; /* ascending by at */
+	cfg_level_t level[CFG_FINDINGS_MAX_LEVELS]; /* ascending by at */
 } cfg_levels_t;
 
 typedef struct {
@@ -56,8 +59,14 @@ typedef struct cfg_findings {
 	cfg_expected_t *expected;
 } cfg_findings_t;
 
-/* cfg_findings_load - from root (NULL: defaults); NULL with problems in d. */
+/* Every key of the findings file (cfgdesc.h); all of them reloadable. */
+extern const cd_key_t cfg_findings_keys[];
+
+/* cfg_findings_load - from root (NULL: defaults); problems into d (a value
+ * refused keeps its default).
+ * cfg_findings_read - the same, fingerprints into cx (keys "findings.…"). */
 cfg_findings_t *cfg_findings_load(const yt_node_t *root, yt_diag_t *d);
+cfg_findings_t *cfg_findings_read(const yt_node_t *root, cd_ctx_t *cx);
 
 void cfg_findings_free(cfg_findings_t **self_p);
 

@@ -4,10 +4,12 @@
  * of its section, every value against its type and range, and all problems
  * are collected before failing. */
 #include "config.h"
+#include "cfgdesc.h"
 #include "text.h"
 #include "xalloc.h"
 
 #include <libgen.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,23 +37,6 @@ static const struct {
 
 static const yt_limits_t s_limits = YT_DEFAULT_LIMITS;
 
-/* s_strdup - strdup that tolerates NULL. */
-static char *
-s_strdup(const char *s)
-{
-	return s == NULL ? NULL : xstrdup(s);
-}
-
-/* s_in_list - index of s in a NULL-terminated list, or -1. */
-static int
-s_in_list(const char *s, const char *const *list)
-{
-	for (int i = 0; list[i] != NULL; i++)
-		if (strcmp(s, list[i]) == 0)
-			return i;
-	return -1;
-}
-
 /* s_str_seq - copy a sequence of scalars into a malloc'd array. */
 static int
 s_str_seq(const yt_node_t *seq, char ***out, int *n, yt_diag_t *d, const char *what)
@@ -75,13 +60,36 @@ s_str_seq(const yt_node_t *seq, char ***out, int *n, yt_diag_t *d, const char *w
 	return 0;
 }
 
+/* The description of bhxh.yaml and schemas.yaml (cfgdesc.h). Readers of
+ * lists and trees come first; the tables follow, then config_load. */
+
+/* An org unit as written, before it joins the tree. */
+typedef struct {
+	char *code;
+	char *name;
+	const yt_node_t *children;
+} s_unit_in_t;
+
+static const cd_key_t s_unit_keys[] = {
+	{ .key = "code", .type = CD_STR, .flags = CD_REQUIRED, .off = offsetof(s_unit_in_t, code),
+	  .doc = "the unit's code: letters, digits, `_`, `-` and `.` (not first), at most 32; unique in the tree;"
+	  " data rows carry the codes of leaves" },
+	{ .key = "name", .type = CD_STR, .off = offsetof(s_unit_in_t, name), .def_doc = "the code",
+	  .doc = "the name reports, notices and the dashboard show" },
+	{ .key = "children", .type = CD_CUSTOM, .flags = CD_LIST, .off = offsetof(s_unit_in_t, children),
+	  .sub = s_unit_keys, .read = cd_keep_node, .type_doc = "list of units", .def_doc = "none (a leaf)",
+	  .doc = "the units below it, each with these same keys; 16 levels at most. Figures for a unit are"
+	  " computed over its subtree" },
+	{ NULL }
+};
+
 /* s_load_unit - add one org unit and, recursively, its children. */
 static void
-s_load_unit(config_t *c, const yt_node_t *n, int parent, int depth, yt_diag_t *d)
+s_load_unit(config_t *c, const yt_node_t *n, int parent, int depth, cd_ctx_t *cx)
 {
-	static const char *const keys[] = { "code", "name", "children", NULL };
-	const char *code = NULL, *name = NULL;
-	const yt_node_t *children = NULL;
+	cd_ctx_t ic = cd_item_ctx(cx);
+	yt_diag_t *d = cx->d;
+	s_unit_in_t in = { 0 };
 	int self;
 
 	if (depth > 16) {
@@ -92,71 +100,125 @@ s_load_unit(config_t *c, const yt_node_t *n, int parent, int depth, yt_diag_t *d
 		yt_diag_add(d, n, "org_units: expected a map with code, name, children");
 		return;
 	}
-	yt_check_keys(n, keys, d);
-	yt_get_str(n, "code", 1, &code, d);
-	yt_get_str(n, "name", 1, &name, d);
-	yt_get_seq(n, "children", 0, &children, d);
-	if (code == NULL)
-		return;
-	if (config_unit_index(c, code) >= 0) {
-		yt_diag_add(d, yt_map_get(n, "code"), "org_units: code '%s' appears twice", code);
-		return;
+	cd_read(s_unit_keys, "", n, &in, &ic);
+	if (in.code == NULL)
+		goto done;
+	if (config_unit_index(c, in.code) >= 0) {
+		yt_diag_add(d, yt_map_get(n, "code"), "org_units: code '%s' appears twice", in.code);
+		goto done;
 	}
-	if (code[0] == '\0' || code[0] == '.' || strlen(code) > 32 ||
-	    strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(code))
+	if (in.code[0] == '\0' || in.code[0] == '.' || strlen(in.code) > 32 ||
+	    strspn(in.code, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(in.code))
 		yt_diag_add(d, yt_map_get(n, "code"), "org_units: code '%s': use letters, digits, '_', '-' and '.'"
-		    " (not first), at most 32", code);
+		    " (not first), at most 32", in.code);
 	c->units = xrealloc(c->units, sizeof(cfg_unit_t) * (size_t)(c->nunits + 1));
 	self = c->nunits++;
-	c->units[self] = (cfg_unit_t){ xstrdup(code), xstrdup(name ? name : code), parent, depth, 0 };
+	c->units[self] = (cfg_unit_t){ xstrdup(in.code), xstrdup(in.name ? in.name : in.code), parent, depth, 0 };
 	if (parent >= 0)
 		c->units[parent].nchildren++;
-	for (size_t i = 0; children != NULL && i < children->n; i++)
-		s_load_unit(c, children->items[i], self, depth + 1, d);
+	for (size_t i = 0; in.children != NULL && in.children->kind == YT_SEQ && i < in.children->n; i++)
+		s_load_unit(c, in.children->items[i], self, depth + 1, cx);
+	if (in.children != NULL && in.children->kind != YT_SEQ)
+		yt_diag_add(d, in.children, "children: expected a list of units");
+done:
+	cd_free(s_unit_keys, &in);
 }
 
-/* s_load_agencies - the agencies list. */
-static void
-s_load_agencies(config_t *c, const yt_node_t *seq, yt_diag_t *d)
+/* s_read_units - org_units: the root unit. */
+static int
+s_read_units(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 {
-	static const char *const keys[] = { "id", "name", "types", "scope", "encoding", "email", NULL };
+	size_t before = cx->d->n;
 
+	if (n == NULL)
+		return 0;
+	s_load_unit(base, n, -1, 0, cx);
+	return cx->d->n > before ? -1 : 0;
+}
+
+/* s_check_encoding - an agency's encoding is one text.c converts. */
+static int
+s_check_encoding(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+{
+	const char *enc = *(char **)((char *)base + k->off);
+
+	if (enc == NULL || text_encoding_known(enc))
+		return 0;
+	yt_diag_add(cx->d, n, "agencies: encoding '%s' unknown (expected UTF-8, WINDOWS-1258, TCVN3 or VISCII)", enc);
+	return -1;
+}
+
+/* s_check_scope - an agency's scope is a unit of the tree. */
+static int
+s_check_scope(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+{
+	const char *scope = *(char **)((char *)base + k->off);
+
+	if (scope == NULL || config_unit_index(cx->user, scope) >= 0)
+		return 0;
+	yt_diag_add(cx->d, n, "agencies: scope '%s' is not an org unit", scope);
+	return -1;
+}
+
+static const cd_key_t s_agency_keys[] = {
+	{ .key = "id", .type = CD_STR, .flags = CD_REQUIRED, .off = offsetof(cfg_agency_t, id),
+	  .doc = "a-z, 0-9, `_`, `-`: names the agency's drop folder `VAR/spool/incoming/ID/` and its receipts" },
+	{ .key = "name", .type = CD_STR, .off = offsetof(cfg_agency_t, name), .def_doc = "the id",
+	  .doc = "the agency's name in receipts and notices" },
+	{ .key = "types", .type = CD_STRS, .flags = CD_REQUIRED, .off = offsetof(cfg_agency_t, types),
+	  .noff = offsetof(cfg_agency_t, ntypes), .type_doc = "list of record types",
+	  .doc = "the record types (schemas.yaml) it may submit; a file of another type is refused" },
+	{ .key = "scope", .type = CD_STR, .off = offsetof(cfg_agency_t, scope), .check = s_check_scope,
+	  .type_doc = "org-unit code", .def_doc = "the whole tree",
+	  .doc = "rows for units outside this unit's subtree are rejected" },
+	{ .key = "encoding", .type = CD_STR, .off = offsetof(cfg_agency_t, encoding), .check = s_check_encoding,
+	  .type_doc = "`UTF-8`, `WINDOWS-1258`, `TCVN3` or `VISCII`", .def_doc = "`UTF-8`",
+	  .doc = "the encoding of its CSV files" },
+	{ .key = "email", .type = CD_STR, .off = offsetof(cfg_agency_t, email), .doc = "a contact address" },
+	{ NULL }
+};
+
+/* s_read_agencies - the agencies list. */
+static int
+s_read_agencies(const cd_key_t *k, const yt_node_t *seq, void *base, cd_ctx_t *cx)
+{
+	config_t *c = base;
+	cd_ctx_t ic = cd_item_ctx(cx);
+	yt_diag_t *d = cx->d;
+	size_t before = d->n;
+
+	if (seq == NULL)
+		return 0;
+	if (seq->kind != YT_SEQ) {
+		yt_diag_add(d, seq, "agencies: expected a list");
+		return -1;
+	}
 	c->agencies = xcalloc(seq->n + 1, sizeof(cfg_agency_t));
 	for (size_t i = 0; i < seq->n; i++) {
-		const yt_node_t *n = seq->items[i], *types = NULL;
-		const char *id = NULL, *name = NULL, *scope = NULL, *enc = NULL, *email = NULL;
-		cfg_agency_t *a;
+		const yt_node_t *n = seq->items[i];
+		cfg_agency_t *a = &c->agencies[c->nagencies];
 
-		if (yt_check_keys(n, keys, d) != 0 && n->kind != YT_MAP)
+		if (n->kind != YT_MAP) {
+			yt_diag_add(d, n, "agencies: expected a map with id, name, types");
 			continue;
-		yt_get_str(n, "id", 1, &id, d);
-		yt_get_str(n, "name", 0, &name, d);
-		yt_get_seq(n, "types", 1, &types, d);
-		yt_get_str(n, "scope", 0, &scope, d);
-		yt_get_str(n, "encoding", 0, &enc, d);
-		yt_get_str(n, "email", 0, &email, d);
-		if (id == NULL)
+		}
+		cd_read(s_agency_keys, "", n, a, &ic);
+		if (a->id == NULL) {
+			cd_free(s_agency_keys, a);
 			continue;
-		if (config_agency(c, id) != NULL)
-			yt_diag_add(d, yt_map_get(n, "id"), "agencies: id '%s' appears twice", id);
-		for (const char *p = id; *p; p++)
+		}
+		if (config_agency(c, a->id) != NULL)
+			yt_diag_add(d, yt_map_get(n, "id"), "agencies: id '%s' appears twice", a->id);
+		for (const char *p = a->id; *p; p++)
 			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')) {
-				yt_diag_add(d, yt_map_get(n, "id"), "agencies: id '%s': use a-z, 0-9, '_' and '-' only", id);
+				yt_diag_add(d, yt_map_get(n, "id"), "agencies: id '%s': use a-z, 0-9, '_' and '-' only", a->id);
 				break;
 			}
-		if (scope != NULL && config_unit_index(c, scope) < 0)
-			yt_diag_add(d, yt_map_get(n, "scope"), "agencies: scope '%s' is not an org unit", scope);
-		if (enc != NULL && !text_encoding_known(enc))
-			yt_diag_add(d, yt_map_get(n, "encoding"),
-			    "agencies: encoding '%s' unknown (expected UTF-8, WINDOWS-1258, TCVN3 or VISCII)", enc);
-		a = &c->agencies[c->nagencies++];
-		a->id = xstrdup(id);
-		a->name = xstrdup(name ? name : id);
-		a->scope = s_strdup(scope);
-		a->encoding = s_strdup(enc);
-		a->email = s_strdup(email);
-		s_str_seq(types, &a->types, &a->ntypes, d, "agencies.types");
+		if (a->name == NULL)
+			a->name = xstrdup(a->id);
+		c->nagencies++;
 	}
+	return d->n > before ? -1 : 0;
 }
 
 /* s_fold_add - add a folded alias to a field's match list. */
@@ -171,257 +233,267 @@ s_fold_add(cfg_field_t *f, const char *s)
 	f->folded[f->nfolded++] = k;
 }
 
-/* s_load_field - one field of a record type. */
-static void
-s_load_field(cfg_field_t *f, const yt_node_t *n, yt_diag_t *d)
+/* s_check_ident - a record type's or field's name may name a table or column. */
+static int
+s_check_ident(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 {
-	static const char *const keys[] = { "name", "type", "required", "personal", "aliases",
-		"values", "min", "max", NULL };
-	const char *name = NULL, *type = NULL;
-	const yt_node_t *aliases = NULL, *values = NULL;
-	int required = 1, personal = 0;
+	const char *name = *(char **)((char *)base + k->off);
 
-	if (yt_check_keys(n, keys, d) != 0 && n->kind != YT_MAP)
-		return;
-	yt_get_str(n, "name", 1, &name, d);
-	yt_get_str(n, "type", 1, &type, d);
-	yt_get_bool(n, "required", 0, &required, d);
-	yt_get_bool(n, "personal", 0, &personal, d);
-	yt_get_seq(n, "aliases", 0, &aliases, d);
-	yt_get_map(n, "values", 0, &values, d);
-	f->name = xstrdup(name ? name : "?");
-	f->required = required;
-	f->personal = personal;
-	if (name != NULL && !config_identifier_ok(name))
-		yt_diag_add(d, yt_map_get(n, "name"), "field '%s': a name is [a-z_][a-z0-9_]* of at most %d characters",
-		    name, CONFIG_IDENT_MAX);
-	if (yt_map_get(n, "min") != NULL && yt_get_double(n, "min", 0, -9e18, 9e18, &f->min, d) == 0)
-		f->has_min = 1;
-	if (yt_map_get(n, "max") != NULL && yt_get_double(n, "max", 0, -9e18, 9e18, &f->max, d) == 0)
-		f->has_max = 1;
-	if (type != NULL) {
-		int t = s_in_list(type, s_ftype_names);
+	if (name == NULL || config_identifier_ok(name))
+		return 0;
+	yt_diag_add(cx->d, n, "%s: a name is [a-z_][a-z0-9_]* of at most %d characters (it names a table or"
+	    " a column)", cx->label != NULL ? cx->label : name, CONFIG_IDENT_MAX);
+	return -1;
+}
 
-		if (t < 0)
-			yt_diag_add(d, yt_map_get(n, "type"), "field '%s': unknown type '%s'", f->name, type);
-		else
-			f->type = (cfg_ftype_t)t;
-		if (t == FT_INT && !f->has_max)
+/* s_label - "record type 'NAME'" from an item's name, for its messages. */
+static const char *
+s_label(const yt_node_t *n, const char *what, char *buf, size_t size)
+{
+	const yt_node_t *v = yt_map_get(n, "name");
+
+	snprintf(buf, size, "%s '%.80s'", what, v != NULL && v->kind == YT_SCALAR ? v->scalar : "?");
+	return buf;
+}
+
+/* s_check_min, s_check_max - note that a bound was given. */
+static int
+s_check_min(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+{
+	((cfg_field_t *)base)->has_min = n != NULL && !yt_is_null(n);
+	return 0;
+}
+
+static int
+s_check_max(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+{
+	((cfg_field_t *)base)->has_max = n != NULL && !yt_is_null(n);
+	return 0;
+}
+
+/* s_read_values - an enum's values: canonical value -> list of aliases. */
+static int
+s_read_values(const cd_key_t *k, const yt_node_t *values, void *base, cd_ctx_t *cx)
+{
+	cfg_field_t *f = base;
+	int rc = 0;
+
+	if (values == NULL)
+		return 0;
+	if (values->kind != YT_MAP) {
+		yt_diag_add(cx->d, values, "values: expected a map of value: [aliases]");
+		return -1;
+	}
+	f->values = xcalloc(values->n + 1, sizeof(char *));
+	f->value_aliases = xcalloc(values->n + 1, sizeof(char **));
+	for (size_t i = 0; i < values->n; i++) {
+		int na = 0;
+
+		f->values[f->nvalues] = xstrdup(values->keys[i]->scalar);
+		if (!yt_is_null(values->items[i]) && s_str_seq(values->items[i], &f->value_aliases[f->nvalues], &na,
+		    cx->d, "values") != 0)
+			rc = -1;
+		if (f->value_aliases[f->nvalues] == NULL)
+			f->value_aliases[f->nvalues] = xcalloc(1, sizeof(char *));
+		f->nvalues++;
+	}
+	return rc;
+}
+
+#define S_FTYPES "string|tax_code|insurance_no|citizen_id|unit_code|code|org_unit|org_unit_leaf|date|period|" \
+	"year|money|int|pct|bool|enum"
+
+static const cd_key_t s_field_keys[] = {
+	{ .key = "name", .type = CD_STR, .flags = CD_REQUIRED, .off = offsetof(cfg_field_t, name),
+	  .check = s_check_ident, .doc = "`[a-z_][a-z0-9_]*`, at most 63 characters: the canonical name" },
+	{ .key = "type", .type = CD_ENUM, .flags = CD_REQUIRED, .off = offsetof(cfg_field_t, type),
+	  .values = S_FTYPES, .type_doc = "a field type (below)", .doc = "how a value is checked (docs/VALIDATION.md)" },
+	{ .key = "required", .type = CD_BOOL, .off = offsetof(cfg_field_t, required), .def = "true",
+	  .doc = "an empty value is an error" },
+	{ .key = "personal", .type = CD_BOOL, .off = offsetof(cfg_field_t, personal), .def = "false",
+	  .doc = "never echoed in receipts, logs or notices" },
+	{ .key = "aliases", .type = CD_STRS, .off = offsetof(cfg_field_t, aliases), .noff = offsetof(cfg_field_t, naliases),
+	  .type_doc = "list of headings", .doc = "column headings accepted for it, matched ignoring case, spacing and"
+	  " Vietnamese diacritics" },
+	{ .key = "values", .type = CD_CUSTOM, .read = s_read_values, .type_doc = "map `value: [aliases]`",
+	  .doc = "for `enum`: each canonical value with the spellings accepted for it" },
+	{ .key = "min", .type = CD_DOUBLE, .off = offsetof(cfg_field_t, min), .dmin = -9e18, .dmax = 9e18,
+	  .check = s_check_min, .doc = "the smallest value accepted" },
+	{ .key = "max", .type = CD_DOUBLE, .off = offsetof(cfg_field_t, max), .dmin = -9e18, .dmax = 9e18,
+	  .check = s_check_max, .doc = "the largest value accepted; required for `int` (the largest plausible value,"
+	  " so that no accepted number can overflow a sum)" },
+	{ NULL }
+};
+
+/* s_read_fields - a record type's fields. */
+static int
+s_read_fields(const cd_key_t *k, const yt_node_t *fields, void *base, cd_ctx_t *cx)
+{
+	cfg_rtype_t *t = base;
+	cd_ctx_t ic = cd_item_ctx(cx);
+	yt_diag_t *d = cx->d;
+	size_t before = d->n;
+
+	if (fields == NULL)
+		return 0;
+	if (fields->kind != YT_SEQ) {
+		yt_diag_add(d, fields, "fields: expected a list");
+		return -1;
+	}
+	t->fields = xcalloc(fields->n + 1, sizeof(cfg_field_t));
+	for (size_t i = 0; i < fields->n; i++) {
+		const yt_node_t *n = fields->items[i];
+		cfg_field_t *f = &t->fields[t->nfields];
+
+		char label[120];
+
+		if (n->kind != YT_MAP) {
+			yt_diag_add(d, n, "expected a mapping (a field: name, type, ...)");
+			continue;
+		}
+		ic.label = s_label(n, "field", label, sizeof(label));
+		cd_read(s_field_keys, "", n, f, &ic);
+		if (f->name == NULL)
+			f->name = xstrdup("?");
+		if (f->type == FT_INT && !f->has_max && yt_map_get(n, "type") != NULL)
 			yt_diag_add(d, n, "field '%s': an int field needs a max (the largest plausible value), so that"
 			    " no accepted number can overflow a sum", f->name);
 		if (f->has_min && f->has_max && f->min > f->max)
 			yt_diag_add(d, n, "field '%s': min is above max", f->name);
+		if (f->type == FT_ENUM && f->values == NULL)
+			yt_diag_add(d, n, "field '%s': an enum needs 'values'", f->name);
+		s_fold_add(f, f->name);
+		for (int j = 0; j < f->naliases; j++)
+			s_fold_add(f, f->aliases[j]);
+		for (int j = 0; j < t->nfields; j++)
+			if (strcmp(t->fields[j].name, f->name) == 0)
+				yt_diag_add(d, n, "record type '%s': field '%s' appears twice", t->name ? t->name : "?", f->name);
+		t->nfields++;
 	}
-	s_str_seq(aliases, &f->aliases, &f->naliases, d, "aliases");
-	s_fold_add(f, f->name);
-	for (int i = 0; i < f->naliases; i++)
-		s_fold_add(f, f->aliases[i]);
-	if (f->type == FT_ENUM && values == NULL)
-		yt_diag_add(d, n, "field '%s': an enum needs 'values'", f->name);
-	if (values != NULL) {
-		f->values = xcalloc(values->n + 1, sizeof(char *));
-		f->value_aliases = xcalloc(values->n + 1, sizeof(char **));
-		for (size_t i = 0; i < values->n; i++) {
-			int na = 0;
-
-			f->values[f->nvalues] = xstrdup(values->keys[i]->scalar);
-			if (!yt_is_null(values->items[i]))
-				s_str_seq(values->items[i], &f->value_aliases[f->nvalues], &na, d, "values");
-			if (f->value_aliases[f->nvalues] == NULL)
-				f->value_aliases[f->nvalues] = xcalloc(1, sizeof(char *));
-			f->nvalues++;
-		}
-	}
+	return d->n > before ? -1 : 0;
 }
 
-/* s_load_rtype - one record type. */
-static void
-s_load_rtype(config_t *c, cfg_rtype_t *t, const yt_node_t *n, yt_diag_t *d)
+/* s_read_key - a record type's key: field names into field indexes. */
+static int
+s_read_key(const cd_key_t *k, const yt_node_t *key, void *base, cd_ctx_t *cx)
 {
-	static const char *const keys[] = { "name", "prefixes", "apply", "key", "fields", "rules", NULL };
-	const char *name = NULL, *apply = NULL;
-	const yt_node_t *prefixes = NULL, *key = NULL, *fields = NULL, *rules = NULL;
-	char **keynames = NULL;
-	int nkeynames = 0;
+	cfg_rtype_t *t = base;
+	char **names = NULL;
+	int n = 0, rc;
 
-	if (yt_check_keys(n, keys, d) != 0 && n->kind != YT_MAP)
-		return;
-	yt_get_str(n, "name", 1, &name, d);
-	yt_get_str(n, "apply", 1, &apply, d);
-	yt_get_seq(n, "prefixes", 0, &prefixes, d);
-	yt_get_seq(n, "key", 1, &key, d);
-	yt_get_seq(n, "fields", 1, &fields, d);
-	yt_get_seq(n, "rules", 0, &rules, d);
-	t->name = xstrdup(name ? name : "?");
-	if (name != NULL && !config_identifier_ok(name))
-		yt_diag_add(d, yt_map_get(n, "name"), "record type '%s': a name is [a-z_][a-z0-9_]* of at most %d"
-		    " characters (it names a table)", name, CONFIG_IDENT_MAX);
-	if (apply != NULL) {
-		if (strcmp(apply, "snapshot") == 0)
-			t->apply = APPLY_SNAPSHOT;
-		else if (strcmp(apply, "upsert") == 0)
-			t->apply = APPLY_UPSERT;
-		else
-			yt_diag_add(d, yt_map_get(n, "apply"), "record type '%s': apply must be snapshot or upsert", t->name);
-	}
-	s_str_seq(prefixes, &t->prefixes, &t->nprefixes, d, "prefixes");
-	if (t->nprefixes == 0) {
-		free(t->prefixes); /* an empty list's array: the name is the prefix */
-		t->prefixes = xcalloc(2, sizeof(char *));
-		t->prefixes[0] = xstrdup(t->name);
-		t->nprefixes = 1;
-	}
-	if (fields != NULL) {
-		t->fields = xcalloc(fields->n + 1, sizeof(cfg_field_t));
-		for (size_t i = 0; i < fields->n; i++) {
-			s_load_field(&t->fields[t->nfields], fields->items[i], d);
-			if (t->fields[t->nfields].name == NULL)
-				continue; /* not a mapping: reported, nothing loaded */
-			for (int j = 0; j < t->nfields; j++)
-				if (strcmp(t->fields[j].name, t->fields[t->nfields].name) == 0)
-					yt_diag_add(d, fields->items[i], "record type '%s': field '%s' appears twice",
-					    t->name, t->fields[j].name);
-			t->nfields++;
-		}
-	}
-	s_str_seq(key, &keynames, &nkeynames, d, "key");
-	t->key = xcalloc((size_t)nkeynames + 1, sizeof(int));
-	for (int i = 0; i < nkeynames; i++) {
-		int fi = config_field_index(t, keynames[i]);
+	rc = s_str_seq(key, &names, &n, cx->d, "key");
+	t->key = xcalloc((size_t)n + 1, sizeof(int));
+	for (int i = 0; i < n; i++) {
+		int fi = config_field_index(t, names[i]);
 
-		if (fi < 0)
-			yt_diag_add(d, key->items[i], "record type '%s': key field '%s' is not a field", t->name, keynames[i]);
-		else
+		if (fi < 0) {
+			yt_diag_add(cx->d, key->items[i], "record type '%s': key field '%s' is not a field",
+			    t->name ? t->name : "?", names[i]);
+			rc = -1;
+		} else {
 			t->key[t->nkey++] = fi;
-		free(keynames[i]);
+		}
+		free(names[i]);
 	}
-	free(keynames);
-	s_str_seq(rules, &t->rules, &t->nrules, d, "rules");
+	free(names);
+	return rc;
+}
+
+/* s_check_rules - every rule is known and its fields are there. */
+static int
+s_check_rules(const cd_key_t *k, const yt_node_t *rules, void *base, cd_ctx_t *cx)
+{
+	cfg_rtype_t *t = base;
+	int rc = 0;
+
 	for (int i = 0; i < t->nrules; i++) {
+		const yt_node_t *at = rules != NULL && rules->kind == YT_SEQ && (size_t)i < rules->n ? rules->items[i] : rules;
 		int r = 0;
 
 		while (s_known_rules[r].name != NULL && strcmp(s_known_rules[r].name, t->rules[i]) != 0)
 			r++;
 		if (s_known_rules[r].name == NULL) {
-			yt_diag_add(d, rules->items[i], "record type '%s': unknown rule '%s'", t->name, t->rules[i]);
+			yt_diag_add(cx->d, at, "record type '%s': unknown rule '%s'", t->name ? t->name : "?", t->rules[i]);
+			rc = -1;
 			continue;
 		}
-		for (int k = 0; s_known_rules[r].fields[k] != NULL; k++)
-			if (config_field_index(t, s_known_rules[r].fields[k]) < 0)
-				yt_diag_add(d, rules->items[i], "record type '%s': rule '%s' needs a field '%s'",
-				    t->name, t->rules[i], s_known_rules[r].fields[k]);
+		for (int f = 0; s_known_rules[r].fields[f] != NULL; f++)
+			if (config_field_index(t, s_known_rules[r].fields[f]) < 0) {
+				yt_diag_add(cx->d, at, "record type '%s': rule '%s' needs a field '%s'", t->name ? t->name : "?",
+				    t->rules[i], s_known_rules[r].fields[f]);
+				rc = -1;
+			}
 	}
-	(void)c;
+	return rc;
 }
 
-/* s_load_schemas - the record types file. */
-static void
-s_load_schemas(config_t *c, const char *path, yt_diag_t *d)
-{
-	static const char *const keys[] = { "record_types", NULL };
-	const yt_node_t *seq = NULL;
-	yt_node_t *root = yt_load_file(path, &s_limits, d);
+static const cd_key_t s_rtype_keys[] = {
+	{ .key = "name", .type = CD_STR, .flags = CD_REQUIRED, .off = offsetof(cfg_rtype_t, name),
+	  .check = s_check_ident, .doc = "`[a-z_][a-z0-9_]*`, at most 63 characters: names the record type and its table" },
+	{ .key = "prefixes", .type = CD_STRS, .off = offsetof(cfg_rtype_t, prefixes),
+	  .noff = offsetof(cfg_rtype_t, nprefixes), .type_doc = "list of texts", .def_doc = "the name",
+	  .doc = "file-name prefixes that say a file holds this type (`participant_2017-05.csv`)" },
+	{ .key = "apply", .type = CD_ENUM, .flags = CD_REQUIRED, .off = offsetof(cfg_rtype_t, apply),
+	  .values = "upsert|snapshot", .doc = "`snapshot`: a file replaces what the same agency sent for each period it"
+	  " contains; `upsert`: rows replace rows with the same key" },
+	{ .key = "fields", .type = CD_CUSTOM, .flags = CD_REQUIRED | CD_LIST, .sub = s_field_keys, .read = s_read_fields,
+	  .doc = "the columns" },
+	{ .key = "key", .type = CD_CUSTOM, .flags = CD_REQUIRED, .read = s_read_key, .type_doc = "list of field names",
+	  .doc = "the fields that identify a row" },
+	{ .key = "rules", .type = CD_STRS, .off = offsetof(cfg_rtype_t, rules), .noff = offsetof(cfg_rtype_t, nrules),
+	  .check = s_check_rules, .type_doc = "list of rule names (below)", .doc = "cross-field rules checked on each row" },
+	{ NULL }
+};
 
-	if (root == NULL)
-		return;
-	yt_check_keys(root, keys, d);
-	yt_get_seq(root, "record_types", 1, &seq, d);
-	if (seq != NULL) {
-		c->rtypes = xcalloc(seq->n + 1, sizeof(cfg_rtype_t));
-		for (size_t i = 0; i < seq->n; i++) {
-			s_load_rtype(c, &c->rtypes[c->nrtypes], seq->items[i], d);
-			if (c->rtypes[c->nrtypes].name == NULL)
-				continue; /* not a mapping: reported, nothing loaded */
-			for (int j = 0; j < c->nrtypes; j++)
-				if (strcmp(c->rtypes[j].name, c->rtypes[c->nrtypes].name) == 0)
-					yt_diag_add(d, seq->items[i], "record type '%s' appears twice", c->rtypes[j].name);
-			c->nrtypes++;
+/* s_read_rtypes - record_types of the schemas file. */
+static int
+s_read_rtypes(const cd_key_t *k, const yt_node_t *seq, void *base, cd_ctx_t *cx)
+{
+	config_t *c = base;
+	cd_ctx_t ic = cd_item_ctx(cx);
+	yt_diag_t *d = cx->d;
+	size_t before = d->n;
+
+	if (seq == NULL)
+		return 0;
+	if (seq->kind != YT_SEQ) {
+		yt_diag_add(d, seq, "record_types: expected a list");
+		return -1;
+	}
+	c->rtypes = xcalloc(seq->n + 1, sizeof(cfg_rtype_t));
+	for (size_t i = 0; i < seq->n; i++) {
+		const yt_node_t *n = seq->items[i];
+		cfg_rtype_t *t = &c->rtypes[c->nrtypes];
+
+		char label[120];
+
+		if (n->kind != YT_MAP) {
+			yt_diag_add(d, n, "expected a mapping (a record type: name, apply, key, fields, ...)");
+			continue;
 		}
+		ic.label = s_label(n, "record type", label, sizeof(label));
+		cd_read(s_rtype_keys, "", n, t, &ic);
+		if (t->name == NULL)
+			t->name = xstrdup("?");
+		if (t->nprefixes == 0) {
+			free(t->prefixes); /* none given: the name is the prefix */
+			t->prefixes = xcalloc(2, sizeof(char *));
+			t->prefixes[0] = xstrdup(t->name);
+			t->nprefixes = 1;
+		}
+		for (int j = 0; j < c->nrtypes; j++)
+			if (strcmp(c->rtypes[j].name, t->name) == 0)
+				yt_diag_add(d, n, "record type '%s' appears twice", t->name);
+		c->nrtypes++;
 	}
-	yt_free(root);
+	return d->n > before ? -1 : 0;
 }
 
-/* s_int - read an int key into an int with a range. */
-static void
-s_int(const yt_node_t *m, const char *key, long long lo, long long hi, int *out, yt_diag_t *d)
-{
-	long long v;
-
-	if (m != NULL && yt_map_get(m, key) != NULL && yt_get_int(m, key, 0, lo, hi, &v, d) == 0)
-		*out = (int)v;
-}
-
-/* s_sections - the small scalar sections: ingest, validate, goal. */
-static void
-s_sections(config_t *c, const yt_node_t *root, yt_diag_t *d)
-{
-	static const char *const ik[] = { "max_file_bytes", "batch_rows", "window", "rescan_ms", "retention_days",
-		NULL };
-	static const char *const vk[] = { "instances", NULL };
-	static const char *const ak[] = { "incomplete_timeout_s", "order_wait_s", NULL };
-	static const char *const gk[] = { "year", "bhxh_pct", "bhtn_pct", NULL };
-	const yt_node_t *m = NULL;
-	const char *lvl = NULL;
-
-	c->ingest.max_file_bytes = 4LL << 30;
-	c->ingest.batch_rows = 1000;
-	c->ingest.window = 8;
-	c->ingest.rescan_ms = 2000;
-	c->ingest.retention_days = 90;
-	c->validate.instances = 1;
-	c->aggregate.incomplete_timeout_s = 600;
-	c->aggregate.order_wait_s = 60;
-	c->goal.year = 2020;
-	c->goal.bhxh_pct = 50;
-	c->goal.bhtn_pct = 35;
-	if (yt_get_map(root, "ingest", 0, &m, d) == 0 && m != NULL) {
-		yt_check_keys(m, ik, d);
-		if (yt_map_get(m, "max_file_bytes") != NULL)
-			yt_get_int(m, "max_file_bytes", 0, 1, 1LL << 50, &c->ingest.max_file_bytes, d);
-		s_int(m, "batch_rows", 1, 100000, &c->ingest.batch_rows, d);
-		s_int(m, "window", 1, 1024, &c->ingest.window, d);
-		s_int(m, "rescan_ms", 100, 3600000, &c->ingest.rescan_ms, d);
-		s_int(m, "retention_days", 0, 36500, &c->ingest.retention_days, d);
-	}
-	m = NULL;
-	if (yt_get_map(root, "validate", 0, &m, d) == 0 && m != NULL) {
-		yt_check_keys(m, vk, d);
-		s_int(m, "instances", 1, 64, &c->validate.instances, d);
-	}
-	m = NULL;
-	if (yt_get_map(root, "aggregate", 0, &m, d) == 0 && m != NULL) {
-		yt_check_keys(m, ak, d);
-		s_int(m, "incomplete_timeout_s", 1, 30 * 86400, &c->aggregate.incomplete_timeout_s, d);
-		s_int(m, "order_wait_s", 0, 86400, &c->aggregate.order_wait_s, d);
-	}
-	m = NULL;
-	if (yt_get_map(root, "goal", 0, &m, d) == 0 && m != NULL) {
-		yt_check_keys(m, gk, d);
-		s_int(m, "year", 1990, 2100, &c->goal.year, d);
-		if (yt_map_get(m, "bhxh_pct") != NULL)
-			yt_get_double(m, "bhxh_pct", 0, 0, 100, &c->goal.bhxh_pct, d);
-		if (yt_map_get(m, "bhtn_pct") != NULL)
-			yt_get_double(m, "bhtn_pct", 0, 0, 100, &c->goal.bhtn_pct, d);
-	}
-	yt_get_str(root, "log_level", 0, &lvl, d);
-	if (lvl != NULL && strcmp(lvl, "error") && strcmp(lvl, "warn") && strcmp(lvl, "info") && strcmp(lvl, "debug"))
-		yt_diag_add(d, yt_map_get(root, "log_level"), "log_level: expected error, warn, info or debug, got '%s'", lvl);
-	c->log_level = xstrdup(lvl ? lvl : "info");
-}
-
-/* s_cross_check - references between sections. */
-static void
-s_cross_check(config_t *c, const yt_node_t *root, yt_diag_t *d)
-{
-	const yt_node_t *agencies = yt_map_get(root, "agencies");
-
-	for (int i = 0; i < c->nagencies; i++)
-		for (int j = 0; j < c->agencies[i].ntypes; j++)
-			if (config_rtype(c, c->agencies[i].types[j]) == NULL)
-				yt_diag_add(d, agencies && (size_t)i < agencies->n ? agencies->items[i] : root,
-				    "agency '%s': record type '%s' is not defined in the schemas",
-				    c->agencies[i].id, c->agencies[i].types[j]);
-}
+const cd_key_t config_schema_keys[] = {
+	{ .key = "record_types", .type = CD_CUSTOM, .flags = CD_REQUIRED | CD_LIST, .sub = s_rtype_keys,
+	  .read = s_read_rtypes, .doc = "the record types agencies send" },
+	{ NULL }
+};
 
 /* s_rel_path - a path from the configuration, relative to its directory. */
 static char *
@@ -436,38 +508,95 @@ s_rel_path(const config_t *c, const char *p)
 	return out;
 }
 
-/* s_sub_file - load the findings or alerting file named by key (defaults when absent). */
-static void
-s_sub_file(config_t *c, const yt_node_t *root, const char *key, yt_diag_t *d)
+/* s_sub_file - the file a key names, loaded (NULL: none given or not loaded; *failed then says which). */
+static yt_node_t *
+s_sub_file(const cd_key_t *k, void *base, cd_ctx_t *cx, int *failed)
 {
-	const char *rel = NULL;
-	yt_node_t *sub = NULL;
-	char *path = NULL;
+	config_t *c = base;
+	const char *rel = *(char **)((char *)base + k->off);
+	yt_node_t *root = NULL;
+	char *path;
 
-	if (yt_get_str(root, key, 0, &rel, d) == 0 && rel != NULL) {
-		path = s_rel_path(c, rel);
-		if (path != NULL && (sub = yt_load_file(path, &s_limits, d)) == NULL) {
-			free(path);
-			return;
-		}
-	}
-	if (strcmp(key, "findings") == 0)
-		c->findings = cfg_findings_load(sub, d);
-	else
-		c->alert = cfg_alert_load(sub, d);
-	yt_free(sub);
+	*failed = 0;
+	if (rel == NULL)
+		return NULL;
+	if ((path = s_rel_path(c, rel)) == NULL || (root = yt_load_file(path, &s_limits, cx->d)) == NULL)
+		*failed = 1;
 	free(path);
+	return root;
 }
 
-/* s_load_moves - org_unit_moves: OLD: NEW pairs, OLD a code the tree no
- * longer has (history may hold it), NEW a unit of the tree. */
-static void
-s_load_moves(config_t *c, const yt_node_t *root, yt_diag_t *d)
+/* s_load_schemas - the schemas file, read with config_schema_keys. */
+static int
+s_load_schemas(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 {
-	const yt_node_t *m = NULL;
+	int failed, rc;
+	yt_node_t *root = s_sub_file(k, base, cx, &failed);
 
-	if (yt_get_map(root, "org_unit_moves", 0, &m, d) != 0 || m == NULL || yt_is_null(m))
-		return;
+	if (root == NULL)
+		return -1;
+	rc = cd_read(config_schema_keys, "schemas.", root, base, cx);
+	yt_free(root);
+	return rc;
+}
+
+/* s_load_findings, s_load_alerting - the findings and alerting files (built-in defaults without one). */
+static int
+s_load_findings(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+{
+	config_t *c = base;
+	int failed;
+	yt_node_t *root = s_sub_file(k, base, cx, &failed);
+	cd_ctx_t sub = { cx->d, c, cx->sums, CD_BASE_FINDINGS, NULL };
+
+	if (failed)
+		return -1;
+	c->findings = cfg_findings_read(root, &sub);
+	yt_free(root);
+	return c->findings != NULL ? 0 : -1;
+}
+
+static int
+s_load_alerting(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+{
+	config_t *c = base;
+	int failed;
+	yt_node_t *root = s_sub_file(k, base, cx, &failed);
+	cd_ctx_t sub = { cx->d, c, cx->sums, CD_BASE_ALERT, NULL };
+
+	if (failed)
+		return -1;
+	c->alert = cfg_alert_read(root, &sub);
+	yt_free(root);
+	return c->alert != NULL ? 0 : -1;
+}
+
+/* s_read_endpoints - the endpoints section (cfg_endpoints.c), after validate.instances. */
+static int
+s_read_endpoints(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+{
+	config_t *c = base;
+	size_t before = cx->d->n;
+
+	c->endpoints = cfg_endpoints_load(n, c->validate.instances, cx->d);
+	return cx->d->n > before ? -1 : 0;
+}
+
+/* s_read_moves - org_unit_moves: OLD: NEW pairs, OLD a code the tree no
+ * longer has (history may hold it), NEW a unit of the tree. */
+static int
+s_read_moves(const cd_key_t *k, const yt_node_t *m, void *base, cd_ctx_t *cx)
+{
+	config_t *c = base;
+	yt_diag_t *d = cx->d;
+	size_t before = d->n;
+
+	if (m == NULL)
+		return 0;
+	if (m->kind != YT_MAP) {
+		yt_diag_add(d, m, "org_unit_moves: expected a map of OLD: NEW codes");
+		return -1;
+	}
 	c->moves = xcalloc(m->n + 1, sizeof(*c->moves));
 	for (size_t i = 0; i < m->n; i++) {
 		const char *from = m->keys[i]->scalar, *to = NULL;
@@ -492,6 +621,116 @@ s_load_moves(config_t *c, const yt_node_t *root, yt_diag_t *d)
 		c->moves[c->nmoves].to = xstrdup(to);
 		c->nmoves++;
 	}
+	return d->n > before ? -1 : 0;
+}
+
+/* s_check_listen - metrics.listen is HOST:PORT. */
+static int
+s_check_listen(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+{
+	const char *listen = ((config_t *)base)->metrics.listen;
+
+	if (listen == NULL || config_listen_ok(listen))
+		return 0;
+	yt_diag_add(cx->d, n, "metrics.listen: '%s': expected HOST:PORT (an IPv4 address or a host name, a port"
+	    " 1-65535), e.g. 127.0.0.1:9464", listen);
+	return -1;
+}
+
+static const cd_key_t s_ingest_keys[] = {
+	{ .key = "max_file_bytes", .type = CD_LLONG, .flags = CD_RELOAD, .off = offsetof(config_t, ingest.max_file_bytes),
+	  .def = "4294967296", .min = 1, .max = 1LL << 50, .def_doc = "4 GiB (`4294967296`)",
+	  .doc = "larger files are refused whole (`E_FILE_TOO_LARGE`)" },
+	{ .key = "batch_rows", .type = CD_INT, .off = offsetof(config_t, ingest.batch_rows), .def = "1000",
+	  .min = 1, .max = 100000, .doc = "rows per message downstream" },
+	{ .key = "window", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(config_t, ingest.window), .def = "8",
+	  .min = 1, .max = 1024, .doc = "batches stored and not yet acknowledged before ingest waits" },
+	{ .key = "rescan_ms", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(config_t, ingest.rescan_ms),
+	  .def = "2000", .min = 100, .max = 3600000, .doc = "periodic rescan of the drop folders, besides inotify" },
+	{ .key = "retention_days", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(config_t, ingest.retention_days),
+	  .def = "90", .min = 0, .max = 36500, .doc = "files in `spool/archive/` and `spool/rejected/` received longer"
+	  " ago are deleted (checked at start and hourly); 0 keeps them forever; see docs/INGEST.md" },
+	{ NULL }
+};
+
+static const cd_key_t s_validate_keys[] = {
+	{ .key = "instances", .type = CD_INT, .off = offsetof(config_t, validate.instances), .def = "1", .min = 1,
+	  .max = 64, .doc = "validation processes run side by side (the supervisor starts them)" },
+	{ NULL }
+};
+
+static const cd_key_t s_aggregate_keys[] = {
+	{ .key = "incomplete_timeout_s", .type = CD_INT, .flags = CD_RELOAD,
+	  .off = offsetof(config_t, aggregate.incomplete_timeout_s), .def = "600", .min = 1, .max = 30 * 86400,
+	  .doc = "a file whose end has arrived but whose batches stopped coming for this many seconds is quarantined"
+	  " (docs/ARCHITECTURE.md, \"Nothing blocks the line\")" },
+	{ .key = "order_wait_s", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(config_t, aggregate.order_wait_s),
+	  .def = "60", .min = 0, .max = 86400, .doc = "how many seconds a complete file waits for an earlier file number"
+	  " that has not arrived (several validators can reorder batches) before it is applied anyway" },
+	{ NULL }
+};
+
+static const cd_key_t s_goal_keys[] = {
+	{ .key = "year", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(config_t, goal.year), .def = "2020",
+	  .min = 1990, .max = 2100, .doc = "the year of the plan's goal; targets between the last target row and it"
+	  " are interpolated" },
+	{ .key = "bhxh_pct", .type = CD_DOUBLE, .flags = CD_RELOAD, .off = offsetof(config_t, goal.bhxh_pct),
+	  .def = "50", .dmin = 0, .dmax = 100, .doc = "the share of the labour force in social insurance by that year" },
+	{ .key = "bhtn_pct", .type = CD_DOUBLE, .flags = CD_RELOAD, .off = offsetof(config_t, goal.bhtn_pct),
+	  .def = "35", .dmin = 0, .dmax = 100, .doc = "the share in unemployment insurance by that year" },
+	{ NULL }
+};
+
+static const cd_key_t s_metrics_keys[] = {
+	{ .key = "listen", .type = CD_STR, .off = offsetof(config_t, metrics.listen), .check = s_check_listen,
+	  .type_doc = "`HOST:PORT`", .def_doc = "none (no server)", .doc = "where the supervisor serves `GET /metrics`"
+	  " (Prometheus text) and `GET /healthz`; also `bhxhctl serve-metrics`' default. HOST an IPv4 address or a"
+	  " host name, PORT 1-65535 (see \"metrics\" below)" },
+	{ NULL }
+};
+
+const cd_key_t config_keys[] = {
+	{ .key = "org_units", .type = CD_CUSTOM, .flags = CD_REQUIRED, .sub = s_unit_keys, .read = s_read_units,
+	  .type_doc = "a unit", .doc = "the tree of units, from its root. Another tree (communes directly under a province,"
+	  " a whole country) needs only this section changed; see \"Tree changes\" in docs/OPERATIONS.md" },
+	{ .key = "agencies", .type = CD_CUSTOM, .flags = CD_REQUIRED | CD_LIST, .sub = s_agency_keys,
+	  .read = s_read_agencies, .doc = "who sends files, and which" },
+	{ .key = "schemas", .type = CD_STR, .flags = CD_REQUIRED, .off = offsetof(config_t, schemas),
+	  .check = s_load_schemas, .type_doc = "path", .doc = "the record types file (below), relative to this file" },
+	{ .key = "findings", .type = CD_STR, .off = offsetof(config_t, findings_path), .check = s_load_findings,
+	  .type_doc = "path", .def_doc = "built-in defaults", .doc = "thresholds and severities of findings (below)" },
+	{ .key = "alerting", .type = CD_STR, .off = offsetof(config_t, alerting_path), .check = s_load_alerting,
+	  .type_doc = "path", .def_doc = "built-in defaults", .doc = "receivers and routing of notices (below)" },
+	{ .key = "ingest", .type = CD_SECTION, .sub = s_ingest_keys, .doc = "reading files" },
+	{ .key = "validate", .type = CD_SECTION, .sub = s_validate_keys, .doc = "checking rows" },
+	{ .key = "aggregate", .type = CD_SECTION, .sub = s_aggregate_keys, .doc = "applying files" },
+	{ .key = "goal", .type = CD_SECTION, .sub = s_goal_keys, .doc = "the goal path where no target row applies" },
+	{ .key = "log_level", .type = CD_ENUM, .flags = CD_RELOAD, .off = offsetof(config_t, log_level),
+	  .bufsz = sizeof(((config_t *)0)->log_level), .values = "error|warn|info|debug", .def = "info",
+	  .doc = "the most verbose messages logged (a worker started with `-l LEVEL` keeps that level)" },
+	{ .key = "endpoints", .type = CD_CUSTOM, .flags = CD_RELOAD | CD_OWN, .sub = cfg_endpoints_keys,
+	  .read = s_read_endpoints, .def_doc = "the ipc paths of the var dir", .doc = "where each worker's sockets are,"
+	  " to spread the workers over several hosts; every worker reopens its sockets on reload (see \"endpoints\")" },
+	{ .key = "org_unit_moves", .type = CD_CUSTOM, .read = s_read_moves, .type_doc = "map `OLD: NEW`",
+	  .def_doc = "none", .doc = "codes history holds that `org_units` no longer has, each with the unit of the tree"
+	  " its rows now belong to (districts merged, say); OLD must not be in the tree and NEW must be; applied when"
+	  " the aggregate starts (\"Tree changes\" in docs/OPERATIONS.md)" },
+	{ .key = "metrics", .type = CD_SECTION, .sub = s_metrics_keys, .doc = "the metrics and health server" },
+	{ NULL }
+};
+
+/* s_cross_check - references between sections. */
+static void
+s_cross_check(config_t *c, const yt_node_t *root, yt_diag_t *d)
+{
+	const yt_node_t *agencies = yt_map_get(root, "agencies");
+
+	for (int i = 0; i < c->nagencies; i++)
+		for (int j = 0; j < c->agencies[i].ntypes; j++)
+			if (config_rtype(c, c->agencies[i].types[j]) == NULL)
+				yt_diag_add(d, agencies && (size_t)i < agencies->n ? agencies->items[i] : root,
+				    "agency '%s': record type '%s' is not defined in the schemas",
+				    c->agencies[i].id, c->agencies[i].types[j]);
 }
 
 /* config_listen_ok - HOST:PORT for a listening socket: HOST an IPv4 address
@@ -510,35 +749,12 @@ config_listen_ok(const char *s)
 	return colon[1] >= '0' && colon[1] <= '9' && *end == '\0' && port >= 1 && port <= 65535;
 }
 
-/* s_metrics - metrics.listen: where the metrics and health server listens. */
-static void
-s_metrics(config_t *c, const yt_node_t *root, yt_diag_t *d)
-{
-	static const char *const keys[] = { "listen", NULL };
-	const yt_node_t *m = NULL;
-	const char *listen = NULL;
-
-	if (yt_get_map(root, "metrics", 0, &m, d) != 0 || m == NULL)
-		return;
-	yt_check_keys(m, keys, d);
-	if (yt_get_str(m, "listen", 1, &listen, d) != 0 || listen == NULL)
-		return;
-	if (!config_listen_ok(listen))
-		yt_diag_add(d, yt_map_get(m, "listen"), "metrics.listen: '%s': expected HOST:PORT (an IPv4 address or a"
-		    " host name, a port 1-65535), e.g. 127.0.0.1:9464", listen);
-	else
-		c->metrics.listen = xstrdup(listen);
-}
-
-/* config_load - load path and the schema file it names; NULL with problems in d. */
+/* config_load - load path and the files it names; NULL with problems in d. */
 config_t *
 config_load(const char *path, yt_diag_t *d)
 {
-	static const char *const keys[] = { "org_units", "agencies", "schemas", "findings", "alerting",
-		"ingest", "validate", "aggregate", "goal", "log_level", "endpoints", "org_unit_moves", "metrics", NULL };
 	config_t *c = xcalloc(1, sizeof(*c));
-	const yt_node_t *units = NULL, *agencies = NULL, *endpoints = NULL;
-	const char *schemas = NULL;
+	cd_ctx_t cx = { d, c, &c->sums, CD_BASE_MAIN, NULL };
 	size_t before = d->n;
 	yt_node_t *root;
 	char *tmp;
@@ -550,26 +766,14 @@ config_load(const char *path, yt_diag_t *d)
 	root = yt_load_file(path, &s_limits, d);
 	if (root == NULL)
 		goto fail;
-	yt_check_keys(root, keys, d);
-	if (yt_get_map(root, "org_units", 1, &units, d) == 0 && units != NULL)
-		s_load_unit(c, units, -1, 0, d);
-	if (yt_get_seq(root, "agencies", 1, &agencies, d) == 0 && agencies != NULL)
-		s_load_agencies(c, agencies, d);
-	if (yt_get_str(root, "schemas", 1, &schemas, d) == 0 && schemas != NULL) {
-		char *sp = s_rel_path(c, schemas);
-
-		if (sp != NULL)
-			s_load_schemas(c, sp, d);
-		free(sp);
-	}
-	s_sections(c, root, d);
-	s_metrics(c, root, d);
-	yt_get_map(root, "endpoints", 0, &endpoints, d);
-	c->endpoints = cfg_endpoints_load(endpoints, c->validate.instances, d);
+	cd_read(config_keys, "", root, c, &cx);
+	if (c->findings == NULL && d->n == before)
+		c->findings = cfg_findings_load(NULL, d);
+	if (c->alert == NULL && d->n == before)
+		c->alert = cfg_alert_load(NULL, d);
+	if (c->endpoints == NULL)
+		c->endpoints = cfg_endpoints_load(NULL, c->validate.instances, d);
 	s_cross_check(c, root, d);
-	s_load_moves(c, root, d);
-	s_sub_file(c, root, "findings", d);
-	s_sub_file(c, root, "alerting", d);
 	yt_free(root);
 	if (d->n > before)
 		goto fail;
@@ -645,8 +849,8 @@ config_free(config_t **self_p)
 	cfg_findings_free(&c->findings);
 	cfg_alert_free(&c->alert);
 	cfg_endpoints_free(&c->endpoints);
-	free(c->log_level);
-	free(c->metrics.listen);
+	cd_free(config_keys, c);
+	cd_sums_free(&c->sums);
 	free(c->path);
 	free(c->dir);
 	free(c);

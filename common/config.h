@@ -8,6 +8,7 @@
 #define BHXH_CONFIG_H
 
 #include "cfg_alert.h"
+#include "cfgdesc.h"
 #include "cfg_endpoints.h"
 #include "cfg_findings.h"
 #include "yamltree.h"
@@ -95,7 +96,10 @@ typedef struct config {
 		double bhxh_pct;
 		double bhtn_pct;
 	} goal;
-	char *log_level;
+	char log_level[8];     /* error, warn, info, debug */
+	char *schemas;         /* the paths as written */
+	char *findings_path;
+	char *alerting_path;
 	struct {
 		char *listen;     /* HOST:PORT of the metrics and health server, NULL: none */
 	} metrics;
@@ -107,9 +111,17 @@ typedef struct config {
 		char *from;        /* a code history may hold that the tree no longer has */
 		char *to;          /* the unit of the tree its rows now belong to */
 	} *moves;              /* org_unit_moves */
+	cd_sums_t sums;        /* fingerprints of every key read, for reload */
 } config_t;
 
-/* config_load - load and check path; NULL with every problem in d. */
+/* The description of every key of bhxh.yaml and of the schemas file
+ * (cfgdesc.h); the findings and alerting files have theirs. */
+extern const cd_key_t config_keys[];
+extern const cd_key_t config_schema_keys[];
+
+/* config_load - load and check path and the files it names (schemas,
+ * findings, alerting) with the tables config_keys, config_schema_keys,
+ * cfg_findings_keys and cfg_alert_keys; NULL with every problem in d. */
 config_t *config_load(const char *path, yt_diag_t *d);
 
 void config_free(config_t **self_p);

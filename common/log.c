@@ -23,6 +23,14 @@ log_init(const char *prog, int level)
 	s_level = level;
 }
 
+/* log_set_level - the most verbose level printed from now on (-1: unchanged). */
+void
+log_set_level(int level)
+{
+	if (level >= 0)
+		s_level = level;
+}
+
 /* log_level_parse - level name to number, -1 when unknown. */
 int
 log_level_parse(const char *s)

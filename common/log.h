@@ -14,6 +14,7 @@ void log_init(const char *prog, int level);
 
 /* log_level_parse - "error", "warn", "info", "debug" -> level, or -1. */
 int log_level_parse(const char *s);
+void log_set_level(int level);   /* -1: unchanged */
 
 /* log_reopen - reopen the log file onto stdout and stderr (after logrotate
  * moved it): path, or $BHXH_LOG_FILE when path is NULL (the supervisor sets

@@ -168,7 +168,8 @@ worker_status_json(worker_t *w, sb_t *b)
 	    (unsigned long long)w->forbidden_msgs, (unsigned long long)zap_refused(w->zap), pending,
 	    (long long)w->last_error_at);
 	sb_json_str(b, w->last_error[0] ? w->last_error : NULL);
-	sb_addf(b, ",\"starts\":%llu", (unsigned long long)w->starts);
+	sb_addf(b, ",\"starts\":%llu,\"restart_needed\":", (unsigned long long)w->starts);
+	sb_json_str(b, w->restart_needed[0] ? w->restart_needed : NULL);
 	if (w->ops->status != NULL && w->state != NULL)
 		w->ops->status(w, b);
 	sb_add(b, "}");
@@ -626,17 +627,92 @@ s_open_sockets(worker_t *w)
 	return 0;
 }
 
+/* The keys a reload found changed: applied now, or waiting for a restart. */
+typedef struct {
+	worker_t *w;
+	config_t *nc;
+	cd_sums_t applied;   /* copies of the new fingerprints of the keys applied */
+	sb_t restart;        /* "key, key" that need a restart */
+} s_reload_t;
+
+/* s_reload_base - the structure a fingerprint's key was read into. */
+static void *
+s_reload_base(config_t *c, int base)
+{
+	return base == CD_BASE_FINDINGS ? (void *)c->findings : base == CD_BASE_ALERT ? (void *)c->alert : (void *)c;
+}
+
+/* s_reload_change - one key whose value differs: a key the description marks
+ * reloadable is taken into the running configuration (by cd_swap, or by the
+ * worker's own code for CD_OWN keys); any other is logged and kept. */
+static void
+s_reload_change(const cd_sum_t *was, const cd_sum_t *now, void *arg)
+{
+	s_reload_t *r = arg;
+	cd_sum_t *e;
+
+	if (!(now->k->flags & CD_RELOAD)) {
+		log_warn("reload: %s changed; the running value is kept until the worker restarts", now->path);
+		sb_addf(&r->restart, "%s%s", r->restart.len > 0 ? ", " : "", now->path);
+		return;
+	}
+	if (!(now->k->flags & CD_OWN) && cd_swap(now->k, s_reload_base(r->w->config, now->base),
+	    s_reload_base(r->nc, now->base)) != 0) {
+		log_warn("reload: %s changed and cannot be taken while running; restart the worker", now->path);
+		sb_addf(&r->restart, "%s%s", r->restart.len > 0 ? ", " : "", now->path);
+		return;
+	}
+	if (r->applied.n == r->applied.cap) {
+		size_t cap = r->applied.cap ? r->applied.cap * 2 : 16;
+
+		if ((e = xrealloc(r->applied.v, cap * sizeof(*e))) == NULL)
+			return;
+		r->applied.v = e;
+		r->applied.cap = cap;
+	}
+	r->applied.v[r->applied.n++] = *now;
+	log_info("reload: %s changed; in effect now", now->path);
+	(void)was;
+}
+
+/* worker_reloaded - a key under prefix ("findings.", "goal.") changed and was
+ * taken by the reload in progress (for on_reload). */
+int
+worker_reloaded(const worker_t *w, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	for (size_t i = 0; w->reload_applied != NULL && i < w->reload_applied->n; i++)
+		if (strncmp(w->reload_applied->v[i].path, prefix, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* s_reload_fingerprints - the running configuration's fingerprints now hold
+ * the new value of every key taken (so the next reload compares with what runs). */
+static void
+s_reload_fingerprints(config_t *c, const cd_sums_t *applied)
+{
+	for (size_t i = 0; i < applied->n; i++)
+		for (size_t j = 0; j < c->sums.n; j++)
+			if (c->sums.v[j].base == applied->v[i].base && strcmp(c->sums.v[j].path, applied->v[i].path) == 0)
+				c->sums.v[j].h = applied->v[i].h;
+}
+
 /* s_reload - SIGHUP: reread the configuration. A configuration with
- * problems is refused (each logged) and the running one kept. New endpoints
- * or keys reopen the sockets; if they cannot be opened the worker goes back
- * to the old ones. Other settings are read at start. */
+ * problems is refused (each logged) and the running one kept. Otherwise
+ * each key that changed is taken or kept as its description says
+ * (docs/CONFIGURATION.md, "on reload"); new endpoints or keys reopen the
+ * sockets, and if they cannot be opened the worker goes back to the old ones. */
 static void
 s_reload(worker_t *w)
 {
 	yt_diag_t diag = { 0 };
 	config_t *nc = config_load(w->cfg_path, &diag);
+	s_reload_t r = { 0 };
 	cfg_endpoints_t *old;
 	bus_curve_t key;
+	int n;
 
 	w->reload = 0;
 	log_reopen(NULL); /* a rotated log file (logrotate, then SIGHUP) */
@@ -649,8 +725,23 @@ s_reload(worker_t *w)
 		return;
 	}
 	yt_diag_free(&diag);
+	r.w = w;
+	r.nc = nc;
+	n = cd_changes(&w->config->sums, &nc->sums, s_reload_change, &r);
+	s_reload_fingerprints(w->config, &r.applied);
+	w->reload_applied = &r.applied;
+	if (worker_reloaded(w, "log_level") && !w->log_level_fixed)
+		log_set_level(log_level_parse(w->config->log_level));
 	if (w->ops->on_reload != NULL)
 		w->ops->on_reload(w, nc);
+	w->reload_applied = NULL;
+	snprintf(w->restart_needed, sizeof(w->restart_needed), "%s", r.restart.len > 0 ? r.restart.data : "");
+	if (r.restart.len > 0)
+		worker_error(w, "reload of %s: %s changed and take%s effect when the worker restarts", w->cfg_path,
+		    r.restart.data, strchr(r.restart.data, ',') != NULL ? "" : "s");
+	log_info("reloaded %s: %d key%s changed, %zu in effect now", w->cfg_path, n, n == 1 ? "" : "s", r.applied.n);
+	cd_sums_free(&r.applied);
+	sb_free(&r.restart);
 	old = w->config->endpoints;
 	if (cfg_endpoints_same(old, nc->endpoints) && !(w->have_curve && s_load_key(w, nc->endpoints, &key) == 0 &&
 	    memcmp(key.pub, w->curve.pub, 32) != 0)) {
@@ -844,6 +935,7 @@ worker_main(int argc, char **argv, const struct worker_ops *ops)
 		config_free(&w.config);
 		return 0;
 	}
+	w.log_level_fixed = lvl != NULL;
 	log_init(w.name, log_level_parse(lvl ? lvl : w.config->log_level) < 0 ? LOG_INFO
 	    : log_level_parse(lvl ? lvl : w.config->log_level));
 	s_self = &w;

@@ -79,8 +79,9 @@ struct worker_ops {
 	void (*backup_note)(worker_t *w, sb_t *json);
 	void (*fini)(worker_t *w);
 	/* on_reload - SIGHUP brought a configuration that loaded without a
-	 * problem: take from nc what may change while running (swap pointers
-	 * into w->config; nc is freed after). NULL: only endpoints and keys. */
+	 * problem; the keys its description marks reloadable are already in
+	 * w->config (worker_reloaded tells which changed). Act on them here
+	 * (recompute, say); nc is freed after. NULL: nothing more to do. */
 	void (*on_reload)(worker_t *w, config_t *nc);
 	int tick_ms;
 };
@@ -108,7 +109,10 @@ struct worker {
 	bus_curve_t curve;         /* own key pair, when any socket is tcp */
 	int have_curve;
 	const char *cfg_path;
-	volatile sig_atomic_t reload; /* SIGHUP: reread endpoints and keys */
+	volatile sig_atomic_t reload; /* SIGHUP: reread the configuration */
+	const cd_sums_t *reload_applied; /* during on_reload: the keys taken */
+	char restart_needed[512];
+	int log_level_fixed;       /* -l LEVEL given: log_level in the file does not apply */  /* keys changed by a reload that wait for a restart */
 	char last_error[512];
 	int64_t last_error_at;     /* unix seconds */
 	char run_state[16];        /* ready, busy, waiting, retrying, degraded */
@@ -135,6 +139,10 @@ void worker_error(worker_t *w, const char *fmt, ...) __attribute__((format(print
  * for "ready"); the since-time moves only when the state itself changes. */
 void worker_set_state(worker_t *w, const char *state, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* worker_reloaded - during on_reload: 1 if a key whose path starts with
+ * prefix ("findings.", "goal.") changed and is now in w->config. */
+int worker_reloaded(const worker_t *w, const char *prefix);
 
 /* worker_outbox - the outbox that sends to the named worker, or NULL. */
 outbox_t *worker_outbox(worker_t *w, const char *dest);

@@ -216,7 +216,7 @@ test_schema_unknown_type(void **state)
 		"        type: ssn\n";
 
 	assert_int_equal(s_load(fx, s_main_ok, s), 1);
-	s_has(fx, fx->schema_path, 7, 15, "field 'insurance_no': unknown type 'ssn'");
+	s_has(fx, fx->schema_path, 7, 15, "field 'insurance_no': type: expected string, tax_code");
 }
 
 static void
@@ -307,7 +307,7 @@ test_schema_bad_apply(void **state)
 		"        type: insurance_no\n";
 
 	assert_int_equal(s_load(fx, s_main_ok, s), 1);
-	s_has(fx, fx->schema_path, 3, 12, "record type 'participant': apply must be snapshot or upsert");
+	s_has(fx, fx->schema_path, 3, 12, "record type 'participant': apply: expected upsert or snapshot, got");
 }
 
 /* an enum without values, a duplicate field, a non-numeric min */
@@ -385,10 +385,10 @@ test_schema_all_problems_reported(void **state)
 		"      - { name: org_unit, type: org_unit }\n";      /* 14 */
 
 	assert_int_equal(s_load(fx, s_main_ok, s), 5);
-	s_has(fx, fx->schema_path, 3, 12, "record type 'participant': apply must be snapshot or upsert");
+	s_has(fx, fx->schema_path, 3, 12, "record type 'participant': apply: expected upsert or snapshot, got");
 	s_has(fx, fx->schema_path, 4, 25, "record type 'participant': key field 'unit' is not a field");
 	s_has(fx, fx->schema_path, 5, 13, "record type 'participant': unknown rule 'no_such_rule'");
-	s_has(fx, fx->schema_path, 8, 33, "field 'org_unit': unknown type 'district'");
+	s_has(fx, fx->schema_path, 8, 33, "field 'org_unit': type: expected string, tax_code");
 	s_has(fx, fx->schema_path, 12, 5, "unknown key 'colour'");
 }
 
@@ -466,7 +466,7 @@ test_problems_in_both_files(void **state)
 
 	snprintf(text, sizeof(text), "%sgoal:\n  year: 1800\nlog_level: loud\n", s_main_ok);
 	assert_int_equal(s_load(fx, text, s), 3);
-	s_has(fx, fx->schema_path, 7, 15, "field 'insurance_no': unknown type 'ssn'");
+	s_has(fx, fx->schema_path, 7, 15, "field 'insurance_no': type: expected string, tax_code");
 	s_has(fx, fx->main_path, 11, 9, "year: expected an integer from 1990 to 2100, got '1800'");
 	s_has(fx, fx->main_path, 12, 12, "log_level: expected error, warn, info or debug, got 'loud'");
 }

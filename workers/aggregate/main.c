@@ -49,22 +49,21 @@ s_init(worker_t *w)
 	return 0;
 }
 
-/* s_on_reload - findings.yaml (thresholds, severities, deadlines, today)
- * takes effect at once: the findings are recomputed at the next tick and
- * their changes told. The tree and everything else are read at start. */
+/* s_on_reload - a reload took new findings thresholds (findings.yaml) or a
+ * new goal: every figure and finding is recomputed at the next tick and
+ * their changes told. */
 static void
 s_on_reload(worker_t *w, config_t *nc)
 {
 	agg_t *a = w->state;
-	cfg_findings_t *f = w->config->findings;
 
-	w->config->findings = nc->findings;
-	nc->findings = f;
-	a->refind = 1;
+	if (worker_reloaded(w, "findings.") || worker_reloaded(w, "goal.")) {
+		a->refind = 1;
+		log_info("reload: figures and findings are recomputed under the new settings of %s", w->cfg_path);
+	}
 	if (nc->nunits != w->config->nunits)
 		log_warn("reload: the org-unit tree changed; it takes effect when the aggregate restarts"
 		    " (check it first: bhxhctl check-config --var-dir)");
-	log_info("reloaded the findings' thresholds from %s", w->cfg_path);
 }
 
 /* s_refind - recompute every finding under the thresholds a reload brought;
