@@ -8,6 +8,7 @@
 #                 (root; prints "# skipped" where namespaces are not allowed)
 #   make asan     the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    benchmarks (print numbers)
+#   make docs     rewrite the key reference of docs/CONFIGURATION.md from the code's description
 #   make install  programs, configuration, systemd units, logrotate file (PREFIX, DESTDIR; see the end)
 #   make fuzz     build the libFuzzer harnesses tests/fuzz/fuzz_*.c with clang and run
 #                 each for FUZZ_SECONDS (default 60); see docs/FUZZING.md
@@ -38,9 +39,9 @@ WORKER_BIN := $(WORKERS:%=$(BIN)/bhxh-%)
 TOOLS_BIN  := $(BIN)/bhxhctl $(BIN)/bhxh-gen
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BIN)/tests/%)
-TEST_TOOLS := $(BIN)/tests/zsend $(BIN)/tests/zforge
+TEST_TOOLS := $(BIN)/tests/zsend $(BIN)/tests/zforge $(BIN)/bhxh-cfgdoc
 
-.PHONY: all build deps test-deps run test unit e2e test-multihost asan bench fuzz clean
+.PHONY: all build deps test-deps run test unit e2e test-multihost asan bench fuzz clean docs
 .SECONDARY:
 all: $(WORKER_BIN) $(TOOLS_BIN) $(UNIT_BIN) $(TEST_TOOLS)
 
@@ -87,6 +88,15 @@ $(BIN)/bhxhctl: $(BUILD)/tools/bhxhctl.o $(BUILD)/tools/supervise.o $(BUILD)/too
 $(BIN)/bhxh-gen: $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/gen*.c)) $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
+
+# bhxh-cfgdoc writes the key reference of docs/CONFIGURATION.md from the
+# description of the configuration in the code; make test checks it is current.
+$(BIN)/bhxh-cfgdoc: $(BUILD)/tools/cfgdoc.o $(BUILD)/libcommon.a
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
+
+docs: $(BIN)/bhxh-cfgdoc
+	$(BIN)/bhxh-cfgdoc --write docs/CONFIGURATION.md
 
 $(BIN)/tests/zsend: $(BUILD)/tests/tools/zsend.o
 	@mkdir -p $(BIN)/tests

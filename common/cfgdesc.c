@@ -712,21 +712,28 @@ s_type_doc(FILE *out, const cd_key_t *k)
 	}
 }
 
-/* s_doc - rows of t; stack holds the tables above (a route's routes are routes). */
+/* s_doc - rows of t; stack holds the tables above (a route's routes are
+ * routes); reload: the parent is taken at once, and so its keys are. */
 static void
-s_doc(FILE *out, const cd_key_t *t, const char *prefix, const cd_key_t **stack, int depth)
+s_doc(FILE *out, const cd_key_t *t, const char *prefix, const cd_key_t **stack, int depth, int reload)
 {
+	const cd_key_t *first = t;
 	char pre[160];
 
 	if (depth >= S_DOC_DEPTH)
 		return;
 	stack[depth] = t;
 	for (; t->key != NULL; t++) {
+		const cd_key_t *same = NULL;
+
 		if (t->type == CD_SECTION) {
 			snprintf(pre, sizeof(pre), "%s%s.", prefix, t->key);
-			s_doc(out, t->sub, pre, stack, depth + 1);
+			s_doc(out, t->sub, pre, stack, depth + 1, reload || (t->flags & CD_RELOAD));
 			continue;
 		}
+		for (const cd_key_t *o = first; t->sub != NULL && o < t && same == NULL; o++)
+			if (o->sub == t->sub && o->type == CD_CUSTOM)
+				same = o;
 		fprintf(out, "| `%s%s` | ", prefix, t->key);
 		s_type_doc(out, t);
 		fputs(" | ", out);
@@ -738,19 +745,21 @@ s_doc(FILE *out, const cd_key_t *t, const char *prefix, const cd_key_t **stack, 
 			fprintf(out, "`%s`", t->def[0] != '\0' ? t->def : "\"\"");
 		else
 			fputs("none", out);
-		fprintf(out, " | %s | ", t->flags & CD_RELOAD ? "at once" : "restart");
+		fprintf(out, " | %s | ", reload || (t->flags & CD_RELOAD) ? "at once" : "restart");
 		s_md(out, t->doc);
 		if (t->env != NULL)
-			fprintf(out, " The environment variable `%s` overrides it.", t->env);
+			fprintf(out, "; `%s` in the environment overrides it", t->env);
+		if (same != NULL)
+			fprintf(out, "; its keys are those of `%s%s`", prefix, same->key);
 		fputs(" |\n", out);
-		if (t->type == CD_CUSTOM && t->sub != NULL) {
+		if (t->type == CD_CUSTOM && t->sub != NULL && same == NULL) {
 			int seen = 0;
 
 			for (int i = 0; i <= depth; i++)
 				seen |= stack[i] == t->sub;
 			snprintf(pre, sizeof(pre), "%s%s%s", prefix, t->key, t->flags & CD_LIST ? "[]." : ".");
 			if (!seen)
-				s_doc(out, t->sub, pre, stack, depth + 1);
+				s_doc(out, t->sub, pre, stack, depth + 1, reload || (t->flags & CD_RELOAD));
 		}
 	}
 }
@@ -766,7 +775,7 @@ cd_doc(FILE *out, const cd_key_t *t, const char *prefix)
 {
 	const cd_key_t *stack[S_DOC_DEPTH];
 
-	s_doc(out, t, prefix != NULL ? prefix : "", stack, 0);
+	s_doc(out, t, prefix != NULL ? prefix : "", stack, 0, 0);
 }
 
 /* s_check - cd_check_table over t and what it contains. */

@@ -697,10 +697,13 @@ const cd_key_t config_keys[] = {
 	  .read = s_read_agencies, .doc = "who sends files, and which" },
 	{ .key = "schemas", .type = CD_STR, .flags = CD_REQUIRED, .off = offsetof(config_t, schemas),
 	  .check = s_load_schemas, .type_doc = "path", .doc = "the record types file (below), relative to this file" },
-	{ .key = "findings", .type = CD_STR, .off = offsetof(config_t, findings_path), .check = s_load_findings,
-	  .type_doc = "path", .def_doc = "built-in defaults", .doc = "thresholds and severities of findings (below)" },
-	{ .key = "alerting", .type = CD_STR, .off = offsetof(config_t, alerting_path), .check = s_load_alerting,
-	  .type_doc = "path", .def_doc = "built-in defaults", .doc = "receivers and routing of notices (below)" },
+	{ .key = "findings", .type = CD_STR, .flags = CD_RELOAD | CD_OWN, .off = offsetof(config_t, findings_path),
+	  .check = s_load_findings, .type_doc = "path", .def_doc = "built-in defaults", .doc = "thresholds and"
+	  " severities of findings (below), relative to this file; on reload each of its keys is taken as its own"
+	  " row below says" },
+	{ .key = "alerting", .type = CD_STR, .flags = CD_RELOAD | CD_OWN, .off = offsetof(config_t, alerting_path),
+	  .check = s_load_alerting, .type_doc = "path", .def_doc = "built-in defaults", .doc = "receivers and routing of"
+	  " notices (below), relative to this file; on reload each of its keys is taken as its own row below says" },
 	{ .key = "ingest", .type = CD_SECTION, .sub = s_ingest_keys, .doc = "reading files" },
 	{ .key = "validate", .type = CD_SECTION, .sub = s_validate_keys, .doc = "checking rows" },
 	{ .key = "aggregate", .type = CD_SECTION, .sub = s_aggregate_keys, .doc = "applying files" },

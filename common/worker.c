@@ -642,6 +642,24 @@ s_reload_base(config_t *c, int base)
 	return base == CD_BASE_FINDINGS ? (void *)c->findings : base == CD_BASE_ALERT ? (void *)c->alert : (void *)c;
 }
 
+/* s_concerns - 1 if a key's path is read by the worker called name: a
+ * worker's own section (ingest., validate., aggregate.) and the files only
+ * one worker reads (findings.: the aggregate; alerting.: the alert worker)
+ * concern that worker alone; anything else concerns every worker. */
+static int
+s_concerns(const char *name, const char *path)
+{
+	static const struct { const char *prefix, *worker; } own[] = {
+		{ "ingest.", "ingest" }, { "validate.", "validate" }, { "aggregate.", "aggregate" },
+		{ "findings.", "aggregate" }, { "alerting.", "alert" },
+	};
+
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (strncmp(path, own[i].prefix, strlen(own[i].prefix)) == 0)
+			return strncmp(name, own[i].worker, strlen(own[i].worker)) == 0;
+	return 1;
+}
+
 /* s_reload_change - one key whose value differs: a key the description marks
  * reloadable is taken into the running configuration (by cd_swap, or by the
  * worker's own code for CD_OWN keys); any other is logged and kept. */
@@ -652,6 +670,8 @@ s_reload_change(const cd_sum_t *was, const cd_sum_t *now, void *arg)
 	cd_sum_t *e;
 
 	if (!(now->k->flags & CD_RELOAD)) {
+		if (!s_concerns(r->w->name, now->path))
+			return;
 		log_warn("reload: %s changed; the running value is kept until the worker restarts", now->path);
 		sb_addf(&r->restart, "%s%s", r->restart.len > 0 ? ", " : "", now->path);
 		return;
@@ -736,9 +756,6 @@ s_reload(worker_t *w)
 		w->ops->on_reload(w, nc);
 	w->reload_applied = NULL;
 	snprintf(w->restart_needed, sizeof(w->restart_needed), "%s", r.restart.len > 0 ? r.restart.data : "");
-	if (r.restart.len > 0)
-		worker_error(w, "reload of %s: %s changed and take%s effect when the worker restarts", w->cfg_path,
-		    r.restart.data, strchr(r.restart.data, ',') != NULL ? "" : "s");
 	log_info("reloaded %s: %d key%s changed, %zu in effect now", w->cfg_path, n, n == 1 ? "" : "s", r.applied.n);
 	cd_sums_free(&r.applied);
 	sb_free(&r.restart);

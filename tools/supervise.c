@@ -1112,6 +1112,9 @@ supervise_status(const config_t *c, const char *var, int json)
 				sb_addf(&notes, "%s: %lld connections refused (keys not allowed there), %lld messages dropped"
 				    " from peers that may not send them, since it started (see its log)\n", ch[i].name,
 				    atoll(refused), atoll(forbidden));
+			s_json_field(body, "restart_needed", le, sizeof(le));
+			if (le[0])
+				sb_addf(&notes, "%s: changed by a reload, in effect when it restarts: %s\n", ch[i].name, le);
 			s_json_field(body, "deliveries_failing", refused, sizeof(refused));
 			s_json_field(body, "dead_letters", forbidden, sizeof(forbidden));
 			if (atoll(refused) > 0 || atoll(forbidden) > 0)

@@ -7,6 +7,10 @@
 # 2. A broken configuration is refused with its reason in the log; the
 #    workers keep the one they have and go on: a file sent after is applied
 #    under the thresholds in force.
+# 3. What the description of the keys says, holds: a key marked `at once`
+#    (ingest.max_file_bytes) is in effect for the next file without a
+#    restart; a key marked `restart` (ingest.batch_rows) keeps its running
+#    value, and the log and `bhxhctl status` say it waits for a restart.
 . "$(dirname "$0")/lib.sh"
 export BHXH_TODAY=2017-05-10
 mkdir -p "$VAR/cfg"
@@ -36,7 +40,8 @@ check "the new severity takes effect without a restart" wait_for 30 bash -c \
 	"'$CTL' --config '$CONFIG' --var-dir '$VAR' report findings --format csv | awk -F, '\$1 == \"behind_target\" { print \$5 }' | sort -u | grep -qx major"
 check_eq "every behind_target finding is major now" "major " "$(severities)"
 check_eq "the aggregate was not restarted" "$pid" "$(pid_of aggregate)"
-check "the aggregate's log says so" grep -q "reloaded the findings' thresholds from $CONFIG" "$VAR/log/aggregate.log"
+check "the aggregate's log says so" grep -q "reload: findings.behind_target.severity changed; in effect now" "$VAR/log/aggregate.log"
+check "...and that it recomputes" grep -q "reload: figures and findings are recomputed under the new settings of $CONFIG" "$VAR/log/aggregate.log"
 check "the alert worker hears of the escalations" wait_for 30 at_least 1 escalations
 
 # ---- 2. a broken configuration is refused, work goes on
@@ -56,4 +61,28 @@ check_eq "it is applied" applied "$(json_field "$(latest_receipt bhxh participan
 cp "$VAR/cfg/findings.good" "$VAR/cfg/findings.yaml"
 check_eq "under the thresholds in force" "major " "$(severities)"
 check_eq "no worker was restarted" "$pid" "$(pid_of aggregate)"
+
+# ---- 3. `at once` and `restart`, as the description says
+ipid=$(pid_of ingest)
+check "the description marks max_file_bytes 'at once' and batch_rows 'restart'" bash -c \
+	"grep -q '^| \`ingest.max_file_bytes\` | .* | at once |' '$ROOT/docs/CONFIGURATION.md' &&
+	 grep -q '^| \`ingest.batch_rows\` | .* | restart |' '$ROOT/docs/CONFIGURATION.md'"
+sed -i -e 's/^  max_file_bytes: .*/  max_file_bytes: 100/' -e 's/^  batch_rows: .*/  batch_rows: 7/' "$CONFIG"
+grep -q '^  max_file_bytes: 100$' "$CONFIG" || sed -i 's/^ingest:$/ingest:\n  max_file_bytes: 100/' "$CONFIG"
+grep -q '^  batch_rows: 7$' "$CONFIG" || sed -i 's/^ingest:$/ingest:\n  batch_rows: 7/' "$CONFIG"
+check "reload" ctl reload
+check "ingest takes max_file_bytes at once" wait_for 30 grep -q "reload: ingest.max_file_bytes changed; in effect now" \
+	"$VAR/log/ingest.log"
+check "...and keeps batch_rows until it restarts" grep -q \
+	"reload: ingest.batch_rows changed; the running value is kept until the worker restarts" "$VAR/log/ingest.log"
+check "status lists the key that waits for a restart" bash -c \
+	"'$CTL' --config '$CONFIG' --var-dir '$VAR' status | grep -q 'ingest: changed by a reload, in effect when it restarts: ingest.batch_rows'"
+check "...in its JSON as well" bash -c "'$CTL' --config '$CONFIG' --var-dir '$VAR' status --json | grep -q '\"restart_needed\":\"ingest.batch_rows\"'"
+cp "$FIX/participant_2017-03_fix.csv" "$VAR/spool/incoming/bhxh/.participant_2017-05.csv"
+mv "$VAR/spool/incoming/bhxh/.participant_2017-05.csv" "$VAR/spool/incoming/bhxh/participant_2017-05.csv"
+check "the next file is refused under the new limit" wait_for 60 bash -c \
+	"ls '$VAR'/spool/outbox/bhxh/*-participant_2017-05.csv.json >/dev/null 2>&1"
+r=$(latest_receipt bhxh participant_2017-05.csv)
+check_eq "...as too large" E_FILE_TOO_LARGE "$(grep -o 'E_FILE_TOO_LARGE' "$r" | head -1)"
+check_eq "ingest was not restarted" "$ipid" "$(pid_of ingest)"
 finish
