@@ -378,12 +378,12 @@ static const cd_key_t s_route_keys[] = {
 	{ .key = "group_by", .type = CD_STRS, .off = offsetof(cfg_route_t, group_by), .noff = offsetof(cfg_route_t, ngroup_by),
 	  .check = s_check_group_by, .type_doc = "list of labels", .def_doc = "the parent's",
 	  .doc = "labels kept apart in digests (docs/ALERTING.md)" },
-	{ .key = "group_wait", .type = CD_DURATION, .off = offsetof(cfg_route_t, group_wait_ms),
+	{ .key = "group_wait", .type = CD_DURATION, .off = offsetof(cfg_route_t, group_wait_ms), .def = "30s",
 	  .def_doc = "`30s` at the root, else the parent's", .doc = "how long a new group waits for more alerts before its"
 	  " first digest" },
-	{ .key = "group_interval", .type = CD_DURATION, .off = offsetof(cfg_route_t, group_interval_ms),
+	{ .key = "group_interval", .type = CD_DURATION, .off = offsetof(cfg_route_t, group_interval_ms), .def = "5m",
 	  .def_doc = "`5m` at the root, else the parent's", .doc = "the least time between two digests of a group with news" },
-	{ .key = "repeat_interval", .type = CD_DURATION, .off = offsetof(cfg_route_t, repeat_interval_ms),
+	{ .key = "repeat_interval", .type = CD_DURATION, .off = offsetof(cfg_route_t, repeat_interval_ms), .def = "24h",
 	  .def_doc = "`24h` at the root, else the parent's", .doc = "how often a group with nothing new is reminded" },
 	{ .key = "routes", .type = CD_CUSTOM, .flags = CD_LIST, .sub = s_route_keys, .read = s_read_routes,
 	  .type_doc = "list of routes", .def_doc = "none", .doc = "child routes with these same keys, tried in order;"
@@ -421,6 +421,7 @@ s_load_route(cfg_alert_t *self, cfg_route_t *r, const cfg_route_t *parent, const
 		yt_diag_add(cx->d, yt_map_get(n, "match"), "match: the root route matches every alert");
 	if (root && yt_map_get(n, "receiver") == NULL)
 		yt_diag_add(cx->d, n, "missing required key 'receiver'");
+	ic.inherit = !root; /* a child route starts from its parent's values, not from the defaults */
 	cd_read(s_route_keys, "", n, r, &ic);
 }
 
@@ -431,9 +432,6 @@ s_read_route(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 	cfg_alert_t *self = base;
 	size_t before = cx->d->n;
 
-	self->route.group_wait_ms = 30000;
-	self->route.group_interval_ms = 300000;
-	self->route.repeat_interval_ms = 86400000LL;
 	s_load_route(self, &self->route, NULL, n, 1, cx);
 	return cx->d->n > before ? -1 : 0;
 }
@@ -509,12 +507,8 @@ s_read_receivers(const cd_key_t *k, const yt_node_t *seq, void *base, cd_ctx_t *
 	cd_ctx_t ic = cd_item_ctx(cx);
 	size_t before = cx->d->n;
 
-	if (seq == NULL) {
-		self->receivers = xcalloc(1, sizeof(*self->receivers));
-		self->receivers[0] = (cfg_receiver_t){ .name = xstrdup("operator"), .role = ROLE_OPERATOR, .file = 1 };
-		self->nreceivers = 1;
+	if (seq == NULL)
 		return 0;
-	}
 	if (seq->kind != YT_SEQ) {
 		yt_diag_add(cx->d, seq, "receivers: expected a list");
 		return -1;
@@ -729,10 +723,10 @@ const cd_key_t cfg_alert_keys[] = {
 	{ .key = "smtp", .type = CD_SECTION, .sub = s_smtp_keys, .doc = "sending e-mail" },
 	{ .key = "retry", .type = CD_SECTION, .sub = s_retry_keys, .doc = "failed deliveries" },
 	{ .key = "receivers", .type = CD_CUSTOM, .flags = CD_REQUIRED | CD_LIST, .sub = s_receiver_keys,
-	  .read = s_read_receivers, .def_doc = "required in a file; without one, `operator` (role operator, files only)",
+	  .read = s_read_receivers, .def = "[{name: operator, role: operator}]",
 	  .doc = "who gets notices" },
 	{ .key = "route", .type = CD_CUSTOM, .flags = CD_REQUIRED, .sub = s_route_keys, .read = s_read_route,
-	  .type_doc = "a route", .def_doc = "required in a file; without one, everything to `operator`",
+	  .type_doc = "a route", .def = "{receiver: operator}",
 	  .doc = "the routing tree: which receiver gets which alert" },
 	{ .key = "inhibit", .type = CD_CUSTOM, .flags = CD_LIST, .sub = s_inhibit_keys, .read = s_read_inhibit,
 	  .def_doc = "none", .doc = "rules that hold back notices while a related alert is open" },
@@ -772,7 +766,7 @@ cfg_alert_t *
 cfg_alert_load(const yt_node_t *root, yt_diag_t *d)
 {
 	yt_diag_t none = { 0 };
-	cd_ctx_t cx = { d != NULL ? d : &none, NULL, NULL, CD_BASE_ALERT, NULL };
+	cd_ctx_t cx = { d != NULL ? d : &none, NULL, NULL, CD_BASE_ALERT, NULL, 0 };
 	cfg_alert_t *a = cfg_alert_read(root, &cx);
 
 	yt_diag_free(&none);

@@ -32,17 +32,6 @@ cfg_levels_pick(const cfg_levels_t *l, double value)
 	return pick;
 }
 
-/* s_set_levels - a default ladder from pairs. */
-static void
-s_set_levels(cfg_levels_t *l, int n, const double *at, const char *const *sev)
-{
-	l->n = n;
-	for (int i = 0; i < n; i++) {
-		l->level[i].at = at[i];
-		snprintf(l->level[i].severity, sizeof(l->level[i].severity), "%s", sev[i]);
-	}
-}
-
 #define S_SEVERITIES "info|warning|major|critical"
 
 static const cd_key_t s_level_keys[] = {
@@ -170,25 +159,25 @@ s_check_today(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 	return -1;
 }
 
-#define S_LEVELS(member, dd, what) \
+#define S_LEVELS(member, d, what) \
 	{ .key = "levels", .type = CD_CUSTOM, .flags = CD_RELOAD | CD_LIST, .off = offsetof(cfg_findings_t, member), \
-	  .size = sizeof(cfg_levels_t), .sub = s_level_keys, .read = s_read_levels, .def_doc = dd, .doc = what }
+	  .size = sizeof(cfg_levels_t), .sub = s_level_keys, .read = s_read_levels, .def = d, .doc = what }
 #define S_SEVERITY(member, d, what) \
 	{ .key = "severity", .type = CD_ENUM, .flags = CD_RELOAD, .off = offsetof(cfg_findings_t, member), .bufsz = 12, \
 	  .values = S_SEVERITIES, .def = d, .doc = what }
 
 static const cd_key_t s_not_enrolled_keys[] = {
-	S_LEVELS(not_enrolled, "1: warning, 10: critical", "severity by the employer's workers (Tax's count)"),
+	S_LEVELS(not_enrolled, "[{at: 1, severity: warning}, {at: 10, severity: critical}]", "severity by the employer's workers (Tax's count)"),
 	{ NULL }
 };
 static const cd_key_t s_under_declared_keys[] = {
-	S_LEVELS(under_declared, "1: warning, 10: critical", "severity by the gap: workers Tax lists minus those insured"),
+	S_LEVELS(under_declared, "[{at: 1, severity: warning}, {at: 10, severity: critical}]", "severity by the gap: workers Tax lists minus those insured"),
 	{ .key = "min_gap_pct", .type = CD_DOUBLE, .flags = CD_RELOAD, .off = offsetof(cfg_findings_t, under_declared_min_pct),
 	  .def = "10", .dmin = 0, .dmax = 100, .doc = "the gap must also be at least this share of the employer's workers" },
 	{ NULL }
 };
 static const cd_key_t s_arrears_keys[] = {
-	S_LEVELS(arrears, "3: warning, 6: major, 12: critical", "severity by months of arrears"),
+	S_LEVELS(arrears, "[{at: 3, severity: warning}, {at: 6, severity: major}, {at: 12, severity: critical}]", "severity by months of arrears"),
 	{ NULL }
 };
 static const cd_key_t s_low_wage_keys[] = {
@@ -260,16 +249,10 @@ const cd_key_t cfg_findings_keys[] = {
 cfg_findings_t *
 cfg_findings_read(const yt_node_t *root, cd_ctx_t *cx)
 {
-	static const double ne_at[] = { 1, 10 }, ud_at[] = { 1, 10 }, ar_at[] = { 3, 6, 12 };
-	static const char *const wc[] = { "warning", "critical" };
-	static const char *const wmc[] = { "warning", "major", "critical" };
 	cfg_findings_t *self = xcalloc(1, sizeof(*self));
 
 	if (self == NULL)
 		return NULL;
-	s_set_levels(&self->not_enrolled, 2, ne_at, wc);
-	s_set_levels(&self->under_declared, 2, ud_at, wc);
-	s_set_levels(&self->arrears, 3, ar_at, wmc);
 	self->loaded = root != NULL;
 	cd_read(cfg_findings_keys, "findings.", root, self, cx);
 	return self; /* a value refused keeps its default; the caller sees the problems in cx->d */
@@ -280,7 +263,7 @@ cfg_findings_t *
 cfg_findings_load(const yt_node_t *root, yt_diag_t *d)
 {
 	yt_diag_t none = { 0 };
-	cd_ctx_t cx = { d != NULL ? d : &none, NULL, NULL, CD_BASE_FINDINGS, NULL };
+	cd_ctx_t cx = { d != NULL ? d : &none, NULL, NULL, CD_BASE_FINDINGS, NULL, 0 };
 	cfg_findings_t *f = cfg_findings_read(root, &cx);
 
 	yt_diag_free(&none);

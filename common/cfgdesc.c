@@ -240,6 +240,27 @@ s_store(const cd_key_t *k, void *base, const char *s, long long iv, double dv)
 	}
 }
 
+/* s_by_value - a custom key whose value is a plain member (no count, so
+ * nothing allocated): its default is set before reading, and a value
+ * refused keeps it. */
+static int
+s_by_value(const cd_key_t *k)
+{
+	return k->size != 0 && k->noff == 0;
+}
+
+/* s_custom_default - a custom key's default, read by its reader from the YAML in def. */
+static int
+s_custom_default(const cd_key_t *k, void *base, cd_ctx_t *cx)
+{
+	cd_ctx_t none = { NULL, NULL, NULL, CD_BASE_MAIN, NULL, 0 };
+	yt_node_t *def = yt_load_string(k->key, k->def, strlen(k->def), NULL, cx != NULL ? cx->d : NULL);
+	int rc = def != NULL && k->read != NULL ? k->read(k, def, base, cx != NULL ? cx : &none) : -1;
+
+	yt_free(def);
+	return rc;
+}
+
 /* cd_defaults - the defaults of t into base. */
 void
 cd_defaults(const cd_key_t *t, void *base)
@@ -251,7 +272,9 @@ cd_defaults(const cd_key_t *t, void *base)
 	for (; t->key != NULL; t++) {
 		if (t->type == CD_SECTION && t->sub != NULL)
 			cd_defaults(t->sub, base);
-		else if (t->def != NULL && s_parse_text(t, t->def, &iv, &dv, why, sizeof(why)) == 0)
+		else if (t->type == CD_CUSTOM && t->def != NULL && s_by_value(t))
+			s_custom_default(t, base, NULL);
+		else if (t->type != CD_CUSTOM && t->def != NULL && s_parse_text(t, t->def, &iv, &dv, why, sizeof(why)) == 0)
 			s_store(t, base, t->def, iv, dv);
 	}
 }
@@ -481,6 +504,9 @@ s_read_one(const cd_key_t *k, const char *prefix, const yt_node_t *map, void *ba
 		if (req && n == NULL && map != NULL && map->kind == YT_MAP) {
 			yt_diag_add(d, map, "missing required key '%s'", k->key);
 			rc = -1;
+		} else if (n == NULL && k->def != NULL && !cx->inherit) {
+			if (!s_by_value(k)) /* else set with the other defaults */
+				rc = s_custom_default(k, base, cx);
 		} else if (k->read != NULL) {
 			rc = k->read(k, n, base, cx);
 		}
@@ -507,7 +533,8 @@ cd_read(const cd_key_t *t, const char *prefix, const yt_node_t *map, void *base,
 {
 	int rc = 0;
 
-	cd_defaults(t, base);
+	if (!cx->inherit)
+		cd_defaults(t, base);
 	if (map != NULL && cd_check_keys(t, map, cx->d) != 0)
 		rc = -1;
 	if (map != NULL && map->kind != YT_MAP)
@@ -739,6 +766,8 @@ s_doc(FILE *out, const cd_key_t *t, const char *prefix, const cd_key_t **stack, 
 		fputs(" | ", out);
 		if (t->def_doc != NULL)
 			s_md(out, t->def_doc);
+		else if ((t->flags & CD_REQUIRED) && t->def != NULL)
+			fprintf(out, "required in the file; without the file, `%s`", t->def);
 		else if (t->flags & CD_REQUIRED)
 			fputs("required", out);
 		else if (t->def != NULL)
@@ -802,7 +831,17 @@ s_check(const cd_key_t *t, const cd_key_t **stack, int depth, char *why, size_t 
 			snprintf(why, whysz, "%s: no meaning written", t->key);
 			return -1;
 		}
-		if (t->def != NULL && s_parse_text(t, t->def, &iv, &dv, w, sizeof(w)) != 0) {
+		if (t->def != NULL && t->type == CD_CUSTOM) {
+			yt_diag_t dd = { 0 };
+			yt_node_t *root = yt_load_string(t->key, t->def, strlen(t->def), NULL, &dd);
+
+			if (root == NULL)
+				snprintf(why, whysz, "%s: default '%s' is not YAML: %s", t->key, t->def, dd.n ? dd.msgs[0] : "?");
+			yt_free(root);
+			yt_diag_free(&dd);
+			if (root == NULL)
+				return -1;
+		} else if (t->def != NULL && s_parse_text(t, t->def, &iv, &dv, w, sizeof(w)) != 0) {
 			snprintf(why, whysz, "%s: default '%s': %s", t->key, t->def, w);
 			return -1;
 		}
@@ -856,5 +895,5 @@ cd_keep_node(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 cd_ctx_t
 cd_item_ctx(const cd_ctx_t *cx)
 {
-	return (cd_ctx_t){ cx->d, cx->user, NULL, cx->base, NULL };
+	return (cd_ctx_t){ cx->d, cx->user, NULL, cx->base, NULL, 0 };
 }

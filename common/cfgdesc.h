@@ -57,7 +57,8 @@ struct cd_key {
 	size_t off;           /* offsetof() the member in the structure read into */
 	size_t size;          /* CD_CUSTOM: bytes at off that cd_swap exchanges (0: not swappable) */
 	size_t noff;          /* CD_STRS, and CD_CUSTOM arrays: offsetof() the int count; 0: none */
-	const char *def;      /* the default as it would be written in YAML; NULL: none */
+	const char *def;      /* the default as it would be written in YAML (CD_CUSTOM: a YAML
+	                       * document its reader reads when the key is absent); NULL: none */
 	long long min, max;   /* CD_INT, CD_LLONG, CD_DURATION; both 0: the type's range */
 	double dmin, dmax;    /* CD_DOUBLE; both 0: any finite number */
 	const char *values;   /* CD_ENUM: "off|try|required" */
@@ -92,6 +93,7 @@ struct cd_ctx {
 	cd_sums_t *sums;      /* fingerprints go here; NULL: none (items of lists) */
 	int base;             /* CD_BASE_* of the structure being read */
 	const char *label;    /* what is being read, for messages ("field 'tax_code'"); NULL: none */
+	int inherit;          /* 1: no defaults, the structure holds what it inherits (a child route) */
 };
 
 /* cd_read - set the defaults of t in base, then read map (NULL: absent,

@@ -59,7 +59,7 @@ static int
 s_read(const char *text, toy_t *t, cd_sums_t *sums, yt_diag_t *d)
 {
 	yt_node_t *root = text != NULL ? yt_load_string("t.yaml", text, strlen(text), NULL, d) : NULL;
-	cd_ctx_t cx = { d, NULL, sums, CD_BASE_MAIN, NULL };
+	cd_ctx_t cx = { d, NULL, sums, CD_BASE_MAIN, NULL, 0 };
 	int rc;
 
 	memset(t, 0, sizeof(*t));
