@@ -1338,7 +1338,8 @@ static const s_cmd_t s_cmds[] = {
 	    "on this host, newest first: when the file was taken, agency, status, file and\n"
 	    "the receipt to read (its JSON twin beside it)", s_cmd_receipts },
 	{ "report", "coverage|findings [--period YYYY-MM] [--org-unit CODE] [--format csv|json|table]",
-	    "a report, as the aggregate worker answers it", s_cmd_report },
+	    "coverage by org unit and period, or the findings, as the aggregate worker\n"
+	    "answers it from its database (wherever it runs)", s_cmd_report },
 	{ "check-config", "[--var-dir DIR]", "check the configuration and print every problem; with --var-dir\n"
 	    "also its org-unit tree against that pipeline's history (asks the aggregate)", s_cmd_check },
 	{ "silence add", "--matcher LABEL=VALUE... --author A --comment C --until TIME|+DURATION",
