@@ -2,13 +2,10 @@
  * pipeline, see its state, submit files and read receipts and reports.
  *
  *   bhxhctl [--config FILE] [--var-dir DIR] COMMAND ...
- *     up [--only W,...] | down | status [--json] | supervise [--only W,...] | serve-metrics [--listen A]
- *     quarantine list [--json] | retry ID | drop ID
- *     submit --agency ID [--wait] [--timeout SEC] [--format json|text] FILE...
- *     report coverage|findings [--period P] [--org-unit U] [--format csv|json|table]
- *     check-config
- *     silence add|list|expire ...   ack --kind K --subject S --author A
- *     backup DIR | restore DIR [--only W,...]
+ *
+ * The commands are the table s_cmds (bhxhctl --help lists them); each
+ * accepts --help (-h) anywhere and then only prints its usage, and refuses
+ * (exit 2, saying which) an unknown option or an argument too many.
  *
  * Trusts the files it is given only to be read: it copies them into the drop
  * folder under a hidden name and renames them in, so the ingest worker never
@@ -20,6 +17,7 @@
 #include <limits.h>
 #include <openssl/evp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,71 +42,231 @@
 static const char *s_config = NULL;
 static char s_var[PATH_MAX];
 
-/* s_usage - the commands. */
+/* s_set_var - s_var: dir as an absolute path (created first with make,
+ * else only named: a command that only reads, or is refused, leaves no var
+ * dir behind); 0 or -1 after saying why. */
+static int
+s_set_var(const char *dir, int make)
+{
+	char cwd[PATH_MAX], abs[2 * PATH_MAX + 2];
+
+	if (make && fs_mkdirs(dir) != 0) {
+		fprintf(stderr, "bhxhctl: var dir %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	if (realpath(dir, s_var) != NULL)
+		return 0;
+	if (errno == ENOENT && !make && (dir[0] == '/' || getcwd(cwd, sizeof(cwd)) != NULL)) {
+		snprintf(abs, sizeof(abs), "%s%s%s", dir[0] == '/' ? "" : cwd, dir[0] == '/' ? "" : "/", dir);
+		if (strlen(abs) < sizeof(s_var)) {
+			memcpy(s_var, abs, strlen(abs) + 1);
+			return 0;
+		}
+		errno = ENAMETOOLONG;
+	}
+	fprintf(stderr, "bhxhctl: var dir %s: %s\n", dir, strerror(errno));
+	return -1;
+}
+
+/* A command: its name ("down", or "silence add" for one of a family that
+ * shares its first word), what follows the name in its usage line, what it
+ * does (lines), and its handler, which gets the arguments after the name
+ * with argv[0] the name's last word. --help anywhere before a "--" prints
+ * the usage and runs nothing (main), and every handler refuses an unknown
+ * option or an argument too many (s_getopt, s_bad). */
+typedef struct {
+	const char *name;
+	const char *args;
+	const char *help;
+	int (*run)(int argc, char **argv);
+} s_cmd_t;
+
+static const s_cmd_t s_cmds[];
+static const size_t s_ncmds;
+static const s_cmd_t *s_cur; /* the command that runs */
+
+#define S_GLOBAL "[--config FILE] [--var-dir DIR]"
+
+/* s_cmd_line - "bhxhctl NAME ARGS" of cmd into out. */
+static void
+s_cmd_line(FILE *out, const s_cmd_t *cmd)
+{
+	fprintf(out, "bhxhctl %s%s%s", cmd->name, cmd->args[0] ? " " : "", cmd->args);
+}
+
+/* s_cmd_usage - the usage of one command and what it does. */
+static void
+s_cmd_usage(FILE *out, const s_cmd_t *cmd)
+{
+	const char *p = cmd->help;
+
+	fputs("usage: ", out);
+	s_cmd_line(out, cmd);
+	fputc('\n', out);
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		fprintf(out, "  %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+/* s_family - how many commands have word as their first word (0: none). */
+static int
+s_family(const char *word)
+{
+	size_t len = strlen(word);
+	int n = 0;
+
+	for (size_t i = 0; i < s_ncmds; i++)
+		if (strncmp(s_cmds[i].name, word, len) == 0 && (s_cmds[i].name[len] == '\0' || s_cmds[i].name[len] == ' '))
+			n++;
+	return n;
+}
+
+/* s_family_usage - the usage of every command whose first word is word. */
+static void
+s_family_usage(FILE *out, const char *word, int full)
+{
+	size_t len = strlen(word);
+
+	for (size_t i = 0; i < s_ncmds; i++)
+		if (strncmp(s_cmds[i].name, word, len) == 0 && s_cmds[i].name[len] == ' ') {
+			if (full)
+				s_cmd_usage(out, &s_cmds[i]);
+			else {
+				fputs("usage: ", out);
+				s_cmd_line(out, &s_cmds[i]);
+				fputc('\n', out);
+			}
+		}
+}
+
+/* s_usage - every command; 0 on stdout (asked for), 2 on stderr (after a mistake). */
 static int
 s_usage(FILE *out)
 {
-	fprintf(out,
-	    "usage: bhxhctl [--config FILE] [--var-dir DIR] COMMAND [ARGS]\n"
-	    "\n"
-	    "  up [--only W[,W...]]    start the workers in the background (supervised) and wait until ready;\n"
-	    "                          --only: just these here (ingest, validate or validate-N, aggregate, alert)\n"
-	    "  down                    stop them gracefully (and any worker of the var dir left running)\n"
-	    "  status [--json]         each worker's state and why, since when, messages, restarts, last error,\n"
-	    "                          asked at its control address (remote ones too, 2 s at most);\n"
-	    "                          exit 1 unless every worker is ready or busy\n"
-	    "  submit --agency ID [--wait] [--timeout SEC] [--format json|text] FILE...\n"
-	    "                          drop files for an agency; with --wait print each receipt and exit 1\n"
-	    "                          if a file was rejected whole\n"
-	    "  report coverage|findings [--period YYYY-MM] [--org-unit CODE] [--format csv|json|table]\n"
-	    "  check-config [--var-dir DIR]  check the configuration and print every problem; with --var-dir\n"
-	    "                          also its org-unit tree against that pipeline's history (asks the aggregate)\n"
-	    "  silence add --matcher LABEL=VALUE... --author A --comment C --until TIME|+DURATION\n"
-	    "  silence list            silences (active and past)\n"
-	    "  silence expire ID       end a silence now\n"
-	    "  ack --kind K --subject S --author A [--comment C]\n"
-	    "                          stop repeats of an open alert until its state changes\n"
-	    "  quarantine list [--json] files set aside because they could not be applied\n"
-	    "  quarantine retry ID     apply a quarantined file now (unless a newer snapshot replaced it)\n"
-	    "  quarantine drop ID      give up on a quarantined file; its agency gets a receipt saying so\n"
-	    "  backup DIR              every worker copies its database into DIR on its own host, online,\n"
-	    "                          ingest first, alert last; DIR/manifest.json lists each file, its size,\n"
-	    "                          SHA-256 and schema version; exit 1 naming any worker that failed\n"
-	    "  restore DIR [--only W[,W...]]  with the pipeline down: check the backups of DIR, move the\n"
-	    "                          databases aside to VAR/db/pre-restore-TIME/ and put the backups in place\n"
-	    "  supervise [--only W[,W...]]  run the supervisor in the foreground (for systemd)\n"
-	    "  serve-metrics [--listen HOST:PORT]  serve GET /metrics (Prometheus) and /healthz in the foreground\n"
-	    "                          for every worker of the configuration (default: metrics.listen)\n"
-	    "  reload                  every worker of the var dir on this host rereads its endpoints and keys\n"
-	    "                          and reopens its log file (so does the supervisor, after logrotate)\n"
-	    "  worker NAME | --list    run one worker in this process (for bhxh-worker@NAME.service), or list\n"
-	    "                          the workers of the configuration (ingest, validate or validate-N, ...)\n"
-	    "  keygen [--dir DIR] NAME...  a CURVE key pair per name (a worker as it runs, or operator) into\n"
-	    "                          DIR/NAME.key (mode 0600; default DIR: VAR/keys); prints the public keys\n"
-	    "                          as lines for endpoints.curve.public\n"
-	    "\n"
+	fprintf(out, "usage: bhxhctl " S_GLOBAL " COMMAND [ARGS]\n");
+	if (out == stderr) {
+		fprintf(out, "bhxhctl --help lists the commands; bhxhctl COMMAND --help says what one does\n");
+		return 2;
+	}
+	fputs("\n", out);
+	for (size_t i = 0; i < s_ncmds; i++) {
+		const char *p = s_cmds[i].help;
+		int w = (int)(strlen(s_cmds[i].name) + (s_cmds[i].args[0] ? 1 + strlen(s_cmds[i].args) : 0));
+		int first = 1;
+
+		fprintf(out, "  %s%s%s", s_cmds[i].name, s_cmds[i].args[0] ? " " : "", s_cmds[i].args);
+		if (w > 22)
+			fputc('\n', out);
+		while (*p) {
+			size_t n = strcspn(p, "\n");
+
+			fprintf(out, "%*s%.*s\n", first && w <= 22 ? 26 - 2 - w : 26, "", (int)n, p);
+			first = 0;
+			p += n + (p[n] == '\n');
+		}
+		if (first)
+			fputc('\n', out);
+	}
+	fprintf(out, "\n"
 	    "  --config FILE   default $BHXH_CONFIG, else config/bhxh.yaml here or beside the program,\n"
 	    "                  else /etc/bhxh/bhxh.yaml\n"
-	    "  --var-dir DIR   default $BHXH_VAR_DIR, else ./var\n");
-	return out == stderr ? 2 : 0;
+	    "  --var-dir DIR   default $BHXH_VAR_DIR, else ./var\n"
+	    "  -h, --help      this list; after a command, that command's usage (and nothing is done)\n");
+	return 0;
+}
+
+/* s_bad - what is wrong with the arguments of the command that runs, and its
+ * usage line, on stderr; the exit status 2. */
+static int __attribute__((format(printf, 1, 2)))
+s_bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "bhxhctl: %s: ", s_cur->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nusage: ", stderr);
+	s_cmd_line(stderr, s_cur);
+	fprintf(stderr, "\n(bhxhctl %s --help says more)\n", s_cur->name);
+	return 2;
+}
+
+/* s_getopt - getopt_long over the arguments of the command that runs (argv[0]
+ * its last word; call first with optind 0), saying itself what is wrong: the
+ * option, -1 after the last one (the operands from optind on), or '?' after
+ * naming an unknown option or one without its value (exit status 2). */
+static int
+s_getopt(int argc, char **argv, const char *shorts, const struct option *longs)
+{
+	char spec[64];
+	const char *bad;
+	int opt;
+
+	snprintf(spec, sizeof(spec), ":%s", shorts);
+	opterr = 0;
+	opt = getopt_long(argc, argv, spec, longs, NULL);
+	if (opt != '?' && opt != ':')
+		return opt;
+	bad = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	if (opt == ':')
+		s_bad("option '%s' needs a value", bad);
+	else if (strncmp(bad, "--", 2) == 0 && optopt != 0 && strchr(bad, '=') != NULL)
+		s_bad("option '%.*s' takes no value", (int)(strchr(bad, '=') - bad), bad);
+	else if (strncmp(bad, "--", 2) == 0)
+		s_bad("unknown option '%s'", bad);
+	else
+		s_bad("unknown option '-%c'", optopt ? optopt : '?');
+	return '?';
+}
+
+/* s_operands - the operands of the command that runs after its options:
+ * between min and max of them (max -1: any number), else 2 after saying so. */
+static int
+s_operands(int argc, char **argv, int min, int max, const char *what)
+{
+	int n = argc - optind;
+
+	if (n < min)
+		return s_bad("missing %s", what);
+	if (max >= 0 && n > max)
+		return s_bad("unexpected argument '%s'", argv[optind + max]);
+	return 0;
+}
+
+static const struct option s_no_opts[] = { { NULL, 0, NULL, 0 } };
+
+/* s_plain - a command without options: its operands (min to max), else 2. */
+static int
+s_plain(int argc, char **argv, int min, int max, const char *what)
+{
+	optind = 0;
+	if (s_getopt(argc, argv, "", s_no_opts) != -1)
+		return 2;
+	return s_operands(argc, argv, min, max, what);
 }
 
 /* s_cmd_keygen - new key pairs; the public keys printed for the configuration. */
 static int
 s_cmd_keygen(int argc, char **argv)
 {
+	static const struct option opts[] = { { "dir", required_argument, NULL, 'd' }, { NULL, 0, NULL, 0 } };
 	char dir[PATH_MAX + 8];
-	int i = 1, rc = 0;
+	int i, rc = 0, opt;
 
 	snprintf(dir, sizeof(dir), "%s/keys", s_var);
-	if (i < argc && strcmp(argv[i], "--help") == 0)
-		return s_usage(stdout);
-	if (i + 1 < argc && strcmp(argv[i], "--dir") == 0) {
-		snprintf(dir, sizeof(dir), "%s", argv[i + 1]);
-		i += 2;
+	optind = 0;
+	while ((opt = s_getopt(argc, argv, "", opts)) != -1) {
+		if (opt != 'd')
+			return 2;
+		snprintf(dir, sizeof(dir), "%s", optarg);
 	}
-	if (i >= argc)
-		return s_usage(stderr);
+	if ((rc = s_operands(argc, argv, 1, -1, "NAME")) != 0)
+		return rc;
+	i = optind;
 	if (fs_mkdirs(dir) != 0) {
 		fprintf(stderr, "bhxhctl: keys dir %s: %s\n", dir, strerror(errno));
 		return 1;
@@ -135,6 +293,16 @@ s_cmd_keygen(int argc, char **argv)
 		    path);
 	}
 	return rc;
+}
+
+/* s_make_var - create the var dir named (commands that run workers); 0 or 2. */
+static int
+s_make_var(void)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", s_var);
+	return s_set_var(dir, 1) == 0 ? 0 : 2;
 }
 
 /* s_exe_dir - directory of this program. */
@@ -377,6 +545,21 @@ s_show_progress(const char *sha, time_t start)
 	free(txt);
 }
 
+/* s_count_arg - a whole number between min and max from s; 0 or -1. */
+static int
+s_count_arg(const char *s, int min, int max, int *out)
+{
+	char *end = NULL;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno != 0 || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
 /* s_cmd_submit - drop files; with --wait print each receipt. */
 static int
 s_cmd_submit(int argc, char **argv)
@@ -391,18 +574,25 @@ s_cmd_submit(int argc, char **argv)
 	char cfgpath[PATH_MAX];
 	config_t *c;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "a:wf:t:", opts, NULL)) != -1) {
+	optind = 0;
+	while ((opt = s_getopt(argc, argv, "a:wf:t:", opts)) != -1) {
 		switch (opt) {
 		case 'a': agency = optarg; break;
 		case 'w': wait = 1; break;
 		case 'f': format = optarg; break;
-		case 't': timeout = atoi(optarg); break;
-		default: return s_usage(stderr);
+		case 't':
+			if (s_count_arg(optarg, 1, 86400 * 7, &timeout) != 0)
+				return s_bad("--timeout '%s': expected seconds, 1 to 604800", optarg);
+			break;
+		default: return 2;
 		}
 	}
-	if (agency == NULL || optind >= argc || (strcmp(format, "json") && strcmp(format, "text")))
-		return s_usage(stderr);
+	if (agency == NULL)
+		return s_bad("missing --agency ID");
+	if (strcmp(format, "json") != 0 && strcmp(format, "text") != 0)
+		return s_bad("--format '%s': expected json or text", format);
+	if ((opt = s_operands(argc, argv, 1, -1, "FILE")) != 0)
+		return opt;
 	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
 		return 2;
 	if (config_agency(c, agency) == NULL) {
@@ -507,20 +697,22 @@ s_cmd_report(int argc, char **argv)
 	int64_t code = 0;
 	int opt;
 
-	if (argc < 2)
-		return s_usage(stderr);
-	what = argv[1];
-	optind = 2;
-	while ((opt = getopt_long(argc, argv, "p:u:f:", opts, NULL)) != -1) {
+	optind = 0;
+	while ((opt = s_getopt(argc, argv, "p:u:f:", opts)) != -1) {
 		switch (opt) {
 		case 'p': period = optarg; break;
 		case 'u': unit = optarg; break;
 		case 'f': format = optarg; break;
-		default: return s_usage(stderr);
+		default: return 2;
 		}
 	}
-	if (report_format_parse(format) < 0 || (strcmp(what, "coverage") && strcmp(what, "findings")))
-		return s_usage(stderr);
+	if ((opt = s_operands(argc, argv, 1, 1, "coverage or findings")) != 0)
+		return opt;
+	what = argv[optind];
+	if (strcmp(what, "coverage") != 0 && strcmp(what, "findings") != 0)
+		return s_bad("'%s': expected coverage or findings", what);
+	if (report_format_parse(format) < 0)
+		return s_bad("--format '%s': expected csv, json or table", format);
 	args[0] = (char *)what;
 	args[1] = (char *)period;
 	args[2] = (char *)unit;
@@ -540,30 +732,53 @@ s_cmd_report(int argc, char **argv)
 	return s_answer(code, body);
 }
 
-/* s_cmd_quarantine - list, retry or drop quarantined files, through the
- * aggregate worker's control socket. */
+/* s_quarantine - one quarantine command to the aggregate worker (which
+ * answers 2, exit 1, for an id that names no quarantined file). */
 static int
-s_cmd_quarantine(int argc, char **argv)
+s_quarantine(const char *cmd, char **args, int nargs)
 {
 	int64_t code = 0;
-	char *body = NULL, *args[1];
-	int json = argc == 3 && strcmp(argv[1], "list") == 0 && strcmp(argv[2], "--json") == 0;
-	const char *cmd;
+	char *body = NULL;
 
-	if (argc == 2 && strcmp(argv[1], "list") == 0)
-		cmd = "quarantine-list";
-	else if (json)
-		cmd = "quarantine-list";
-	else if (argc == 3 && strcmp(argv[1], "retry") == 0)
-		cmd = "quarantine-retry";
-	else if (argc == 3 && strcmp(argv[1], "drop") == 0)
-		cmd = "quarantine-drop";
-	else
-		return s_usage(stderr);
-	args[0] = json ? "json" : argv[2];
-	if (s_ask("aggregate", cmd, args, strcmp(cmd, "quarantine-list") == 0 && !json ? 0 : 1, 60000, &code, &body) != 0)
+	if (s_ask("aggregate", cmd, args, nargs, 60000, &code, &body) != 0)
 		return 1;
 	return s_answer(code, body);
+}
+
+/* s_cmd_quarantine_list - the quarantined files, a table or JSON. */
+static int
+s_cmd_quarantine_list(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
+	char *args[1] = { "json" };
+	int json = 0, opt;
+
+	optind = 0;
+	while ((opt = s_getopt(argc, argv, "", opts)) != -1) {
+		if (opt != 'j')
+			return 2;
+		json = 1;
+	}
+	if ((opt = s_operands(argc, argv, 0, 0, "")) != 0)
+		return opt;
+	return s_quarantine("quarantine-list", args, json);
+}
+
+/* s_cmd_quarantine_retry / _drop - apply or give up one quarantined file. */
+static int
+s_cmd_quarantine_retry(int argc, char **argv)
+{
+	int rc = s_plain(argc, argv, 1, 1, "ID");
+
+	return rc != 0 ? rc : s_quarantine("quarantine-retry", argv + optind, 1);
+}
+
+static int
+s_cmd_quarantine_drop(int argc, char **argv)
+{
+	int rc = s_plain(argc, argv, 1, 1, "ID");
+
+	return rc != 0 ? rc : s_quarantine("quarantine-drop", argv + optind, 1);
 }
 
 /* s_cmd_check - check the configuration; with --var-dir after the command,
@@ -576,22 +791,24 @@ s_cmd_check(int argc, char **argv)
 	config_t *c;
 	char **args;
 	int64_t code = 0;
-	int n = 0, rc;
+	static const struct option opts[] = { { "var-dir", required_argument, NULL, 'v' }, { NULL, 0, NULL, 0 } };
+	const char *var = NULL;
+	int n = 0, rc, opt;
 
-	if (argc == 2 && strcmp(argv[1], "--help") == 0)
-		return s_usage(stdout);
-	if (argc == 3 && strcmp(argv[1], "--var-dir") == 0) {
-		if (fs_mkdirs(argv[2]) != 0 || realpath(argv[2], s_var) == NULL) {
-			fprintf(stderr, "bhxhctl: var dir %s: %s\n", argv[2], strerror(errno));
+	optind = 0;
+	while ((opt = s_getopt(argc, argv, "", opts)) != -1) {
+		if (opt != 'v')
 			return 2;
-		}
-	} else if (argc != 1) {
-		return s_usage(stderr);
+		var = optarg;
 	}
+	if ((rc = s_operands(argc, argv, 0, 0, "")) != 0)
+		return rc;
+	if (var != NULL && s_set_var(var, 0) != 0)
+		return 2;
 	if ((c = s_load(path, sizeof(path))) == NULL)
 		return 2;
 	printf("%s: OK (%d org units, %d agencies, %d record types)\n", path, c->nunits, c->nagencies, c->nrtypes);
-	if (argc == 1) {
+	if (var == NULL) {
 		config_free(&c);
 		return 0;
 	}
@@ -650,10 +867,10 @@ s_parse_until(const char *s)
 	return (long long)mktime(&tm) * 1000;
 }
 
-/* s_silence_add - check the matchers and the time, then ask the alert
+/* s_cmd_silence_add - check the matchers and the time, then ask the alert
  * worker to store the silence (it checks them again). */
 static int
-s_silence_add(int argc, char **argv)
+s_cmd_silence_add(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "matcher", required_argument, NULL, 'm' }, { "author", required_argument, NULL, 'a' },
@@ -668,8 +885,8 @@ s_silence_add(int argc, char **argv)
 
 	if (args == NULL)
 		return 1;
-	optind = 2;
-	while ((opt = getopt_long(argc, argv, "m:a:c:u:", opts, NULL)) != -1) {
+	optind = 0;
+	while ((opt = s_getopt(argc, argv, "m:a:c:u:", opts)) != -1) {
 		alert_matcher_t am;
 		char err[200];
 
@@ -686,13 +903,16 @@ s_silence_add(int argc, char **argv)
 		case 'a': author = optarg; break;
 		case 'c': comment = optarg; break;
 		case 'u': until = optarg; break;
-		default: free(args); return s_usage(stderr);
+		default: free(args); return 2;
 		}
 	}
-	if (n == 3 || author == NULL || comment == NULL || until == NULL) {
-		fprintf(stderr, "bhxhctl: silence add needs --matcher, --author, --comment and --until\n");
+	if (optind < argc) {
 		free(args);
-		return 2;
+		return s_bad("unexpected argument '%s'", argv[optind]);
+	}
+	if (n == 3 || author == NULL || comment == NULL || until == NULL) {
+		free(args);
+		return s_bad("needs --matcher, --author, --comment and --until");
 	}
 	if ((ends = s_parse_until(until)) < 0 || ends <= s_now_ms()) {
 		fprintf(stderr, "bhxhctl: --until %s: expected a future time (YYYY-MM-DD HH:MM) or a duration (+2h, 7d)\n", until);
@@ -708,26 +928,33 @@ s_silence_add(int argc, char **argv)
 	return opt != 0 ? 1 : s_answer(code, body);
 }
 
-/* s_cmd_silence - add, list or expire silences, through the alert worker. */
+/* s_cmd_silence_list - every silence, through the alert worker. */
 static int
-s_cmd_silence(int argc, char **argv)
+s_cmd_silence_list(int argc, char **argv)
 {
 	int64_t code = 0;
 	char *body;
+	int rc = s_plain(argc, argv, 0, 0, "");
 
-	if (argc < 2)
-		return s_usage(stderr);
-	if (strcmp(argv[1], "add") == 0)
-		return s_silence_add(argc, argv);
-	if (strcmp(argv[1], "list") == 0 && argc == 2) {
-		if (s_ask("alert", "silence-list", NULL, 0, 60000, &code, &body) != 0)
-			return 1;
-	} else if (strcmp(argv[1], "expire") == 0 && argc == 3) {
-		if (s_ask("alert", "silence-expire", argv + 2, 1, 60000, &code, &body) != 0)
-			return 1;
-	} else {
-		return s_usage(stderr);
-	}
+	if (rc != 0)
+		return rc;
+	if (s_ask("alert", "silence-list", NULL, 0, 60000, &code, &body) != 0)
+		return 1;
+	return s_answer(code, body);
+}
+
+/* s_cmd_silence_expire - end an active silence now; exit 1 if there is no such one. */
+static int
+s_cmd_silence_expire(int argc, char **argv)
+{
+	int64_t code = 0;
+	char *body;
+	int rc = s_plain(argc, argv, 1, 1, "ID");
+
+	if (rc != 0)
+		return rc;
+	if (s_ask("alert", "silence-expire", argv + optind, 1, 60000, &code, &body) != 0)
+		return 1;
 	return s_answer(code, body);
 }
 
@@ -746,20 +973,20 @@ s_cmd_ack(int argc, char **argv)
 	int64_t code = 0;
 	int opt;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "k:s:a:c:", opts, NULL)) != -1) {
+	optind = 0;
+	while ((opt = s_getopt(argc, argv, "k:s:a:c:", opts)) != -1) {
 		switch (opt) {
 		case 'k': kind = optarg; break;
 		case 's': subject = optarg; break;
 		case 'a': author = optarg; break;
 		case 'c': comment = optarg; break;
-		default: return s_usage(stderr);
+		default: return 2;
 		}
 	}
-	if (kind == NULL || subject == NULL || author == NULL) {
-		fprintf(stderr, "bhxhctl: ack needs --kind, --subject and --author\n");
-		return 2;
-	}
+	if ((opt = s_operands(argc, argv, 0, 0, "")) != 0)
+		return opt;
+	if (kind == NULL || subject == NULL || author == NULL)
+		return s_bad("needs --kind, --subject and --author");
 	args[0] = (char *)kind;
 	args[1] = (char *)subject;
 	args[2] = (char *)author;
@@ -775,17 +1002,18 @@ s_cmd_serve_metrics(int argc, char **argv)
 {
 	char cfgpath[PATH_MAX];
 	const char *listen = NULL;
+	static const struct option opts[] = { { "listen", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 } };
 	config_t *c;
-	int rc;
+	int rc, opt;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
-			listen = argv[++i];
-		else if (strncmp(argv[i], "--listen=", 9) == 0)
-			listen = argv[i] + 9;
-		else
-			return s_usage(stderr);
+	optind = 0;
+	while ((opt = s_getopt(argc, argv, "", opts)) != -1) {
+		if (opt != 'l')
+			return 2;
+		listen = optarg;
 	}
+	if ((rc = s_operands(argc, argv, 0, 0, "")) != 0 || (rc = s_make_var()) != 0)
+		return rc;
 	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
 		return 2;
 	if (listen == NULL)
@@ -801,6 +1029,422 @@ s_cmd_serve_metrics(int argc, char **argv)
 	return rc;
 }
 
+/* s_cmd_status - each worker's state, asked at its control address. */
+static int
+s_cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
+	char cfgpath[PATH_MAX];
+	config_t *c;
+	int json = 0, opt, rc;
+
+	optind = 0;
+	while ((opt = s_getopt(argc, argv, "", opts)) != -1) {
+		if (opt != 'j')
+			return 2;
+		json = 1;
+	}
+	if ((rc = s_operands(argc, argv, 0, 0, "")) != 0)
+		return rc;
+	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
+		return 2;
+	rc = supervise_status(c, s_var, json);
+	config_free(&c);
+	return rc;
+}
+
+/* s_cmd_down - stop the supervisor and every worker of the var dir. */
+static int
+s_cmd_down(int argc, char **argv)
+{
+	int rc = s_plain(argc, argv, 0, 0, "");
+
+	return rc != 0 ? rc : supervise_down(s_var);
+}
+
+/* s_cmd_reload - SIGHUP to the workers of the var dir on this host. */
+static int
+s_cmd_reload(int argc, char **argv)
+{
+	int rc = s_plain(argc, argv, 0, 0, "");
+
+	return rc != 0 ? rc : supervise_reload(s_var);
+}
+
+/* s_only - the --only option of up, supervise and restore; 0 or 2. */
+static int
+s_only(int argc, char **argv, int noperands, const char **only)
+{
+	static const struct option opts[] = { { "only", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 } };
+	int opt;
+
+	*only = NULL;
+	optind = 0;
+	while ((opt = s_getopt(argc, argv, "", opts)) != -1) {
+		if (opt != 'o')
+			return 2;
+		if (optarg[0] == '\0')
+			return s_bad("--only: name at least one worker");
+		*only = optarg;
+	}
+	return s_operands(argc, argv, noperands, noperands, "DIR");
+}
+
+/* s_cmd_up / s_cmd_supervise - the supervisor in the background (returning
+ * once the workers are ready) or in the foreground. */
+static int
+s_run_supervisor(int argc, char **argv, int background)
+{
+	char cfgpath[PATH_MAX], bindir[PATH_MAX];
+	const char *only;
+	config_t *c;
+	int rc = s_only(argc, argv, 0, &only);
+
+	if (rc != 0 || (rc = s_make_var()) != 0)
+		return rc;
+	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
+		return 2;
+	s_exe_dir(bindir, sizeof(bindir));
+	rc = background ? supervise_up(c, cfgpath, s_var, bindir, only) : supervise_run(c, cfgpath, s_var, bindir, 0, only);
+	config_free(&c);
+	return rc;
+}
+
+static int
+s_cmd_up(int argc, char **argv)
+{
+	return s_run_supervisor(argc, argv, 1);
+}
+
+static int
+s_cmd_supervise(int argc, char **argv)
+{
+	return s_run_supervisor(argc, argv, 0);
+}
+
+/* s_cmd_worker - one worker in this process, or the list of them. */
+static int
+s_cmd_worker(int argc, char **argv)
+{
+	static const struct option opts[] = { { "list", no_argument, NULL, 'l' }, { NULL, 0, NULL, 0 } };
+	char cfgpath[PATH_MAX], bindir[PATH_MAX];
+	config_t *c;
+	int list = 0, opt, rc;
+
+	optind = 0;
+	while ((opt = s_getopt(argc, argv, "", opts)) != -1) {
+		if (opt != 'l')
+			return 2;
+		list = 1;
+	}
+	if ((rc = s_operands(argc, argv, list ? 0 : 1, list ? 0 : 1, "NAME (or --list)")) != 0 ||
+	    (!list && (rc = s_make_var()) != 0))
+		return rc;
+	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
+		return 2;
+	s_exe_dir(bindir, sizeof(bindir));
+	rc = supervise_exec(c, cfgpath, s_var, bindir, list ? "--list" : argv[optind], list);
+	config_free(&c);
+	return rc;
+}
+
+/* s_cmd_backup / s_cmd_restore - see ctl_backup.h. */
+static int
+s_cmd_backup(int argc, char **argv)
+{
+	char cfgpath[PATH_MAX];
+	config_t *c;
+	int rc = s_plain(argc, argv, 1, 1, "DIR");
+
+	if (rc != 0)
+		return rc;
+	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
+		return 2;
+	rc = ctl_backup(c, s_var, argv[optind]);
+	config_free(&c);
+	return rc;
+}
+
+static int
+s_cmd_restore(int argc, char **argv)
+{
+	char cfgpath[PATH_MAX];
+	const char *only;
+	config_t *c;
+	int rc = s_only(argc, argv, 1, &only);
+
+	if (rc != 0)
+		return rc;
+	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
+		return 2;
+	rc = ctl_restore(c, s_var, argv[optind], only);
+	config_free(&c);
+	return rc;
+}
+
+/* One receipt found in an outbox folder (s_cmd_receipts). */
+typedef struct {
+	char *name;          /* STAMP-FILE.json */
+	const char *agency;  /* the configuration's id */
+} s_receipt_t;
+
+/* s_receipt_cmp - newest first: receipts are named by the time their file was taken. */
+static int
+s_receipt_cmp(const void *a, const void *b)
+{
+	const s_receipt_t *x = a, *y = b;
+	int c = strcmp(y->name, x->name);
+
+	return c != 0 ? c : strcmp(x->agency, y->agency);
+}
+
+#define S_STAMP_LEN 23 /* YYYYmmddTHHMMSS.uuuuuuZ, receipt_name_stamp */
+
+/* s_is_receipt - name is a JSON receipt's: STAMP-FILE.json. */
+static int
+s_is_receipt(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > S_STAMP_LEN + 6 && name[S_STAMP_LEN] == '-' && name[8] == 'T' && name[S_STAMP_LEN - 1] == 'Z' &&
+	    strspn(name, "0123456789") == 8 && strcmp(name + n - 5, ".json") == 0;
+}
+
+/* s_receipt_status - the status a JSON receipt holds (applied, rejected,
+ * repeat), or "?" if it cannot be read. */
+static void
+s_receipt_status(const char *path, char *out, size_t size)
+{
+	static const char key[] = "\n  \"status\": \"";
+	char buf[16384], *p;
+	FILE *f = fopen(path, "r");
+	size_t n = 0, len;
+
+	snprintf(out, size, "?");
+	if (f == NULL)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f); /* the status comes before the errors, in the first lines */
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strstr(buf, key)) == NULL)
+		return;
+	p += sizeof(key) - 1;
+	len = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
+	if (len > 0 && p[len] == '"')
+		snprintf(out, size, "%.*s", (int)len, p);
+}
+
+/* s_cmd_receipts - the newest receipts in the agencies' outbox folders on
+ * this host (VAR/spool/outbox/AGENCY/), newest first; reads only those
+ * folders and the receipts it shows, no worker's database. */
+static int
+s_cmd_receipts(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "agency", required_argument, NULL, 'a' }, { "last", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *agency = NULL;
+	char cfgpath[PATH_MAX];
+	s_receipt_t *r = NULL;
+	size_t nr = 0, cap = 0;
+	int last = 10, opt, rc;
+	config_t *c;
+
+	optind = 0;
+	while ((opt = s_getopt(argc, argv, "a:n:", opts)) != -1) {
+		switch (opt) {
+		case 'a': agency = optarg; break;
+		case 'n':
+			if (s_count_arg(optarg, 1, 1000000, &last) != 0)
+				return s_bad("--last '%s': expected a number of receipts, 1 or more", optarg);
+			break;
+		default: return 2;
+		}
+	}
+	if ((rc = s_operands(argc, argv, 0, 0, "")) != 0)
+		return rc;
+	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
+		return 2;
+	if (agency != NULL && config_agency(c, agency) == NULL) {
+		fprintf(stderr, "bhxhctl: receipts: unknown agency '%s' (see agencies in %s)\n", agency, cfgpath);
+		config_free(&c);
+		return 2;
+	}
+	for (int i = 0; i < c->nagencies; i++) {
+		char dir[PATH_MAX + 300];
+		struct dirent *de;
+		DIR *d;
+
+		if (agency != NULL && strcmp(agency, c->agencies[i].id) != 0)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/spool/outbox/%s", s_var, c->agencies[i].id);
+		if ((d = opendir(dir)) == NULL) {
+			if (errno != ENOENT) /* none yet: the agency has sent nothing */
+				fprintf(stderr, "bhxhctl: receipts: %s: %s\n", dir, strerror(errno));
+			continue;
+		}
+		while ((de = readdir(d)) != NULL) {
+			if (!s_is_receipt(de->d_name))
+				continue;
+			if (nr == cap) {
+				cap = cap ? cap * 2 : 64;
+				r = xrealloc(r, cap * sizeof(*r));
+			}
+			r[nr].name = xstrdup(de->d_name);
+			r[nr++].agency = c->agencies[i].id;
+		}
+		closedir(d);
+	}
+	if (nr > 0)
+		qsort(r, nr, sizeof(*r), s_receipt_cmp);
+	if (nr == 0)
+		printf("no receipt in %s/spool/outbox%s%s\n", s_var, agency != NULL ? "/" : "", agency != NULL ? agency : "");
+	else
+		printf("%-20s  %-10s  %-8s  %-40s  %s\n", "time (UTC)", "agency", "status", "file", "receipt");
+	for (size_t i = 0; i < nr && i < (size_t)last; i++) {
+		const char *n = r[i].name;
+		char json[PATH_MAX + 600], text[PATH_MAX + 600], status[32];
+		size_t len = strlen(n);
+
+		snprintf(json, sizeof(json), "%s/spool/outbox/%s/%s", s_var, r[i].agency, n);
+		snprintf(text, sizeof(text), "%.*s.txt", (int)strlen(json) - 5, json);
+		s_receipt_status(json, status, sizeof(status));
+		printf("%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ  %-10s  %-8s  %-40.*s  %s\n", n, n + 4, n + 6, n + 9, n + 11,
+		    n + 13, r[i].agency, status, (int)(len - S_STAMP_LEN - 6), n + S_STAMP_LEN + 1,
+		    access(text, R_OK) == 0 ? text : json);
+	}
+	for (size_t i = 0; i < nr; i++)
+		free(r[i].name);
+	free(r);
+	config_free(&c);
+	return 0;
+}
+
+static int s_cmd_help(int argc, char **argv);
+
+static const s_cmd_t s_cmds[] = {
+	{ "up", "[--only W[,W...]]", "start the workers in the background (supervised) and wait until ready;\n"
+	    "--only: just these here (ingest, validate or validate-N, aggregate, alert)", s_cmd_up },
+	{ "down", "", "stop them gracefully (and any worker of the var dir left running)", s_cmd_down },
+	{ "status", "[--json]", "each worker's state and why, since when, messages, restarts, last error,\n"
+	    "asked at its control address (remote ones too, 2 s at most);\n"
+	    "exit 1 unless every worker is ready or busy", s_cmd_status },
+	{ "submit", "--agency ID [--wait] [--timeout SEC] [--format json|text] FILE...",
+	    "drop files for an agency; with --wait print each receipt and exit 1\n"
+	    "if a file was rejected whole (3 if no receipt came within --timeout,\n"
+	    "default 600 s)", s_cmd_submit },
+	{ "receipts", "[--agency ID] [--last N]", "the newest receipts (default the last 10) in the agencies' outbox folders\n"
+	    "on this host, newest first: when the file was taken, agency, status, file and\n"
+	    "the receipt to read (its JSON twin beside it)", s_cmd_receipts },
+	{ "report", "coverage|findings [--period YYYY-MM] [--org-unit CODE] [--format csv|json|table]",
+	    "coverage by org unit and period, or the findings, as the aggregate worker\n"
+	    "answers it from its database (wherever it runs)", s_cmd_report },
+	{ "check-config", "[--var-dir DIR]", "check the configuration and print every problem; with --var-dir\n"
+	    "also its org-unit tree against that pipeline's history (asks the aggregate)", s_cmd_check },
+	{ "silence add", "--matcher LABEL=VALUE... --author A --comment C --until TIME|+DURATION",
+	    "silence the alerts that match every matcher until TIME (YYYY-MM-DD HH:MM)\n"
+	    "or for DURATION (2h, 7d); prints its id", s_cmd_silence_add },
+	{ "silence list", "", "silences (active and past)", s_cmd_silence_list },
+	{ "silence expire", "ID", "end an active silence now; exit 1 if there is no such one", s_cmd_silence_expire },
+	{ "ack", "--kind K --subject S --author A [--comment C]",
+	    "stop repeats of an open alert until its state changes;\n"
+	    "exit 1 if no such alert is open", s_cmd_ack },
+	{ "quarantine list", "[--json]", "files set aside because they could not be applied", s_cmd_quarantine_list },
+	{ "quarantine retry", "ID", "apply a quarantined file now (unless a newer snapshot replaced it)",
+	    s_cmd_quarantine_retry },
+	{ "quarantine drop", "ID", "give up on a quarantined file; its agency gets a receipt saying so",
+	    s_cmd_quarantine_drop },
+	{ "backup", "DIR", "every worker copies its database into DIR on its own host, online,\n"
+	    "ingest first, alert last; DIR/manifest.json lists each file, its size,\n"
+	    "SHA-256 and schema version; exit 1 naming any worker that failed", s_cmd_backup },
+	{ "restore", "DIR [--only W[,W...]]", "with the pipeline down: check the backups of DIR, move the\n"
+	    "databases aside to VAR/db/pre-restore-TIME/ and put the backups in place", s_cmd_restore },
+	{ "supervise", "[--only W[,W...]]", "run the supervisor in the foreground (for systemd)", s_cmd_supervise },
+	{ "serve-metrics", "[--listen HOST:PORT]", "serve GET /metrics (Prometheus) and /healthz in the foreground\n"
+	    "for every worker of the configuration (default: metrics.listen)", s_cmd_serve_metrics },
+	{ "reload", "", "every worker of the var dir on this host rereads its endpoints and keys\n"
+	    "and reopens its log file (so does the supervisor, after logrotate)", s_cmd_reload },
+	{ "worker", "NAME | --list", "run one worker in this process (for bhxh-worker@NAME.service), or list\n"
+	    "the workers of the configuration (ingest, validate or validate-N, ...)", s_cmd_worker },
+	{ "keygen", "[--dir DIR] NAME...", "a CURVE key pair per name (a worker as it runs, or operator) into\n"
+	    "DIR/NAME.key (mode 0600; default DIR: VAR/keys); prints the public keys\n"
+	    "as lines for endpoints.curve.public", s_cmd_keygen },
+	{ "help", "[COMMAND]", "the commands, or what one does", s_cmd_help },
+};
+static const size_t s_ncmds = sizeof(s_cmds) / sizeof(s_cmds[0]);
+
+/* s_find - the command named by argv (one word, or two for a family);
+ * *words: how many of argv it took. NULL after saying what is wrong (2),
+ * or, for a family's first word alone, with *words 0. */
+static const s_cmd_t *
+s_find(int argc, char **argv, int *words)
+{
+	*words = 0;
+	for (size_t i = 0; i < s_ncmds; i++) {
+		const char *name = s_cmds[i].name, *sp = strchr(name, ' ');
+
+		if (sp == NULL && strcmp(name, argv[0]) == 0) {
+			*words = 1;
+			return &s_cmds[i];
+		}
+		if (sp != NULL && argc > 1 && strncmp(name, argv[0], (size_t)(sp - name)) == 0 &&
+		    argv[0][sp - name] == '\0' && strcmp(sp + 1, argv[1]) == 0) {
+			*words = 2;
+			return &s_cmds[i];
+		}
+	}
+	return NULL;
+}
+
+/* s_wants_help - --help or -h among the arguments (before a "--"). */
+static int
+s_wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+/* s_unknown - a command that is not in the table: say so, exit 2. */
+static int
+s_unknown(int argc, char **argv)
+{
+	if (s_family(argv[0]) > 0) {
+		if (argc < 2)
+			fprintf(stderr, "bhxhctl: %s: missing subcommand\n", argv[0]);
+		else
+			fprintf(stderr, "bhxhctl: %s: unknown subcommand '%s'\n", argv[0], argv[1]);
+		s_family_usage(stderr, argv[0], 0);
+		return 2;
+	}
+	fprintf(stderr, "bhxhctl: unknown command '%s'\n", argv[0]);
+	return s_usage(stderr);
+}
+
+/* s_cmd_help - `bhxhctl help [COMMAND...]`. */
+static int
+s_cmd_help(int argc, char **argv)
+{
+	const s_cmd_t *cmd;
+	int words;
+
+	if (argc < 2)
+		return s_usage(stdout);
+	if ((cmd = s_find(argc - 1, argv + 1, &words)) != NULL && words == argc - 1) {
+		s_cmd_usage(stdout, cmd);
+		return 0;
+	}
+	if (cmd == NULL && argc == 2 && s_family(argv[1]) > 0) {
+		s_family_usage(stdout, argv[1], 1);
+		return 0;
+	}
+	if (cmd != NULL)
+		return s_bad("unexpected argument '%s'", argv[1 + words]);
+	return s_unknown(argc - 1, argv + 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -808,109 +1452,48 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' }, { "var-dir", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
 	};
-	const char *var = getenv("BHXH_VAR_DIR"), *cmd;
-	char cfgpath[PATH_MAX], bindir[PATH_MAX];
-	int opt;
+	const char *var = getenv("BHXH_VAR_DIR");
+	const s_cmd_t *cmd;
+	int opt, words;
 
-	while ((opt = getopt_long(argc, argv, "+c:v:h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:c:v:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': s_config = optarg; break;
 		case 'v': var = optarg; break;
 		case 'h': return s_usage(stdout);
-		default: return s_usage(stderr);
+		case ':':
+			fprintf(stderr, "bhxhctl: option '%s' needs a value\n", argv[optind - 1]);
+			return s_usage(stderr);
+		default:
+			if (strncmp(argv[optind - 1], "--", 2) == 0)
+				fprintf(stderr, "bhxhctl: unknown option '%s'\n", argv[optind - 1]);
+			else
+				fprintf(stderr, "bhxhctl: unknown option '-%c'\n", optopt ? optopt : '?');
+			return s_usage(stderr);
 		}
 	}
-	if (optind >= argc)
+	if (optind >= argc) {
+		fprintf(stderr, "bhxhctl: missing command\n");
 		return s_usage(stderr);
-	if (var == NULL)
-		var = "./var";
-	if (fs_mkdirs(var) != 0 || realpath(var, s_var) == NULL) {
-		fprintf(stderr, "bhxhctl: var dir %s: %s\n", var, strerror(errno));
-		return 2;
 	}
-	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
-	for (int i = 1; i < argc; i++) /* `bhxhctl down --help` must not stop anything */
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return s_usage(stdout);
-	if (strcmp(cmd, "submit") == 0)
-		return s_cmd_submit(argc, argv);
-	if (strcmp(cmd, "report") == 0)
-		return s_cmd_report(argc, argv);
-	if (strcmp(cmd, "check-config") == 0)
-		return s_cmd_check(argc, argv);
-	if (strcmp(cmd, "silence") == 0)
-		return s_cmd_silence(argc, argv);
-	if (strcmp(cmd, "ack") == 0)
-		return s_cmd_ack(argc, argv);
-	if (strcmp(cmd, "quarantine") == 0)
-		return s_cmd_quarantine(argc, argv);
-	s_exe_dir(bindir, sizeof(bindir));
-	if (strcmp(cmd, "status") == 0) {
-		config_t *c = s_load(cfgpath, sizeof(cfgpath));
-		int rc;
-
-		if (c == NULL)
-			return 2;
-		if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") != 0)) {
-			config_free(&c);
-			return s_usage(stderr);
-		}
-		rc = supervise_status(c, s_var, argc == 2);
-		config_free(&c);
-		return rc;
+	cmd = s_find(argc, argv, &words);
+	/* --help only prints: `bhxhctl down --help` must not stop anything */
+	if (s_wants_help(argc - 1, argv + 1)) {
+		if (cmd != NULL)
+			s_cmd_usage(stdout, cmd);
+		else if (s_family(argv[0]) > 0)
+			s_family_usage(stdout, argv[0], 1);
+		else
+			return s_unknown(argc, argv);
+		return 0;
 	}
-	if (strcmp(cmd, "serve-metrics") == 0)
-		return s_cmd_serve_metrics(argc, argv);
-	if (strcmp(cmd, "down") == 0)
-		return supervise_down(s_var);
-	if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {
-		config_t *c = s_load(cfgpath, sizeof(cfgpath));
-		int rc;
-
-		if (c == NULL)
-			return 2;
-		rc = strcmp(cmd, "backup") == 0 ? ctl_backup(c, s_var, argc, argv) : ctl_restore(c, s_var, argc, argv);
-		config_free(&c);
-		return rc;
-	}
-	if (strcmp(cmd, "reload") == 0)
-		return argc == 1 ? supervise_reload(s_var) : s_usage(stderr);
-	if (strcmp(cmd, "keygen") == 0)
-		return s_cmd_keygen(argc, argv);
-	if (strcmp(cmd, "worker") == 0) {
-		config_t *c;
-		int rc;
-
-		if (argc != 2)
-			return s_usage(stderr);
-		if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
-			return 2;
-		rc = supervise_exec(c, cfgpath, s_var, bindir, argv[1], strcmp(argv[1], "--list") == 0);
-		config_free(&c);
-		return rc;
-	}
-	if (strcmp(cmd, "up") == 0 || strcmp(cmd, "supervise") == 0) {
-		const char *only = NULL;
-		config_t *c;
-		int rc;
-
-		for (int i = 1; i < argc; i++) {
-			if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
-				only = argv[++i];
-			else if (strncmp(argv[i], "--only=", 7) == 0)
-				only = argv[i] + 7;
-			else
-				return s_usage(stderr);
-		}
-		if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
-			return 2;
-		rc = strcmp(cmd, "up") == 0 ? supervise_up(c, cfgpath, s_var, bindir, only)
-		    : supervise_run(c, cfgpath, s_var, bindir, 0, only);
-		config_free(&c);
-		return rc;
-	}
-	fprintf(stderr, "bhxhctl: unknown command '%s'\n", cmd);
-	return s_usage(stderr);
+	if (cmd == NULL)
+		return s_unknown(argc, argv);
+	if (s_set_var(var != NULL ? var : "./var", 0) != 0)
+		return 2;
+	s_cur = cmd;
+	return cmd->run(argc - (words - 1), argv + (words - 1));
 }

@@ -94,7 +94,7 @@ s_stamp(char *buf, size_t size, time_t t)
 }
 
 int
-ctl_backup(const config_t *c, const char *var, int argc, char **argv)
+ctl_backup(const config_t *c, const char *var, const char *target)
 {
 	char names[MAX_WORKERS][48], dir[PATH_MAX], given[PATH_MAX + 8], path[PATH_MAX + 32], when[32];
 	int n = s_names(c, names), failed = 0;
@@ -102,12 +102,12 @@ ctl_backup(const config_t *c, const char *var, int argc, char **argv)
 	struct stat st;
 	sb_t ok, bad;
 
-	if (argc != 2)
-		return fprintf(stderr, "usage: bhxhctl backup DIR\n"), 2;
-	if (argv[1][0] == '/')
-		snprintf(given, sizeof(given), "%s", argv[1]);
+	if (target[0] == '\0')
+		return fprintf(stderr, "bhxhctl: backup: the directory is empty\n"), 2;
+	if (target[0] == '/')
+		snprintf(given, sizeof(given), "%s", target);
 	else if (getcwd(dir, sizeof(dir)) != NULL)
-		snprintf(given, sizeof(given), "%s/%s", dir, argv[1]);
+		snprintf(given, sizeof(given), "%s/%s", dir, target);
 	else
 		return fprintf(stderr, "bhxhctl: backup: %s\n", strerror(errno)), 1;
 	if (fs_mkdirs(given) != 0 || realpath(given, dir) == NULL) {
@@ -340,10 +340,9 @@ out:
 }
 
 int
-ctl_restore(const config_t *c, const char *var, int argc, char **argv)
+ctl_restore(const config_t *c, const char *var, const char *source, const char *only)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 64], aside[PATH_MAX + 64], stamp[32], *txt = NULL, *line, *save = NULL;
-	const char *only = NULL;
 	s_entry_t e[MAX_WORKERS];
 	int n = 0, in_workers = 0, failed_entries = 0, ningest = -1, nagg = -1, nsel = 0;
 	int sel[MAX_WORKERS] = { 0 };
@@ -351,12 +350,8 @@ ctl_restore(const config_t *c, const char *var, int argc, char **argv)
 	FILE *f;
 
 	(void)c;
-	if (argc == 4 && strcmp(argv[2], "--only") == 0)
-		only = argv[3];
-	else if (argc != 2)
-		return fprintf(stderr, "usage: bhxhctl restore DIR [--only W[,W...]]\n"), 2;
-	if (realpath(argv[1], dir) == NULL) {
-		fprintf(stderr, "bhxhctl: restore: %s: %s\n", argv[1], strerror(errno));
+	if (realpath(source, dir) == NULL) {
+		fprintf(stderr, "bhxhctl: restore: %s: %s\n", source, strerror(errno));
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/manifest.json", dir);

@@ -684,7 +684,8 @@ test_older_snapshot_superseded(void **state)
 
 /* test_quarantine_drop - the operator drops a quarantined file: 'dropped',
  * staging gone, the agency and ingest told; parts of it arriving later are
- * dropped too; bad ids are refused. */
+ * dropped too; an id that names no quarantined file answers 2, one that
+ * is no id 1 (a bad argument). */
 static void
 test_quarantine_drop(void **state)
 {
@@ -693,10 +694,10 @@ test_quarantine_drop(void **state)
 	char buf[4096];
 
 	s_quarantine_incomplete(f, 1, "f0001", "participant_2017-07.csv", "0100000701||060|2017-07|compulsory|1|DV009|");
-	assert_int_equal(s_control(f, "quarantine-drop", "2", buf, sizeof(buf)), 1);
+	assert_int_equal(s_control(f, "quarantine-drop", "2", buf, sizeof(buf)), 2); /* none: bhxhctl exits 1 */
 	assert_non_null(strstr(buf, "no quarantined file 2"));
 	assert_int_equal(s_control(f, "quarantine-drop", "abc", buf, sizeof(buf)), 1);
-	assert_int_equal(s_control(f, "quarantine-drop", "1:ffff", buf, sizeof(buf)), 1); /* another hash */
+	assert_int_equal(s_control(f, "quarantine-drop", "1:ffff", buf, sizeof(buf)), 2); /* another hash */
 	assert_int_equal(s_control(f, "quarantine-drop", NULL, buf, sizeof(buf)), 1);
 	assert_int_equal(s_control(f, "quarantine-burn", "1", buf, sizeof(buf)), 1);
 	s_assert_outcome(f, 1, "quarantined", "E_QUARANTINED");
@@ -714,7 +715,7 @@ test_quarantine_drop(void **state)
 	s_stage(f, s_batch(f, 1, "f0001", 1, "bhxh", "participant", r1, 1));
 	assert_int_equal(f->a->late_resends, 1);
 	assert_int_equal(s_int(f, "SELECT count(*) FROM stage_batch"), 0);
-	assert_int_equal(s_control(f, "quarantine-retry", "1", buf, sizeof(buf)), 1);
+	assert_int_equal(s_control(f, "quarantine-retry", "1", buf, sizeof(buf)), 2); /* no longer quarantined */
 }
 
 /* test_overflow_quarantined - with labor_force allowed up to 9e18 (in

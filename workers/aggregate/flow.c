@@ -710,7 +710,9 @@ out:
 
 /* s_find_quarantined - the quarantined file named by id ("N" or
  * "N:HASHPREFIX"); with waiting, also a staged file that has not ended (so
- * the operator can drop a file that holds up the line at once). */
+ * the operator can drop a file that holds up the line at once). 1 found, 0
+ * an id that is not one (or names several files), -2 no such file (both
+ * said in out), -1 a store error. */
 static int
 s_find_quarantined(worker_t *w, const char *id, msg_t *m, sb_t *out, int waiting)
 {
@@ -740,9 +742,10 @@ s_find_quarantined(worker_t *w, const char *id, msg_t *m, sb_t *out, int waiting
 		}
 	}
 	sqlite3_reset(st);
-	if (n == 0)
-		sb_addf(out, "no quarantined file %.40s", id);
-	else if (n > 1)
+	if (n == 0) {
+		sb_addf(out, "no quarantined file %.40s (see bhxhctl quarantine list)", id);
+		rc = -2;
+	} else if (n > 1)
 		sb_addf(out, "several files are numbered %lld: give N:HASHPREFIX", no);
 	return rc;
 }
@@ -816,7 +819,7 @@ s_retry(worker_t *w, const char *id, sb_t *out)
 	int rc = s_find_quarantined(w, id, &m, out, 0);
 
 	if (rc <= 0)
-		return rc < 0 ? 2 : 1;
+		return rc == 0 ? 1 : 2; /* no such file is no bad argument: bhxhctl exits 1 */
 	if (s_parts(w, &m.u.end, 0, &p) != 0) {
 		msg_free(&m);
 		return 2;
@@ -863,7 +866,7 @@ s_drop(worker_t *w, const char *id, sb_t *out)
 	char outcome[32];
 
 	if (rc <= 0)
-		return rc < 0 ? 2 : 1;
+		return rc == 0 ? 1 : 2; /* no such file is no bad argument: bhxhctl exits 1 */
 	if (s_outcome(w, m.u.end.file_no, m.u.end.file_id, outcome, sizeof(outcome)) != 0) {
 		msg_free(&m);
 		return 2;
