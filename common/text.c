@@ -540,6 +540,13 @@ text_plausible(const text_score_t *sc)
 	return sc->unlikely * 8 <= sc->vietnamese;
 }
 
+/* s_value - how Vietnamese a reading is, to compare readings by. */
+static long
+s_value(const text_score_t *sc)
+{
+	return (long)sc->vietnamese - 2L * sc->unlikely;
+}
+
 /* text_detect_legacy - the legacy encoding the bytes read most like Vietnamese in. */
 const char *
 text_detect_legacy(const char *in, size_t len, const char *prefer, text_score_t *sc)
@@ -563,7 +570,7 @@ text_detect_legacy(const char *in, size_t len, const char *prefer, text_score_t 
 			continue;
 		if (cur.vietnamese < TEXT_DETECT_MIN_WORDS || !text_plausible(&cur))
 			continue;
-		val = (long)cur.vietnamese - 2L * cur.unlikely;
+		val = s_value(&cur);
 		if (best == NULL || val > best_val) {
 			best = order[i];
 			best_val = val;
@@ -580,7 +587,7 @@ int
 text_choose(const char *declared, const char *sample, size_t len, int cut, text_choice_t *out)
 {
 	const char *decl = text_encoding_canonical(declared), *likely;
-	text_score_t sc;
+	text_score_t sc = { 0, 0, 0 }, u8;
 
 	memset(out, 0, sizeof(*out));
 	if (decl == NULL) {
@@ -609,6 +616,11 @@ text_choose(const char *declared, const char *sample, size_t len, int cut, text_
 		out->likely = likely;
 		return 0;
 	}
+	/* a few stray bytes: UTF-8 or the declared encoding, whichever reads
+	 * more like Vietnamese (a UTF-8 file with one bad byte stays UTF-8) */
 	out->encoding = decl;
+	if (strcmp(decl, "UTF-8") != 0 && text_score("UTF-8", sample, len, &u8) == 0 &&
+	    s_value(&u8) > s_value(&sc))
+		out->encoding = "UTF-8";
 	return 0;
 }

@@ -105,8 +105,10 @@ int text_utf8_check(const char *s, size_t len, int cut, int *non_ascii);
  *      decodes in it and reads plausibly (text_plausible): the declared one;
  *   3. otherwise, when a legacy encoding is detected (text_detect_legacy):
  *      refuse the file, naming that encoding as the likely one;
- *   4. otherwise (a few stray bytes that read as nothing): the declared
- *      encoding; the rows holding the bad bytes are rejected one by one. */
+ *   4. otherwise (a few stray bytes that read as nothing): UTF-8 or the
+ *      declared encoding, whichever reads more like Vietnamese (vietnamese
+ *      minus twice unlikely; a tie to the declared one); the rows holding
+ *      the bad bytes are rejected one by one. */
 typedef struct {
 	const char *encoding; /* canonical name to read the file in; NULL when refused */
 	const char *likely;   /* when refused: the encoding the file is most likely in */

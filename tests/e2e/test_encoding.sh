@@ -44,6 +44,8 @@ names DL8 | iconv -f UTF-8 -t VISCII >"$D/collection_agent_viscii.csv"
 	printf 'DL9X1,Trần Thị Hương,061,Đang hoạt động\n' | iconv -f UTF-8 -t WINDOWS-1258
 	printf 'DL9X2,Phạm Ngọc Ánh,064,Đang hoạt động\n'
 } >"$D/collection_agent_late.csv"
+# UTF-8 with one stray byte, from an agency that declares TCVN3
+{ names DLA; printf 'DLA06,Nguy\xffn An,058,Đang hoạt động\n'; } >"$D/collection_agent_stray.csv"
 for n in b c d; do cp "$D/collection_agent_utf8_a.csv" "$D/collection_agent_utf8_$n.csv"; done
 
 # submit LABEL AGENCY FILE - the receipt of FILE into $VAR/r-LABEL.json, submit's exit code in RC
@@ -106,6 +108,13 @@ check_eq "bytes invalid in UTF-8 past the first 64 KiB: the file applies, that r
 check "...the row is named with E_ENCODING" grep -q '"line": 1607, "field": "name", "code": "E_ENCODING"' "$R"
 check "...its message names the encoding the file is read in" grep -q '"message_en": "the cell has bytes invalid in UTF-8, the encoding this file is read in (chosen from its first 64 KiB)' "$R"
 check_eq "...the rows after it applied" "Phạm Ngọc Ánh" "$(q "SELECT name FROM collection_agent WHERE agent_code = 'DL9X2'")"
+
+submit stray bhxh_tcvn3 collection_agent_stray.csv
+R=$VAR/r-stray.json
+check_eq "UTF-8 with a stray bad byte from a TCVN3 agency: read as UTF-8, that row rejected" "0 applied 6/5/1 UTF-8" \
+	"$RC $(json_field "$R" status) $(json_field "$R" rows_read)/$(json_field "$R" rows_applied)/$(json_field "$R" rows_rejected) $(json_field "$R" encoding)"
+check "...with E_ENCODING on its line" grep -q '"line": 7, "field": "name", "code": "E_ENCODING"' "$R"
+check_eq "...the other names are right" "$WANT" "$(names_of DLA)"
 
 check_eq "ingest records the encoding each file is read in" "UTF-8|WINDOWS-1258|TCVN3|VISCII" \
 	"$(sqlite3 "$VAR/db/ingest.db" "PRAGMA busy_timeout=2000; SELECT group_concat(encoding, '|') FROM (SELECT encoding FROM files WHERE name IN ('collection_agent_utf8_a.csv', 'collection_agent_cp1258.csv', 'collection_agent_tcvn3.csv', 'collection_agent_viscii.csv') ORDER BY id)" | tail -n +2)"

@@ -471,6 +471,30 @@ test_choose(void **state)
 		assert_true(ch.utf8_invalid);
 		assert_null(ch.likely);
 	}
+	/* ...also from an agency that declares a legacy encoding: read in it, the
+	 * UTF-8 would turn into mojibake */
+	{
+		char stray[1024];
+
+		snprintf(stray, sizeof(stray), "%s06\xff" "4,2019\n", csv);
+		for (size_t e = 0; e < sizeof(S_LEGACY) / sizeof(S_LEGACY[0]); e++) {
+			assert_int_equal(text_choose(S_LEGACY[e].name, stray, strlen(stray), 0, &ch), 0);
+			assert_non_null(ch.encoding);
+			assert_string_equal(ch.encoding, "UTF-8");
+			assert_true(ch.utf8_invalid);
+		}
+	}
+	/* a legacy file with a byte its encoding does not define stays in it */
+	{
+		size_t len;
+		char *bytes = s_encode("WINDOWS-1258", csv, &len), *more = malloc(len + 2);
+
+		memcpy(more, bytes, len);
+		memcpy(more + len, "\x81\n", 2);
+		s_expect_choice("WINDOWS-1258", more, len + 2, 0, "WINDOWS-1258", NULL);
+		free(more);
+		free(bytes);
+	}
 	/* a sample cut in the middle of a letter is still UTF-8 */
 	{
 		size_t n = strlen(NGUYEN_VAN_DUC) - 2; /* "...Đứ" cut inside ứ */
