@@ -173,7 +173,9 @@ static const cd_key_t s_agency_keys[] = {
 	  .doc = "rows for units outside this unit's subtree are rejected" },
 	{ .key = "encoding", .type = CD_STR, .off = offsetof(cfg_agency_t, encoding), .check = s_check_encoding,
 	  .type_doc = "`UTF-8`, `WINDOWS-1258`, `TCVN3` or `VISCII`", .def_doc = "`UTF-8`",
-	  .doc = "the encoding of its CSV files" },
+	  .doc = "the encoding its files are read in when they are not UTF-8: a file whose first 64 KiB are valid"
+	  " UTF-8 is read as UTF-8 whatever this says, and one in another legacy encoding is refused naming it"
+	  " (docs/INGEST.md)" },
 	{ .key = "email", .type = CD_STR, .off = offsetof(cfg_agency_t, email), .doc = "a contact address" },
 	{ NULL }
 };

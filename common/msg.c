@@ -24,7 +24,8 @@
  *                 a rejected row may have any number (usually 0).
  *   MSG_T_FILE_END  [file_id str, file_no uint, agency str, rtype str, name str,
  *                  received_at int, nbatches uint, rows_read uint,
- *                  unknown_columns [str...], abort_code str|nil]
+ *                  unknown_columns [str...], abort_code str|nil, encoding str|nil];
+ *                  the 10-element form without encoding is still read
  *   MSG_T_ACK       [ids [uint64...]]
  *   MSG_T_EVENTS    [seq uint, events [event...]]
  *     event       [kind, subject, org_unit, period, severity, state, name
@@ -152,7 +153,7 @@ static int s_put_batch(msgpack_packer *pk, const msg_batch_t *b)
 /* s_put_file_end - pack a MSG_T_FILE_END body. */
 static int s_put_file_end(msgpack_packer *pk, const msg_file_end_t *e)
 {
-	if (msgpack_pack_array(pk, 10) != 0 ||
+	if (msgpack_pack_array(pk, 11) != 0 ||
 	    s_put_str(pk, e->file_id) == -1 ||
 	    msgpack_pack_uint64(pk, e->file_no) != 0 ||
 	    s_put_str(pk, e->agency) == -1 ||
@@ -162,7 +163,8 @@ static int s_put_file_end(msgpack_packer *pk, const msg_file_end_t *e)
 	    msgpack_pack_uint32(pk, e->nbatches) != 0 ||
 	    msgpack_pack_uint64(pk, e->rows_read) != 0 ||
 	    s_put_strs(pk, e->nunknown, e->unknown_columns) == -1 ||
-	    s_put_opt(pk, e->abort_code) == -1)
+	    s_put_opt(pk, e->abort_code) == -1 ||
+	    s_put_opt(pk, e->encoding) == -1)
 		return -1;
 	return 0;
 }
@@ -740,10 +742,14 @@ static int s_get_batch(struct rd *r, msg_batch_t *b)
 static int s_get_file_end(struct rd *r, msg_file_end_t *e)
 {
 	uint64_t v = 0;
+	uint32_t n = 0;
 
 	r->top = "file_end";
-	if (s_get_tuple(r, 10, NULL, -1) == -1 ||
-	    s_get_str(r, 0, &e->file_id, "file_id", -1) == -1 ||
+	if (s_get_array(r, 1, &n, NULL, -1) == -1)
+		return -1;
+	if (n != 10 && n != 11)
+		return s_fail(r, NULL, -1, "expected array of 10 or 11, got %u", n);
+	if (s_get_str(r, 0, &e->file_id, "file_id", -1) == -1 ||
 	    s_get_uint(r, UINT64_MAX, &e->file_no, "file_no", -1) == -1 ||
 	    s_get_str(r, 0, &e->agency, "agency", -1) == -1 ||
 	    s_get_str(r, 0, &e->rtype, "rtype", -1) == -1 ||
@@ -754,7 +760,8 @@ static int s_get_file_end(struct rd *r, msg_file_end_t *e)
 	e->nbatches = (uint32_t)v;
 	if (s_get_uint(r, UINT64_MAX, &e->rows_read, "rows_read", -1) == -1 ||
 	    s_get_strs(r, &e->nunknown, &e->unknown_columns, "unknown_columns") == -1 ||
-	    s_get_str(r, 1, &e->abort_code, "abort_code", -1) == -1)
+	    s_get_str(r, 1, &e->abort_code, "abort_code", -1) == -1 ||
+	    (n == 11 && s_get_str(r, 1, &e->encoding, "encoding", -1) == -1))
 		return -1;
 	return 0;
 }
@@ -1060,6 +1067,7 @@ static void s_free_file_end(msg_file_end_t *e)
 	free(e->name);
 	s_free_strs(e->nunknown, e->unknown_columns);
 	free(e->abort_code);
+	free(e->encoding);
 }
 
 /* s_free_events - free an events body. */

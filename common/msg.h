@@ -65,6 +65,8 @@ typedef struct {
 	uint32_t nunknown;
 	char **unknown_columns;
 	char *abort_code;   /* NULL, or why the file must be rejected whole (E_FILE_CHANGED) */
+	char *encoding;     /* the encoding the file was read in ("UTF-8", "WINDOWS-1258", ...);
+	                     * NULL from an older sender */
 } msg_file_end_t;
 
 typedef struct {

@@ -73,6 +73,7 @@ void
 receipt_json(sb_t *b, const receipt_t *r)
 {
 	char when[32], *file = s_clean(r->file, 0), *earlier = s_clean(r->repeat_of, 0);
+	char *enc = s_clean(r->encoding, 0), *likely = s_clean(r->encoding_likely, 0);
 
 	s_stamp(when, sizeof(when), r->received_at, 0);
 	sb_add(b, "{\n  \"file\": ");
@@ -90,6 +91,14 @@ receipt_json(sb_t *b, const receipt_t *r)
 	if (earlier != NULL) {
 		sb_add(b, ",\n  \"repeat_of\": ");
 		sb_json_str(b, earlier);
+	}
+	if (enc != NULL) {
+		sb_add(b, ",\n  \"encoding\": ");
+		sb_json_str(b, enc);
+	}
+	if (likely != NULL) {
+		sb_add(b, ",\n  \"encoding_likely\": ");
+		sb_json_str(b, likely);
 	}
 	sb_addf(b, ",\n  \"rows_read\": %llu,\n  \"rows_applied\": %llu,\n  \"rows_rejected\": %llu,"
 	    "\n  \"rows_duplicate\": %llu,\n  \"unknown_columns\": [",
@@ -116,6 +125,8 @@ receipt_json(sb_t *b, const receipt_t *r)
 	sb_add(b, r->nerrors ? "\n  ]\n}\n" : "]\n}\n");
 	free(file);
 	free(earlier);
+	free(enc);
+	free(likely);
 }
 
 /* receipt_text - the readable twin, Vietnamese first. */
@@ -127,6 +138,7 @@ receipt_text(sb_t *b, const receipt_t *r)
 	};
 	const char *vi = r->status;
 	char when[32], *file = s_clean(r->file, 1), *earlier = s_clean(r->repeat_of, 1);
+	char *enc = s_clean(r->encoding, 1), *likely = s_clean(r->encoding_likely, 1);
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(names[i].status, r->status) == 0)
@@ -142,6 +154,10 @@ receipt_text(sb_t *b, const receipt_t *r)
 	    file ? file : "", r->agency, r->type ? r->type : "-", when, r->sha256 ? r->sha256 : "-", vi, r->status);
 	if (earlier != NULL)
 		sb_addf(b, "Trùng với / Repeats:   %s\n", earlier);
+	if (enc != NULL)
+		sb_addf(b, "Bảng mã / Encoding:    %s\n", enc);
+	if (likely != NULL)
+		sb_addf(b, "Bảng mã của tệp có lẽ là / Likely encoding: %s\n", likely);
 	sb_addf(b, "Số dòng đọc / Rows read:          %llu\n"
 	    "Số dòng áp dụng / Rows applied:   %llu\n"
 	    "Số dòng từ chối / Rows rejected:  %llu (trùng khóa / duplicates: %llu)\n",
@@ -171,6 +187,8 @@ receipt_text(sb_t *b, const receipt_t *r)
 	}
 	free(file);
 	free(earlier);
+	free(enc);
+	free(likely);
 }
 
 /* s_safe_name - file name with '/' and control characters

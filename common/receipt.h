@@ -25,6 +25,8 @@ typedef struct {
 	const char *sha256;
 	const char *status;     /* applied | rejected | repeat */
 	const char *repeat_of;  /* earlier file name for a repeat */
+	const char *encoding;   /* the encoding the file was read in, or NULL (not read) */
+	const char *encoding_likely; /* of a file refused for its encoding: the one it is most likely in */
 	int64_t received_at;    /* unix microseconds */
 	uint64_t rows_read, rows_applied, rows_rejected, rows_duplicate;
 	int nunknown;

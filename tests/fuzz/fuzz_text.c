@@ -8,7 +8,10 @@
  * is valid UTF-8 in NFC (text_is_nfc_utf8) and converts to itself again as
  * UTF-8; from UTF-8 it succeeds exactly when the input is valid UTF-8 with no
  * NUL. A folded key has no leading, trailing or doubled space, and folding
- * it again succeeds. Crashes, leaks and sanitizer reports are findings; so is
+ * it again succeeds. The input is also taken as a file's sample: for each
+ * declared encoding text_choose reads it or refuses it naming a legacy
+ * encoding other than the declared one, never both; valid UTF-8 is always
+ * read as UTF-8; text_score counts nothing negative. Crashes, leaks and sanitizer reports are findings; so is
  * a failed check (abort). */
 #include <stddef.h>
 #include <stdint.h>
@@ -95,6 +98,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (!valid_utf8)
 		s_check(memchr(in, '\0', size) != NULL || !text_is_nfc_utf8(in, size));
+	for (size_t i = 0; i < S_NENC; i++) {
+		text_choice_t ch;
+		text_score_t sc;
+
+		s_check(text_choose(s_encodings[i], in, size, (int)(size & 1), &ch) == 0);
+		s_check((ch.encoding == NULL) != (ch.likely == NULL));
+		if (ch.likely != NULL)
+			s_check(strcmp(ch.likely, s_encodings[i]) != 0 && strcmp(ch.likely, "UTF-8") != 0);
+		if (text_utf8_check(in, size, 0, NULL))
+			s_check(ch.encoding != NULL && strcmp(ch.encoding, "UTF-8") == 0);
+		s_check(text_score(s_encodings[i], in, size, &sc) == 0);
+		s_check(sc.vietnamese >= 0 && sc.unlikely >= sc.invalid && sc.invalid >= 0);
+	}
 	s_check_key(copy, valid_utf8);
 	free(copy);
 	return 0;

@@ -270,6 +270,7 @@ static void msg_equal(const msg_t *a, const msg_t *b)
 		assert_true(x->rows_read == y->rows_read);
 		strs_equal(x->nunknown, x->unknown_columns, y->nunknown, y->unknown_columns);
 		opt_equal(x->abort_code, y->abort_code);
+		opt_equal(x->encoding, y->encoding);
 		break;
 	}
 	case MSG_T_ACK:
@@ -443,6 +444,7 @@ static void make_file_end(msg_t *m)
 	m->u.end.nunknown = 3;
 	m->u.end.unknown_columns = strs(3, unknown);
 	m->u.end.abort_code = xstrdup("E_FILE_CHANGED");
+	m->u.end.encoding = xstrdup("WINDOWS-1258");
 }
 
 /* make_ack - an ack covering the integer encodings' boundaries. */
@@ -687,9 +689,45 @@ static void test_file_end_layout(void **state)
 		assert_true(m.u.end.rows_read == 250);
 		assert_int_equal(m.u.end.nunknown, 1);
 		assert_string_equal(m.u.end.unknown_columns[0], "x");
+		assert_null(m.u.end.encoding); /* the 10-element form of an older sender */
 		msg_free(&m);
 		wb_free(&b);
 	}
+
+	/* the 11-element form names the encoding the file was read in */
+	wb_head(&b, MSG_T_FILE_END, 9, 11);
+	wb_str(&b, "abc");
+	wb_uint(&b, 1);
+	wb_str(&b, "a");
+	wb_str(&b, "r");
+	wb_str(&b, "n");
+	wb_uint(&b, 0);
+	wb_uint(&b, 0);
+	wb_uint(&b, 0);
+	wb_arr(&b, 0);
+	wb_byte(&b, 0xc0);
+	wb_str(&b, "TCVN3");
+	if (msg_decode((const char *)b.p, b.n, &m, err, sizeof(err)) != 0)
+		fail_msg("decode: %s", err);
+	assert_string_equal(m.u.end.encoding, "TCVN3");
+	msg_free(&m);
+	wb_free(&b);
+	/* 12 elements are refused */
+	wb_head(&b, MSG_T_FILE_END, 9, 12);
+	wb_str(&b, "abc");
+	wb_uint(&b, 1);
+	wb_str(&b, "a");
+	wb_str(&b, "r");
+	wb_str(&b, "n");
+	wb_uint(&b, 0);
+	wb_uint(&b, 0);
+	wb_uint(&b, 0);
+	wb_arr(&b, 0);
+	wb_byte(&b, 0xc0);
+	wb_str(&b, "TCVN3");
+	wb_str(&b, "x");
+	assert_int_equal(msg_decode((const char *)b.p, b.n, &m, err, sizeof(err)), -1);
+	wb_free(&b);
 
 	/* a non-negative signed form is a uint too */
 	wb_head(&b, MSG_T_FILE_END, 9, 10);
@@ -1233,10 +1271,10 @@ static void test_reject_wrong_types(void **state)
 	expect_fail_pad(&b, "ack: expected array");
 
 	wb_head(&b, MSG_T_FILE_END, 1, 9);
-	expect_fail_pad(&b, "file_end: expected array of 10, got 9");
+	expect_fail_pad(&b, "file_end: expected array of 10 or 11, got 9");
 
-	wb_head(&b, MSG_T_FILE_END, 1, 11);
-	expect_fail_pad(&b, "file_end: expected array of 10, got 11");
+	wb_head(&b, MSG_T_FILE_END, 1, 12);
+	expect_fail_pad(&b, "file_end: expected array of 10 or 11, got 12");
 
 	wb_head(&b, MSG_T_BATCH, 1, 8);
 	wb_byte(&b, 0xc0);

@@ -92,6 +92,48 @@ test_json_counts_and_repeat(void **state)
 }
 
 static void
+test_encoding(void **state)
+{
+	receipt_error_t e = { 0, NULL, "E_FILE_ENCODING", "vi", "en" };
+	receipt_t r = { .file = "p.csv", .agency = "bhxh", .type = "participant", .sha256 = "00",
+		.status = "applied", .encoding = "WINDOWS-1258" };
+	sb_t b;
+
+	(void)state;
+	sb_init(&b);
+	receipt_json(&b, &r);
+	assert_non_null(strstr(b.data, "\n  \"encoding\": \"WINDOWS-1258\",\n"));
+	assert_null(strstr(b.data, "encoding_likely"));
+	sb_free(&b);
+	sb_init(&b);
+	receipt_text(&b, &r);
+	assert_non_null(strstr(b.data, "\nBảng mã / Encoding:    WINDOWS-1258\n"));
+	sb_free(&b);
+	/* refused for its encoding: the likely one is named, none was used */
+	r.status = "rejected";
+	r.encoding = NULL;
+	r.encoding_likely = "TCVN3\nKết quả / Status: applied";
+	r.nerrors = 1;
+	r.errors = &e;
+	sb_init(&b);
+	receipt_json(&b, &r);
+	assert_null(strstr(b.data, "\"encoding\":"));
+	assert_non_null(strstr(b.data, "\"encoding_likely\": \"TCVN3\\nK"));
+	sb_free(&b);
+	sb_init(&b);
+	receipt_text(&b, &r);
+	assert_non_null(strstr(b.data, "Likely encoding: TCVN3?K")); /* one line, whatever a message carried */
+	assert_null(strstr(b.data, "Encoding:    "));
+	sb_free(&b);
+	/* a file never read names no encoding at all */
+	r.encoding_likely = NULL;
+	sb_init(&b);
+	receipt_json(&b, &r);
+	assert_null(strstr(b.data, "encoding"));
+	sb_free(&b);
+}
+
+static void
 test_text_twin_is_one_line_per_field(void **state)
 {
 	receipt_error_t e = { 0, NULL, "E_FILE_EMPTY", "tệp rỗng", "the file is empty" };
@@ -207,6 +249,7 @@ main(void)
 		cmocka_unit_test(test_json_escapes_name_and_messages),
 		cmocka_unit_test(test_json_invalid_utf8_name),
 		cmocka_unit_test(test_json_counts_and_repeat),
+		cmocka_unit_test(test_encoding),
 		cmocka_unit_test(test_text_twin_is_one_line_per_field),
 		cmocka_unit_test(test_write_both_files),
 		cmocka_unit_test(test_fit_cuts_errors),

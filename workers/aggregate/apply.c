@@ -548,10 +548,10 @@ agg_apply_file(worker_t *w, const msg_file_end_t *end, agg_result_t *res)
 		    (unsigned long long)end->rows_read, (unsigned long long)a.applied, (unsigned long long)a.rejected);
 	{
 		receipt_t r = { .file = end->name, .agency = end->agency, .type = end->rtype, .sha256 = end->file_id,
-			.status = "applied", .received_at = end->received_at, .rows_read = a.applied + a.rejected,
-			.rows_applied = a.applied, .rows_rejected = a.rejected, .rows_duplicate = a.duplicates,
-			.nunknown = (int)end->nunknown, .unknown_columns = end->unknown_columns,
-			.nerrors = a.nerrors, .errors = a.errors };
+			.encoding = end->encoding, .status = "applied", .received_at = end->received_at,
+			.rows_read = a.applied + a.rejected, .rows_applied = a.applied, .rows_rejected = a.rejected,
+			.rows_duplicate = a.duplicates, .nunknown = (int)end->nunknown,
+			.unknown_columns = end->unknown_columns, .nerrors = a.nerrors, .errors = a.errors };
 
 		if (agg_record_outcome(w, end, &r, "applied", NULL, NULL) != 0) {
 			s_store_fail(&a, "recording the file");

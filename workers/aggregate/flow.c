@@ -374,6 +374,7 @@ s_end_file(worker_t *w, const msg_file_end_t *end, const char *outcome, const ch
 	char vi[768], en[768];
 	receipt_error_t e = { 0, NULL, code, vi, en };
 	receipt_t r = { .file = end->name, .agency = end->agency, .type = end->rtype, .sha256 = end->file_id,
+		.encoding = end->encoding,
 		.status = "rejected", .received_at = end->received_at, .rows_read = end->rows_read,
 		.rows_rejected = end->rows_read, .nunknown = (int)end->nunknown,
 		.unknown_columns = end->unknown_columns, .nerrors = 1, .errors = &e };

@@ -26,6 +26,8 @@ typedef struct {
 	off_t size;
 	int64_t mtime_ns;         /* as taken: a change while reading refuses the file */
 	csv_reader_t *csv;
+	const char *encoding;     /* read in (text_encoding_canonical); NULL until decided */
+	const char *likely;       /* refused for its encoding: the one it is most likely in */
 	text_conv_t *conv;
 	size_t ncols;
 	int *colmap;              /* column -> field index, -1 unknown */
@@ -74,11 +76,15 @@ void ingest_archive(ingest_t *in, int64_t row_id, const char *agency, const char
     int64_t received_at);
 
 /* ingest_refuse - receipt for a file refused whole, then move it to rejected/;
- * 0, or -1 if the receipt could not be written (the file stays). */
+ * encoding is the one the file was read in and likely the one it most likely
+ * is in (E_FILE_ENCODING), each NULL when there is none. 0, or -1 if the
+ * receipt could not be written (the file stays). */
 int ingest_refuse(ingest_t *in, const char *agency, const char *name, const char *path,
-    const char *sha, const char *rtype, int64_t received_at, const char *code, const char *vi, const char *en);
+    const char *sha, const char *rtype, int64_t received_at, const char *code, const char *vi, const char *en,
+    const char *encoding, const char *likely);
 
-/* ingest_open_header - read and map the header of f; 0, or -1 with a
+/* ingest_open_header - decide the encoding of f (unless f->encoding is set
+ * already: a file resumed), then read and map its header; 0, or -1 with a
  * whole-file code and messages in code/vi/en. */
 int ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size_t msz);
 

@@ -27,8 +27,8 @@
 static const char *const SQL_BY_SHA =
 	"SELECT name FROM files WHERE sha256 = ? AND agency = ? AND status != 'refused' ORDER BY id LIMIT 1";
 static const char *const SQL_ADD =
-	"INSERT INTO files(sha256, agency, name, path, rtype, received_at, status, size, mtime_ns)"
-	" VALUES (?,?,?,?,?,?, 'reading', ?, ?)";
+	"INSERT INTO files(sha256, agency, name, path, rtype, received_at, status, size, mtime_ns, encoding)"
+	" VALUES (?,?,?,?,?,?, 'reading', ?, ?, ?)";
 
 /* ingest_now_us - wall clock in microseconds. */
 int64_t
@@ -59,11 +59,13 @@ s_spool(const ingest_t *in, char *buf, size_t size, const char *state, const cha
  * no agency is left without an answer. 0, or -1 (left in place). */
 int
 ingest_refuse(ingest_t *in, const char *agency, const char *name, const char *path, const char *sha,
-    const char *rtype, int64_t received_at, const char *code, const char *vi, const char *en)
+    const char *rtype, int64_t received_at, const char *code, const char *vi, const char *en,
+    const char *encoding, const char *likely)
 {
 	receipt_error_t e = { 0, NULL, code, vi, en };
 	receipt_t r = { .file = name, .agency = agency, .type = rtype, .sha256 = sha, .status = "rejected",
-		.received_at = received_at, .nerrors = 1, .errors = &e };
+		.received_at = received_at, .encoding = encoding, .encoding_likely = likely, .nerrors = 1,
+		.errors = &e };
 	char dst[4600];
 
 	if (receipt_write(in->w->var_dir, &r, NULL, 0) != 0) {
@@ -132,11 +134,10 @@ s_earlier(ingest_t *in, const char *agency, const char *sha, char *buf, size_t s
 /* s_repeat - the receipt for a repeat, then the file goes to archive/ (it
  * stays if the receipt cannot be written, and is taken again later). */
 static void
-s_repeat(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path, const char *sha,
-    const char *earlier, int64_t received_at)
+s_repeat(ingest_t *in, const cfg_agency_t *ag, const cfg_rtype_t *rt, const char *name, const char *path,
+    const char *sha, const char *earlier, int64_t received_at)
 {
-	const cfg_rtype_t *rt = config_rtype_for_file(in->w->config, name);
-	receipt_t r = { .file = name, .agency = ag->id, .type = rt ? rt->name : NULL, .sha256 = sha,
+	receipt_t r = { .file = name, .agency = ag->id, .type = rt->name, .sha256 = sha,
 		.status = "repeat", .repeat_of = earlier, .received_at = received_at };
 	char dst[4600];
 
@@ -182,13 +183,42 @@ s_gate(ingest_t *in, const struct stat *st, char *vi, char *en, size_t msz)
 	return NULL;
 }
 
-/* s_take - take one file already in processing/ at path; 1 if it became the current file. */
+/* s_type - the record type of a file named name into *rt (NULL when the
+ * name tells none); NULL if the agency may send it, else a refusal code
+ * (E_FILE_TYPE_UNKNOWN, E_FILE_TYPE_NOT_ALLOWED) with its messages. */
+static const char *
+s_type(ingest_t *in, const cfg_agency_t *ag, const char *name, const cfg_rtype_t **rt, char *vi, char *en,
+    size_t msz)
+{
+	*rt = config_rtype_for_file(in->w->config, name);
+	if (*rt == NULL) {
+		snprintf(vi, msz, "không xác định được loại dữ liệu từ tên tệp '%s'; tên tệp phải bắt đầu bằng "
+		    "loại dữ liệu, ví dụ participant_2017-03.csv", name);
+		snprintf(en, msz, "cannot tell the record type from the file name '%s'; the name must start "
+		    "with the type, e.g. participant_2017-03.csv", name);
+		return "E_FILE_TYPE_UNKNOWN";
+	}
+	if (!config_agency_allows(ag, (*rt)->name)) {
+		snprintf(vi, msz, "cơ quan '%s' không được gửi dữ liệu loại '%s'", ag->id, (*rt)->name);
+		snprintf(en, msz, "agency '%s' may not submit '%s' records", ag->id, (*rt)->name);
+		return "E_FILE_TYPE_NOT_ALLOWED";
+	}
+	return NULL;
+}
+
+/* s_take - take one file already in processing/ at path; 1 if it became the
+ * current file. In this order: the file is hashed (every receipt from here
+ * on names its hash), its type is told from its name and checked against
+ * what the agency may send, a repeat of the agency's own earlier file is
+ * answered as such, and then its encoding is decided and its header read. A
+ * file the agency may not send is refused as that, never called a repeat. */
 static int
 s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path, int64_t received_at,
     const struct stat *seen)
 {
 	char sha[65] = "", earlier[1024], vi[512], en[512];
 	const char *code = NULL;
+	const cfg_rtype_t *rt;
 	struct stat st;
 	ingest_file_t *f;
 	sqlite3_stmt *q;
@@ -200,7 +230,7 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 			close(fd);
 		ingest_refuse(in, ag->id, name, path, NULL, NULL, received_at, "E_FILE_CHANGED",
 		    "tệp đã bị thay đổi hoặc không mở được trong khi nhận; hãy gửi lại",
-		    "the file changed or could not be opened while it was taken; drop it again");
+		    "the file changed or could not be opened while it was taken; drop it again", NULL, NULL);
 		return 0;
 	}
 	if (s_sha256(fd, sha) != 0) {
@@ -208,10 +238,16 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 		worker_error(in->w, "%s/%s: read error while hashing: %s", ag->id, name, strerror(errno));
 		return 0; /* left in processing/: retried at the next start */
 	}
+	if ((code = s_type(in, ag, name, &rt, vi, en, sizeof(vi))) != NULL) {
+		close(fd);
+		ingest_refuse(in, ag->id, name, path, sha, rt != NULL ? rt->name : NULL, received_at, code, vi, en,
+		    NULL, NULL);
+		return 0;
+	}
 	switch (s_earlier(in, ag->id, sha, earlier, sizeof(earlier))) {
 	case 1:
 		close(fd);
-		s_repeat(in, ag, name, path, sha, earlier, received_at);
+		s_repeat(in, ag, rt, name, path, sha, earlier, received_at);
 		return 0;
 	case -1:
 		close(fd);
@@ -227,22 +263,9 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 	f->path = xstrdup(path);
 	f->received_at = received_at;
 	memcpy(f->sha, sha, sizeof(sha));
-	f->rtype = config_rtype_for_file(in->w->config, name);
-	if (f->rtype == NULL) {
-		code = "E_FILE_TYPE_UNKNOWN";
-		snprintf(vi, sizeof(vi), "không xác định được loại dữ liệu từ tên tệp '%s'; tên tệp phải bắt đầu bằng "
-		    "loại dữ liệu, ví dụ participant_2017-03.csv", name);
-		snprintf(en, sizeof(en), "cannot tell the record type from the file name '%s'; the name must start "
-		    "with the type, e.g. participant_2017-03.csv", name);
-	} else if (!config_agency_allows(ag, f->rtype->name)) {
-		code = "E_FILE_TYPE_NOT_ALLOWED";
-		snprintf(vi, sizeof(vi), "cơ quan '%s' không được gửi dữ liệu loại '%s'", ag->id, f->rtype->name);
-		snprintf(en, sizeof(en), "agency '%s' may not submit '%s' records", ag->id, f->rtype->name);
-	} else {
-		ingest_open_header(f, &code, vi, en, sizeof(vi));
-	}
-	if (code != NULL) {
-		ingest_refuse(in, ag->id, name, path, sha, f->rtype ? f->rtype->name : NULL, received_at, code, vi, en);
+	f->rtype = rt;
+	if (ingest_open_header(f, &code, vi, en, sizeof(vi)) != 0) {
+		ingest_refuse(in, ag->id, name, path, sha, rt->name, received_at, code, vi, en, f->encoding, f->likely);
 		in->cur = f;
 		ingest_close_current(in);
 		return 0;
@@ -258,12 +281,13 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 	sqlite3_bind_int64(q, 6, received_at);
 	sqlite3_bind_int64(q, 7, (sqlite3_int64)st.st_size);
 	sqlite3_bind_int64(q, 8, (sqlite3_int64)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+	sqlite3_bind_text(q, 9, f->encoding, -1, SQLITE_STATIC);
 	if (store_step_done(in->w->store, q) != 0)
 		goto dbfail;
 	f->row_id = sqlite3_last_insert_rowid(store_db(in->w->store));
 	in->cur = f;
 	in->files_taken++;
-	log_info("%s/%s: taken as %s (%lld bytes, sha256 %.12s)", ag->id, name, f->rtype->name,
+	log_info("%s/%s: taken as %s in %s (%lld bytes, sha256 %.12s)", ag->id, name, f->rtype->name, f->encoding,
 	    (long long)f->size, sha);
 	return 1;
 dbfail:
@@ -288,7 +312,7 @@ s_candidate(ingest_t *in, const cfg_agency_t *ag, const char *name)
 		return 0; /* gone meanwhile */
 	code = s_gate(in, &st, vi, en, sizeof(vi));
 	if (code != NULL) {
-		ingest_refuse(in, ag->id, name, src, NULL, NULL, received_at, code, vi, en);
+		ingest_refuse(in, ag->id, name, src, NULL, NULL, received_at, code, vi, en, NULL, NULL);
 		return 0;
 	}
 	s_spool(in, dst, sizeof(dst), "processing", ag->id, received_at, name);
@@ -401,6 +425,12 @@ s_resume_file(ingest_t *in, sqlite3_stmt *st)
 	f->nbatches = (uint32_t)sqlite3_column_int64(st, 8);
 	f->size = (off_t)sqlite3_column_int64(st, 10);
 	f->mtime_ns = sqlite3_column_int64(st, 11);
+	/* read on in the encoding it was begun in; a file begun by a version that
+	 * did not record it was read in the agency's declared one */
+	f->encoding = text_encoding_canonical(sqlite3_column_type(st, 12) == SQLITE_TEXT ?
+	    (const char *)sqlite3_column_text(st, 12) : ag->encoding);
+	if (f->encoding == NULL)
+		f->encoding = text_encoding_canonical(ag->encoding);
 	f->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	in->cur = f;
 	if (f->fd < 0 || ingest_changed(f) || ingest_open_header(f, &code, vi, en, sizeof(vi)) != 0) {
@@ -460,7 +490,7 @@ ingest_resume(ingest_t *in)
 {
 	sqlite3_stmt *st = store_stmt(in->w->store,
 	    "SELECT id, sha256, agency, name, path, rtype, received_at, rows_done, nbatches, status, "
-	    "coalesce(size, -1), coalesce(mtime_ns, -1) "
+	    "coalesce(size, -1), coalesce(mtime_ns, -1), encoding "
 	    "FROM files WHERE status = 'reading' OR path LIKE '%/spool/processing/%' ORDER BY id");
 
 	if (st == NULL)

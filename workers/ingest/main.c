@@ -8,7 +8,9 @@
  * archive (or rejected). Each batch is stored in the outbox in the same
  * transaction that records how far the file has been read, so a restart
  * resumes exactly where the last commit left off. The same bytes dropped
- * again (same SHA-256) are a repeat: nothing is sent, and the receipt says so. */
+ * again by the same agency (same SHA-256) are a repeat: nothing is sent, and
+ * the receipt says so. Each file is read in an encoding chosen from its
+ * first bytes (text_choose), which its receipt names. */
 #include "ingest.h"
 #include "log.h"
 #include "receipt.h"
@@ -47,7 +49,10 @@ static const char *const s_migrations[] = {
 	"CREATE INDEX files_sha ON files(sha256, agency);"
 	"ALTER TABLE files ADD COLUMN size INTEGER;"
 	"ALTER TABLE files ADD COLUMN mtime_ns INTEGER;"
-	"ALTER TABLE files ADD COLUMN outcome_code TEXT;"
+	"ALTER TABLE files ADD COLUMN outcome_code TEXT;",
+	/* 3: the encoding each file is read in, decided once from its first
+	 * bytes, so that a file resumed after a restart reads on in it */
+	"ALTER TABLE files ADD COLUMN encoding TEXT;"
 };
 
 /* s_ingest_init - directories, inotify watches, and resume of an unfinished file. */
@@ -281,7 +286,7 @@ s_fini(worker_t *w)
 static const struct worker_ops s_ops = {
 	.name = "ingest",
 	.migrations = s_migrations,
-	.nmigrations = 2,
+	.nmigrations = 3,
 	.input = "ingest",
 	.outputs = { "validate" },
 	.init = s_init,

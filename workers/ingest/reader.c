@@ -38,16 +38,80 @@ s_header_fail(const char **code, const char *c, char *vi, char *en, size_t msz, 
 	return -1;
 }
 
-/* ingest_open_header - open the CSV reader and map the header row. */
+/* S_RESAVE_VI / S_RESAVE_EN - how a clerk saves a file as CSV UTF-8. */
+#define S_RESAVE_VI "hãy mở tệp bằng Excel, chọn File → Save As (Tệp → Lưu như), " \
+	"kiểu \"CSV UTF-8 (Comma delimited)\", rồi gửi lại"
+#define S_RESAVE_EN "open it in Excel, choose File → Save As, type \"CSV UTF-8 (Comma delimited)\", " \
+	"and send it again"
+
+/* s_choose_encoding - decide the encoding of f from its first bytes and the
+ * agency's declared one (text_choose) into f->encoding; 0, or -1 with a
+ * whole-file code: E_FILE_ENCODING (f->likely names the encoding the file
+ * most likely is in) or E_FILE_UNREADABLE. */
+static int
+s_choose_encoding(ingest_file_t *f, const char **code, char *vi, char *en, size_t msz)
+{
+	const char *declared = text_encoding_canonical(f->agency->encoding);
+	char *sample = xmalloc(TEXT_SAMPLE_BYTES);
+	text_choice_t ch;
+	size_t n = 0;
+	int rc = -1;
+
+	if (sample == NULL || declared == NULL)
+		goto unreadable;
+	while (n < TEXT_SAMPLE_BYTES) {
+		ssize_t r = pread(f->fd, sample + n, TEXT_SAMPLE_BYTES - n, (off_t)n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto unreadable;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (text_choose(declared, sample, n, n == TEXT_SAMPLE_BYTES, &ch) != 0)
+		goto unreadable;
+	if (ch.encoding == NULL) {
+		f->likely = ch.likely;
+		*code = "E_FILE_ENCODING";
+		if (strcmp(declared, "UTF-8") == 0) {
+			snprintf(vi, msz, "tệp không phải UTF-8: có lẽ được lưu bằng bảng mã %s; " S_RESAVE_VI, ch.likely);
+			snprintf(en, msz, "the file is not UTF-8: it was most likely saved in %s; " S_RESAVE_EN, ch.likely);
+		} else {
+			snprintf(vi, msz, "tệp không phải UTF-8, cũng không đọc được bằng bảng mã %s đã khai báo cho cơ quan: "
+			    "có lẽ được lưu bằng bảng mã %s; " S_RESAVE_VI, declared, ch.likely);
+			snprintf(en, msz, "the file is neither UTF-8 nor in %s, the agency's declared encoding: it was most "
+			    "likely saved in %s; " S_RESAVE_EN, declared, ch.likely);
+		}
+		goto out;
+	}
+	f->encoding = ch.encoding;
+	rc = 0;
+	goto out;
+unreadable:
+	*code = "E_FILE_UNREADABLE";
+	snprintf(vi, msz, "không đọc được tệp (%s)", strerror(errno));
+	snprintf(en, msz, "cannot read the file (%s)", strerror(errno));
+out:
+	free(sample);
+	return rc;
+}
+
+/* ingest_open_header - decide the encoding (a file taken anew), open the CSV
+ * reader and map the header row. */
 int
 ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size_t msz)
 {
 	const cfg_rtype_t *rt = f->rtype;
-	char *seen = xcalloc((size_t)rt->nfields, 1), missing[1024] = "";
+	char *seen, missing[1024] = "";
 	csv_row_t row;
 	int rc = -1;
 
-	f->conv = text_conv_new(f->agency->encoding);
+	if (f->encoding == NULL && s_choose_encoding(f, code, vi, en, msz) != 0)
+		return -1;
+	seen = xcalloc((size_t)rt->nfields, 1);
+	f->conv = text_conv_new(f->encoding);
 	f->csv = csv_new(f->fd, NULL);
 	if (seen == NULL || f->conv == NULL || f->csv == NULL) {
 		s_header_fail(code, "E_FILE_UNREADABLE", vi, en, msz, "không đọc được tệp%s", "cannot read the file%s", "");
@@ -70,10 +134,11 @@ ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size
 		int fi;
 
 		if (text_to_utf8_nfc(f->conv, row.fields[i], row.lens[i], &utf8) != 0) {
-			s_header_fail(code, "E_HEADER_ENCODING", vi, en, msz,
-			    "dòng tiêu đề có byte không hợp lệ (cột %s); kiểm tra bảng mã của tệp",
-			    "the header row has invalid bytes (column %s); check the file's encoding",
-			    (snprintf(missing, sizeof(missing), "%zu", i + 1), missing));
+			*code = "E_HEADER_ENCODING";
+			snprintf(vi, msz, "dòng tiêu đề có byte không hợp lệ trong bảng mã %s (cột %zu); nếu tệp được lưu bằng "
+			    "bảng mã khác, " S_RESAVE_VI, f->encoding, i + 1);
+			snprintf(en, msz, "the header row has bytes invalid in %s (column %zu); if the file was saved in "
+			    "another encoding, " S_RESAVE_EN, f->encoding, i + 1);
 			goto out;
 		}
 		folded = text_fold_key(utf8);
@@ -195,8 +260,13 @@ s_fill_row(ingest_file_t *f, const csv_row_t *row, msg_row_t *r)
 		if (fi < 0)
 			continue;
 		if (text_to_utf8_nfc(f->conv, row->fields[i], row->lens[i], &v) != 0) {
-			s_row_error(r, "E_ENCODING", rt->fields[fi].name,
-			    "ô có byte không hợp lệ với bảng mã của tệp", "the cell has bytes invalid in the file's encoding");
+			char vi[300], en[300];
+
+			snprintf(vi, sizeof(vi), "ô có byte không hợp lệ trong bảng mã %s, bảng mã đọc tệp này (chọn theo "
+			    "%u KiB đầu của tệp); hãy lưu tệp dạng CSV UTF-8", f->encoding, TEXT_SAMPLE_BYTES / 1024);
+			snprintf(en, sizeof(en), "the cell has bytes invalid in %s, the encoding this file is read in (chosen "
+			    "from its first %u KiB); save the file as CSV UTF-8", f->encoding, TEXT_SAMPLE_BYTES / 1024);
+			s_row_error(r, "E_ENCODING", rt->fields[fi].name, vi, en);
 			break;
 		}
 		r->values[fi] = v;
@@ -265,7 +335,7 @@ s_put_end(ingest_t *in, const char *abort_code)
 	m.u.end = (msg_file_end_t){ .file_id = f->sha, .file_no = (uint64_t)f->row_id, .agency = f->agency->id, .rtype = f->rtype->name,
 		.name = f->name, .received_at = f->received_at, .nbatches = f->nbatches,
 		.rows_read = f->rows_done, .nunknown = (uint32_t)f->nunknown, .unknown_columns = f->unknown,
-		.abort_code = (char *)abort_code };
+		.abort_code = (char *)abort_code, .encoding = (char *)f->encoding };
 	return outbox_put(in->w->outbox, &m);
 }
 
