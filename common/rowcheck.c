@@ -4,7 +4,9 @@
  * E_STRING_TOO_LONG, E_ORG_UNIT_UNKNOWN, E_ORG_UNIT_NOT_LEAF, E_OUT_OF_SCOPE,
  * E_RULE_VOLUNTARY_BHTN, E_RULE_VOLUNTARY_UNIT, E_RULE_COMPULSORY_UNIT,
  * E_RULE_AGENT_COMPULSORY, E_RULE_BHTN_GT_INSURED, E_RULE_ARREARS_MONTHS_NO_ARREARS,
- * E_RULE_BHTN_TARGET_GT_BHXH (docs/REJECTION_CODES.md). The rules themselves
+ * E_RULE_BHTN_TARGET_GT_BHXH, and E_ROW_TOO_MANY_ERRORS, the note that ends
+ * the list of a row with more errors than are kept (docs/REJECTION_CODES.md).
+ * Every field is checked, then the scope and every rule. The rules themselves
  * are described in docs/VALIDATION.md; config.c knows their names and the
  * fields each one reads. */
 #include "rowcheck.h"

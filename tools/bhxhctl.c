@@ -59,7 +59,7 @@ s_usage(FILE *out)
 	    "                          exit 1 unless every worker is ready or busy\n"
 	    "  submit --agency ID [--wait] [--timeout SEC] [--format json|text] FILE...\n"
 	    "                          drop files for an agency; with --wait print each receipt and exit 1\n"
-	    "                          if a file was rejected whole\n"
+	    "                          if a file was rejected (refused whole, or no row of it valid)\n"
 	    "  report coverage|findings [--period YYYY-MM] [--org-unit CODE] [--format csv|json|table]\n"
 	    "  check-config [--var-dir DIR]  check the configuration and print every problem; with --var-dir\n"
 	    "                          also its org-unit tree against that pipeline's history (asks the aggregate)\n"

@@ -562,6 +562,10 @@ s_try_apply(worker_t *w, const msg_file_end_t *end, int was_quarantined, agg_res
 		rc = -1;
 	}
 	if (rc == 0 && res->none_applied) {
+		a->rows_rechecked_rejected += res->rechecked;
+		if (res->rechecked > 0)
+			log_warn("file %llu: %llu rows that validate passed fail the aggregate's own check (forged or"
+			    " inconsistent batches?)", (unsigned long long)end->file_no, (unsigned long long)res->rechecked);
 		log_info("%s/%s: rejected: none of its %llu rows is valid (%llu duplicates%s); nothing applied",
 		    end->agency, end->name, (unsigned long long)res->rejected, (unsigned long long)res->duplicates,
 		    res->rechecked ? ", some refused on a second check" : "");
