@@ -19,12 +19,17 @@
  *   MSG_T_BATCH     [file_id str, file_no uint, seq uint, validated uint 0/1,
  *                  agency str, rtype str, fields [str...], rows [row...]]
  *     row         [line uint, values [str...], err_code str|nil,
- *                  err_field str|nil, err_vi str|nil, err_en str|nil]
- *                 a good row (err_code nil) has exactly one value per field;
- *                 a rejected row may have any number (usually 0).
+ *                  err_field str|nil, err_vi str|nil, err_en str|nil
+ *                  (, more [[code str, field str|nil, vi str, en str]...])]
+ *                 a good row (err_code nil) has exactly one value per field
+ *                 and no more; a rejected row may have any number of values
+ *                 (usually 0) and at most MSG_ROW_MAX_MORE more errors; the
+ *                 7th element is written only when there are more
  *   MSG_T_FILE_END  [file_id str, file_no uint, agency str, rtype str, name str,
  *                  received_at int, nbatches uint, rows_read uint,
- *                  unknown_columns [str...], abort_code str|nil, encoding str|nil];
+ *                  unknown_columns [str...], abort_code str|nil, encoding str|nil
+ *                  (, headings [field str, heading str, ...])]; the 12th
+ *                  element (an even count) is written only when not empty;
  *                  the 10-element form without encoding is still read
  *   MSG_T_ACK       [ids [uint64...]]
  *   MSG_T_EVENTS    [seq uint, events [event...]]
@@ -34,9 +39,10 @@
  *                  since, reason (str), amount, workers (float64)]; the
  *                  9-element form without the last four is still read
  *   MSG_T_FILE_DONE [file_id str, file_no uint, agency str, status str, code str|nil,
- *                  name str, stamp int, receipt_json str|nil, receipt_text str|nil];
- *                  the 5-element form without the last four is still read
- *                  (name "", stamp 0, no receipt)
+ *                  name str, stamp int, receipt_json str|nil, receipt_text str|nil
+ *                  (, receipt_csv str|nil)]; the 10th element is written only
+ *                  when there is a CSV; the 5-element form without the last
+ *                  four is still read (name "", stamp 0, no receipt)
  *   MSG_T_CTL_REQ   [cmd str, args [str...]]
  *   MSG_T_CTL_REP   [code int, body str]
  *   MSG_T_SUMMARY   [period str, generated_at int, units table, employers table,
@@ -69,6 +75,7 @@
  * a declared count be checked against the bytes left before allocating. */
 #define MIN_ROW_BYTES 7u    /* fixarray + 6 one-byte elements */
 #define MIN_EVENT_BYTES 10u /* fixarray + 9 one-byte elements */
+#define MIN_ERR_BYTES 5u    /* fixarray + 4 one-byte elements */
 
 /* ---------------------------------------------------------------- encode */
 
@@ -115,7 +122,9 @@ static int s_put_row(msgpack_packer *pk, const msg_row_t *row, uint32_t nfields)
 {
 	if (row->err_code == NULL && row->nvalues != nfields)
 		return -1;
-	if (msgpack_pack_array(pk, 6) != 0 ||
+	if (row->nmore > MSG_ROW_MAX_MORE || (row->nmore > 0 && (row->err_code == NULL || row->more == NULL)))
+		return -1;
+	if (msgpack_pack_array(pk, row->nmore > 0 ? 7 : 6) != 0 ||
 	    msgpack_pack_uint32(pk, row->line) != 0 ||
 	    s_put_strs(pk, row->nvalues, row->values) == -1 ||
 	    s_put_opt(pk, row->err_code) == -1 ||
@@ -123,6 +132,17 @@ static int s_put_row(msgpack_packer *pk, const msg_row_t *row, uint32_t nfields)
 	    s_put_opt(pk, row->err_vi) == -1 ||
 	    s_put_opt(pk, row->err_en) == -1)
 		return -1;
+	if (row->nmore == 0)
+		return 0;
+	if (msgpack_pack_array(pk, row->nmore) != 0)
+		return -1;
+	for (uint32_t i = 0; i < row->nmore; i++) {
+		const msg_err_t *e = &row->more[i];
+
+		if (msgpack_pack_array(pk, 4) != 0 || s_put_str(pk, e->code) == -1 || s_put_opt(pk, e->field) == -1 ||
+		    s_put_str(pk, e->vi) == -1 || s_put_str(pk, e->en) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -153,7 +173,9 @@ static int s_put_batch(msgpack_packer *pk, const msg_batch_t *b)
 /* s_put_file_end - pack a MSG_T_FILE_END body. */
 static int s_put_file_end(msgpack_packer *pk, const msg_file_end_t *e)
 {
-	if (msgpack_pack_array(pk, 11) != 0 ||
+	if (e->nheadings % 2 != 0)
+		return -1;
+	if (msgpack_pack_array(pk, e->nheadings > 0 ? 12 : 11) != 0 ||
 	    s_put_str(pk, e->file_id) == -1 ||
 	    msgpack_pack_uint64(pk, e->file_no) != 0 ||
 	    s_put_str(pk, e->agency) == -1 ||
@@ -165,6 +187,8 @@ static int s_put_file_end(msgpack_packer *pk, const msg_file_end_t *e)
 	    s_put_strs(pk, e->nunknown, e->unknown_columns) == -1 ||
 	    s_put_opt(pk, e->abort_code) == -1 ||
 	    s_put_opt(pk, e->encoding) == -1)
+		return -1;
+	if (e->nheadings > 0 && s_put_strs(pk, e->nheadings, e->headings) == -1)
 		return -1;
 	return 0;
 }
@@ -224,7 +248,7 @@ static int s_put_events(msgpack_packer *pk, const msg_events_t *e)
 /* s_put_done - pack a MSG_T_FILE_DONE body. */
 static int s_put_done(msgpack_packer *pk, const msg_file_done_t *d)
 {
-	if (msgpack_pack_array(pk, 9) != 0 ||
+	if (msgpack_pack_array(pk, d->receipt_csv != NULL ? 10 : 9) != 0 ||
 	    s_put_str(pk, d->file_id) == -1 ||
 	    msgpack_pack_uint64(pk, d->file_no) != 0 ||
 	    s_put_str(pk, d->agency) == -1 ||
@@ -233,7 +257,8 @@ static int s_put_done(msgpack_packer *pk, const msg_file_done_t *d)
 	    s_put_str(pk, d->name ? d->name : "") == -1 ||
 	    msgpack_pack_int64(pk, d->stamp) != 0 ||
 	    s_put_opt(pk, d->receipt_json) == -1 ||
-	    s_put_opt(pk, d->receipt_text) == -1)
+	    s_put_opt(pk, d->receipt_text) == -1 ||
+	    (d->receipt_csv != NULL && s_put_str(pk, d->receipt_csv) == -1))
 		return -1;
 	return 0;
 }
@@ -684,9 +709,14 @@ static int s_get_strs(struct rd *r, uint32_t *n, char ***out, const char *what)
 static int s_get_row(struct rd *r, msg_row_t *row, uint32_t nfields)
 {
 	uint64_t v = 0;
+	uint32_t n = 0, k;
+	void *p;
 
-	if (s_get_tuple(r, 6, NULL, -1) == -1 ||
-	    s_get_uint(r, UINT32_MAX, &v, "line", -1) == -1)
+	if (s_get_array(r, 1, &n, NULL, -1) == -1)
+		return -1;
+	if (n != 6 && n != 7)
+		return s_fail(r, NULL, -1, "expected array of 6 or 7, got %u", n);
+	if (s_get_uint(r, UINT32_MAX, &v, "line", -1) == -1)
 		return -1;
 	row->line = (uint32_t)v;
 	if (s_get_strs(r, &row->nvalues, &row->values, "values") == -1 ||
@@ -698,6 +728,28 @@ static int s_get_row(struct rd *r, msg_row_t *row, uint32_t nfields)
 	if (row->err_code == NULL && row->nvalues != nfields)
 		return s_fail(r, "values", -1, "good row has %u values for %u fields",
 		    row->nvalues, nfields);
+	if (n == 6)
+		return 0;
+	if (row->err_code == NULL)
+		return s_fail(r, "more", -1, "a good row has no errors");
+	if (s_get_array(r, MIN_ERR_BYTES, &n, "more", -1) == -1)
+		return -1;
+	if (n == 0 || n > MSG_ROW_MAX_MORE)
+		return s_fail(r, "more", -1, "%u more errors (1 to %u)", n, MSG_ROW_MAX_MORE);
+	if (s_calloc(r, n, sizeof(msg_err_t), &p, "more") == -1)
+		return -1;
+	row->more = p;
+	row->nmore = n;
+	for (k = 0; k < n; k++) {
+		msg_err_t *e = &row->more[k];
+
+		if (s_get_tuple(r, 4, "more", (long)k) == -1 ||
+		    s_get_str(r, 0, &e->code, "more.code", (long)k) == -1 ||
+		    s_get_str(r, 1, &e->field, "more.field", (long)k) == -1 ||
+		    s_get_str(r, 0, &e->vi, "more.vi", (long)k) == -1 ||
+		    s_get_str(r, 0, &e->en, "more.en", (long)k) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -747,8 +799,8 @@ static int s_get_file_end(struct rd *r, msg_file_end_t *e)
 	r->top = "file_end";
 	if (s_get_array(r, 1, &n, NULL, -1) == -1)
 		return -1;
-	if (n != 10 && n != 11)
-		return s_fail(r, NULL, -1, "expected array of 10 or 11, got %u", n);
+	if (n < 10 || n > 12)
+		return s_fail(r, NULL, -1, "expected array of 10 to 12, got %u", n);
 	if (s_get_str(r, 0, &e->file_id, "file_id", -1) == -1 ||
 	    s_get_uint(r, UINT64_MAX, &e->file_no, "file_no", -1) == -1 ||
 	    s_get_str(r, 0, &e->agency, "agency", -1) == -1 ||
@@ -761,8 +813,14 @@ static int s_get_file_end(struct rd *r, msg_file_end_t *e)
 	if (s_get_uint(r, UINT64_MAX, &e->rows_read, "rows_read", -1) == -1 ||
 	    s_get_strs(r, &e->nunknown, &e->unknown_columns, "unknown_columns") == -1 ||
 	    s_get_str(r, 1, &e->abort_code, "abort_code", -1) == -1 ||
-	    (n == 11 && s_get_str(r, 1, &e->encoding, "encoding", -1) == -1))
+	    (n >= 11 && s_get_str(r, 1, &e->encoding, "encoding", -1) == -1))
 		return -1;
+	if (n <= 11)
+		return 0;
+	if (s_get_strs(r, &e->nheadings, &e->headings, "headings") == -1)
+		return -1;
+	if (e->nheadings % 2 != 0)
+		return s_fail(r, "headings", -1, "%u strings are not pairs", e->nheadings);
 	return 0;
 }
 
@@ -850,8 +908,8 @@ static int s_get_done(struct rd *r, msg_file_done_t *d)
 	r->top = "file_done";
 	if (s_get_array(r, 1, &n, NULL, -1) == -1)
 		return -1;
-	if (n != 5 && n != 9)
-		return s_fail(r, NULL, -1, "expected array of 5 or 9, got %u", n);
+	if (n != 5 && n != 9 && n != 10)
+		return s_fail(r, NULL, -1, "expected array of 5, 9 or 10, got %u", n);
 	if (s_get_str(r, 0, &d->file_id, "file_id", -1) == -1 ||
 	    s_get_uint(r, UINT64_MAX, &d->file_no, "file_no", -1) == -1 ||
 	    s_get_str(r, 0, &d->agency, "agency", -1) == -1 ||
@@ -866,6 +924,8 @@ static int s_get_done(struct rd *r, msg_file_done_t *d)
 	    s_get_int(r, &d->stamp, "stamp", -1) == -1 ||
 	    s_get_str(r, 1, &d->receipt_json, "receipt_json", -1) == -1 ||
 	    s_get_str(r, 1, &d->receipt_text, "receipt_text", -1) == -1)
+		return -1;
+	if (n == 10 && s_get_str(r, 1, &d->receipt_csv, "receipt_csv", -1) == -1)
 		return -1;
 	return 0;
 }
@@ -1054,6 +1114,13 @@ static void s_free_batch(msg_batch_t *b)
 		free(row->err_field);
 		free(row->err_vi);
 		free(row->err_en);
+		for (uint32_t k = 0; row->more != NULL && k < row->nmore; k++) {
+			free(row->more[k].code);
+			free(row->more[k].field);
+			free(row->more[k].vi);
+			free(row->more[k].en);
+		}
+		free(row->more);
 	}
 	free(b->rows);
 }
@@ -1068,6 +1135,7 @@ static void s_free_file_end(msg_file_end_t *e)
 	s_free_strs(e->nunknown, e->unknown_columns);
 	free(e->abort_code);
 	free(e->encoding);
+	s_free_strs(e->nheadings, e->headings);
 }
 
 /* s_free_events - free an events body. */
@@ -1117,6 +1185,7 @@ void msg_free(msg_t *m)
 		free(m->u.done.name);
 		free(m->u.done.receipt_json);
 		free(m->u.done.receipt_text);
+		free(m->u.done.receipt_csv);
 		break;
 	case MSG_T_CTL_REQ:
 		free(m->u.req.cmd);

@@ -28,8 +28,19 @@ typedef enum {
 	MSG_T_SUMMARY = 8   /* the figures of the monthly summary: aggregate -> alert */
 } msg_type_t;
 
+/* One more error of a rejected row, besides its first (err_* of msg_row_t). */
+typedef struct {
+	char *code;
+	char *field;     /* may be NULL */
+	char *vi;
+	char *en;
+} msg_err_t;
+
+#define MSG_ROW_MAX_MORE 15 /* more errors of one row: with the first, 16 in all */
+
 /* One data row. values[i] belongs to batch.fields[i]; an empty cell is "".
- * A rejected row has err_code set (and values may be absent: nvalues 0). */
+ * A rejected row has err_code set (and values may be absent: nvalues 0);
+ * its other errors, if any, are in more[0..nmore-1]. */
 typedef struct {
 	uint32_t line;   /* line where the row starts; the header is line 1 */
 	uint32_t nvalues;
@@ -38,6 +49,8 @@ typedef struct {
 	char *err_field; /* may be NULL */
 	char *err_vi;    /* message for the clerk, Vietnamese */
 	char *err_en;    /* the same in English */
+	uint32_t nmore;  /* at most MSG_ROW_MAX_MORE */
+	msg_err_t *more;
 } msg_row_t;
 
 typedef struct {
@@ -67,6 +80,8 @@ typedef struct {
 	char *abort_code;   /* NULL, or why the file must be rejected whole (E_FILE_CHANGED) */
 	char *encoding;     /* the encoding the file was read in ("UTF-8", "WINDOWS-1258", ...);
 	                     * NULL from an older sender */
+	uint32_t nheadings; /* pairs: headings[2i] a field, headings[2i+1] the clerk's heading */
+	char **headings;    /* of its column in the file (as written, NFC); 0 from an older sender */
 } msg_file_end_t;
 
 typedef struct {
@@ -112,6 +127,7 @@ typedef struct {
 	int64_t stamp;   /* unix microseconds that name the receipt (0 from an older sender) */
 	char *receipt_json; /* the rendered receipt, or NULL when there is none */
 	char *receipt_text; /* its text twin, or NULL */
+	char *receipt_csv;  /* its rejected rows as CSV, or NULL when none */
 } msg_file_done_t;
 
 /* A command on a control socket: cmd and its arguments. */

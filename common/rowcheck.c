@@ -4,7 +4,9 @@
  * E_STRING_TOO_LONG, E_ORG_UNIT_UNKNOWN, E_ORG_UNIT_NOT_LEAF, E_OUT_OF_SCOPE,
  * E_RULE_VOLUNTARY_BHTN, E_RULE_VOLUNTARY_UNIT, E_RULE_COMPULSORY_UNIT,
  * E_RULE_AGENT_COMPULSORY, E_RULE_BHTN_GT_INSURED, E_RULE_ARREARS_MONTHS_NO_ARREARS,
- * E_RULE_BHTN_TARGET_GT_BHXH (docs/REJECTION_CODES.md). The rules themselves
+ * E_RULE_BHTN_TARGET_GT_BHXH, and E_ROW_TOO_MANY_ERRORS, the note that ends
+ * the list of a row with more errors than are kept (docs/REJECTION_CODES.md).
+ * Every field is checked, then the scope and every rule. The rules themselves
  * are described in docs/VALIDATION.md; config.c knows their names and the
  * fields each one reads. */
 #include "rowcheck.h"
@@ -133,118 +135,196 @@ s_has_rule(const cfg_rtype_t *rt, const char *rule)
 	return 0;
 }
 
-/* s_rules - cross-field rules of docs/DOMAIN.md §3.5 (docs/VALIDATION.md).
+/* s_found - one more error of the row: kept while there is room, counted
+ * always. When there are more than max, the last slot says how many more. */
+static void
+s_found(rowcheck_errors_t *e, const char *field, const fc_error_t *err)
+{
+	if (e->n < e->max)
+		e->errs[e->n++] = (rowcheck_error_t){ .field = field, .err = *err };
+	e->total++;
+}
+
+/* s_ok - the named fields (NULL-terminated) passed their own checks: a rule
+ * reads only valid values, so a bad cell never breaks a rule as well. */
+static int
+s_ok(const cfg_rtype_t *rt, char **out, ...)
+{
+	va_list ap;
+	const char *name;
+	int ok = 1;
+
+	va_start(ap, out);
+	while ((name = va_arg(ap, const char *)) != NULL) {
+		int i = config_field_index(rt, name);
+
+		if (i >= 0 && out[i] == NULL)
+			ok = 0;
+	}
+	va_end(ap);
+	return ok;
+}
+
+/* s_rule - a broken rule: its error, for the field it names. */
+static void
+s_rule(rowcheck_errors_t *e, const char *field, const char *code, const char *vi, const char *en, ...)
+{
+	fc_error_t err = { 0 };
+	va_list ap;
+
+	err.code = code;
+	va_start(ap, en);
+	vsnprintf(err.vi, sizeof(err.vi), vi, ap);
+	va_end(ap);
+	va_start(ap, en);
+	vsnprintf(err.en, sizeof(err.en), en, ap);
+	va_end(ap);
+	s_found(e, field, &err);
+}
+
+/* s_rules - cross-field rules of docs/DOMAIN.md §3.5 (docs/VALIDATION.md),
+ * every one that applies, each on fields that passed their own checks.
  * Values are canonical here: bools "0"/"1", ints and money plain digits,
  * percentages with '.'; an optional empty cell never breaks a rule. */
-static int
-s_rules(const cfg_rtype_t *rt, char **out, const char **bad, fc_error_t *err)
+static void
+s_rules(const cfg_rtype_t *rt, char **out, rowcheck_errors_t *e)
 {
 	const char *scheme = s_val(rt, out, "scheme");
 	int vol = strcmp(scheme, "voluntary") == 0, comp = strcmp(scheme, "compulsory") == 0;
 
-	if (s_has_rule(rt, "voluntary_no_bhtn") && vol && strcmp(s_val(rt, out, "unemployment"), "1") == 0) {
-		*bad = "unemployment";
-		return s_err(err, "E_RULE_VOLUNTARY_BHTN", "người tham gia tự nguyện không thể tham gia BHTN",
+	if (s_has_rule(rt, "voluntary_no_bhtn") && s_ok(rt, out, "scheme", "unemployment", NULL) && vol &&
+	    strcmp(s_val(rt, out, "unemployment"), "1") == 0)
+		s_rule(e, "unemployment", "E_RULE_VOLUNTARY_BHTN", "người tham gia tự nguyện không thể tham gia BHTN",
 		    "a voluntary participant cannot have unemployment insurance (BHTN)");
-	}
-	if (s_has_rule(rt, "voluntary_no_unit") && vol && s_val(rt, out, "unit_code")[0]) {
-		*bad = "unit_code";
-		return s_err(err, "E_RULE_VOLUNTARY_UNIT", "người tham gia tự nguyện không có mã đơn vị; để trống ô này",
+	if (s_has_rule(rt, "voluntary_no_unit") && s_ok(rt, out, "scheme", "unit_code", NULL) && vol &&
+	    s_val(rt, out, "unit_code")[0])
+		s_rule(e, "unit_code", "E_RULE_VOLUNTARY_UNIT", "người tham gia tự nguyện không có mã đơn vị; để trống ô này",
 		    "a voluntary participant has no unit code; leave the cell empty");
-	}
-	if (s_has_rule(rt, "compulsory_needs_unit") && comp && !s_val(rt, out, "unit_code")[0]) {
-		*bad = "unit_code";
-		return s_err(err, "E_RULE_COMPULSORY_UNIT", "người tham gia bắt buộc phải có mã đơn vị",
+	if (s_has_rule(rt, "compulsory_needs_unit") && s_ok(rt, out, "scheme", "unit_code", NULL) && comp &&
+	    !s_val(rt, out, "unit_code")[0])
+		s_rule(e, "unit_code", "E_RULE_COMPULSORY_UNIT", "người tham gia bắt buộc phải có mã đơn vị",
 		    "a compulsory participant needs the unit code of the employer");
-	}
-	if (s_has_rule(rt, "agent_voluntary_only") && s_val(rt, out, "agent_code")[0] && !vol) {
-		*bad = "agent_code";
-		return s_err(err, "E_RULE_AGENT_COMPULSORY", "chỉ người tham gia tự nguyện mới có mã đại lý thu",
+	if (s_has_rule(rt, "agent_voluntary_only") && s_ok(rt, out, "scheme", "agent_code", NULL) &&
+	    s_val(rt, out, "agent_code")[0] && !vol)
+		s_rule(e, "agent_code", "E_RULE_AGENT_COMPULSORY", "chỉ người tham gia tự nguyện mới có mã đại lý thu",
 		    "only voluntary participants have a collection agent code");
-	}
-	if (s_has_rule(rt, "bhtn_le_insured") && s_val(rt, out, "bhtn_count")[0] &&
-	    atoll(s_val(rt, out, "bhtn_count")) > atoll(s_val(rt, out, "insured_count"))) {
-		*bad = "bhtn_count";
-		return s_err(err, "E_RULE_BHTN_GT_INSURED",
+	if (s_has_rule(rt, "bhtn_le_insured") && s_ok(rt, out, "bhtn_count", "insured_count", NULL) &&
+	    s_val(rt, out, "bhtn_count")[0] &&
+	    atoll(s_val(rt, out, "bhtn_count")) > atoll(s_val(rt, out, "insured_count")))
+		s_rule(e, "bhtn_count", "E_RULE_BHTN_GT_INSURED",
 		    "số lao động tham gia BHTN (%s) lớn hơn số lao động tham gia BHXH (%s)",
 		    "unemployment-insured workers (%s) exceed insured workers (%s)",
 		    s_val(rt, out, "bhtn_count"), s_val(rt, out, "insured_count"));
-	}
-	if (s_has_rule(rt, "arrears_months_need_arrears") && atoll(s_val(rt, out, "arrears_months")) > 0 &&
-	    s_val(rt, out, "arrears")[0] && atoll(s_val(rt, out, "arrears")) == 0) {
-		*bad = "arrears_months";
-		return s_err(err, "E_RULE_ARREARS_MONTHS_NO_ARREARS",
+	if (s_has_rule(rt, "arrears_months_need_arrears") && s_ok(rt, out, "arrears_months", "arrears", NULL) &&
+	    atoll(s_val(rt, out, "arrears_months")) > 0 && s_val(rt, out, "arrears")[0] &&
+	    atoll(s_val(rt, out, "arrears")) == 0)
+		s_rule(e, "arrears_months", "E_RULE_ARREARS_MONTHS_NO_ARREARS",
 		    "số tháng nợ là %s nhưng số nợ bằng 0; đơn vị không nợ thì số tháng nợ phải là 0",
 		    "%s months in arrears but the amount owed is 0; with nothing owed the months must be 0",
 		    s_val(rt, out, "arrears_months"));
-	}
-	if (s_has_rule(rt, "bhtn_target_le_bhxh") && s_val(rt, out, "bhtn_pct")[0] && s_val(rt, out, "bhxh_pct")[0] &&
-	    strtod(s_val(rt, out, "bhtn_pct"), NULL) > strtod(s_val(rt, out, "bhxh_pct"), NULL)) {
-		*bad = "bhtn_pct";
-		return s_err(err, "E_RULE_BHTN_TARGET_GT_BHXH",
+	if (s_has_rule(rt, "bhtn_target_le_bhxh") && s_ok(rt, out, "bhtn_pct", "bhxh_pct", NULL) &&
+	    s_val(rt, out, "bhtn_pct")[0] && s_val(rt, out, "bhxh_pct")[0] &&
+	    strtod(s_val(rt, out, "bhtn_pct"), NULL) > strtod(s_val(rt, out, "bhxh_pct"), NULL))
+		s_rule(e, "bhtn_pct", "E_RULE_BHTN_TARGET_GT_BHXH",
 		    "chỉ tiêu BHTN (%s%%) lớn hơn chỉ tiêu BHXH (%s%%); người tham gia BHTN đều tham gia BHXH bắt buộc",
 		    "the BHTN target (%s%%) exceeds the BHXH target (%s%%); everyone with BHTN is also in BHXH",
 		    s_val(rt, out, "bhtn_pct"), s_val(rt, out, "bhxh_pct"));
-	}
-	return 0;
 }
 
-/* s_scope - a scoped agency may send rows of its own subtree only. */
-static int
-s_scope(const config_t *c, const cfg_agency_t *ag, const cfg_rtype_t *rt, char **out, const char **bad,
-    fc_error_t *err)
+/* s_scope - a scoped agency may send rows of its own subtree only (a valid
+ * org unit: an unknown one is already reported). */
+static void
+s_scope(const config_t *c, const cfg_agency_t *ag, const cfg_rtype_t *rt, char **out, rowcheck_errors_t *e)
 {
-	int root, u;
+	int root, u, fi = config_field_index(rt, "org_unit");
+	fc_error_t err = { 0 };
 
-	if (ag == NULL || ag->scope == NULL || config_field_index(rt, "org_unit") < 0)
-		return 0;
+	if (ag == NULL || ag->scope == NULL || fi < 0 || out[fi] == NULL)
+		return;
 	root = config_unit_index(c, ag->scope);
-	u = config_unit_index(c, s_val(rt, out, "org_unit"));
+	u = config_unit_index(c, out[fi]);
 	if (u >= 0 && config_unit_within(c, u, root))
-		return 0;
-	*bad = "org_unit";
-	return s_err(err, "E_OUT_OF_SCOPE", "đơn vị '%.40s' nằm ngoài phạm vi của cơ quan gửi (%s)",
-	    "org unit '%.40s' is outside the sending agency's scope (%s)", s_val(rt, out, "org_unit"), ag->scope);
+		return;
+	s_err(&err, "E_OUT_OF_SCOPE", "đơn vị '%.40s' nằm ngoài phạm vi của cơ quan gửi (%s)",
+	    "org unit '%.40s' is outside the sending agency's scope (%s)", out[fi], ag->scope);
+	s_found(e, "org_unit", &err);
 }
 
-/* rowcheck_row - see rowcheck.h. */
+/* s_more - the last kept error becomes the note that says how many more the
+ * row has (more than e->max in all). */
+static void
+s_more(rowcheck_errors_t *e)
+{
+	rowcheck_error_t *last;
+	unsigned more;
+
+	if (e->total <= e->n || e->max < 2)
+		return;
+	last = &e->errs[e->n - 1];
+	more = e->total - e->n + 1;
+	last->field = NULL;
+	s_err(&last->err, "E_ROW_TOO_MANY_ERRORS",
+	    "dòng còn %u lỗi khác không được liệt kê (mỗi dòng liệt kê tối đa %u lỗi); sửa các lỗi trên rồi gửi lại",
+	    "the row has %u more errors not listed (at most %u are listed per row); fix those above and send it again",
+	    more, e->max);
+}
+
+/* rowcheck_row_all - see rowcheck.h. */
 int
-rowcheck_row(const config_t *c, const cfg_agency_t *ag, const cfg_rtype_t *rt, char *const *values,
-    char **out, const char **bad_field, fc_error_t *err)
+rowcheck_row_all(const config_t *c, const cfg_agency_t *ag, const cfg_rtype_t *rt, char *const *values,
+    char **out, rowcheck_errors_t *e)
 {
 	char buf[1024];
 
-	*bad_field = NULL;
+	e->n = e->total = 0;
 	memset(out, 0, sizeof(char *) * (size_t)rt->nfields);
 	for (int i = 0; i < rt->nfields; i++) {
 		const cfg_field_t *f = &rt->fields[i];
 		const char *v = values[i] ? values[i] : "";
 		const char *p = v;
+		fc_error_t err = { 0 };
 
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (*p == '\0') {
 			if (f->required) {
-				*bad_field = f->name;
-				s_err(err, "E_REQUIRED", "thiếu giá trị bắt buộc", "a required value is missing");
-				goto fail;
+				s_err(&err, "E_REQUIRED", "thiếu giá trị bắt buộc", "a required value is missing");
+				s_found(e, f->name, &err);
+				continue;
 			}
 			out[i] = xstrdup(f->type == FT_BOOL ? "0" : "");
 			continue;
 		}
-		if (s_field(c, f, v, buf, sizeof(buf), err) != 0) {
-			*bad_field = f->name;
-			goto fail;
+		if (s_field(c, f, v, buf, sizeof(buf), &err) != 0) {
+			s_found(e, f->name, &err);
+			continue;
 		}
 		out[i] = xstrdup(buf);
 	}
-	if (s_scope(c, ag, rt, out, bad_field, err) != 0 || s_rules(rt, out, bad_field, err) != 0)
-		goto fail;
-	return 0;
-fail:
+	s_scope(c, ag, rt, out, e);
+	s_rules(rt, out, e);
+	if (e->total == 0)
+		return 0;
+	s_more(e);
 	for (int i = 0; i < rt->nfields; i++) {
 		free(out[i]);
 		out[i] = NULL;
 	}
+	return -1;
+}
+
+/* rowcheck_row - see rowcheck.h: the first error only. */
+int
+rowcheck_row(const config_t *c, const cfg_agency_t *ag, const cfg_rtype_t *rt, char *const *values,
+    char **out, const char **bad_field, fc_error_t *err)
+{
+	rowcheck_error_t first;
+	rowcheck_errors_t e = { .errs = &first, .max = 1 };
+
+	*bad_field = NULL;
+	if (rowcheck_row_all(c, ag, rt, values, out, &e) == 0)
+		return 0;
+	*bad_field = first.field;
+	*err = first.err;
 	return -1;
 }

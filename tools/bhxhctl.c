@@ -1332,8 +1332,8 @@ static const s_cmd_t s_cmds[] = {
 	    "exit 1 unless every worker is ready or busy", s_cmd_status },
 	{ "submit", "--agency ID [--wait] [--timeout SEC] [--format json|text] FILE...",
 	    "drop files for an agency; with --wait print each receipt and exit 1\n"
-	    "if a file was rejected whole (3 if no receipt came within --timeout,\n"
-	    "default 600 s)", s_cmd_submit },
+	    "if a file was rejected (refused whole, or no row of it valid; 3 if no\n"
+	    "receipt came within --timeout, default 600 s)", s_cmd_submit },
 	{ "receipts", "[--agency ID] [--last N]", "the newest receipts (default the last 10) in the agencies' outbox folders\n"
 	    "on this host, newest first: when the file was taken, agency, status, file and\n"
 	    "the receipt to read (its JSON twin beside it)", s_cmd_receipts },

@@ -126,7 +126,11 @@ check "split: B's reports/coverage.csv is written" wait_for 10 cmp -s "$BASE/spl
 R=$(receipt_in "$A" bhxh participant_2017-03.csv)
 check_eq "split: the March receipt on A counts as over ipc" "7 3" "$(json_field "$R" rows_applied) $(json_field "$R" rows_rejected)"
 check "split: its text twin is on A too" test -s "${R%.json}.txt"
-check_eq "split: a receipt (JSON and text) for each of the 5 files on A" 10 "$(find "$A/spool/outbox" -type f | wc -l)"
+check_eq "split: a receipt (JSON and text) for each of the 5 files on A" 10 \
+	"$(find "$A/spool/outbox" -type f \( -name '*.json' -o -name '*.txt' \) | wc -l)"
+check_eq "split: ...and a CSV beside each one with rejected rows, nothing else" \
+	"$(grep -l '"rows_rejected": [1-9]' "$A"/spool/outbox/*/*.json | wc -l) $(find "$A/spool/outbox" -type f | wc -l)" \
+	"$(find "$A/spool/outbox" -type f -name '*.errors.csv' | wc -l) $((10 + $(find "$A/spool/outbox" -type f -name '*.errors.csv' | wc -l)))"
 check "split: ingest learnt each file's outcome from B" wait_for 10 bash -c \
 	"[ \$(sqlite3 '$A/db/ingest.db' \"SELECT count(*) FROM files WHERE status = 'applied'\") -eq 5 ]"
 

@@ -52,7 +52,9 @@ check "labour force applied" ctl submit --agency sldtbxh --wait "$FIX/labor_forc
 printf 'Mã số thuế,Kỳ,Số lao động,Trạng thái\n0100109106,2017-03,9223372036854775807,Đang hoạt động\n' \
 	>"$VAR/in/tax_employer_2017-03.csv"
 ctl submit --agency cucthue --wait --format json "$VAR/in/tax_employer_2017-03.csv" >"$VAR/r_int.json"
-check_eq "a huge employee count: the file applies" applied "$(json_field "$VAR/r_int.json" status)"
+check_eq "a huge employee count: its only row is refused, so the file is rejected" rejected \
+	"$(json_field "$VAR/r_int.json" status)"
+check "...as a file with no valid row" grep -q '"code": "E_FILE_NO_VALID_ROWS"' "$VAR/r_int.json"
 check_eq "a huge employee count: its row is rejected" 1 "$(json_field "$VAR/r_int.json" rows_rejected)"
 check "a huge employee count: E_INT_RANGE names the field" grep -q '"field": "employees".*\|"code": "E_INT_RANGE"' "$VAR/r_int.json"
 check "...with the range" grep -q 'E_INT_RANGE' "$VAR/r_int.json"
@@ -156,8 +158,8 @@ n=$(next_file_no)
 	--wait-acks >/dev/null
 "$ZF" "$AGG" end --file-no "$n" --file-id 0000forge1 --agency bhxh --rtype participant --name participant_forged.csv \
 	--nbatches 1 --rows 2 --wait-acks >/dev/null
-check "a batch marked checked with impossible rows gets a receipt" wait_for 10 bash -c \
-	"[ \"\$(sqlite3 '$VAR/db/aggregate.db' \"SELECT outcome FROM files WHERE file_id = '0000forge1'\")\" = applied ]"
+check "a batch marked checked with impossible rows gets a receipt (rejected: no row is valid)" wait_for 10 bash -c \
+	"[ \"\$(sqlite3 '$VAR/db/aggregate.db' \"SELECT outcome || ' ' || code FROM files WHERE file_id = '0000forge1'\")\" = 'rejected E_FILE_NO_VALID_ROWS' ]"
 r=$(agg_receipt participant_forged.csv)
 check_eq "...applying nothing" 0 "$(json_field "$r" rows_applied)"
 check "...the unknown org unit refused" grep -q E_ORG_UNIT "$r"

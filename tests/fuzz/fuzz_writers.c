@@ -856,7 +856,7 @@ s_receipt(s_in_t *in, uint8_t opt)
 	if (opt & 4) {
 		char path[8192] = "";
 
-		if (receipt_write_rendered(s_var, r.agency, r.file, r.received_at, j.data, t.data, path, sizeof(path)) == 0)
+		if (receipt_write_rendered(s_var, r.agency, r.file, r.received_at, j.data, t.data, NULL, path, sizeof(path)) == 0)
 			S_CHECK(strncmp(path, s_var, strlen(s_var)) == 0 && strstr(path, "/../") == NULL,
 			    "receipt: path outside the var dir", path);
 		s_check_jail();

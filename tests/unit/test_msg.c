@@ -254,6 +254,13 @@ static void msg_equal(const msg_t *a, const msg_t *b)
 			opt_equal(r->err_field, s->err_field);
 			opt_equal(r->err_vi, s->err_vi);
 			opt_equal(r->err_en, s->err_en);
+			assert_int_equal(r->nmore, s->nmore);
+			for (uint32_t k = 0; k < r->nmore; k++) {
+				assert_string_equal(r->more[k].code, s->more[k].code);
+				opt_equal(r->more[k].field, s->more[k].field);
+				assert_string_equal(r->more[k].vi, s->more[k].vi);
+				assert_string_equal(r->more[k].en, s->more[k].en);
+			}
 		}
 		break;
 	}
@@ -271,6 +278,7 @@ static void msg_equal(const msg_t *a, const msg_t *b)
 		strs_equal(x->nunknown, x->unknown_columns, y->nunknown, y->unknown_columns);
 		opt_equal(x->abort_code, y->abort_code);
 		opt_equal(x->encoding, y->encoding);
+		strs_equal(x->nheadings, x->headings, y->nheadings, y->headings);
 		break;
 	}
 	case MSG_T_ACK:
@@ -288,6 +296,7 @@ static void msg_equal(const msg_t *a, const msg_t *b)
 		assert_true(a->u.done.stamp == b->u.done.stamp);
 		opt_equal(a->u.done.receipt_json, b->u.done.receipt_json);
 		opt_equal(a->u.done.receipt_text, b->u.done.receipt_text);
+		opt_equal(a->u.done.receipt_csv, b->u.done.receipt_csv);
 		break;
 	case MSG_T_CTL_REQ:
 		assert_string_equal(a->u.req.cmd, b->u.req.cmd);
@@ -420,6 +429,11 @@ static void make_batch(msg_t *m)
 	r[2].err_field = xstrdup("ma_so_bhxh");
 	r[2].err_vi = xstrdup("Mã số BHXH không hợp lệ");
 	r[2].err_en = xstrdup("invalid social insurance number");
+	r[2].nmore = 2; /* the row's other errors */
+	r[2].more = xcalloc(2, sizeof(msg_err_t));
+	r[2].more[0] = (msg_err_t){ xstrdup("E_DATE_INVALID"), xstrdup("ngay_sinh"), xstrdup("không có ngày 31/02"),
+		xstrdup("no such day") };
+	r[2].more[1] = (msg_err_t){ xstrdup("E_RULE_X"), NULL, xstrdup("quy tắc"), xstrdup("a rule") };
 	r[3].line = UINT32_MAX;
 	r[3].nvalues = 5;
 	r[3].values = strs(5, good2);
@@ -429,6 +443,7 @@ static void make_batch(msg_t *m)
 static void make_file_end(msg_t *m)
 {
 	static const char *const unknown[] = { "Ghi chú thêm", "", "cột_lạ" };
+	static const char *const headings[] = { "tax_code", "Mã số thuế DN", "period", "Kỳ" };
 
 	memset(m, 0, sizeof(*m));
 	m->type = MSG_T_FILE_END;
@@ -445,6 +460,8 @@ static void make_file_end(msg_t *m)
 	m->u.end.unknown_columns = strs(3, unknown);
 	m->u.end.abort_code = xstrdup("E_FILE_CHANGED");
 	m->u.end.encoding = xstrdup("WINDOWS-1258");
+	m->u.end.nheadings = 4;
+	m->u.end.headings = strs(4, headings);
 }
 
 /* make_ack - an ack covering the integer encodings' boundaries. */
@@ -556,6 +573,10 @@ static void test_batch_roundtrip(void **state)
 	assert_null(d.u.batch.rows[1].values);
 	assert_string_equal(d.u.batch.rows[0].values[4], "");
 	assert_string_equal(d.u.batch.rows[2].err_vi, "Mã số BHXH không hợp lệ");
+	assert_int_equal(d.u.batch.rows[2].nmore, 2);
+	assert_string_equal(d.u.batch.rows[2].more[0].field, "ngay_sinh");
+	assert_null(d.u.batch.rows[2].more[1].field);
+	assert_int_equal(d.u.batch.rows[1].nmore, 0);
 	msg_free(&d);
 	free(buf);
 	msg_free(&m);
@@ -883,6 +904,11 @@ static void test_done_receipt(void **state)
 	m.u.done.receipt_json = xstrdup("{\"status\": \"applied\", \"errors\": []}\n");
 	m.u.done.receipt_text = xstrdup("Biên nhận / Receipt\n");
 	roundtrip(&m);
+	/* with the CSV of rejected rows */
+	m.u.done.receipt_csv = xstrdup("\xEF\xBB\xBF" "dòng / line,cột\r\n2,\"Kỳ\"\r\n");
+	roundtrip(&m);
+	free(m.u.done.receipt_csv);
+	m.u.done.receipt_csv = NULL;
 	/* a rejected file's outcome without a receipt (an unknown agency) */
 	free(m.u.done.receipt_json);
 	free(m.u.done.receipt_text);
@@ -917,7 +943,7 @@ static void test_done_receipt(void **state)
 
 	/* neither form */
 	wb_head(&b, MSG_T_FILE_DONE, 4, 7);
-	expect_fail_pad(&b, "file_done: expected array of 5 or 9, got 7");
+	expect_fail_pad(&b, "file_done: expected array of 5, 9 or 10, got 7");
 
 	/* a receipt that is not a string */
 	wb_head(&b, MSG_T_FILE_DONE, 4, 9);
@@ -1271,10 +1297,10 @@ static void test_reject_wrong_types(void **state)
 	expect_fail_pad(&b, "ack: expected array");
 
 	wb_head(&b, MSG_T_FILE_END, 1, 9);
-	expect_fail_pad(&b, "file_end: expected array of 10 or 11, got 9");
+	expect_fail_pad(&b, "file_end: expected array of 10 to 12, got 9");
 
-	wb_head(&b, MSG_T_FILE_END, 1, 12);
-	expect_fail_pad(&b, "file_end: expected array of 10 or 11, got 12");
+	wb_head(&b, MSG_T_FILE_END, 1, 13);
+	expect_fail_pad(&b, "file_end: expected array of 10 to 12, got 13");
 
 	wb_head(&b, MSG_T_BATCH, 1, 8);
 	wb_byte(&b, 0xc0);
@@ -1329,7 +1355,57 @@ static void test_reject_wrong_types(void **state)
 
 	wb_batch_to_rows(&b, 2, 1);
 	wb_arr(&b, 5);
-	expect_fail_pad(&b, "batch.rows[0]: expected array of 6, got 5");
+	expect_fail_pad(&b, "batch.rows[0]: expected array of 6 or 7, got 5");
+
+	/* more errors on a good row */
+	wb_batch_to_rows(&b, 2, 1);
+	wb_arr(&b, 7);
+	wb_uint(&b, 2);
+	wb_arr(&b, 2);
+	wb_str(&b, "a");
+	wb_str(&b, "b");
+	for (int z = 0; z < 4; z++)
+		wb_byte(&b, 0xc0);
+	wb_arr(&b, 0);
+	expect_fail_pad(&b, "batch.rows[0].more: a good row has no errors");
+
+	/* a rejected row with more errors than allowed, or none */
+	for (uint32_t nmore = 0; nmore <= MSG_ROW_MAX_MORE + 1; nmore += MSG_ROW_MAX_MORE + 1) {
+		wb_batch_to_rows(&b, 2, 1);
+		wb_arr(&b, 7);
+		wb_uint(&b, 2);
+		wb_arr(&b, 0);
+		wb_str(&b, "E_X");
+		for (int z = 0; z < 3; z++)
+			wb_byte(&b, 0xc0);
+		wb_arr(&b, nmore);
+		for (uint32_t z = 0; z < nmore; z++) {
+			wb_arr(&b, 4);
+			wb_str(&b, "E_Y");
+			wb_byte(&b, 0xc0);
+			wb_str(&b, "v");
+			wb_str(&b, "e");
+		}
+		expect_fail_pad(&b, nmore == 0 ? "batch.rows[0].more: 0 more errors (1 to 15)"
+		    : "batch.rows[0].more: 16 more errors (1 to 15)");
+	}
+
+	/* headings that are not pairs */
+	wb_head(&b, MSG_T_FILE_END, 1, 12);
+	wb_str(&b, "f");
+	wb_uint(&b, 1);
+	wb_str(&b, "a");
+	wb_str(&b, "t");
+	wb_str(&b, "n");
+	wb_uint(&b, 0);
+	wb_uint(&b, 0);
+	wb_uint(&b, 0);
+	wb_arr(&b, 0);
+	wb_byte(&b, 0xc0);
+	wb_byte(&b, 0xc0);
+	wb_arr(&b, 1);
+	wb_str(&b, "tax_code");
+	expect_fail_pad(&b, "file_end.headings: 1 strings are not pairs");
 
 	wb_batch_to_rows(&b, 2, 1);
 	wb_arr(&b, 6);

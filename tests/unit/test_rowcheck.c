@@ -24,7 +24,9 @@
 
 #include "shipped.h"
 
+#include "colhint.h"
 #include "config.h"
+#include "receipt.h"
 #include "rowcheck.h"
 #include "text.h"
 
@@ -771,6 +773,180 @@ test_codes_documented(void **state)
 	free(doc);
 }
 
+/* s_values - the base row of rtype with the given (field, value) pairs over it. */
+static char **
+s_values(const cfg_rtype_t *rt, const char *const *set)
+{
+	const char *const *base = s_base(rt->name);
+	char **values = calloc((size_t)rt->nfields, sizeof(char *));
+
+	assert_non_null(values);
+	for (int i = 0; base[i] != NULL; i += 2)
+		s_put(rt, values, base[i], base[i + 1]);
+	for (int i = 0; set != NULL && set[i] != NULL; i += 2)
+		s_put(rt, values, set[i], set[i + 1]);
+	return values;
+}
+
+/* s_free_values - values and out of a row of rt. */
+static void
+s_free_values(const cfg_rtype_t *rt, char **values, char **out)
+{
+	for (int i = 0; i < rt->nfields; i++) {
+		free(values[i]);
+		free(out[i]);
+	}
+	free(values);
+	free(out);
+}
+
+/* every error of a row, fields in schema order, then the rules; a rule
+ * reading a bad cell is not reported besides that cell's own error */
+static void
+test_all_errors(void **state)
+{
+	static const char *const set[] = { "insurance_no", "12345", "period", "13/2017", "scheme", "Tự nguyện",
+		"unemployment", "có", NULL };
+	static const char *const set2[] = { "period", "2017/03", "scheme", "hợp đồng", "unit_code", "", NULL };
+	const cfg_rtype_t *rt = config_rtype(s_cfg, "participant");
+	const cfg_agency_t *ag = s_default_agency(s_cfg, "participant");
+	rowcheck_error_t errs[ROWCHECK_MAX_ERRORS];
+	rowcheck_errors_t e = { .errs = errs, .max = ROWCHECK_MAX_ERRORS };
+	char **values, **out;
+
+	(void)state;
+	values = s_values(rt, set);
+	out = calloc((size_t)rt->nfields, sizeof(char *));
+	assert_int_equal(rowcheck_row_all(s_cfg, ag, rt, values, out, &e), -1);
+	/* insurance_no, period, then the rules on valid cells: voluntary with BHTN, voluntary with a unit */
+	assert_int_equal(e.n, 4);
+	assert_int_equal(e.total, 4);
+	assert_string_equal(errs[0].field, "insurance_no");
+	assert_string_equal(errs[0].err.code, "E_INSURANCE_NO_FORMAT");
+	assert_string_equal(errs[1].field, "period");
+	assert_string_equal(errs[1].err.code, "E_PERIOD_FORMAT");
+	assert_string_equal(errs[2].err.code, "E_RULE_VOLUNTARY_BHTN");
+	assert_string_equal(errs[3].err.code, "E_RULE_VOLUNTARY_UNIT");
+	for (int i = 0; i < rt->nfields; i++)
+		assert_null(out[i]);
+	s_free_values(rt, values, out);
+
+	/* a bad scheme: the rules that read it are not checked (no E_RULE_COMPULSORY_UNIT for the empty unit) */
+	values = s_values(rt, set2);
+	out = calloc((size_t)rt->nfields, sizeof(char *));
+	assert_int_equal(rowcheck_row_all(s_cfg, ag, rt, values, out, &e), -1);
+	assert_int_equal(e.n, 2);
+	assert_string_equal(errs[0].err.code, "E_PERIOD_FORMAT");
+	assert_string_equal(errs[1].err.code, "E_ENUM_VALUE");
+	s_free_values(rt, values, out);
+
+	/* a good row: no error, canonical values out */
+	values = s_values(rt, NULL);
+	out = calloc((size_t)rt->nfields, sizeof(char *));
+	assert_int_equal(rowcheck_row_all(s_cfg, ag, rt, values, out, &e), 0);
+	assert_int_equal(e.n, 0);
+	assert_string_equal(out[config_field_index(rt, "period")], "2017-03");
+	s_free_values(rt, values, out);
+}
+
+/* more errors than there is room for: the last kept one says how many more */
+static void
+test_error_cap(void **state)
+{
+	static const char *const set[] = { "unit_code", "?", "tax_code", "1", "period", "x", "insured_count", "-1",
+		NULL };
+	const cfg_rtype_t *rt = config_rtype(s_cfg, "insured_unit");
+	const cfg_agency_t *ag = s_default_agency(s_cfg, "insured_unit");
+	rowcheck_error_t errs[3];
+	rowcheck_errors_t e = { .errs = errs, .max = 3 };
+	const char *bad = NULL;
+	fc_error_t err = { 0 };
+	char **values, **out;
+
+	(void)state;
+	values = s_values(rt, set);
+	out = calloc((size_t)rt->nfields, sizeof(char *));
+	assert_int_equal(rowcheck_row_all(s_cfg, ag, rt, values, out, &e), -1);
+	assert_int_equal(e.total, 4);
+	assert_int_equal(e.n, 3);
+	assert_string_equal(errs[0].err.code, "E_UNIT_CODE_FORMAT");
+	assert_string_equal(errs[1].err.code, "E_TAX_CODE_FORMAT");
+	assert_string_equal(errs[2].err.code, "E_ROW_TOO_MANY_ERRORS");
+	assert_null(errs[2].field);
+	assert_non_null(strstr(errs[2].err.en, "2 more errors"));
+	assert_non_null(strstr(errs[2].err.vi, "còn 2 lỗi"));
+	/* rowcheck_row: the first error only, never the note */
+	assert_int_equal(rowcheck_row(s_cfg, ag, rt, values, out, &bad, &err), -1);
+	assert_string_equal(err.code, "E_UNIT_CODE_FORMAT");
+	assert_string_equal(bad, "unit_code");
+	s_free_values(rt, values, out);
+}
+
+/* the closest accepted heading of a clerk's heading, and the missing fields
+ * with the headings accepted for them */
+static void
+test_column_hints(void **state)
+{
+	const cfg_rtype_t *rt = config_rtype(s_cfg, "tax_employer");
+	char *unknown[] = { "Mã số thuế doanh nghiệp", "Số người lao động", "Tình trạng", "Ghi chú" };
+	char *heading_of[8] = { NULL };
+	colhint_t h;
+	int fi;
+
+	(void)state;
+	assert_non_null(rt);
+	assert_string_equal(colhint_closest(rt, "Mã số thuế doanh nghiệp", NULL, &fi), "Mã số thuế");
+	assert_string_equal(rt->fields[fi].name, "tax_code");
+	assert_string_equal(colhint_closest(rt, "Số người lao động", NULL, &fi), "Số lao động");
+	assert_string_equal(rt->fields[fi].name, "employees");
+	assert_string_equal(colhint_closest(rt, "MST DN", NULL, &fi), "MST");
+	assert_null(colhint_closest(rt, "Ghi chú", NULL, &fi));
+	assert_int_equal(fi, -1);
+	assert_true(colhint_similarity("ma so thue", "ma so thue") == 1.0);
+	assert_true(colhint_similarity("abc", "xyz") < COLHINT_MIN);
+
+	heading_of[config_field_index(rt, "period")] = "Kỳ";
+	colhint_build(&h, rt, heading_of, 4, unknown, 1);
+	assert_string_equal(h.column_of[config_field_index(rt, "period")], "Kỳ");
+	assert_string_equal(h.hints[0].closest, "Mã số thuế");
+	assert_string_equal(h.hints[0].field, "tax_code");
+	assert_string_equal(h.hints[1].field, "employees");
+	assert_string_equal(h.hints[2].field, "status");
+	assert_null(h.hints[3].closest);
+	/* tax_code, employees and status are required and missing; wage_fund is optional */
+	assert_int_equal(h.nmissing, 3);
+	assert_string_equal(h.missing[0].field, "tax_code");
+	assert_string_equal(h.missing[0].aliases[0], "Mã số thuế");
+	assert_string_equal(h.missing[1].field, "employees");
+	assert_string_equal(h.missing[2].field, "status");
+	colhint_free(&h);
+}
+
+/* the receipt's summary has a meaning for every code the document lists */
+static void
+test_codes_have_meanings(void **state)
+{
+	char path[PATH_MAX + 64], *doc;
+	int ncodes = 0;
+
+	(void)state;
+	s_root_file(path, sizeof(path), "docs/REJECTION_CODES.md");
+	doc = s_slurp(path);
+	for (char *p = strstr(doc, "| `E_"); p != NULL; p = strstr(p + 1, "| `E_")) {
+		char code[64];
+		const char *vi, *en;
+		size_t n = strspn(p + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+
+		snprintf(code, sizeof(code), "%.*s", (int)n, p + 3);
+		if (receipt_code_meaning(code, &vi, &en) != 0)
+			fprintf(stderr, "%s has no meaning in common/receipt.c\n", code);
+		assert_int_equal(receipt_code_meaning(code, &vi, &en), 0);
+		ncodes++;
+	}
+	assert_true(ncodes >= 50);
+	free(doc);
+}
+
 int
 main(void)
 {
@@ -788,6 +964,10 @@ main(void)
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_extend_without_code),
 		cmocka_unit_test(test_codes_documented),
+		cmocka_unit_test(test_all_errors),
+		cmocka_unit_test(test_error_cap),
+		cmocka_unit_test(test_column_hints),
+		cmocka_unit_test(test_codes_have_meanings),
 	};
 
 	return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);

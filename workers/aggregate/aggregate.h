@@ -21,6 +21,7 @@ typedef struct {
 	long long newer_file_no; /* AGG_SUPERSEDED: the file in place */
 	uint32_t line;          /* the row being applied when it failed */
 	uint64_t applied, rejected, duplicates, rechecked;
+	int none_applied;       /* AGG_APPLIED: rows, none valid: recorded as rejected (E_FILE_NO_VALID_ROWS) */
 	int64_t apply_ms;
 } agg_result_t;
 

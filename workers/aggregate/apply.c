@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "colhint.h"
 #include "log.h"
 #include "outbox.h"
 #include "receipt.h"
@@ -130,9 +131,11 @@ const char *const aggregate_migrations[] = {
 	 * month are all in, else 'provisional' (never notified); finding_state
 	 * remembers how the last resolution came about */
 	"ALTER TABLE finding ADD COLUMN status TEXT NOT NULL DEFAULT 'final';"
-	"ALTER TABLE finding_state ADD COLUMN since TEXT;"
+	"ALTER TABLE finding_state ADD COLUMN since TEXT;",
+	/* 7: receipts carry a CSV of the rejected rows beside the JSON and the text */
+	"ALTER TABLE files ADD COLUMN receipt_csv TEXT;"
 };
-const int aggregate_nmigrations = 6;
+const int aggregate_nmigrations = 7;
 
 typedef struct {
 	worker_t *w;
@@ -149,6 +152,8 @@ typedef struct {
 	receipt_error_t *errors;
 	uint64_t nerrors, caperrors;
 	uint64_t applied, duplicates, rejected, rechecked;
+	char **heading_of;    /* per field: the clerk's heading (the end's strings), or NULL */
+	colhint_t cols;       /* the clerk's headings and hints for the receipt */
 } s_apply_t;
 
 /* s_fail - a failure of the apply: transient if the store says so. Returns -1. */
@@ -256,6 +261,12 @@ s_add_error(s_apply_t *a, uint64_t line, const char *field, const char *code, co
 	e->code = xstrdup(code);
 	e->message_vi = xstrdup(vi ? vi : "");
 	e->message_en = xstrdup(en ? en : "");
+	e->column = NULL;
+	if (field != NULL && a->cols.column_of != NULL) {
+		int fi = config_field_index(a->rt, field);
+
+		e->column = fi >= 0 ? a->cols.column_of[fi] : NULL; /* borrowed from the file's end */
+	}
 }
 
 /* s_clear_period - a snapshot's first row of a period deletes the old
@@ -487,6 +498,8 @@ s_apply_batches(s_apply_t *a)
 
 			if (r->err_code != NULL) {
 				s_add_error(a, r->line, r->err_field, r->err_code, r->err_vi, r->err_en);
+				for (uint32_t k = 0; k < r->nmore && k < MSG_ROW_MAX_MORE; k++)
+					s_add_error(a, r->line, r->more[k].field, r->more[k].code, r->more[k].vi, r->more[k].en);
 				a->rejected++;
 			} else {
 				rc = s_apply_row(a, r);
@@ -516,6 +529,8 @@ s_apply_free(s_apply_t *a)
 	free(a->bindmap);
 	if (a->ins != NULL)
 		sqlite3_finalize(a->ins);
+	colhint_free(&a->cols);
+	free(a->heading_of);
 }
 
 /* agg_apply_file - apply the complete staged file whose end is end, inside
@@ -535,6 +550,8 @@ agg_apply_file(worker_t *w, const msg_file_end_t *end, agg_result_t *res)
 		goto out;
 	}
 	a.period_field = config_field_index(a.rt, "period");
+	a.heading_of = colhint_from_pairs(a.rt, end->nheadings, end->headings);
+	colhint_build(&a.cols, a.rt, a.heading_of, (int)end->nunknown, end->unknown_columns, 0);
 	if (store_exec(w->store, "CREATE TEMP TABLE IF NOT EXISTS seen (k TEXT PRIMARY KEY, line INTEGER);"
 	    "DELETE FROM temp.seen;") != 0) {
 		s_store_fail(&a, "duplicate check");
@@ -546,19 +563,38 @@ agg_apply_file(worker_t *w, const msg_file_end_t *end, agg_result_t *res)
 	if (a.applied + a.rejected != end->rows_read)
 		log_warn("file %llu: rows read %llu but applied %llu + rejected %llu", (unsigned long long)end->file_no,
 		    (unsigned long long)end->rows_read, (unsigned long long)a.applied, (unsigned long long)a.rejected);
-	{
-		receipt_t r = { .file = end->name, .agency = end->agency, .type = end->rtype, .sha256 = end->file_id,
-			.encoding = end->encoding, .status = "applied", .received_at = end->received_at,
-			.rows_read = a.applied + a.rejected, .rows_applied = a.applied, .rows_rejected = a.rejected,
-			.rows_duplicate = a.duplicates, .nunknown = (int)end->nunknown,
-			.unknown_columns = end->unknown_columns, .nerrors = a.nerrors, .errors = a.errors };
+	if (a.applied == 0 && a.rejected > 0) {
+		/* rows, but not one valid: nothing was written (no snapshot period
+		 * was cleared, for that takes a valid row), and the file is
+		 * rejected, not applied: the figures in place stay */
+		s_add_error(&a, 0, NULL, "E_FILE_NO_VALID_ROWS",
+		    "không dòng nào của tệp hợp lệ nên tệp không được áp dụng; số liệu đã có được giữ nguyên. "
+		    "Sửa các lỗi dưới đây rồi gửi lại tệp",
+		    "no row of the file is valid, so the file is not applied; the figures in place are kept. "
+		    "Fix the errors below and send the file again");
+		{ /* the whole-file error first */
+			receipt_error_t whole = a.errors[a.nerrors - 1];
 
-		if (agg_record_outcome(w, end, &r, "applied", NULL, NULL) != 0) {
+			memmove(a.errors + 1, a.errors, (size_t)(a.nerrors - 1) * sizeof(*a.errors));
+			a.errors[0] = whole;
+		}
+	}
+	{
+		int none = a.applied == 0 && a.rejected > 0;
+		receipt_t r = { .file = end->name, .agency = end->agency, .type = end->rtype, .sha256 = end->file_id,
+			.encoding = end->encoding, .status = none ? "rejected" : "applied", .received_at = end->received_at,
+			.rows_read = a.applied + a.rejected, .rows_applied = a.applied, .rows_rejected = a.rejected,
+			.rows_duplicate = a.duplicates, .nunknown = (int)end->nunknown, .unknown_columns = end->unknown_columns,
+			.hints = a.cols.hints, .nerrors = a.nerrors, .errors = a.errors };
+
+		if (agg_record_outcome(w, end, &r, none ? "rejected" : "applied", none ? "E_FILE_NO_VALID_ROWS" : NULL,
+		    none ? "no row is valid" : NULL) != 0) {
 			s_store_fail(&a, "recording the file");
 			goto out;
 		}
+		res->none_applied = none;
 	}
-	if (agg_recompute(w, end->rtype, a.periods, a.nperiods) != 0) {
+	if (!res->none_applied && agg_recompute(w, end->rtype, a.periods, a.nperiods) != 0) {
 		s_store_fail(&a, "recomputing the indicators");
 		goto out;
 	}

@@ -30,6 +30,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "colhint.h"
 #include "log.h"
 #include "outbox.h"
 #include "receipt.h"
@@ -220,33 +221,38 @@ s_status_word(const char *outcome)
  * (ingest names the receipt from its own record of the file). */
 static int
 s_send_done(outbox_t *ob, uint64_t file_no, const char *file_id, const char *agency,
-    const char *name, int64_t stamp, const char *outcome, const char *code, const char *json, const char *text)
+    const char *name, int64_t stamp, const char *outcome, const char *code, const char *json, const char *text,
+    const char *csv)
 {
 	msg_t m = { .version = MSG_VERSION, .type = MSG_T_FILE_DONE };
 	char short_name[DONE_NAME_MAX + 1];
-	sb_t j, t;
+	sb_t j, t, c;
 	int rc;
 
 	snprintf(short_name, sizeof(short_name), "%.*s", (int)fs_name_prefix(name != NULL ? name : "", DONE_NAME_MAX),
 	    name != NULL ? name : "");
 	sb_init(&j);
 	sb_init(&t);
+	sb_init(&c);
 	if (json != NULL) {
 		size_t other = strlen(file_id) + strlen(agency) + (code != NULL ? strlen(code) : 0);
 
 		sb_add(&j, json);
 		sb_add(&t, text != NULL ? text : "");
+		sb_add(&c, json != NULL && csv != NULL ? csv : "");
 		/* (a forged end can make the other fields huge: then the receipt is all but dropped) */
-		if (receipt_fit(&j, &t, other < DONE_RECEIPT_MAX / 2 ? DONE_RECEIPT_MAX - other : 4096) != 0)
+		if (receipt_fit(&j, &t, &c, other < DONE_RECEIPT_MAX / 2 ? DONE_RECEIPT_MAX - other : 4096) != 0)
 			log_warn("the receipt of file %llu (%s/%.80s) is too large for a message: sent with its list of"
 			    " errors cut", (unsigned long long)file_no, agency, short_name);
 	}
 	m.u.done = (msg_file_done_t){ .file_id = (char *)file_id, .file_no = file_no, .agency = (char *)agency,
 		.status = (char *)s_status_word(outcome), .code = (char *)code, .name = short_name, .stamp = stamp,
-		.receipt_json = json != NULL ? j.data : NULL, .receipt_text = json != NULL ? t.data : NULL };
+		.receipt_json = json != NULL ? j.data : NULL, .receipt_text = json != NULL ? t.data : NULL,
+		.receipt_csv = json != NULL && c.len > 0 ? c.data : NULL };
 	rc = outbox_put(ob, &m);
 	sb_free(&j);
 	sb_free(&t);
+	sb_free(&c);
 	return rc;
 }
 
@@ -262,12 +268,12 @@ agg_record_outcome(worker_t *w, const msg_file_end_t *end, const receipt_t *r, c
 	sqlite3_stmt *st = store_stmt(w->store,
 	    "INSERT OR REPLACE INTO files(file_no, file_id, agency, rtype, name, received_at, applied_at, rows_read,"
 	    " rows_applied, rows_rejected, rows_duplicate, receipt, receipt_text, receipt_written, outcome, code,"
-	    " reason, receipt_stamp) VALUES (?,?,?,?,?,?, strftime('%s','now'),?,?,?,?,?,?,?,?,?,?,?)");
+	    " reason, receipt_stamp, receipt_csv) VALUES (?,?,?,?,?,?, strftime('%s','now'),?,?,?,?,?,?,?,?,?,?,?,?)");
 	outbox_t *ob = worker_outbox(w, "ingest");
 	int64_t stamp = end->received_at;
 	char before[32];
-	sb_t b, t;
-	int rc;
+	sb_t b, t, c;
+	int rc, have_csv = 0;
 
 	if (st == NULL || s_outcome(w, end->file_no, end->file_id, before, sizeof(before)) != 0)
 		return -1;
@@ -275,9 +281,11 @@ agg_record_outcome(worker_t *w, const msg_file_end_t *end, const receipt_t *r, c
 		stamp = s_now_us(); /* a second receipt, named by when it was decided */
 	sb_init(&b);
 	sb_init(&t);
+	sb_init(&c);
 	if (have_receipt) {
 		receipt_json(&b, r);
 		receipt_text(&t, r);
+		have_csv = receipt_csv(&c, r);
 	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)end->file_no);
 	sqlite3_bind_text(st, 2, end->file_id, -1, SQLITE_STATIC);
@@ -298,12 +306,15 @@ agg_record_outcome(worker_t *w, const msg_file_end_t *end, const receipt_t *r, c
 	sqlite3_bind_text(st, 15, code, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 16, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 17, stamp);
+	if (have_csv)
+		sqlite3_bind_text(st, 18, c.data, -1, SQLITE_STATIC);
 	rc = store_step_done(w->store, st);
 	if (rc == 0 && ob != NULL)
 		rc = s_send_done(ob, end->file_no, end->file_id, end->agency, end->name, stamp, outcome, code,
-		    have_receipt ? b.data : NULL, have_receipt ? t.data : NULL);
+		    have_receipt ? b.data : NULL, have_receipt ? t.data : NULL, have_csv ? c.data : NULL);
 	sb_free(&b);
 	sb_free(&t);
+	sb_free(&c);
 	if (rc != 0)
 		return -1;
 	for (int k = 0; k < 2 && !quarantined; k++) { /* a quarantined file keeps its staging for a retry */
@@ -372,19 +383,32 @@ s_end_file(worker_t *w, const msg_file_end_t *end, const char *outcome, const ch
 {
 	agg_t *a = w->state;
 	char vi[768], en[768];
-	receipt_error_t e = { 0, NULL, code, vi, en };
+	receipt_error_t e = { 0, NULL, code, vi, en, NULL };
 	receipt_t r = { .file = end->name, .agency = end->agency, .type = end->rtype, .sha256 = end->file_id,
 		.encoding = end->encoding,
 		.status = "rejected", .received_at = end->received_at, .rows_read = end->rows_read,
 		.rows_rejected = end->rows_read, .nunknown = (int)end->nunknown,
 		.unknown_columns = end->unknown_columns, .nerrors = 1, .errors = &e };
 	agg_result_t none = { 0 };
-	int quarantine = strcmp(outcome, "quarantined") == 0;
+	int quarantine = strcmp(outcome, "quarantined") == 0, rc;
+	colhint_t h;
+	char **heading_of = NULL;
+	const cfg_rtype_t *rt = config_rtype(w->config, end->rtype);
 
 	s_words(code, end, res != NULL ? res : &none, reason != NULL ? reason : "", vi, en, sizeof(vi));
-	if (store_begin(w->store) != 0)
+	if (rt != NULL)
+		heading_of = colhint_from_pairs(rt, end->nheadings, end->headings);
+	colhint_build(&h, rt, heading_of, (int)end->nunknown, end->unknown_columns, 0);
+	r.hints = h.hints;
+	if (store_begin(w->store) != 0) {
+		colhint_free(&h);
+		free(heading_of);
 		return -1;
-	if (agg_record_outcome(w, end, &r, outcome, code, reason) != 0 ||
+	}
+	rc = agg_record_outcome(w, end, &r, outcome, code, reason);
+	colhint_free(&h);
+	free(heading_of);
+	if (rc != 0 ||
 	    ((quarantine || was_quarantined) && s_quarantine_event(w, end, quarantine ? "new" : "resolved") != 0) ||
 	    store_commit(w->store) != 0) {
 		store_rollback(w->store);
@@ -537,6 +561,16 @@ s_try_apply(worker_t *w, const msg_file_end_t *end, int was_quarantined, agg_res
 		res->kind = store_rc_transient(src) ? AGG_TRANSIENT : AGG_PERMANENT;
 		snprintf(res->reason, sizeof(res->reason), "commit failed: %s", sqlite3_errstr(src));
 		rc = -1;
+	}
+	if (rc == 0 && res->none_applied) {
+		a->rows_rechecked_rejected += res->rechecked;
+		if (res->rechecked > 0)
+			log_warn("file %llu: %llu rows that validate passed fail the aggregate's own check (forged or"
+			    " inconsistent batches?)", (unsigned long long)end->file_no, (unsigned long long)res->rechecked);
+		log_info("%s/%s: rejected: none of its %llu rows is valid (%llu duplicates%s); nothing applied",
+		    end->agency, end->name, (unsigned long long)res->rejected, (unsigned long long)res->duplicates,
+		    res->rechecked ? ", some refused on a second check" : "");
+		return 1;
 	}
 	if (rc == 0) {
 		a->applied++;
@@ -953,7 +987,8 @@ agg_write_pending_receipts(worker_t *w)
 	if (store_begin(w->store) != 0)
 		return -1;
 	st = store_stmt(w->store, "SELECT file_no, file_id, agency, name, coalesce(receipt_stamp, received_at),"
-	    " receipt, receipt_text, outcome, code FROM files WHERE receipt_written = 0 ORDER BY file_no LIMIT 64");
+	    " receipt, receipt_text, outcome, code, receipt_csv FROM files WHERE receipt_written = 0 ORDER BY file_no"
+	    " LIMIT 64");
 	if (st == NULL) {
 		store_rollback(w->store);
 		return -1;
@@ -969,7 +1004,8 @@ agg_write_pending_receipts(worker_t *w)
 		} else if (s_send_done(ob, (uint64_t)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
 		    agency, (const char *)sqlite3_column_text(st, 3), sqlite3_column_int64(st, 4),
 		    (const char *)sqlite3_column_text(st, 7), (const char *)sqlite3_column_text(st, 8),
-		    (const char *)sqlite3_column_text(st, 5), (const char *)sqlite3_column_text(st, 6)) != 0) {
+		    (const char *)sqlite3_column_text(st, 5), (const char *)sqlite3_column_text(st, 6),
+		    (const char *)sqlite3_column_text(st, 9)) != 0) {
 			worker_error(w, "cannot queue the receipt of %s/%s: %s; will try again", agency,
 			    (const char *)sqlite3_column_text(st, 3), sqlite3_errstr(store_last_rc(w->store)));
 			rc = -1;

@@ -9,6 +9,7 @@
 #include "csv.h"
 #include "fsutil.h"
 #include "log.h"
+#include "colhint.h"
 #include "receipt.h"
 #include "text.h"
 #include "worker.h"
@@ -33,6 +34,7 @@ typedef struct {
 	int *colmap;              /* column -> field index, -1 unknown */
 	int nunknown;
 	char **unknown;
+	char **headings;          /* per field of rtype: the clerk's heading of its column (NFC), or NULL */
 	uint64_t rows_done;
 	uint32_t nbatches;
 	int64_t last_progress;
@@ -77,11 +79,14 @@ void ingest_archive(ingest_t *in, int64_t row_id, const char *agency, const char
 
 /* ingest_refuse - receipt for a file refused whole, then move it to rejected/;
  * encoding is the one the file was read in and likely the one it most likely
- * is in (E_FILE_ENCODING), each NULL when there is none. 0, or -1 if the
- * receipt could not be written (the file stays). */
+ * is in (E_FILE_ENCODING), each NULL when there is none. cols, when its
+ * header was read (else NULL), gives the receipt its unknown columns with the
+ * closest accepted headings and, for E_HEADER_MISSING_COLUMN, the headings
+ * accepted for each missing field. 0, or -1 if the receipt could not be
+ * written (the file stays). */
 int ingest_refuse(ingest_t *in, const char *agency, const char *name, const char *path,
     const char *sha, const char *rtype, int64_t received_at, const char *code, const char *vi, const char *en,
-    const char *encoding, const char *likely);
+    const char *encoding, const char *likely, const ingest_file_t *cols);
 
 /* ingest_open_header - decide the encoding of f (unless f->encoding is set
  * already: a file resumed), then read and map its header; 0, or -1 with a

@@ -60,15 +60,29 @@ s_spool(const ingest_t *in, char *buf, size_t size, const char *state, const cha
 int
 ingest_refuse(ingest_t *in, const char *agency, const char *name, const char *path, const char *sha,
     const char *rtype, int64_t received_at, const char *code, const char *vi, const char *en,
-    const char *encoding, const char *likely)
+    const char *encoding, const char *likely, const ingest_file_t *cols)
 {
-	receipt_error_t e = { 0, NULL, code, vi, en };
+	receipt_error_t e = { 0, NULL, code, vi, en, NULL };
 	receipt_t r = { .file = name, .agency = agency, .type = rtype, .sha256 = sha, .status = "rejected",
 		.received_at = received_at, .encoding = encoding, .encoding_likely = likely, .nerrors = 1,
 		.errors = &e };
 	char dst[4600];
+	colhint_t h = { 0 };
+	int rc;
 
-	if (receipt_write(in->w->var_dir, &r, NULL, 0) != 0) {
+	if (cols != NULL && cols->rtype != NULL && cols->headings != NULL) {
+		/* the header was read: its unknown columns, each with the closest heading, and what is missing */
+		colhint_build(&h, cols->rtype, cols->headings, cols->nunknown, cols->unknown,
+		    strcmp(code, "E_HEADER_MISSING_COLUMN") == 0);
+		r.nunknown = cols->nunknown;
+		r.unknown_columns = cols->unknown;
+		r.hints = h.hints;
+		r.nmissing = h.nmissing;
+		r.missing = h.missing;
+	}
+	rc = receipt_write(in->w->var_dir, &r, NULL, 0);
+	colhint_free(&h);
+	if (rc != 0) {
 		worker_error(in->w, "cannot write the receipt for %s/%s (%s): %s; the file waits", agency, name, code,
 		    strerror(errno));
 		in->refusals_failing = 1;
@@ -216,7 +230,7 @@ static int
 s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path, int64_t received_at,
     const struct stat *seen)
 {
-	char sha[65] = "", earlier[1024], vi[512], en[512];
+	char sha[65] = "", earlier[1024], vi[1024], en[1024];
 	const char *code = NULL;
 	const cfg_rtype_t *rt;
 	struct stat st;
@@ -230,7 +244,7 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 			close(fd);
 		ingest_refuse(in, ag->id, name, path, NULL, NULL, received_at, "E_FILE_CHANGED",
 		    "tệp đã bị thay đổi hoặc không mở được trong khi nhận; hãy gửi lại",
-		    "the file changed or could not be opened while it was taken; drop it again", NULL, NULL);
+		    "the file changed or could not be opened while it was taken; drop it again", NULL, NULL, NULL);
 		return 0;
 	}
 	if (s_sha256(fd, sha) != 0) {
@@ -241,7 +255,7 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 	if ((code = s_type(in, ag, name, &rt, vi, en, sizeof(vi))) != NULL) {
 		close(fd);
 		ingest_refuse(in, ag->id, name, path, sha, rt != NULL ? rt->name : NULL, received_at, code, vi, en,
-		    NULL, NULL);
+		    NULL, NULL, NULL);
 		return 0;
 	}
 	switch (s_earlier(in, ag->id, sha, earlier, sizeof(earlier))) {
@@ -265,7 +279,7 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 	memcpy(f->sha, sha, sizeof(sha));
 	f->rtype = rt;
 	if (ingest_open_header(f, &code, vi, en, sizeof(vi)) != 0) {
-		ingest_refuse(in, ag->id, name, path, sha, rt->name, received_at, code, vi, en, f->encoding, f->likely);
+		ingest_refuse(in, ag->id, name, path, sha, rt->name, received_at, code, vi, en, f->encoding, f->likely, f);
 		in->cur = f;
 		ingest_close_current(in);
 		return 0;
@@ -312,7 +326,7 @@ s_candidate(ingest_t *in, const cfg_agency_t *ag, const char *name)
 		return 0; /* gone meanwhile */
 	code = s_gate(in, &st, vi, en, sizeof(vi));
 	if (code != NULL) {
-		ingest_refuse(in, ag->id, name, src, NULL, NULL, received_at, code, vi, en, NULL, NULL);
+		ingest_refuse(in, ag->id, name, src, NULL, NULL, received_at, code, vi, en, NULL, NULL, NULL);
 		return 0;
 	}
 	s_spool(in, dst, sizeof(dst), "processing", ag->id, received_at, name);

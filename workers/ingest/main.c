@@ -189,7 +189,7 @@ s_write_receipt(worker_t *w, const msg_file_done_t *d)
 		log_warn("no receipt written for file %llu: agency '%.40s' is no longer configured",
 		    (unsigned long long)d->file_no, agency);
 	} else if (receipt_write_rendered(w->var_dir, agency, name, stamp, d->receipt_json,
-	    d->receipt_text != NULL ? d->receipt_text : "", path, sizeof(path)) != 0) {
+	    d->receipt_text != NULL ? d->receipt_text : "", d->receipt_csv, path, sizeof(path)) != 0) {
 		worker_error(w, "cannot write the receipt of %s/%s: %s; will try again", agency, name, strerror(errno));
 		rc = -1;
 	}

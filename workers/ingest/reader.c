@@ -111,6 +111,7 @@ ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size
 	if (f->encoding == NULL && s_choose_encoding(f, code, vi, en, msz) != 0)
 		return -1;
 	seen = xcalloc((size_t)rt->nfields, 1);
+	f->headings = xcalloc((size_t)rt->nfields + 1, sizeof(char *));
 	f->conv = text_conv_new(f->encoding);
 	f->csv = csv_new(f->fd, NULL);
 	if (seen == NULL || f->conv == NULL || f->csv == NULL) {
@@ -145,15 +146,18 @@ ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size
 		fi = folded ? s_match_column(rt, folded) : -1;
 		free(folded);
 		if (fi >= 0 && seen[fi]) {
-			s_header_fail(code, "E_HEADER_DUPLICATE_COLUMN", vi, en, msz,
-			    "trường '%s' xuất hiện ở hai cột", "field '%s' appears in two columns", rt->fields[fi].name);
+			*code = "E_HEADER_DUPLICATE_COLUMN";
+			snprintf(vi, msz, "cột \"%.100s\" và cột \"%.100s\" cùng chỉ trường %s; chỉ giữ một cột",
+			    f->headings[fi], utf8, rt->fields[fi].name);
+			snprintf(en, msz, "columns \"%.100s\" and \"%.100s\" both mean field %s; keep one of them",
+			    f->headings[fi], utf8, rt->fields[fi].name);
 			free(utf8);
 			goto out;
 		}
 		f->colmap[i] = fi;
 		if (fi >= 0) {
 			seen[fi] = 1;
-			free(utf8);
+			f->headings[fi] = utf8;
 		} else {
 			f->unknown = xrealloc(f->unknown, sizeof(char *) * (size_t)(f->nunknown + 1));
 			f->unknown[f->nunknown++] = utf8;
@@ -162,12 +166,17 @@ ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size
 	for (int i = 0; i < rt->nfields; i++) {
 		if (seen[i] || !rt->fields[i].required)
 			continue;
-		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
-		    missing[0] ? ", " : "", rt->fields[i].name);
+		if (rt->fields[i].naliases > 0)
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s (\"%s\")",
+			    missing[0] ? ", " : "", rt->fields[i].name, rt->fields[i].aliases[0]);
+		else
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+			    missing[0] ? ", " : "", rt->fields[i].name);
 	}
 	if (missing[0]) {
 		s_header_fail(code, "E_HEADER_MISSING_COLUMN", vi, en, msz,
-		    "thiếu cột bắt buộc: %s", "required columns missing: %s", missing);
+		    "thiếu cột bắt buộc: %s; các tên cột được nhận và cột gần giống nhất ở dưới",
+		    "required columns missing: %s; the headings accepted and the closest columns are below", missing);
 		goto out;
 	}
 	rc = 0;
@@ -191,6 +200,9 @@ ingest_close_current(ingest_t *in)
 	for (int i = 0; i < f->nunknown; i++)
 		free(f->unknown[i]);
 	free(f->unknown);
+	for (int i = 0; f->headings != NULL && i < f->rtype->nfields; i++)
+		free(f->headings[i]);
+	free(f->headings);
 	free(f->colmap);
 	free(f->name);
 	free(f->path);
@@ -266,8 +278,15 @@ s_fill_row(ingest_file_t *f, const csv_row_t *row, msg_row_t *r)
 			    "%u KiB đầu của tệp); hãy lưu tệp dạng CSV UTF-8", f->encoding, TEXT_SAMPLE_BYTES / 1024);
 			snprintf(en, sizeof(en), "the cell has bytes invalid in %s, the encoding this file is read in (chosen "
 			    "from its first %u KiB); save the file as CSV UTF-8", f->encoding, TEXT_SAMPLE_BYTES / 1024);
-			s_row_error(r, "E_ENCODING", rt->fields[fi].name, vi, en);
-			break;
+			if (r->err_code == NULL) {
+				s_row_error(r, "E_ENCODING", rt->fields[fi].name, vi, en);
+			} else if (r->nmore < MSG_ROW_MAX_MORE) { /* every bad cell of the row, up to the limit */
+				if (r->more == NULL)
+					r->more = xcalloc(MSG_ROW_MAX_MORE, sizeof(msg_err_t));
+				r->more[r->nmore++] = (msg_err_t){ .code = xstrdup("E_ENCODING"),
+					.field = xstrdup(rt->fields[fi].name), .vi = xstrdup(vi), .en = xstrdup(en) };
+			}
+			continue;
 		}
 		r->values[fi] = v;
 		bytes += row->lens[i] + 8;
@@ -331,12 +350,23 @@ s_put_end(ingest_t *in, const char *abort_code)
 {
 	ingest_file_t *f = in->cur;
 	msg_t m = { .version = MSG_VERSION, .type = MSG_T_FILE_END };
+	char **pairs = xcalloc((size_t)f->rtype->nfields * 2 + 1, sizeof(char *));
+	uint32_t npairs = 0;
+	int rc;
 
+	for (int i = 0; f->headings != NULL && i < f->rtype->nfields; i++)
+		if (f->headings[i] != NULL) {
+			pairs[npairs++] = f->rtype->fields[i].name;
+			pairs[npairs++] = f->headings[i];
+		}
 	m.u.end = (msg_file_end_t){ .file_id = f->sha, .file_no = (uint64_t)f->row_id, .agency = f->agency->id, .rtype = f->rtype->name,
 		.name = f->name, .received_at = f->received_at, .nbatches = f->nbatches,
 		.rows_read = f->rows_done, .nunknown = (uint32_t)f->nunknown, .unknown_columns = f->unknown,
-		.abort_code = (char *)abort_code, .encoding = (char *)f->encoding };
-	return outbox_put(in->w->outbox, &m);
+		.abort_code = (char *)abort_code, .encoding = (char *)f->encoding, .nheadings = npairs,
+		.headings = pairs };
+	rc = outbox_put(in->w->outbox, &m);
+	free(pairs);
+	return rc;
 }
 
 /* ingest_abort_current - the current file cannot be read on (it changed,

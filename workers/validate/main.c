@@ -9,6 +9,7 @@
  * Holds no state that ties a record to this process: a batch is forwarded
  * through the outbox in the same transaction that takes it, so any number of
  * instances (--instance N) can run side by side with identical results. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,23 +23,66 @@ static const char *const s_migrations[] = {
 	"CREATE TABLE stats (rtype TEXT PRIMARY KEY, rows INTEGER NOT NULL, rejected INTEGER NOT NULL);"
 };
 
-/* s_check_row - validate one good row in place. */
+/* Bytes of a batch's further errors (msg_row_t.more): with the first error
+ * of every row, as before, the batch stays well within MSG_MAX_SIZE. */
+#define MORE_BUDGET (MSG_MAX_SIZE / 4)
+
+/* s_err_bytes - what one error takes in a message, about. */
+static size_t
+s_err_bytes(const rowcheck_error_t *e)
+{
+	return 16 + strlen(e->err.code) + (e->field ? strlen(e->field) : 0) + strlen(e->err.vi) + strlen(e->err.en);
+}
+
+/* s_more - the row's further errors (errs[1..n-1]) into r->more, within
+ * *budget; past it they are replaced by one note saying how many there
+ * are (nothing at all once even the note does not fit). */
 static void
-s_check_row(worker_t *w, const cfg_agency_t *ag, const cfg_rtype_t *rt, msg_row_t *r)
+s_more(msg_row_t *r, const rowcheck_error_t *errs, unsigned n, size_t *budget)
+{
+	size_t need = 0;
+	unsigned k;
+
+	for (k = 1; k < n; k++)
+		need += s_err_bytes(&errs[k]);
+	if (n < 2 || *budget < 512)
+		return;
+	r->more = xcalloc(n - 1 < MSG_ROW_MAX_MORE ? n - 1 : MSG_ROW_MAX_MORE, sizeof(msg_err_t));
+	if (need > *budget) {
+		char vi[200], en[200];
+
+		snprintf(vi, sizeof(vi), "dòng còn %u lỗi khác không được liệt kê (lô dữ liệu có quá nhiều lỗi)", n - 1);
+		snprintf(en, sizeof(en), "the row has %u more errors not listed (too many errors in the batch)", n - 1);
+		r->more[0] = (msg_err_t){ .code = xstrdup("E_ROW_TOO_MANY_ERRORS"), .vi = xstrdup(vi), .en = xstrdup(en) };
+		r->nmore = 1;
+		*budget -= 512;
+		return;
+	}
+	for (k = 1; k < n && r->nmore < MSG_ROW_MAX_MORE; k++)
+		r->more[r->nmore++] = (msg_err_t){ .code = xstrdup(errs[k].err.code), .field = xstrdup(errs[k].field),
+			.vi = xstrdup(errs[k].err.vi), .en = xstrdup(errs[k].err.en) };
+	*budget -= need;
+}
+
+/* s_check_row - validate one good row in place: every error it has (at
+ * most ROWCHECK_MAX_ERRORS, the first in err_*, the others in more). */
+static void
+s_check_row(worker_t *w, const cfg_agency_t *ag, const cfg_rtype_t *rt, msg_row_t *r, size_t *budget)
 {
 	char **out = xcalloc((size_t)rt->nfields, sizeof(char *));
-	const char *bad = NULL;
-	fc_error_t err = { 0 };
+	rowcheck_error_t errs[ROWCHECK_MAX_ERRORS];
+	rowcheck_errors_t e = { .errs = errs, .max = ROWCHECK_MAX_ERRORS };
 
 	if (r->nvalues != (uint32_t)rt->nfields) {
 		r->err_code = xstrdup("E_INTERNAL");
 		r->err_vi = xstrdup("lỗi nội bộ: số trường không khớp");
 		r->err_en = xstrdup("internal error: field count mismatch");
-	} else if (rowcheck_row(w->config, ag, rt, r->values, out, &bad, &err) != 0) {
-		r->err_code = xstrdup(err.code);
-		r->err_field = bad ? xstrdup(bad) : NULL;
-		r->err_vi = xstrdup(err.vi);
-		r->err_en = xstrdup(err.en);
+	} else if (rowcheck_row_all(w->config, ag, rt, r->values, out, &e) != 0) {
+		r->err_code = xstrdup(errs[0].err.code);
+		r->err_field = xstrdup(errs[0].field);
+		r->err_vi = xstrdup(errs[0].err.vi);
+		r->err_en = xstrdup(errs[0].err.en);
+		s_more(r, errs, e.n, budget);
 		for (uint32_t i = 0; i < r->nvalues; i++)
 			free(r->values[i]);
 		free(r->values);
@@ -114,6 +158,7 @@ s_on_message(worker_t *w, const msg_t *in)
 	const cfg_rtype_t *rt;
 	const cfg_agency_t *ag;
 	uint32_t rejected = 0;
+	size_t budget = MORE_BUDGET;
 
 	if (m.type == MSG_T_FILE_END)
 		return outbox_put(w->outbox, &m);
@@ -141,7 +186,7 @@ s_on_message(worker_t *w, const msg_t *in)
 			msg_row_t *r = &m.u.batch.rows[i];
 
 			if (r->err_code == NULL)
-				s_check_row(w, ag, rt, r);
+				s_check_row(w, ag, rt, r, &budget);
 			rejected += r->err_code != NULL;
 		}
 	}
