@@ -844,6 +844,7 @@ s_receipt(s_in_t *in, uint8_t opt)
 		errs[i].code = s_str(in, V_ID);
 		errs[i].message_vi = s_str(in, V_LINE);
 		errs[i].message_en = s_str(in, V_LINE);
+		errs[i].column = (s_u8(in) & 1) ? s_str(in, V_LINE) : NULL;
 	}
 	r.errors = errs;
 
