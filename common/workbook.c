@@ -23,9 +23,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zip.h>
+
+/* S_SANITIZED - built with AddressSanitizer, whose shadow memory an
+ * address-space limit would not leave room for */
+#if defined(__SANITIZE_ADDRESS__)
+#define S_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define S_SANITIZED 1
+#endif
+#endif
+#ifndef S_SANITIZED
+#define S_SANITIZED 0
+#endif
 
 #define S_CHUNK (64u * 1024u)         /* bytes inflated and parsed at a time */
 #define S_RATIO_MIN (1024u * 1024u)   /* parts smaller than this are not held to max_ratio */
@@ -185,10 +202,11 @@ struct wb_reader {
 	char ods_bool[8];
 	unsigned cell_rep, span_c, span_r;
 
-	/* xls */
-	const void *xls;
-	unsigned xls_rows, xls_row;
-	unsigned short xls_cols;
+	/* xls: the child converting it, and its output */
+	pid_t xls_pid;
+	int xls_fd;
+	char *xbuf;
+	size_t xpos, xlen;
 
 	/* the row handed out */
 	char **fields;
@@ -1646,7 +1664,8 @@ s_open_xlsx(wb_reader_t *self)
 	if (self->flags & WB_FILL_MERGED) {
 		if ((rc = s_parse_part(self, self->sheet_target, P_MERGES)) < 0)
 			return -1;
-		qsort(self->merges, self->nmerges, sizeof(*self->merges), s_merge_cmp);
+		if (self->nmerges > 1)
+			qsort(self->merges, self->nmerges, sizeof(*self->merges), s_merge_cmp);
 	}
 	rc = s_part_open(self, self->sheet_target, P_SHEET);
 	if (rc == 0)
@@ -1729,53 +1748,294 @@ s_open_zip(wb_reader_t *self)
 	return -1;
 }
 
-/* s_open_xls - open through freexl (by /proc/self/fd) and select the sheet. */
+/* ---- xls: libfreexl in a child process ----
+ *
+ * libfreexl parses the binary format in C with little checking (fuzzing
+ * finds stack overflows in it within seconds), so it never runs in the
+ * reader's process: a forked child opens the file, converts the chosen
+ * sheet and writes it to a pipe, and the parent reads that as untrusted
+ * input too. The child has a CPU limit (and an address-space limit outside
+ * sanitizer builds) and is killed and reaped by wb_destroy. Its messages,
+ * in host byte order:
+ *   u32 status (S_XLS_*), u32 n, n bytes of the sheet's name
+ *   per row holding a value: u32 row (1-based), u32 cells, then per cell
+ *     u32 column (0-based), u8 wb_type_t, u32 n, n bytes
+ *   u32 0 at the end of the sheet */
+
+enum { S_XLS_OK, S_XLS_UNSUPPORTED, S_XLS_NO_SHEET };
+
+#define S_XLS_CPU_SECONDS 60
+#define S_XLS_AS_BYTES (1024ull << 20)
+#define S_XLS_MAX_CELL (16u << 20) /* a cell longer than this means the child is confused */
+
+typedef struct {
+	int fd;
+	size_t len;
+	char buf[S_CHUNK];
+} s_xls_out_t;
+
+/* s_xls_flush - write out what is buffered; -1 once the parent is gone. */
+static int
+s_xls_flush(s_xls_out_t *o)
+{
+	size_t done = 0;
+
+	while (done < o->len) {
+		ssize_t w = write(o->fd, o->buf + done, o->len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		done += (size_t)w;
+	}
+	o->len = 0;
+	return 0;
+}
+
+/* s_xls_put - buffer n bytes for the parent. */
+static int
+s_xls_put(s_xls_out_t *o, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		size_t take = sizeof(o->buf) - o->len < n ? sizeof(o->buf) - o->len : n;
+
+		memcpy(o->buf + o->len, c, take);
+		o->len += take;
+		c += take;
+		n -= take;
+		if (o->len == sizeof(o->buf) && s_xls_flush(o) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* s_xls_u32 - one u32 to the parent. */
+static int
+s_xls_u32(s_xls_out_t *o, uint32_t v)
+{
+	return s_xls_put(o, &v, sizeof(v));
+}
+
+/* s_xls_cell_text - the text and type of one freexl cell into num or as
+ * text_value; NULL for an empty cell. */
+static const char *
+s_xls_cell_text(const FreeXL_CellValue *v, char *num, size_t sz, uint8_t *type)
+{
+	*type = WB_STRING;
+	switch (v->type) {
+	case FREEXL_CELL_INT:
+		snprintf(num, sz, "%d", v->value.int_value);
+		*type = WB_NUMBER;
+		return num;
+	case FREEXL_CELL_DOUBLE:
+		s_format_number(v->value.double_value, num, sz);
+		*type = WB_NUMBER;
+		return num;
+	case FREEXL_CELL_TEXT:
+	case FREEXL_CELL_SST_TEXT:
+		return v->value.text_value;
+	case FREEXL_CELL_DATE:
+	case FREEXL_CELL_DATETIME:
+	case FREEXL_CELL_TIME:
+		*type = WB_DATE;
+		return v->value.text_value;
+	default:
+		return NULL;
+	}
+}
+
+/* s_xls_sheet - in the child: the sheet to read, or -1. */
+static int
+s_xls_sheet(const void *xls, const char *want, unsigned flags)
+{
+	unsigned count = 0;
+
+	if (freexl_get_info(xls, FREEXL_BIFF_SHEET_COUNT, &count) != FREEXL_OK || count == 0)
+		return -1;
+	for (unsigned i = 0; i < count && i < S_MAX_SHEETS; i++) {
+		const char *name = NULL;
+
+		if (freexl_get_worksheet_name(xls, (unsigned short)i, &name) != FREEXL_OK || name == NULL)
+			continue;
+		if (want == NULL || s_name_eq(name, want))
+			return (int)i;
+	}
+	return want != NULL && (flags & WB_SHEET_OR_FIRST) ? 0 : -1;
+}
+
+/* s_xls_rows - in the child: every row holding a value of the active sheet. */
+static int
+s_xls_rows(const void *xls, s_xls_out_t *o)
+{
+	unsigned rows = 0;
+	unsigned short cols = 0;
+	uint32_t *cellcols = NULL;
+	int rc = -1;
+
+	if (freexl_worksheet_dimensions(xls, &rows, &cols) != FREEXL_OK)
+		return -1;
+	if (rows > S_MAX_ROW)
+		rows = S_MAX_ROW;
+	cellcols = xcalloc((size_t)cols + 1, sizeof(*cellcols));
+	for (unsigned r = 0; r < rows; r++) {
+		uint32_t n = 0;
+
+		for (unsigned short c = 0; c < cols; c++) {
+			FreeXL_CellValue v;
+			char num[64];
+			uint8_t type;
+			const char *t;
+
+			if (freexl_get_cell_value(xls, r, c, &v) == FREEXL_OK &&
+			    (t = s_xls_cell_text(&v, num, sizeof(num), &type)) != NULL && *t != '\0')
+				cellcols[n++] = c;
+		}
+		if (n == 0)
+			continue;
+		if (s_xls_u32(o, r + 1) != 0 || s_xls_u32(o, n) != 0)
+			goto out;
+		for (uint32_t k = 0; k < n; k++) {
+			FreeXL_CellValue v;
+			char num[64];
+			uint8_t type = WB_STRING;
+			const char *t = "";
+
+			if (freexl_get_cell_value(xls, r, (unsigned short)cellcols[k], &v) == FREEXL_OK)
+				t = s_xls_cell_text(&v, num, sizeof(num), &type);
+			if (t == NULL)
+				t = "";
+			if (s_xls_u32(o, cellcols[k]) != 0 || s_xls_put(o, &type, 1) != 0 ||
+			    s_xls_u32(o, (uint32_t)strlen(t)) != 0 || s_xls_put(o, t, strlen(t)) != 0)
+				goto out;
+		}
+	}
+	rc = s_xls_u32(o, 0);
+out:
+	free(cellcols);
+	return rc;
+}
+
+/* s_xls_child - the child's whole life: convert the file, exit. */
+static void
+s_xls_child(const char *path, const char *want, unsigned flags, int out_fd)
+{
+	static s_xls_out_t o;
+	const void *xls = NULL;
+	unsigned info = 0;
+	uint32_t status = S_XLS_OK;
+	const char *name = "";
+	struct rlimit cpu = { S_XLS_CPU_SECONDS, S_XLS_CPU_SECONDS };
+	int sheet = -1;
+
+	setrlimit(RLIMIT_CPU, &cpu);
+#if !S_SANITIZED
+	{
+		struct rlimit as = { S_XLS_AS_BYTES, S_XLS_AS_BYTES };
+
+		setrlimit(RLIMIT_AS, &as);
+	}
+#endif
+	o.fd = out_fd;
+	if (freexl_open(path, &xls) != FREEXL_OK ||
+	    (freexl_get_info(xls, FREEXL_BIFF_PASSWORD, &info) == FREEXL_OK && info == FREEXL_BIFF_OBFUSCATED))
+		status = S_XLS_UNSUPPORTED;
+	else if ((sheet = s_xls_sheet(xls, want, flags)) < 0 ||
+	    freexl_select_active_worksheet(xls, (unsigned short)sheet) != FREEXL_OK ||
+	    freexl_get_worksheet_name(xls, (unsigned short)sheet, &name) != FREEXL_OK)
+		status = S_XLS_NO_SHEET;
+	if (name == NULL)
+		name = "";
+	if (s_xls_u32(&o, status) == 0 && s_xls_u32(&o, (uint32_t)strnlen(name, S_MAX_NAME)) == 0 &&
+	    s_xls_put(&o, name, strnlen(name, S_MAX_NAME)) == 0 && status == S_XLS_OK)
+		s_xls_rows(xls, &o);
+	s_xls_flush(&o);
+	_exit(0); /* no atexit handlers of the parent's */
+}
+
+/* s_xls_read - n bytes from the child; -1 (self->err set) if it ended or
+ * broke off. */
+static int
+s_xls_read(wb_reader_t *self, void *dst, size_t n)
+{
+	char *d = dst;
+
+	while (n > 0) {
+		ssize_t got;
+
+		if (self->xpos < self->xlen) {
+			size_t take = self->xlen - self->xpos < n ? self->xlen - self->xpos : n;
+
+			memcpy(d, self->xbuf + self->xpos, take);
+			self->xpos += take;
+			d += take;
+			n -= take;
+			continue;
+		}
+		got = read(self->xls_fd, self->xbuf, S_CHUNK);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			self->err = WB_E_DAMAGED; /* the child died on the file */
+			return -1;
+		}
+		self->xpos = 0;
+		self->xlen = (size_t)got;
+	}
+	return 0;
+}
+
+/* s_xls_read_u32 - one u32 from the child. */
+static int
+s_xls_read_u32(wb_reader_t *self, uint32_t *v)
+{
+	return s_xls_read(self, v, sizeof(*v));
+}
+
+/* s_open_xls - start the child on the file (by /proc/self/fd) and read
+ * its answer: the sheet's name, or why not. */
 static int
 s_open_xls(wb_reader_t *self)
 {
-	unsigned info = 0, count = 0;
-	int chosen = -1;
+	int p[2];
+	uint32_t status, n;
+	char name[S_MAX_NAME + 1];
 
 	self->fmt = F_XLS;
+	self->xls_fd = -1;
 	snprintf(self->path, sizeof(self->path), "/proc/self/fd/%d", self->fd);
-	if (freexl_open(self->path, &self->xls) != FREEXL_OK) {
-		if (self->xls != NULL)
-			freexl_close(self->xls);
-		self->xls = NULL;
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		self->err = WB_E_IO;
+		return -1;
+	}
+	fflush(NULL);
+	self->xls_pid = fork();
+	if (self->xls_pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		self->err = WB_E_IO;
+		return -1;
+	}
+	if (self->xls_pid == 0) {
+		close(p[0]);
+		s_xls_child(self->path, self->want, self->flags, p[1]);
+	}
+	close(p[1]);
+	self->xls_fd = p[0];
+	self->xbuf = xmalloc(S_CHUNK);
+	if (s_xls_read_u32(self, &status) != 0 || s_xls_read_u32(self, &n) != 0 || n > S_MAX_NAME ||
+	    s_xls_read(self, name, n) != 0) {
 		self->err = WB_E_UNSUPPORTED;
 		return -1;
 	}
-	if (freexl_get_info(self->xls, FREEXL_BIFF_PASSWORD, &info) == FREEXL_OK && info == FREEXL_BIFF_OBFUSCATED) {
-		self->err = WB_E_UNSUPPORTED;
+	name[n] = '\0';
+	if (status != S_XLS_OK) {
+		self->err = status == S_XLS_NO_SHEET ? WB_E_NO_SHEET : WB_E_UNSUPPORTED;
 		return -1;
 	}
-	if (freexl_get_info(self->xls, FREEXL_BIFF_SHEET_COUNT, &count) != FREEXL_OK || count == 0) {
-		self->err = WB_E_NO_SHEET;
-		return -1;
-	}
-	for (unsigned i = 0; i < count && i < S_MAX_SHEETS && chosen < 0; i++) {
-		const char *name = NULL;
-
-		if (freexl_get_worksheet_name(self->xls, (unsigned short)i, &name) != FREEXL_OK || name == NULL)
-			continue;
-		if (self->want == NULL || s_name_eq(name, self->want))
-			chosen = (int)i;
-	}
-	if (chosen < 0 && self->want != NULL && (self->flags & WB_SHEET_OR_FIRST))
-		chosen = 0;
-	if (chosen < 0 || freexl_select_active_worksheet(self->xls, (unsigned short)chosen) != FREEXL_OK ||
-	    freexl_worksheet_dimensions(self->xls, &self->xls_rows, &self->xls_cols) != FREEXL_OK) {
-		self->err = WB_E_NO_SHEET;
-		return -1;
-	}
-	{
-		const char *name = NULL;
-
-		freexl_get_worksheet_name(self->xls, (unsigned short)chosen, &name);
-		self->sheet_name = xstrdup(name != NULL ? name : "");
-	}
-	if (self->xls_rows > S_MAX_ROW)
-		self->xls_rows = S_MAX_ROW;
+	self->sheet_name = xstrdup(name);
 	return 0;
 }
 
@@ -1828,6 +2088,7 @@ wb_open(int fd, const char *sheet, unsigned flags, const wb_limits_t *lim, const
 	self->fd = fd;
 	self->chosen = -1;
 	self->sst.dfile.fd = self->sst.ofile.fd = -1;
+	self->xls_fd = -1;
 	self->want = sheet != NULL ? xstrdup(sheet) : NULL;
 	rc = head[0] == 'P' ? s_open_zip(self) : s_open_xls(self);
 	if (rc != 0) {
@@ -1868,8 +2129,14 @@ wb_destroy(wb_reader_t **self_p)
 	s_part_close(self);
 	if (self->za != NULL)
 		zip_discard(self->za);
-	if (self->xls != NULL)
-		freexl_close(self->xls);
+	if (self->xls_fd >= 0)
+		close(self->xls_fd);
+	if (self->xls_pid > 0) {
+		kill(self->xls_pid, SIGKILL);
+		while (waitpid(self->xls_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	free(self->xbuf);
 	if (self->own_fd)
 		close(self->fd);
 	for (size_t i = 0; i < self->nsheets; i++) {
@@ -1905,56 +2172,68 @@ wb_destroy(wb_reader_t **self_p)
 	*self_p = NULL;
 }
 
-/* s_xls_next - the next .xls row holding a value. */
+/* s_xls_skip - drop n bytes of the child's output. */
+static int
+s_xls_skip(wb_reader_t *self, size_t n)
+{
+	char tmp[512];
+
+	while (n > 0) {
+		size_t take = n < sizeof(tmp) ? n : sizeof(tmp);
+
+		if (s_xls_read(self, tmp, take) != 0)
+			return -1;
+		n -= take;
+	}
+	return 0;
+}
+
+/* s_xls_next - the next .xls row from the child, checked like any input. */
 static int
 s_xls_next(wb_reader_t *self, csv_row_t *row)
 {
-	while (self->xls_row < self->xls_rows) {
-		unsigned r = self->xls_row++;
+	uint32_t line, n;
 
-		s_row_reset(self);
-		self->row_num = r + 1;
-		for (unsigned short c = 0; c < self->xls_cols; c++) {
-			FreeXL_CellValue v;
-			char num[64];
-			const char *s = NULL;
-			wb_type_t type = WB_STRING;
-
-			if (freexl_get_cell_value(self->xls, r, c, &v) != FREEXL_OK)
-				continue;
-			switch (v.type) {
-			case FREEXL_CELL_INT:
-				snprintf(num, sizeof(num), "%d", v.value.int_value);
-				s = num;
-				type = WB_NUMBER;
-				break;
-			case FREEXL_CELL_DOUBLE:
-				s_format_number(v.value.double_value, num, sizeof(num));
-				s = num;
-				type = WB_NUMBER;
-				break;
-			case FREEXL_CELL_TEXT:
-			case FREEXL_CELL_SST_TEXT:
-				s = v.value.text_value;
-				break;
-			case FREEXL_CELL_DATE:
-			case FREEXL_CELL_DATETIME:
-			case FREEXL_CELL_TIME:
-				s = v.value.text_value;
-				type = WB_DATE;
-				break;
-			default:
-				break;
-			}
-			if (s != NULL)
-				s_set_cell(self, c, s, strlen(s), type, 0, 0);
-		}
-		if (self->ncols > 0 || self->row_err != NULL) {
-			s_make_row(self, row);
-			return 1;
-		}
+	if (self->sheet_done)
+		return 0;
+	if (s_xls_read_u32(self, &line) != 0)
+		return -1;
+	if (line == 0) {
+		self->sheet_done = 1;
+		return 0;
 	}
-	return 0;
+	if (line <= self->last_row || line > S_MAX_ROW || s_xls_read_u32(self, &n) != 0 || n > S_MAX_COL) {
+		self->err = self->err != NULL ? self->err : WB_E_DAMAGED;
+		return -1;
+	}
+	s_row_reset(self);
+	self->row_num = self->last_row = line;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t col, len;
+		uint8_t type;
+
+		if (s_xls_read_u32(self, &col) != 0 || s_xls_read(self, &type, 1) != 0 ||
+		    s_xls_read_u32(self, &len) != 0)
+			return -1;
+		if (col >= S_MAX_COL || type > WB_DATE || type == WB_EMPTY || len > S_XLS_MAX_CELL) {
+			self->err = WB_E_DAMAGED;
+			return -1;
+		}
+		if (len > self->lim.max_string) {
+			s_row_fail(self, WB_E_CELL_TOO_LONG);
+			if (s_xls_skip(self, len) != 0)
+				return -1;
+			continue;
+		}
+		self->text.len = 0;
+		s_buf_reserve(&self->text, len);
+		if (s_xls_read(self, self->text.p, len) != 0)
+			return -1;
+		self->text.p[len] = '\0';
+		s_set_cell(self, col, self->text.p, len, (wb_type_t)type, 0, 0);
+	}
+	s_make_row(self, row);
+	return 1;
 }
 
 /* wb_next - see workbook.h. */
