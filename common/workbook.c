@@ -361,6 +361,22 @@ s_format_number(double x, char *out, size_t sz)
 		snprintf(out, sz, "%.15g", x);
 }
 
+/* s_plain_integer - s (n bytes) is an integer of at most 15 digits with
+ * no sign but '-', no leading zero and no exponent: already as General
+ * shows it. */
+static int
+s_plain_integer(const char *s, size_t n)
+{
+	size_t i = s[0] == '-' ? 1 : 0;
+
+	if (n - i == 0 || n - i > 15 || (s[i] == '0' && n - i > 1) || (i == 1 && n == 2 && s[1] == '0'))
+		return 0;
+	for (; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
 /* s_number_text - the text of a stored number (s, n bytes) into out; 0, or
  * -1 if s is not a number (then out is untouched). */
 static int
@@ -373,8 +389,13 @@ s_number_text(const char *s, size_t n, char *out, size_t sz)
 		s++, n--;
 	while (n > 0 && isspace((unsigned char)s[n - 1]))
 		n--;
-	if (n == 0 || n >= sizeof(tmp))
+	if (n == 0 || n >= sizeof(tmp) || n >= sz)
 		return -1;
+	if (s_plain_integer(s, n)) { /* the common case, as written */
+		memcpy(out, s, n);
+		out[n] = '\0';
+		return 0;
+	}
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
 	if (!(isdigit((unsigned char)tmp[0]) || tmp[0] == '-' || tmp[0] == '+' || tmp[0] == '.'))
@@ -718,6 +739,8 @@ s_text_start(wb_reader_t *self)
 
 static void XMLCALL s_start(void *ud, const XML_Char *name, const XML_Char **atts);
 static void XMLCALL s_end(void *ud, const XML_Char *name);
+static void XMLCALL s_merge_element(void *ud, const XML_Char *name, const XML_Char **atts);
+static void XMLCALL s_merge_end(void *ud, const XML_Char *name);
 
 /* s_part_close - end parsing the current part. */
 static void
@@ -774,8 +797,12 @@ s_part_open(wb_reader_t *self, const char *name, int kind)
 	XML_SetUserData(self->part.xp, self);
 	XML_SetParamEntityParsing(self->part.xp, XML_PARAM_ENTITY_PARSING_NEVER);
 	XML_SetEntityDeclHandler(self->part.xp, s_entity_decl);
-	XML_SetElementHandler(self->part.xp, s_start, s_end);
-	XML_SetCharacterDataHandler(self->part.xp, s_chars);
+	if (kind == P_MERGES) { /* a quick pass: no text, no dispatch */
+		XML_SetElementHandler(self->part.xp, s_merge_element, s_merge_end);
+	} else {
+		XML_SetElementHandler(self->part.xp, s_start, s_end);
+		XML_SetCharacterDataHandler(self->part.xp, s_chars);
+	}
 	self->pkind = kind;
 	self->depth = 0;
 	self->collecting = 0;
@@ -1273,7 +1300,11 @@ s_sheet_cell_start(wb_reader_t *self, const char **atts)
 		return;
 	}
 	self->cell_col = col;
-	snprintf(self->cell_t, sizeof(self->cell_t), "%s", t != NULL ? t : "n");
+	if (t == NULL)
+		t = "n";
+	self->cell_t[0] = '\0';
+	if (strlen(t) < sizeof(self->cell_t))
+		memcpy(self->cell_t, t, strlen(t) + 1);
 	self->cell_xf = (uint32_t)s_uint(s_attr(atts, "s"), UINT32_MAX, 0);
 	self->cell_f = 0;
 	self->in_is = 0;
@@ -1602,6 +1633,23 @@ s_start(void *ud, const XML_Char *name, const XML_Char **atts)
 	case P_SHEET: s_sheet_start(self, el, atts); break;
 	case P_ODS: s_ods_start(self, el, atts); break;
 	}
+}
+
+/* s_merge_element - the start handler of the merged-areas pass. */
+static void XMLCALL
+s_merge_element(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+	wb_reader_t *self = ud;
+
+	if (s_enter(self) == 0)
+		s_merges_start(self, s_local(name), atts);
+}
+
+/* s_merge_end - the end handler of the merged-areas pass. */
+static void XMLCALL
+s_merge_end(void *ud, const XML_Char *name)
+{
+	s_leave(ud);
 }
 
 /* s_end - expat's end handler. */
@@ -2288,6 +2336,44 @@ wb_cell(const wb_reader_t *self, size_t col)
 	return c;
 }
 
+/* s_format_has_day - the format code shows a day (a d outside quotes,
+ * escapes and brackets); built-in date formats all do but 17 (mmm-yy). */
+static int
+s_format_has_day(int numfmt, const char *code)
+{
+	if (numfmt >= 14 && numfmt <= 22)
+		return numfmt != 17;
+	for (const char *p = code; p != NULL && *p != '\0'; p++) {
+		if (*p == '"' || *p == '[')
+			p = strchr(p + 1, *p == '"' ? '"' : ']');
+		else if ((*p == '\\' || *p == '_' || *p == '*') && p[1] != '\0')
+			p++;
+		else if (*p == 'd' || *p == 'D')
+			return 1;
+		if (p == NULL)
+			return 0;
+	}
+	return 0;
+}
+
+/* wb_date_text - see workbook.h. */
+int
+wb_date_text(const wb_reader_t *self, size_t col, const char *value, char out[11])
+{
+	wb_cell_t c = wb_cell(self, col);
+	char *end;
+	double x;
+
+	if (!c.is_date)
+		return -1;
+	x = strtod(value, &end);
+	if (end == value || *end != '\0' || wb_serial_to_date(x, self->date1904, out) != 0)
+		return -1;
+	if (!s_format_has_day(c.numfmt, c.format))
+		out[7] = '\0';
+	return 0;
+}
+
 /* wb_error - see workbook.h. */
 const char *
 wb_error(const wb_reader_t *self)
@@ -2344,7 +2430,7 @@ wb_merge(const wb_reader_t *self, size_t i, unsigned *row1, unsigned *col1, unsi
 }
 
 /* wb_error_text - see workbook.h. */
-void
+int
 wb_error_text(const char *code, const char **vi, const char **en)
 {
 	static const struct { const char *code, *vi, *en; } t[] = {
@@ -2381,8 +2467,9 @@ wb_error_text(const char *code, const char **vi, const char **en)
 		if (strcmp(t[i].code, code) == 0) {
 			*vi = t[i].vi;
 			*en = t[i].en;
-			return;
+			return 1;
 		}
 	*vi = "không đọc được bảng tính";
 	*en = "the workbook cannot be read";
+	return 0;
 }

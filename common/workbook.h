@@ -41,6 +41,8 @@
 
 #include "csv.h"
 
+#define WB_E_PREFIX "E_WB_" /* every code below starts so */
+
 /* Whole-file errors, from wb_open (*err) or wb_error after wb_next gave -1. */
 #define WB_E_NOT_WORKBOOK "E_WB_NOT_WORKBOOK" /* neither a zip nor an OLE2 (.xls) file */
 #define WB_E_DAMAGED "E_WB_DAMAGED"           /* truncated or damaged archive */
@@ -156,14 +158,20 @@ int wb_merge(const wb_reader_t *self, size_t i, unsigned *row1, unsigned *col1, 
  * for a serial outside 1900-01-01 .. 9999-12-31 or not a number. */
 int wb_serial_to_date(double serial, int date1904, char out[11]);
 
+/* wb_date_text - the date of cell col of the last row, if it is a date
+ * serial (wb_cell's is_date), into out: YYYY-MM-DD, or YYYY-MM when its
+ * format shows no day (a month such as mm/yyyy). 0, or -1 if the cell is
+ * not a date serial or not a day in 1900..9999. */
+int wb_date_text(const wb_reader_t *self, size_t col, const char *value, char out[11]);
+
 /* wb_format_is_date - 1 if a number format (id and code) shows a date:
  * built-in ids 14-22, or a code with d or y outside quotes, escapes and
  * brackets. */
 int wb_format_is_date(int numfmt, const char *code);
 
-/* wb_error_text - the Vietnamese and English sentences for a WB_E_* code
- * (a generic pair for an unknown code). */
-void wb_error_text(const char *code, const char **vi, const char **en);
+/* wb_error_text - the Vietnamese and English sentences for a WB_E_* code:
+ * 1, or 0 and a generic pair for an unknown code. */
+int wb_error_text(const char *code, const char **vi, const char **en);
 
 /* wb_is_workbook - 1 if the first bytes (at least 8) are those of a zip or
  * an OLE2 compound file. */

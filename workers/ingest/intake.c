@@ -412,7 +412,7 @@ s_resume_file(ingest_t *in, sqlite3_stmt *st)
 		return -1;
 	}
 	for (uint64_t i = 0; i < f->rows_done; i++)
-		if (csv_next(f->csv, &row) != 1) {
+		if (ingest_next_row(f, &row) != 1) {
 			ingest_abort_current(in, "is shorter than before a restart");
 			return -1;
 		}
