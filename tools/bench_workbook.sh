@@ -5,7 +5,7 @@
 # same rows:
 #   openpyxl   written by openpyxl in write_only mode (strings inline)
 #   shared     strings in a shared-strings table, as Excel writes them
-#              (about 2 unique strings per row: the table goes to disk)
+#              (3 unique strings per row: the table goes to disk)
 # Each is read with merged areas filled (-m: one more pass over the sheet, as
 # the ingest worker reads), and the openpyxl one also without (plain).
 # The target is a peak RSS under 128 MB whatever the row count.
