@@ -58,6 +58,7 @@
 #define S_NBLOCKS 32u                 /* cache blocks per file (2 MiB each) */
 #define S_WBUF (256u * 1024u)         /* shared strings on disk: write buffer */
 #define S_NO_SLOT SIZE_MAX
+#define S_MAX_PENDING (2u * 1024u * 1024u) /* bytes expat may hold for one token (a tag, a comment): it rescans them as data comes */
 
 enum { F_XLSX, F_ODS, F_XLS };
 
@@ -75,6 +76,7 @@ typedef struct {
 	XML_Parser xp;
 	unsigned long long inflated;
 	unsigned long long comp;
+	long long seen;  /* byte index of the last event: expat holds what follows */
 	int final_sent;  /* the last (empty) buffer was given to expat */
 	int suspended;
 	int done;
@@ -693,6 +695,7 @@ s_entity_decl(void *ud, const XML_Char *name, int is_param, const XML_Char *valu
 static int
 s_enter(wb_reader_t *self)
 {
+	self->part.seen = XML_GetCurrentByteIndex(self->part.xp);
 	if (self->perr != NULL)
 		return -1;
 	if (++self->depth > self->lim.max_depth) {
@@ -706,6 +709,7 @@ s_enter(wb_reader_t *self)
 static int
 s_leave(wb_reader_t *self)
 {
+	self->part.seen = XML_GetCurrentByteIndex(self->part.xp);
 	if (self->depth > 0)
 		self->depth--;
 	return self->perr != NULL ? -1 : 0;
@@ -717,6 +721,7 @@ s_chars(void *ud, const XML_Char *s, int len)
 {
 	wb_reader_t *self = ud;
 
+	self->part.seen = XML_GetCurrentByteIndex(self->part.xp);
 	if (!self->collecting || self->perr != NULL || len <= 0)
 		return;
 	if (self->text.len + (size_t)len > self->lim.max_string) {
@@ -797,12 +802,11 @@ s_part_open(wb_reader_t *self, const char *name, int kind)
 	XML_SetUserData(self->part.xp, self);
 	XML_SetParamEntityParsing(self->part.xp, XML_PARAM_ENTITY_PARSING_NEVER);
 	XML_SetEntityDeclHandler(self->part.xp, s_entity_decl);
-	if (kind == P_MERGES) { /* a quick pass: no text, no dispatch */
+	if (kind == P_MERGES) /* a quick pass: no dispatch */
 		XML_SetElementHandler(self->part.xp, s_merge_element, s_merge_end);
-	} else {
+	else
 		XML_SetElementHandler(self->part.xp, s_start, s_end);
-		XML_SetCharacterDataHandler(self->part.xp, s_chars);
-	}
+	XML_SetCharacterDataHandler(self->part.xp, s_chars);
 	self->pkind = kind;
 	self->depth = 0;
 	self->collecting = 0;
@@ -885,6 +889,12 @@ s_part_step(wb_reader_t *self)
 	if (st == XML_STATUS_SUSPENDED) {
 		p->suspended = 1;
 		return 1;
+	}
+	/* a token is buffered whole by expat until it ends: a tag with a huge
+	 * attribute or a huge comment would grow its buffer without bound */
+	if (p->inflated > (unsigned long long)(p->seen > 0 ? p->seen : 0) + S_MAX_PENDING) {
+		self->err = WB_E_XML_TOKEN;
+		return -1;
 	}
 	if (p->final_sent) {
 		p->done = 1;
@@ -1981,8 +1991,17 @@ s_xls_child(const char *path, const char *want, unsigned flags, int out_fd)
 	setrlimit(RLIMIT_CPU, &cpu);
 #if !S_SANITIZED
 	{
-		struct rlimit as = { S_XLS_AS_BYTES, S_XLS_AS_BYTES };
+		/* on top of what the process (threads, mappings) already spans */
+		unsigned long long pages = 0;
+		FILE *f = fopen("/proc/self/statm", "r");
+		struct rlimit as;
 
+		if (f != NULL) {
+			if (fscanf(f, "%llu", &pages) != 1)
+				pages = 0;
+			fclose(f);
+		}
+		as.rlim_cur = as.rlim_max = pages * (unsigned long long)sysconf(_SC_PAGESIZE) + S_XLS_AS_BYTES;
 		setrlimit(RLIMIT_AS, &as);
 	}
 #endif
@@ -2446,6 +2465,8 @@ wb_error_text(const char *code, const char **vi, const char **en)
 		{ WB_E_XML_ENTITY, "bảng tính khai báo thực thể XML (DTD), không được phép",
 		  "the workbook declares XML entities (a DTD), which is not allowed" },
 		{ WB_E_XML_DEPTH, "nội dung bảng tính lồng nhau quá sâu", "the workbook's XML is nested too deeply" },
+		{ WB_E_XML_TOKEN, "bảng tính có một thẻ XML hoặc chú thích dài bất thường",
+		  "the workbook holds an abnormally long XML tag or comment" },
 		{ WB_E_TOTAL_SIZE, "bảng tính giải nén ra quá lớn", "the workbook is too large once decompressed" },
 		{ WB_E_ENTRY_SIZE, "một phần của bảng tính giải nén ra quá lớn",
 		  "a part of the workbook is too large once decompressed" },

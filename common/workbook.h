@@ -51,6 +51,7 @@
 #define WB_E_XML "E_WB_XML"                   /* a part is not well-formed XML */
 #define WB_E_XML_ENTITY "E_WB_XML_ENTITY"     /* a part declares entities (DTD) */
 #define WB_E_XML_DEPTH "E_WB_XML_DEPTH"       /* elements nested deeper than max_depth */
+#define WB_E_XML_TOKEN "E_WB_XML_TOKEN"       /* one tag or comment over 2 MiB */
 #define WB_E_TOTAL_SIZE "E_WB_TOTAL_SIZE"     /* more than max_total bytes inflated */
 #define WB_E_ENTRY_SIZE "E_WB_ENTRY_SIZE"     /* a part over max_entry bytes */
 #define WB_E_RATIO "E_WB_RATIO"               /* a part inflates more than max_ratio times */

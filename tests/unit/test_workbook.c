@@ -113,7 +113,7 @@ static const char s_rels[] =
     "<Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings\" "
     "Target=\"sharedStrings.xml\"/></Relationships>";
 
-/* s_add - add a part holding a copy of text. */
+/* s_add - add a part holding a copy of text, stored (not deflated). */
 static void
 s_add(zip_t *z, const char *name, const char *text, size_t len)
 {
@@ -122,9 +122,13 @@ s_add(zip_t *z, const char *name, const char *text, size_t len)
 
 	assert_non_null(copy);
 	memcpy(copy, text, len);
+	zip_int64_t idx;
+
 	src = zip_source_buffer(z, copy, len, 1);
 	assert_non_null(src);
-	assert_true(zip_file_add(z, name, src, ZIP_FL_ENC_UTF_8) >= 0);
+	idx = zip_file_add(z, name, src, ZIP_FL_ENC_UTF_8);
+	assert_true(idx >= 0);
+	zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0); /* quick to write */
 }
 
 /* s_zip_xlsx - an .xlsx at path with the sheet and shared strings given
@@ -736,6 +740,46 @@ test_bad_refs(void **state)
 	}
 }
 
+/* A tag or comment expat would have to hold whole is bounded, while long
+ * text between tags is not held at all (it comes in pieces). */
+static void
+test_long_tokens(void **state)
+{
+	static const char *const heads[] = { "<worksheet><!--", "<worksheet a=\"", "<worksheet><sheetData><row><c><v>1" };
+	static const char *const tails[] = { "--><sheetData/></worksheet>", "\"><sheetData/></worksheet>",
+		"</v></c></row></sheetData></worksheet>" };
+	size_t n = 3u * 1024u * 1024u;
+	wb_limits_t lim = WB_LIMITS_DEFAULT;
+
+	for (size_t i = 0; i < 3; i++) {
+		size_t hl = strlen(heads[i]), tl = strlen(tails[i]);
+		char *sheet = malloc(hl + n + tl), path[64];
+		const char *err = NULL;
+		wb_reader_t *r;
+		csv_row_t row;
+
+		assert_non_null(sheet);
+		memcpy(sheet, heads[i], hl);
+		memset(sheet + hl, i == 2 ? '0' : 'a', n);
+		memcpy(sheet + hl + n, tails[i], tl);
+		s_tmp_path(path, sizeof(path));
+		s_zip_xlsx(path, sheet, hl + n + tl, NULL, 0);
+		free(sheet);
+		r = wb_open_path(path, NULL, 0, &lim, &err);
+		assert_non_null(r);
+		if (i < 2) {
+			assert_int_equal(wb_next(r, &row), -1);
+			assert_string_equal(wb_error(r), WB_E_XML_TOKEN);
+		} else { /* 3 MiB of digits in one cell: a row error, nothing held */
+			assert_int_equal(wb_next(r, &row), 1);
+			assert_string_equal(row.err, WB_E_CELL_TOO_LONG);
+			s_expect_end(r);
+		}
+		wb_destroy(&r);
+		unlink(path);
+	}
+}
+
 /* wb_open leaves the caller's fd open; the fd's offset does not matter. */
 static void
 test_fd_not_owned(void **state)
@@ -768,7 +812,7 @@ test_error_text(void **state)
 {
 	static const char *codes[] = {
 		WB_E_NOT_WORKBOOK, WB_E_DAMAGED, WB_E_UNSUPPORTED, WB_E_NO_SHEET, WB_E_XML, WB_E_XML_ENTITY,
-		WB_E_XML_DEPTH, WB_E_TOTAL_SIZE, WB_E_ENTRY_SIZE, WB_E_RATIO, WB_E_ENTRIES, WB_E_STRINGS,
+		WB_E_XML_DEPTH, WB_E_XML_TOKEN, WB_E_TOTAL_SIZE, WB_E_ENTRY_SIZE, WB_E_RATIO, WB_E_ENTRIES, WB_E_STRINGS,
 		WB_E_MERGES, WB_E_BAD_REF, WB_E_IO, WB_E_TOO_MANY_CELLS, WB_E_CELL_TOO_LONG, WB_E_ROW_TOO_LONG,
 	};
 	const char *gvi, *gen;
@@ -820,6 +864,7 @@ main(void)
 		cmocka_unit_test(test_strings_on_disk),
 		cmocka_unit_test(test_many_strings),
 		cmocka_unit_test(test_bad_refs),
+		cmocka_unit_test(test_long_tokens),
 		cmocka_unit_test(test_fd_not_owned),
 		cmocka_unit_test(test_error_text),
 		cmocka_unit_test(test_merge_limit),
