@@ -3,7 +3,7 @@
 # the receipt must say (status, rows read/applied/rejected, codes). Then the
 # gate (symlink, FIFO, hard link), legacy encodings and NFC in the database,
 # odd file names, a repeat, workbooks (.xlsx with a title block, merged
-# cells and date cells, .xls, a zip bomb, a cut archive), pickup of files
+# cells and date cells, .xls, .ods, a zip bomb, a cut archive), pickup of files
 # dropped while the pipeline was down, retention of archive/ and rejected/,
 # and an untouched drop folder.
 CONFIG=$(cd "$(dirname "$0")" && pwd)/config/ingest.yaml
@@ -73,6 +73,24 @@ for j, h in enumerate(["Mã đơn vị hành chính", "Năm", "Chỉ tiêu BHXH"
 for j, v in enumerate(["064", 2026, 30, 20]):
     sh.write(1, j, v)
 book.save(d + "/target_2026.xls")
+# an OpenDocument sheet as LibreOffice writes one: a spanned title, numbers as office:value
+import zipfile
+cell = lambda v: ('<table:table-cell office:value-type="float" office:value="%s"><text:p>%s</text:p></table:table-cell>' % (v, v)
+                  if isinstance(v, (int, float)) else
+                  '<table:table-cell office:value-type="string"><text:p>%s</text:p></table:table-cell>' % v)
+row = lambda vs: "<table:table-row>" + "".join(cell(v) for v in vs) + "</table:table-row>"
+content = ('<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+           'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+           'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+           '<table:table table:name="Sheet1"><table:table-row><table:table-cell table:number-columns-spanned="4" '
+           'office:value-type="string"><text:p>CHỈ TIÊU 2027</text:p></table:table-cell>'
+           '<table:covered-table-cell table:number-columns-repeated="3"/></table:table-row>'
+           + row(["Mã đơn vị hành chính", "Năm", "Chỉ tiêu BHXH", "Chỉ tiêu BHTN"]) + row(["065", 2027, 31.5, 21])
+           + '<table:table-row table:number-rows-repeated="1048573"><table:table-cell table:number-columns-repeated="1024"/>'
+           '</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>')
+with zipfile.ZipFile(d + "/target_2027.ods", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+    z.writestr("content.xml", content)
 PY
 cp "$ROOT/tests/fixtures/workbooks/zipbomb.xlsx" "$D/target_bomb.xlsx"
 cp "$ROOT/tests/fixtures/workbooks/truncated.xlsx" "$D/target_cut.xlsx"
@@ -117,6 +135,7 @@ repeat|sldtbxh|$D/target_bom_crlf_again.csv|repeat|0/0/0|
 xlsx with a title block|sldtbxh|$D/target_2025 báo cáo.xlsx|applied|3/2/1|E_PCT_FORMAT
 xlsx with a month cell|bhxh|$D/participant_2017-05.xlsx|applied|1/1/0|
 xls|sldtbxh|$D/target_2026.xls|applied|1/1/0|
+ods|sldtbxh|$D/target_2027.ods|applied|1/1/0|
 zip bomb|sldtbxh|$D/target_bomb.xlsx|rejected|0/0/0|E_WB_RATIO
 cut xlsx|sldtbxh|$D/target_cut.xlsx|rejected|0/0/0|E_WB_DAMAGED
 zip that is no workbook|sldtbxh|$D/target_other.xlsx|rejected|0/0/0|E_WB_UNSUPPORTED
@@ -141,6 +160,7 @@ check_eq "xlsx: numbers read as written" "061 20.0 10.0|062 25.5 15.0" \
 check_eq "xlsx: a date cell shown as mm/yyyy is the period 2017-05" "2017-05 058" \
 	"$(q "SELECT period || ' ' || org_unit FROM participant WHERE insurance_no = '0600000901'")"
 check_eq "xls: applied" "064 30.0" "$(q "SELECT org_unit || ' ' || bhxh_pct FROM target WHERE year = 2026")"
+check_eq "ods: applied" "065 31.5 21.0" "$(q "SELECT org_unit || ' ' || bhxh_pct || ' ' || bhtn_pct FROM target WHERE year = 2027")"
 check "repeat: names the earlier file" grep -q '"repeat_of": "target_bom_crlf.csv"' "$VAR/r-repeat.json"
 check "leading dash: name kept in the receipt" grep -q '"file": "-target_2021.csv"' "$VAR/r-leading dash.json"
 check "leading dash: its type read past the dash" grep -q '"type": "target"' "$VAR/r-leading dash.json"

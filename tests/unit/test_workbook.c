@@ -314,6 +314,28 @@ test_xlsx_crafted(void **state)
 	assert_int_equal(wb_cell(r, 3).type, WB_DATE);
 	assert_string_equal(row.fields[4], "5");
 	assert_int_equal(wb_cell(r, 4).numfmt, 0); /* a style index out of range */
+	{
+		char d[11];
+
+		assert_int_equal(wb_date_text(r, 0, row.fields[0], d), 0);
+		assert_string_equal(d, "2024-01-01");
+		assert_int_equal(wb_date_text(r, 1, row.fields[1], d), -1); /* not a date format */
+		assert_int_equal(wb_date_text(r, 3, row.fields[3], d), -1); /* already a date as text */
+	}
+	assert_int_equal(wb_next(r, &row), 1);
+	assert_int_equal(row.line, 6);
+	{
+		char d[11];
+
+		assert_int_equal(wb_date_text(r, 0, row.fields[0], d), 0);
+		assert_string_equal(d, "2017-03"); /* mm/yyyy: a month */
+		assert_int_equal(wb_date_text(r, 1, row.fields[1], d), 0);
+		assert_string_equal(d, "2017-03"); /* built-in 17, mmm-yy */
+		assert_string_equal(row.fields[2], "42795.5");
+		assert_int_equal(wb_date_text(r, 2, row.fields[2], d), 0);
+		assert_string_equal(d, "2017-03-01"); /* the time of day dropped */
+		assert_int_equal(wb_date_text(r, 9, "", d), -1);
+	}
 	s_expect_end(r);
 	wb_destroy(&r);
 }
@@ -591,6 +613,7 @@ test_row_limits(void **state)
 	assert_int_equal(wb_next(r, &row), 1);
 	assert_int_equal(row.line, 5);
 	assert_string_equal(row.err, WB_E_TOO_MANY_CELLS);
+	s_expect(r, 6, 3, "42795", "42795", "42795.5");
 	s_expect_end(r);
 	wb_destroy(&r);
 
