@@ -58,7 +58,9 @@
 #define S_NBLOCKS 32u                 /* cache blocks per file (2 MiB each) */
 #define S_WBUF (256u * 1024u)         /* shared strings on disk: write buffer */
 #define S_NO_SLOT SIZE_MAX
-#define S_MAX_PENDING (2u * 1024u * 1024u) /* bytes expat may hold for one token (a tag, a comment): it rescans them as data comes */
+/* S_MAX_PENDING - bytes expat may hold for one token (a tag, a comment); it
+ * rescans them each time data comes, so this bounds time as well as memory */
+#define S_MAX_PENDING (2u * 1024u * 1024u)
 
 enum { F_XLSX, F_ODS, F_XLS };
 
@@ -2457,7 +2459,8 @@ wb_error_text(const char *code, const char **vi, const char **en)
 		  "the file is not an Excel (.xlsx, .xls) or OpenDocument (.ods) workbook" },
 		{ WB_E_DAMAGED, "tệp bảng tính bị cắt cụt hoặc hỏng; hãy lưu và gửi lại",
 		  "the workbook is truncated or damaged; save it again and resend it" },
-		{ WB_E_UNSUPPORTED, "định dạng bảng tính không được hỗ trợ (có mật khẩu, hoặc không phải bảng tính)",
+		{ WB_E_UNSUPPORTED,
+		  "định dạng bảng tính không được hỗ trợ (có mật khẩu, hoặc không phải bảng tính)",
 		  "the workbook format is not supported (password-protected, or not a spreadsheet)" },
 		{ WB_E_NO_SHEET, "không tìm thấy trang tính cần đọc trong bảng tính",
 		  "the workbook has no sheet to read" },
@@ -2473,7 +2476,8 @@ wb_error_text(const char *code, const char **vi, const char **en)
 		{ WB_E_RATIO, "tỷ lệ nén của bảng tính bất thường (nghi là bom nén)",
 		  "the workbook's compression ratio is abnormal (a suspected zip bomb)" },
 		{ WB_E_ENTRIES, "bảng tính có quá nhiều phần bên trong", "the workbook holds too many parts" },
-		{ WB_E_STRINGS, "bảng chuỗi dùng chung của bảng tính không hợp lệ (chuỗi quá dài hoặc chỉ số sai)",
+		{ WB_E_STRINGS,
+		  "bảng chuỗi dùng chung của bảng tính không hợp lệ (chuỗi quá dài hoặc chỉ số sai)",
 		  "the workbook's shared strings are invalid (a string too long or a bad index)" },
 		{ WB_E_MERGES, "trang tính có quá nhiều vùng ô gộp", "the sheet has too many merged areas" },
 		{ WB_E_BAD_REF, "trang tính có tham chiếu dòng hoặc ô sai thứ tự hay ngoài phạm vi",

@@ -212,7 +212,8 @@ ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size
 	f->conv = text_conv_new(f->agency->encoding);
 	f->csv = csv_new(f->fd, NULL);
 	if (f->conv == NULL || f->csv == NULL)
-		return s_header_fail(code, "E_FILE_UNREADABLE", vi, en, msz, "không đọc được tệp%s", "cannot read the file%s", "");
+		return s_header_fail(code, "E_FILE_UNREADABLE", vi, en, msz, "không đọc được tệp%s",
+		    "cannot read the file%s", "");
 	if (csv_next(f->csv, &row) != 1)
 		return s_header_fail(code, "E_FILE_EMPTY", vi, en, msz, "tệp rỗng: cần có dòng tiêu đề%s",
 		    "the file is empty: a header row is required%s", "");
