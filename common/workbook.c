@@ -145,6 +145,7 @@ struct wb_reader {
 	size_t nsheets;
 	char **sheet_names, **sheet_rids;
 	int chosen;
+	int first_visible;
 	char *sheet_target, *sst_target, *styles_target;
 
 	/* styles.xml */
@@ -1120,8 +1121,9 @@ s_workbook_start(wb_reader_t *self, const char *el, const char **atts)
 		}
 		self->sheet_names[self->nsheets] = s_copy_name(name);
 		self->sheet_rids[self->nsheets] = s_copy_name(rid);
-		if (self->chosen < 0 && (self->want != NULL ? s_name_eq(name, self->want) :
-		    state == NULL || strcmp(state, "visible") == 0))
+		if (self->first_visible < 0 && (state == NULL || strcmp(state, "visible") == 0))
+			self->first_visible = (int)self->nsheets;
+		if (self->chosen < 0 && self->want != NULL && s_name_eq(name, self->want))
 			self->chosen = (int)self->nsheets;
 		self->nsheets++;
 	}
@@ -1697,10 +1699,8 @@ s_open_xlsx(wb_reader_t *self)
 	self->chosen = -1;
 	if (s_parse_part(self, "xl/workbook.xml", P_WORKBOOK) < 0)
 		return -1;
-	if (self->chosen < 0 && self->want != NULL && (self->flags & WB_SHEET_OR_FIRST) && self->nsheets > 0)
-		self->chosen = 0;
-	if (self->chosen < 0 && self->want == NULL && self->nsheets > 0)
-		self->chosen = 0; /* every sheet hidden: the first */
+	if (self->chosen < 0 && (self->want == NULL || (self->flags & WB_SHEET_OR_FIRST)) && self->nsheets > 0)
+		self->chosen = self->first_visible >= 0 ? self->first_visible : 0; /* all hidden: the first */
 	if (self->chosen < 0) {
 		self->err = WB_E_NO_SHEET;
 		return -1;
@@ -2155,7 +2155,7 @@ wb_open(int fd, const char *sheet, unsigned flags, const wb_limits_t *lim, const
 	self->lim = lim != NULL ? *lim : def;
 	self->flags = flags;
 	self->fd = fd;
-	self->chosen = -1;
+	self->chosen = self->first_visible = -1;
 	self->sst.dfile.fd = self->sst.ofile.fd = -1;
 	self->xls_fd = -1;
 	self->want = sheet != NULL ? xstrdup(sheet) : NULL;

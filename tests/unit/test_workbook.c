@@ -270,6 +270,23 @@ test_xlsx_sheet_by_name(void **state)
 	wb_destroy(&r);
 }
 
+/* The first sheet is the first visible one; a hidden one is read only by name. */
+static void
+test_xlsx_hidden_sheet(void **state)
+{
+	wb_reader_t *r = s_open("hidden.xlsx", NULL, 0, NULL);
+
+	assert_string_equal(wb_sheet_name(r), "Hiện");
+	s_expect(r, 1, 1, "visible");
+	wb_destroy(&r);
+	r = s_open("hidden.xlsx", "participant", WB_SHEET_OR_FIRST, NULL);
+	assert_string_equal(wb_sheet_name(r), "Hiện");
+	wb_destroy(&r);
+	r = s_open("hidden.xlsx", "Ẩn", 0, NULL);
+	s_expect(r, 1, 1, "hidden");
+	wb_destroy(&r);
+}
+
 /* Formulas give their cached value; inline, rich and phonetic strings;
  * errors, booleans, cells and rows without references; number formats. */
 static void
@@ -872,6 +889,7 @@ main(void)
 		cmocka_unit_test(test_xlsx_report),
 		cmocka_unit_test(test_xlsx_merged_not_filled),
 		cmocka_unit_test(test_xlsx_sheet_by_name),
+		cmocka_unit_test(test_xlsx_hidden_sheet),
 		cmocka_unit_test(test_xlsx_crafted),
 		cmocka_unit_test(test_xlsx_date1904),
 		cmocka_unit_test(test_serial_to_date),
