@@ -16,16 +16,18 @@
 CC      ?= cc
 BUILD   ?= build
 BIN     ?= bin
-PKGS    := libzmq msgpack yaml-0.1 sqlite3 libutf8proc libcrypto libcurl libmicrohttpd
+PKGS    := libzmq msgpack yaml-0.1 sqlite3 libutf8proc libcrypto libcurl libmicrohttpd libzip expat freexl
 CFLAGS  ?= -O2 -g
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Wshadow -Wno-unused-parameter -Icommon -Itools
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lmsgpackc -lyaml -lsqlite3 -lutf8proc -lcrypto -lcurl -lmicrohttpd) -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lmsgpackc -lyaml -lsqlite3 -lutf8proc -lcrypto -lcurl -lmicrohttpd -lzip -lexpat -lfreexl) -lm
 
 # Debian packages: RUN_DEBS build and run the pipeline (`make run`);
 # TEST_DEBS are added for `make test` (unit tests, SMTP sink, browser checks).
 RUN_DEBS  := build-essential pkg-config libzmq3-dev libmsgpack-dev libyaml-dev libsqlite3-dev \
-             libutf8proc-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev sqlite3
-TEST_DEBS := $(RUN_DEBS) libcmocka-dev python3-aiosmtpd chromium openssl iproute2 curl
+             libutf8proc-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev sqlite3 \
+             libzip-dev libexpat1-dev libfreexl-dev
+TEST_DEBS := $(RUN_DEBS) libcmocka-dev python3-aiosmtpd chromium openssl iproute2 curl \
+             python3-openpyxl python3-xlwt
 # FUZZ_DEBS are added for `make fuzz` (clang with libFuzzer).
 FUZZ_DEBS := $(RUN_DEBS) clang libclang-rt-14-dev
 
@@ -102,6 +104,13 @@ $(BIN)/tests/zsend: $(BUILD)/tests/tools/zsend.o
 	@mkdir -p $(BIN)/tests
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
+# wbdump: reads a workbook with common/workbook.c and prints its rows (tests,
+# tools/bench_workbook.sh)
+all: $(BIN)/tests/wbdump
+$(BIN)/tests/wbdump: $(BUILD)/tests/tools/wbdump.o $(BUILD)/libcommon.a
+	@mkdir -p $(BIN)/tests
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
+
 $(BIN)/tests/zforge: $(BUILD)/tests/tools/zforge.o $(BUILD)/libcommon.a
 	@mkdir -p $(BIN)/tests
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LDFLAGS) $(LDLIBS)
@@ -160,9 +169,10 @@ FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BIN)/fuzz/%,$(wildcard tests/fuzz/fu
 FUZZ_SRC_msg    := common/msg.c common/xalloc.c
 FUZZ_SRC_csv    := common/csv.c common/xalloc.c
 FUZZ_SRC_text   := common/text.c common/xalloc.c
+FUZZ_SRC_workbook := common/workbook.c common/xalloc.c
 FUZZ_SRC_yaml   := common/xalloc.c common/yamltree.c common/cfgdesc.c common/config.c common/text.c common/cfg_findings.c common/cfg_alert.c common/cfg_endpoints.c common/fieldcheck.c
 FUZZ_SRC_fields := $(FUZZ_SRC_yaml) common/rowcheck.c
-FUZZ_SRC_writers := $(FUZZ_SRC_yaml) common/fsutil.c common/receipt.c common/report.c common/dashboard.c common/kinds.c workers/alert/format.c
+FUZZ_SRC_writers := $(FUZZ_SRC_yaml) common/fsutil.c common/receipt.c common/workbook.c common/report.c common/dashboard.c common/kinds.c workers/alert/format.c
 
 $(BIN)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard common/*.c common/*.h)
 	@mkdir -p $(BIN)/fuzz

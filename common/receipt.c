@@ -1,5 +1,6 @@
 /* receipt - write the receipt of a dropped file (see receipt.h). */
 #include "receipt.h"
+#include "workbook.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -166,6 +167,8 @@ receipt_code_meaning(const char *code, const char **vi, const char **en)
 			*en = s_meanings[i].en;
 			return 0;
 		}
+	if (code != NULL && strncmp(code, WB_E_PREFIX, strlen(WB_E_PREFIX)) == 0 && wb_error_text(code, vi, en) == 1)
+		return 0; /* a workbook's refusal: the reader's own words */
 	*vi = "xem danh mục mã lỗi";
 	*en = "see the list of codes";
 	return -1;

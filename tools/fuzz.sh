@@ -26,6 +26,7 @@ max_len() {
 	msg) echo 16384 ;;
 	fields) echo 2048 ;;   # one cell, or one row
 	text) echo 2048 ;;     # one cell or header name
+	workbook) echo 16384 ;; # the fixture workbooks are 1-6 KiB
 	*) echo 4096 ;;
 	esac
 }

@@ -2,8 +2,10 @@
 # test_ingest.sh - the files agencies really send, one table row each: what
 # the receipt must say (status, rows read/applied/rejected, codes). Then the
 # gate (symlink, FIFO, hard link), legacy encodings and NFC in the database,
-# odd file names, a repeat, pickup of files dropped while the pipeline was
-# down, retention of archive/ and rejected/, and an untouched drop folder.
+# odd file names, a repeat, workbooks (.xlsx with a title block, merged
+# cells and date cells, .xls, .ods, a zip bomb, a cut archive), pickup of files
+# dropped while the pipeline was down, retention of archive/ and rejected/,
+# and an untouched drop folder.
 CONFIG=$(cd "$(dirname "$0")" && pwd)/config/ingest.yaml
 . "$(dirname "$0")/lib.sh"
 
@@ -41,6 +43,59 @@ open(sys.argv[2], "w", encoding="utf-8").write(unicodedata.normalize("NFD", t))'
 printf '%s\n065,2021,30,20\n' "$H" >"$D/target_2021 Bắc Kạn (bản 2).csv"
 printf '%s\n066,2021,30,20\n' "$H" >"$D/-target_2021.csv"
 
+# workbooks, written by openpyxl and xlwt (Debian's, hence /usr/bin/python3)
+/usr/bin/python3 - "$D" <<'PY'
+import datetime, sys
+import openpyxl, xlwt
+d = sys.argv[1]
+wb = openpyxl.Workbook()
+ws = wb.active
+ws.title = "Chỉ tiêu"
+ws["A1"] = "CHỈ TIÊU PHÁT TRIỂN NGƯỜI THAM GIA BHXH NĂM 2025"
+ws.merge_cells("A1:D1")
+ws.append([])
+ws.append(["Mã đơn vị hành chính", "Năm", "Chỉ tiêu BHXH", "Chỉ tiêu BHTN"])
+ws.append(["061", 2025, 20, 10])
+ws.append(["062", 2025, 25.5, 15])
+ws.append([])
+ws.append(["063", 2025, "hai mươi", 10])
+wb.save(d + "/target_2025 báo cáo.xlsx")
+wb = openpyxl.Workbook()
+ws = wb.active
+ws.append(["Mã số BHXH", "Số CCCD", "Mã huyện", "Kỳ", "Loại hình", "Tham gia BHTN", "Mã đơn vị", "Mã đại lý"])
+ws.append(["0600000901", None, "058", datetime.date(2017, 5, 1), "Bắt buộc", "x", "TA0023", None])
+ws["D2"].number_format = "mm/yyyy"
+wb.save(d + "/participant_2017-05.xlsx")
+book = xlwt.Workbook(encoding="utf-8")
+sh = book.add_sheet("target")
+for j, h in enumerate(["Mã đơn vị hành chính", "Năm", "Chỉ tiêu BHXH", "Chỉ tiêu BHTN"]):
+    sh.write(0, j, h)
+for j, v in enumerate(["064", 2026, 30, 20]):
+    sh.write(1, j, v)
+book.save(d + "/target_2026.xls")
+# an OpenDocument sheet as LibreOffice writes one: a spanned title, numbers as office:value
+import zipfile
+cell = lambda v: ('<table:table-cell office:value-type="float" office:value="%s"><text:p>%s</text:p></table:table-cell>' % (v, v)
+                  if isinstance(v, (int, float)) else
+                  '<table:table-cell office:value-type="string"><text:p>%s</text:p></table:table-cell>' % v)
+row = lambda vs: "<table:table-row>" + "".join(cell(v) for v in vs) + "</table:table-row>"
+content = ('<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+           'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+           'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+           '<table:table table:name="Sheet1"><table:table-row><table:table-cell table:number-columns-spanned="4" '
+           'office:value-type="string"><text:p>CHỈ TIÊU 2027</text:p></table:table-cell>'
+           '<table:covered-table-cell table:number-columns-repeated="3"/></table:table-row>'
+           + row(["Mã đơn vị hành chính", "Năm", "Chỉ tiêu BHXH", "Chỉ tiêu BHTN"]) + row(["065", 2027, 31.5, 21])
+           + '<table:table-row table:number-rows-repeated="1048573"><table:table-cell table:number-columns-repeated="1024"/>'
+           '</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>')
+with zipfile.ZipFile(d + "/target_2027.ods", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+    z.writestr("content.xml", content)
+PY
+cp "$ROOT/tests/fixtures/workbooks/zipbomb.xlsx" "$D/target_bomb.xlsx"
+cp "$ROOT/tests/fixtures/workbooks/truncated.xlsx" "$D/target_cut.xlsx"
+cp "$ROOT/tests/fixtures/workbooks/other.zip" "$D/target_other.xlsx"
+
 check "pipeline starts" ctl up
 cd "$D" || exit 1
 
@@ -77,6 +132,13 @@ NFD headers|bhxh|$D/collection_agent_nfd.csv|applied|3/3/0|
 spaces and Vietnamese in the name|sldtbxh|$D/target_2021 Bắc Kạn (bản 2).csv|applied|1/1/0|
 leading dash|sldtbxh|./-target_2021.csv|applied|1/1/0|
 repeat|sldtbxh|$D/target_bom_crlf_again.csv|repeat|0/0/0|
+xlsx with a title block|sldtbxh|$D/target_2025 báo cáo.xlsx|applied|3/2/1|E_PCT_FORMAT
+xlsx with a month cell|bhxh|$D/participant_2017-05.xlsx|applied|1/1/0|
+xls|sldtbxh|$D/target_2026.xls|applied|1/1/0|
+ods|sldtbxh|$D/target_2027.ods|applied|1/1/0|
+zip bomb|sldtbxh|$D/target_bomb.xlsx|rejected|0/0/0|E_WB_RATIO
+cut xlsx|sldtbxh|$D/target_cut.xlsx|rejected|0/0/0|E_WB_DAMAGED
+zip that is no workbook|sldtbxh|$D/target_other.xlsx|rejected|0/0/0|E_WB_UNSUPPORTED
 EOF
 # (the leading-dash row runs from $D so that its name starts with the dash)
 
@@ -92,6 +154,13 @@ check_eq "semicolon: decimal commas read" "22.5 12.0|23.5 13.25" \
 check_eq "BOM and CRLF: values clean" "061 24.0|062 25.0" \
 	"$(q "SELECT group_concat(org_unit || ' ' || bhxh_pct, '|') FROM (SELECT * FROM target WHERE year = 2020 ORDER BY org_unit)")"
 check_eq "out of scope: only 058 applied" "058" "$(q "SELECT group_concat(org_unit) FROM target WHERE year = 2018 AND org_unit IN ('058','060')")"
+check "xlsx: the bad cell named by its sheet row (7)" grep -q '"line": 7, "field": "bhxh_pct", "code": "E_PCT_FORMAT"' "$VAR/r-xlsx with a title block.json"
+check_eq "xlsx: numbers read as written" "061 20.0 10.0|062 25.5 15.0" \
+	"$(q "SELECT group_concat(org_unit || ' ' || bhxh_pct || ' ' || bhtn_pct, '|') FROM (SELECT * FROM target WHERE year = 2025 ORDER BY org_unit)")"
+check_eq "xlsx: a date cell shown as mm/yyyy is the period 2017-05" "2017-05 058" \
+	"$(q "SELECT period || ' ' || org_unit FROM participant WHERE insurance_no = '0600000901'")"
+check_eq "xls: applied" "064 30.0" "$(q "SELECT org_unit || ' ' || bhxh_pct FROM target WHERE year = 2026")"
+check_eq "ods: applied" "065 31.5 21.0" "$(q "SELECT org_unit || ' ' || bhxh_pct || ' ' || bhtn_pct FROM target WHERE year = 2027")"
 check "repeat: names the earlier file" grep -q '"repeat_of": "target_bom_crlf.csv"' "$VAR/r-repeat.json"
 check "leading dash: name kept in the receipt" grep -q '"file": "-target_2021.csv"' "$VAR/r-leading dash.json"
 check "leading dash: its type read past the dash" grep -q '"type": "target"' "$VAR/r-leading dash.json"

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "receipt.h"
+#include "workbook.h"
 #include "xalloc.h"
 
 #define WAIT_QUIET_S 5          /* a file short of batches this long is "waiting" in the status
@@ -347,6 +348,12 @@ s_words(const char *code, const msg_file_end_t *end, const agg_result_t *res, co
 		    "Hãy gửi lại tệp sau khi đã ghi xong hoàn toàn");
 		snprintf(en, size, "the file changed while it was being read; nothing was applied. "
 		    "Send it again once it is completely written");
+	} else if (strncmp(code, WB_E_PREFIX, strlen(WB_E_PREFIX)) == 0) {
+		const char *wvi, *wen;
+
+		wb_error_text(code, &wvi, &wen);
+		snprintf(vi, size, "%s; không dòng nào của tệp được áp dụng", wvi);
+		snprintf(en, size, "%s; nothing of the file was applied", wen);
 	} else if (strcmp(code, "E_FILE_TYPE_NOT_ALLOWED") == 0) {
 		snprintf(vi, size, "cơ quan '%s' không được gửi dữ liệu loại '%s'", end->agency, end->rtype);
 		snprintf(en, size, "agency '%s' may not submit '%s' records", end->agency, end->rtype);
@@ -674,8 +681,11 @@ agg_apply_ready(worker_t *w)
 		goto out;
 	}
 	if (m.u.end.abort_code != NULL) {
-		rc = s_end_file(w, &m.u.end, "rejected", strcmp(m.u.end.abort_code, "E_FILE_CHANGED") == 0
-		    ? "E_FILE_CHANGED" : "E_QUARANTINED", m.u.end.abort_code, NULL, 0) == 0 ? 1 : -1;
+		const char *vi, *en, *code = "E_QUARANTINED";
+
+		if (strcmp(m.u.end.abort_code, "E_FILE_CHANGED") == 0 || wb_error_text(m.u.end.abort_code, &vi, &en))
+			code = m.u.end.abort_code; /* a file that cannot be read on: the ingest's own code */
+		rc = s_end_file(w, &m.u.end, "rejected", code, m.u.end.abort_code, NULL, 0) == 0 ? 1 : -1;
 		goto out;
 	}
 	if (s_parts(w, &m.u.end, end_at, &p) != 0) {

@@ -12,6 +12,7 @@
 #include "colhint.h"
 #include "receipt.h"
 #include "text.h"
+#include "workbook.h"
 #include "worker.h"
 
 /* The file being read. */
@@ -26,7 +27,8 @@ typedef struct {
 	int fd;
 	off_t size;
 	int64_t mtime_ns;         /* as taken: a change while reading refuses the file */
-	csv_reader_t *csv;
+	csv_reader_t *csv;        /* a CSV file, or */
+	wb_reader_t *wb;          /* a workbook (.xlsx, .ods, .xls) */
 	const char *encoding;     /* read in (text_encoding_canonical); NULL until decided */
 	const char *likely;       /* refused for its encoding: the one it is most likely in */
 	text_conv_t *conv;
@@ -59,6 +61,10 @@ typedef struct {
  * (STAMP-NAME must fit in a 255-byte directory entry). */
 #define INGEST_NAME_MAX 200
 
+/* INGEST_HEADER_SCAN - rows of a workbook looked at for the header (a title
+ * block may come first) */
+#define INGEST_HEADER_SCAN 20
+
 /* ingest_resume - at start: finish moves, reopen the file being read. */
 int ingest_resume(ingest_t *in);
 
@@ -72,6 +78,15 @@ void ingest_close_current(ingest_t *in);
 
 /* ingest_abort_current - end the current file after what was sent, rejected whole. */
 void ingest_abort_current(ingest_t *in, const char *why);
+
+/* ingest_abort_current_code - the same with the rejection's code (a WB_E_*
+ * code for a workbook that breaks a limit or its format half-way). */
+void ingest_abort_current_code(ingest_t *in, const char *code, const char *why);
+
+/* ingest_next_row - the next data row of the current file (CSV or
+ * workbook): 1, 0 at the end, -1 on a read error (errno), -2 when a
+ * workbook cannot be read on (wb_error(f->wb) says why). */
+int ingest_next_row(ingest_file_t *f, csv_row_t *row);
 
 /* ingest_archive - move a sent file from processing/ to archive/ and record it. */
 void ingest_archive(ingest_t *in, int64_t row_id, const char *agency, const char *path, const char *name,

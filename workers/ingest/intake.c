@@ -301,7 +301,8 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 	f->row_id = sqlite3_last_insert_rowid(store_db(in->w->store));
 	in->cur = f;
 	in->files_taken++;
-	log_info("%s/%s: taken as %s in %s (%lld bytes, sha256 %.12s)", ag->id, name, f->rtype->name, f->encoding,
+	log_info("%s/%s: taken as %s in %s (%lld bytes, sha256 %.12s)", ag->id, name, f->rtype->name,
+	    f->encoding != NULL ? f->encoding : "a workbook",
 	    (long long)f->size, sha);
 	return 1;
 dbfail:
@@ -456,7 +457,7 @@ s_resume_file(ingest_t *in, sqlite3_stmt *st)
 		return -1;
 	}
 	for (uint64_t i = 0; i < f->rows_done; i++)
-		if (csv_next(f->csv, &row) != 1) {
+		if (ingest_next_row(f, &row) != 1) {
 			ingest_abort_current(in, "is shorter than before a restart");
 			return -1;
 		}

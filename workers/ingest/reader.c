@@ -98,59 +98,58 @@ out:
 	return rc;
 }
 
-/* ingest_open_header - decide the encoding (a file taken anew), open the CSV
- * reader and map the header row. */
-int
-ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size_t msz)
+/* s_header_fold - the folded key of a header cell, or NULL. A workbook
+ * cell filled from a merged area repeating the cell on its left (a title
+ * spread over several columns) names no column of its own. */
+static char *
+s_header_fold(ingest_file_t *f, const csv_row_t *row, size_t i, char **utf8)
+{
+	char *folded;
+
+	if (f->wb != NULL && i > 0 && wb_cell(f->wb, i).merged && strcmp(row->fields[i], row->fields[i - 1]) == 0)
+		return xstrdup("");
+	if (text_to_utf8_nfc(f->conv, row->fields[i], row->lens[i], utf8) != 0)
+		return NULL;
+	folded = text_fold_key(*utf8);
+	return folded != NULL ? folded : xstrdup("");
+}
+
+/* s_map_header - map row as the header: f->ncols, f->colmap, f->unknown,
+ * f->headings (the clerk's heading of each field's column). 0, or -1 with
+ * the refusal in code/vi/en; *nmissing counts the required fields it lacks. */
+static int
+s_map_header(ingest_file_t *f, const csv_row_t *row, const char **code, char *vi, char *en, size_t msz,
+    int *nmissing)
 {
 	const cfg_rtype_t *rt = f->rtype;
-	char *seen, missing[1024] = "";
-	csv_row_t row;
+	char *seen = xcalloc((size_t)rt->nfields, 1), missing[1024] = "";
 	int rc = -1;
 
-	if (f->encoding == NULL && s_choose_encoding(f, code, vi, en, msz) != 0)
-		return -1;
-	seen = xcalloc((size_t)rt->nfields, 1);
+	*nmissing = 0;
+	f->ncols = row->nfields;
+	f->colmap = xcalloc(row->nfields ? row->nfields : 1, sizeof(int));
 	f->headings = xcalloc((size_t)rt->nfields + 1, sizeof(char *));
-	f->conv = text_conv_new(f->encoding);
-	f->csv = csv_new(f->fd, NULL);
-	if (seen == NULL || f->conv == NULL || f->csv == NULL) {
-		s_header_fail(code, "E_FILE_UNREADABLE", vi, en, msz, "không đọc được tệp%s", "cannot read the file%s", "");
-		goto out;
-	}
-	if (csv_next(f->csv, &row) != 1) {
-		s_header_fail(code, "E_FILE_EMPTY", vi, en, msz, "tệp rỗng: cần có dòng tiêu đề%s",
-		    "the file is empty: a header row is required%s", "");
-		goto out;
-	}
-	if (row.err != NULL) {
-		s_header_fail(code, "E_HEADER_UNREADABLE", vi, en, msz, "dòng tiêu đề không đọc được (%s)",
-		    "the header row cannot be read (%s)", row.err);
-		goto out;
-	}
-	f->ncols = row.nfields;
-	f->colmap = xcalloc(row.nfields, sizeof(int));
-	for (size_t i = 0; i < row.nfields; i++) {
-		char *utf8 = NULL, *folded;
+	for (size_t i = 0; i < row->nfields; i++) {
+		char *utf8 = NULL, *folded = s_header_fold(f, row, i, &utf8);
 		int fi;
 
-		if (text_to_utf8_nfc(f->conv, row.fields[i], row.lens[i], &utf8) != 0) {
+		if (folded == NULL) {
 			*code = "E_HEADER_ENCODING";
 			snprintf(vi, msz, "dòng tiêu đề có byte không hợp lệ trong bảng mã %s (cột %zu); nếu tệp được lưu bằng "
-			    "bảng mã khác, " S_RESAVE_VI, f->encoding, i + 1);
+			    "bảng mã khác, " S_RESAVE_VI, f->encoding ? f->encoding : "UTF-8", i + 1);
 			snprintf(en, msz, "the header row has bytes invalid in %s (column %zu); if the file was saved in "
-			    "another encoding, " S_RESAVE_EN, f->encoding, i + 1);
+			    "another encoding, " S_RESAVE_EN, f->encoding ? f->encoding : "UTF-8", i + 1);
+			free(utf8);
 			goto out;
 		}
-		folded = text_fold_key(utf8);
-		fi = folded ? s_match_column(rt, folded) : -1;
-		free(folded);
+		fi = folded[0] != '\0' ? s_match_column(rt, folded) : -1;
 		if (fi >= 0 && seen[fi]) {
 			*code = "E_HEADER_DUPLICATE_COLUMN";
 			snprintf(vi, msz, "cột \"%.100s\" và cột \"%.100s\" cùng chỉ trường %s; chỉ giữ một cột",
 			    f->headings[fi], utf8, rt->fields[fi].name);
 			snprintf(en, msz, "columns \"%.100s\" and \"%.100s\" both mean field %s; keep one of them",
 			    f->headings[fi], utf8, rt->fields[fi].name);
+			free(folded);
 			free(utf8);
 			goto out;
 		}
@@ -158,14 +157,18 @@ ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size
 		if (fi >= 0) {
 			seen[fi] = 1;
 			f->headings[fi] = utf8;
+		} else if (folded[0] == '\0' && f->wb != NULL) {
+			free(utf8); /* an empty or repeated workbook cell: no column */
 		} else {
 			f->unknown = xrealloc(f->unknown, sizeof(char *) * (size_t)(f->nunknown + 1));
-			f->unknown[f->nunknown++] = utf8;
+			f->unknown[f->nunknown++] = utf8 != NULL ? utf8 : xstrdup("");
 		}
+		free(folded);
 	}
 	for (int i = 0; i < rt->nfields; i++) {
 		if (seen[i] || !rt->fields[i].required)
 			continue;
+		(*nmissing)++;
 		if (rt->fields[i].naliases > 0)
 			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s (\"%s\")",
 			    missing[0] ? ", " : "", rt->fields[i].name, rt->fields[i].aliases[0]);
@@ -185,6 +188,131 @@ out:
 	return rc;
 }
 
+/* s_forget_header - undo s_map_header (a workbook row that was not the header). */
+static void
+s_forget_header(ingest_file_t *f)
+{
+	for (int i = 0; i < f->nunknown; i++)
+		free(f->unknown[i]);
+	free(f->unknown);
+	f->unknown = NULL;
+	f->nunknown = 0;
+	free(f->colmap);
+	f->colmap = NULL;
+	f->ncols = 0;
+	for (int i = 0; f->headings != NULL && i < f->rtype->nfields; i++)
+		free(f->headings[i]);
+	free(f->headings);
+	f->headings = NULL;
+}
+
+/* s_workbook_header - open the workbook (the sheet named after the record
+ * type, else the first) and find the header: the first of the first
+ * INGEST_HEADER_SCAN rows holding every required column. Rows above it (a
+ * title block) are skipped; if none qualifies, the refusal is the one of
+ * the row that came closest. */
+static int
+s_workbook_header(ingest_file_t *f, const char **code, char *vi, char *en, size_t msz)
+{
+	char bvi[1200] = "", ben[1200] = "";
+	const char *err = NULL, *bcode = NULL, *wvi, *wen;
+	int best = -1;
+	csv_row_t row;
+
+	f->encoding = NULL; /* a workbook holds Unicode whatever the agency's CSV encoding: no encoding to name */
+	f->conv = text_conv_new("UTF-8");
+	f->wb = wb_open(f->fd, f->rtype->name, WB_FILL_MERGED | WB_SHEET_OR_FIRST, NULL, &err);
+	if (f->wb == NULL || f->conv == NULL) {
+		wb_error_text(err != NULL ? err : "", &wvi, &wen);
+		*code = err != NULL ? err : "E_FILE_UNREADABLE";
+		snprintf(vi, msz, "%s", wvi);
+		snprintf(en, msz, "%s", wen);
+		return -1;
+	}
+	for (int n = 0; n < INGEST_HEADER_SCAN; n++) {
+		int rc = wb_next(f->wb, &row), nmissing;
+
+		if (rc < 0) {
+			wb_error_text(wb_error(f->wb), &wvi, &wen);
+			*code = wb_error(f->wb);
+			snprintf(vi, msz, "%s", wvi);
+			snprintf(en, msz, "%s", wen);
+			return -1;
+		}
+		if (rc == 0)
+			break;
+		if (row.err != NULL)
+			continue;
+		if (s_map_header(f, &row, code, vi, en, msz, &nmissing) == 0) {
+			*code = NULL; /* the caller refuses on a code, not on the result */
+			return 0;
+		}
+		if (strcmp(*code, "E_HEADER_MISSING_COLUMN") != 0 || best < 0 || nmissing < best) {
+			bcode = *code;
+			best = strcmp(*code, "E_HEADER_MISSING_COLUMN") == 0 ? nmissing : 1000;
+			snprintf(bvi, sizeof(bvi), "%s (dòng %lu)", vi, row.line);
+			snprintf(ben, sizeof(ben), "%s (row %lu)", en, row.line);
+		}
+		s_forget_header(f);
+	}
+	if (bcode == NULL)
+		return s_header_fail(code, "E_FILE_EMPTY", vi, en, msz, "bảng tính rỗng: cần có dòng tiêu đề%s",
+		    "the sheet is empty: a header row is required%s", "");
+	*code = bcode;
+	snprintf(vi, msz, "%s", bvi);
+	snprintf(en, msz, "%s", ben);
+	return -1;
+}
+
+/* s_is_workbook - the file starts like a zip or an OLE2 file. */
+static int
+s_is_workbook(int fd)
+{
+	unsigned char head[8];
+	ssize_t n = pread(fd, head, sizeof(head), 0);
+
+	return n > 0 && wb_is_workbook(head, (size_t)n);
+}
+
+/* ingest_open_header - open the reader (CSV, or a workbook told by its
+ * first bytes), decide a CSV file's encoding (a file taken anew; a
+ * workbook holds Unicode) and map the header row. */
+int
+ingest_open_header(ingest_file_t *f, const char **code, char *vi, char *en, size_t msz)
+{
+	csv_row_t row;
+	int nmissing;
+
+	if (s_is_workbook(f->fd))
+		return s_workbook_header(f, code, vi, en, msz);
+	if (f->encoding == NULL && s_choose_encoding(f, code, vi, en, msz) != 0)
+		return -1;
+	f->conv = text_conv_new(f->encoding);
+	f->csv = csv_new(f->fd, NULL);
+	if (f->conv == NULL || f->csv == NULL)
+		return s_header_fail(code, "E_FILE_UNREADABLE", vi, en, msz, "không đọc được tệp%s",
+		    "cannot read the file%s", "");
+	if (csv_next(f->csv, &row) != 1)
+		return s_header_fail(code, "E_FILE_EMPTY", vi, en, msz, "tệp rỗng: cần có dòng tiêu đề%s",
+		    "the file is empty: a header row is required%s", "");
+	if (row.err != NULL)
+		return s_header_fail(code, "E_HEADER_UNREADABLE", vi, en, msz, "dòng tiêu đề không đọc được (%s)",
+		    "the header row cannot be read (%s)", row.err);
+	return s_map_header(f, &row, code, vi, en, msz, &nmissing);
+}
+
+/* ingest_next_row - see ingest.h. */
+int
+ingest_next_row(ingest_file_t *f, csv_row_t *row)
+{
+	int rc;
+
+	if (f->csv != NULL)
+		return csv_next(f->csv, row);
+	rc = wb_next(f->wb, row);
+	return rc < 0 ? -2 : rc;
+}
+
 /* ingest_close_current - release the current file. */
 void
 ingest_close_current(ingest_t *in)
@@ -194,6 +322,7 @@ ingest_close_current(ingest_t *in)
 	if (f == NULL)
 		return;
 	csv_destroy(&f->csv);
+	wb_destroy(&f->wb);
 	text_conv_destroy(&f->conv);
 	if (f->fd >= 0)
 		close(f->fd);
@@ -240,6 +369,13 @@ s_csv_error(msg_row_t *r, const char *code)
 			s_row_error(r, code, NULL, t[i].vi, t[i].en);
 			return;
 		}
+	if (strncmp(code, WB_E_PREFIX, strlen(WB_E_PREFIX)) == 0) {
+		const char *vi, *en;
+
+		wb_error_text(code, &vi, &en);
+		s_row_error(r, code, NULL, vi, en);
+		return;
+	}
 	s_row_error(r, code, NULL, "dòng không đúng định dạng CSV", "the row is not valid CSV");
 }
 
@@ -255,7 +391,7 @@ s_fill_row(ingest_file_t *f, const csv_row_t *row, msg_row_t *r)
 		s_csv_error(r, row->err);
 		return bytes;
 	}
-	if (row->nfields != f->ncols) {
+	if (row->nfields != f->ncols && !(f->wb != NULL && row->nfields < f->ncols)) {
 		char vi[160], en[160];
 
 		snprintf(vi, sizeof(vi), "dòng có %zu cột, dòng tiêu đề có %zu", row->nfields, f->ncols);
@@ -265,19 +401,26 @@ s_fill_row(ingest_file_t *f, const csv_row_t *row, msg_row_t *r)
 	}
 	r->nvalues = (uint32_t)rt->nfields;
 	r->values = xcalloc((size_t)rt->nfields, sizeof(char *));
-	for (size_t i = 0; i < row->nfields; i++) {
+	for (size_t i = 0; i < row->nfields && i < f->ncols; i++) {
 		int fi = f->colmap[i];
-		char *v = NULL;
+		const char *cell = row->fields[i];
+		size_t len = row->lens[i];
+		char date[11], *v = NULL;
 
 		if (fi < 0)
 			continue;
-		if (text_to_utf8_nfc(f->conv, row->fields[i], row->lens[i], &v) != 0) {
+		if (f->wb != NULL && wb_date_text(f->wb, i, cell, date) == 0) { /* a date serial: the day it means */
+			cell = date;
+			len = strlen(date);
+		}
+		if (text_to_utf8_nfc(f->conv, cell, len, &v) != 0) {
+			const char *enc = f->encoding != NULL ? f->encoding : "UTF-8";
 			char vi[300], en[300];
 
 			snprintf(vi, sizeof(vi), "ô có byte không hợp lệ trong bảng mã %s, bảng mã đọc tệp này (chọn theo "
-			    "%u KiB đầu của tệp); hãy lưu tệp dạng CSV UTF-8", f->encoding, TEXT_SAMPLE_BYTES / 1024);
+			    "%u KiB đầu của tệp); hãy lưu tệp dạng CSV UTF-8", enc, TEXT_SAMPLE_BYTES / 1024);
 			snprintf(en, sizeof(en), "the cell has bytes invalid in %s, the encoding this file is read in (chosen "
-			    "from its first %u KiB); save the file as CSV UTF-8", f->encoding, TEXT_SAMPLE_BYTES / 1024);
+			    "from its first %u KiB); save the file as CSV UTF-8", enc, TEXT_SAMPLE_BYTES / 1024);
 			if (r->err_code == NULL) {
 				s_row_error(r, "E_ENCODING", rt->fields[fi].name, vi, en);
 			} else if (r->nmore < MSG_ROW_MAX_MORE) { /* every bad cell of the row, up to the limit */
@@ -376,12 +519,19 @@ s_put_end(ingest_t *in, const char *abort_code)
 void
 ingest_abort_current(ingest_t *in, const char *why)
 {
+	ingest_abort_current_code(in, "E_FILE_CHANGED", why);
+}
+
+/* ingest_abort_current_code - see ingest.h. */
+void
+ingest_abort_current_code(ingest_t *in, const char *code, const char *why)
+{
 	ingest_file_t *f = in->cur;
 	sqlite3_stmt *st;
 
 	if (store_begin(in->w->store) != 0)
 		goto fail;
-	if (s_put_end(in, "E_FILE_CHANGED") != 0 ||
+	if (s_put_end(in, code) != 0 ||
 	    (st = store_stmt(in->w->store, SQL_SENT)) == NULL)
 		goto fail;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->rows_done);
@@ -419,8 +569,17 @@ ingest_step(ingest_t *in)
 	b->rows = xcalloc((size_t)max_rows, sizeof(msg_row_t));
 	while ((int)b->nrows < max_rows && bytes < BATCH_MAX_BYTES) {
 		csv_row_t row;
-		int r = csv_next(f->csv, &row);
+		int r = ingest_next_row(f, &row);
 
+		if (r == -2) { /* a workbook broken or over a limit half-way: rejected whole */
+			char why[160];
+
+			snprintf(why, sizeof(why), "the workbook cannot be read on (%s)", wb_error(f->wb));
+			ingest_abort_current_code(in, wb_error(f->wb), why);
+			in->scan_due = 1;
+			rc = 0;
+			goto out;
+		}
 		if (r < 0) {
 			worker_error(in->w, "%s/%s: read error: %s", f->agency->id, f->name, strerror(errno));
 			goto out;
