@@ -33,7 +33,7 @@ typedef struct {
 static const cd_key_t s_inner[] = {
 	{ .key = "depth", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(toy_t, depth), .def = "2", .min = 1,
 	  .max = 9, .doc = "how deep" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 static const cd_key_t s_toy[] = {
@@ -51,7 +51,7 @@ static const cd_key_t s_toy[] = {
 	  .values = "info|warning", .def = "info", .doc = "a word" },
 	{ .key = "list", .type = CD_STRS, .off = offsetof(toy_t, list), .noff = offsetof(toy_t, nlist), .doc = "a list" },
 	{ .key = "inner", .type = CD_SECTION, .sub = s_inner, .doc = "a section" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 /* s_read - parse text and read it into t with fingerprints into sums. */
@@ -99,11 +99,11 @@ static void
 test_a_bad_table_is_caught(void **state)
 {
 	static const cd_key_t bad_default[] = {
-		{ .key = "n", .type = CD_INT, .def = "11", .min = 1, .max = 10, .doc = "a count" }, { NULL } };
-	static const cd_key_t no_doc[] = { { .key = "n", .type = CD_INT }, { NULL } };
-	static const cd_key_t env_on_int[] = { { .key = "n", .type = CD_INT, .env = "X", .doc = "d" }, { NULL } };
+		{ .key = "n", .type = CD_INT, .def = "11", .min = 1, .max = 10, .doc = "a count" }, { .key = NULL } };
+	static const cd_key_t no_doc[] = { { .key = "n", .type = CD_INT }, { .key = NULL } };
+	static const cd_key_t env_on_int[] = { { .key = "n", .type = CD_INT, .env = "X", .doc = "d" }, { .key = NULL } };
 	static const cd_key_t unswappable[] = {
-		{ .key = "x", .type = CD_CUSTOM, .flags = CD_RELOAD, .read = cd_keep_node, .doc = "d" }, { NULL } };
+		{ .key = "x", .type = CD_CUSTOM, .flags = CD_RELOAD, .read = cd_keep_node, .doc = "d" }, { .key = NULL } };
 	char why[300];
 
 	(void)state;
