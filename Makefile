@@ -160,7 +160,7 @@ FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BIN)/fuzz/%,$(wildcard tests/fuzz/fu
 FUZZ_SRC_msg    := common/msg.c common/xalloc.c
 FUZZ_SRC_csv    := common/csv.c common/xalloc.c
 FUZZ_SRC_text   := common/text.c common/xalloc.c
-FUZZ_SRC_yaml   := common/xalloc.c common/yamltree.c common/config.c common/text.c common/cfg_findings.c common/cfg_alert.c common/cfg_endpoints.c common/fieldcheck.c
+FUZZ_SRC_yaml   := common/xalloc.c common/yamltree.c common/cfgdesc.c common/config.c common/text.c common/cfg_findings.c common/cfg_alert.c common/cfg_endpoints.c common/fieldcheck.c
 FUZZ_SRC_fields := $(FUZZ_SRC_yaml) common/rowcheck.c
 FUZZ_SRC_writers := $(FUZZ_SRC_yaml) common/fsutil.c common/receipt.c common/report.c common/dashboard.c common/kinds.c workers/alert/format.c
 

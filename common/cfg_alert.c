@@ -388,7 +388,7 @@ static const cd_key_t s_route_keys[] = {
 	{ .key = "routes", .type = CD_CUSTOM, .flags = CD_LIST, .sub = s_route_keys, .read = s_read_routes,
 	  .type_doc = "list of routes", .def_doc = "none", .doc = "child routes with these same keys, tried in order;"
 	  " the first that matches takes the alert unless it says `continue`" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 /* s_load_route - one route node; inherits receiver and grouping from parent. */
@@ -481,7 +481,7 @@ static const cd_key_t s_webhook_keys[] = {
 	  .doc = "the HMAC-SHA256 key that signs each request (docs/ALERTING.md)" },
 	{ .key = "timeout", .type = CD_DURATION, .off = offsetof(cfg_receiver_t, webhook_timeout_ms), .def = "10s",
 	  .doc = "how long one request may take" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 static const cd_key_t s_receiver_keys[] = {
@@ -498,7 +498,7 @@ static const cd_key_t s_receiver_keys[] = {
 	{ .key = "webhook", .type = CD_SECTION, .sub = s_webhook_keys, .doc = "an HTTP endpoint" },
 	{ .key = "contact", .type = CD_STR, .off = offsetof(cfg_receiver_t, contact), .def_doc = "`notices.contact`",
 	  .doc = "whom this receiver may contact about its notices" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 /* s_read_receivers - the receivers list (one operator receiver without an alerting file). */
@@ -543,7 +543,7 @@ static const cd_key_t s_inhibit_keys[] = {
 	  .doc = "... holds back notices of alerts matching this ..." },
 	{ .key = "equal", .type = CD_STRS, .off = offsetof(cfg_inhibit_t, equal), .noff = offsetof(cfg_inhibit_t, nequal),
 	  .type_doc = "list of labels", .def_doc = "none", .doc = "... that have the same values of these labels" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 /* s_read_inhibit - inhibition rules. */
@@ -681,7 +681,7 @@ static const cd_key_t s_smtp_keys[] = {
 	{ .key = "ca_file", .type = CD_STR, .off = offsetof(cfg_alert_t, smtp.ca_file), .check = s_check_ca,
 	  .type_doc = "absolute path", .def_doc = "the system's certificates", .doc = "PEM CA certificates that verify the"
 	  " server" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 static const cd_key_t s_retry_keys[] = {
@@ -695,7 +695,7 @@ static const cd_key_t s_retry_keys[] = {
 	{ .key = "give_up_after", .type = CD_DURATION, .flags = CD_RELOAD,
 	  .off = offsetof(cfg_alert_t, retry.give_up_after_ms), .def = "3d", .min = 1000, .max = 365LL * 86400000,
 	  .doc = "transient failures for this long make a dead letter" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 static const cd_key_t s_summary_keys[] = {
@@ -705,7 +705,7 @@ static const cd_key_t s_summary_keys[] = {
 	  .min = 0, .max = 23, .doc = "the hour (local time) from which it is sent" },
 	{ .key = "receivers", .type = CD_CUSTOM, .read = s_read_summary_receivers, .type_doc = "list of receiver names",
 	  .def_doc = "none (no summary)", .doc = "who gets the monthly summary" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 static const cd_key_t s_notices_keys[] = {
@@ -718,7 +718,7 @@ static const cd_key_t s_notices_keys[] = {
 	{ .key = "dashboard_url", .type = CD_STR, .flags = CD_RELOAD, .off = offsetof(cfg_alert_t, notices.dashboard_url),
 	  .def = "", .check = s_check_dashboard, .type_doc = "`http://…` or `https://…`", .def_doc = "`\"\"` (no links)",
 	  .doc = "the dashboard's address; notices link to BASE/unit/CODE.html" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 const cd_key_t cfg_alert_keys[] = {
@@ -734,7 +734,7 @@ const cd_key_t cfg_alert_keys[] = {
 	  .def_doc = "none", .doc = "rules that hold back notices while a related alert is open" },
 	{ .key = "summary", .type = CD_SECTION, .sub = s_summary_keys, .doc = "the monthly summary" },
 	{ .key = "notices", .type = CD_SECTION, .sub = s_notices_keys, .doc = "what notices say besides their findings" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 /* cfg_alert_read - defaults, then what root sets. */

@@ -31,7 +31,7 @@ static const cd_key_t s_ep_keys[] = {
 	{ .key = "control_connect", .type = CD_STR, .type_doc = "address",
 	  .def_doc = "`control`, which must then not be a wildcard", .doc = "where `bhxhctl` and the metrics server"
 	  " connect to ask it" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 static const cd_key_t s_curve_keys[] = {
@@ -42,7 +42,7 @@ static const cd_key_t s_curve_keys[] = {
 	  .def_doc = "required with tcp: every worker and at least one operator", .doc = "public keys in Z85 as `bhxhctl"
 	  " keygen` prints them, up to 8 a name; the first of a worker's list is the key others expect it to use, the"
 	  " others are still accepted (rotation)" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 const cd_key_t cfg_endpoints_keys[] = {
@@ -58,7 +58,7 @@ const cd_key_t cfg_endpoints_keys[] = {
 	{ .key = "curve", .type = CD_CUSTOM, .sub = s_curve_keys, .read = cd_keep_node,
 	  .def_doc = "required when any address is tcp", .doc = "CURVE keys: every tcp socket is encrypted and accepts"
 	  " only the listed keys of its peers" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 static int s_any_tcp(const cfg_endpoints_t *e);

@@ -39,7 +39,7 @@ static const cd_key_t s_level_keys[] = {
 	  .doc = "the value from which this level applies; increasing from one level to the next" },
 	{ .key = "severity", .type = CD_ENUM, .off = offsetof(cfg_level_t, severity), .bufsz = 12, .values = S_SEVERITIES,
 	  .def = "warning", .doc = "the finding's severity from that value on" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 /* s_read_levels - a `levels` list of { at, severity }, strictly ascending. */
@@ -109,7 +109,7 @@ static const cd_key_t s_expected_keys[] = {
 	  .doc = "the record type it sends monthly" },
 	{ .key = "deadline_day", .type = CD_INT, .flags = CD_REQUIRED, .off = offsetof(cfg_expected_t, deadline_day),
 	  .min = 1, .max = 28, .doc = "the data of month P are due by this day of month P+1" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 /* s_read_expected - missing_data.expected: [{ agency, type, deadline_day }] */
@@ -168,17 +168,17 @@ s_check_today(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 
 static const cd_key_t s_not_enrolled_keys[] = {
 	S_LEVELS(not_enrolled, "[{at: 1, severity: warning}, {at: 10, severity: critical}]", "severity by the employer's workers (Tax's count)"),
-	{ NULL }
+	{ .key = NULL }
 };
 static const cd_key_t s_under_declared_keys[] = {
 	S_LEVELS(under_declared, "[{at: 1, severity: warning}, {at: 10, severity: critical}]", "severity by the gap: workers Tax lists minus those insured"),
 	{ .key = "min_gap_pct", .type = CD_DOUBLE, .flags = CD_RELOAD, .off = offsetof(cfg_findings_t, under_declared_min_pct),
 	  .def = "10", .dmin = 0, .dmax = 100, .doc = "the gap must also be at least this share of the employer's workers" },
-	{ NULL }
+	{ .key = NULL }
 };
 static const cd_key_t s_arrears_keys[] = {
 	S_LEVELS(arrears, "[{at: 3, severity: warning}, {at: 6, severity: major}, {at: 12, severity: critical}]", "severity by months of arrears"),
-	{ NULL }
+	{ .key = NULL }
 };
 static const cd_key_t s_low_wage_keys[] = {
 	{ .key = "minimum_wage", .type = CD_LLONG, .flags = CD_RELOAD, .off = offsetof(cfg_findings_t, minimum_wage),
@@ -189,25 +189,25 @@ static const cd_key_t s_low_wage_keys[] = {
 	  .type_doc = "map `CODE: VND`", .def_doc = "none", .doc = "the minimum wage of a unit and its subtree (the nearest"
 	  " ancestor's entry applies)" },
 	S_SEVERITY(low_wage_severity, "warning", "of a wage basis below the minimum"),
-	{ NULL }
+	{ .key = NULL }
 };
 static const cd_key_t s_unregistered_keys[] = {
 	S_SEVERITY(unregistered_severity, "info", "of an insured employer the enterprise registry does not list"),
-	{ NULL }
+	{ .key = NULL }
 };
 static const cd_key_t s_idle_keys[] = {
 	{ .key = "months", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(cfg_findings_t, idle_months), .def = "3",
 	  .min = 1, .max = 120, .doc = "months without a new voluntary participant before a collection agent is idle" },
 	S_SEVERITY(idle_severity, "info", "of an idle collection agent"),
-	{ NULL }
+	{ .key = NULL }
 };
 static const cd_key_t s_behind_keys[] = {
 	S_SEVERITY(behind_severity, "warning", "of a unit whose coverage is below this year's target"),
-	{ NULL }
+	{ .key = NULL }
 };
 static const cd_key_t s_off_track_keys[] = {
 	S_SEVERITY(off_track_severity, "major", "of a unit whose trend does not reach the goal by its year"),
-	{ NULL }
+	{ .key = NULL }
 };
 static const cd_key_t s_missing_keys[] = {
 	S_SEVERITY(missing_severity, "warning", "of a monthly submission not received by its deadline"),
@@ -218,11 +218,11 @@ static const cd_key_t s_missing_keys[] = {
 	  .size = sizeof(cfg_expected_t *), .noff = offsetof(cfg_findings_t, nexpected), .sub = s_expected_keys,
 	  .read = s_read_expected, .def_doc = "none (no missing_data findings)",
 	  .doc = "the monthly submissions expected" },
-	{ NULL }
+	{ .key = NULL }
 };
 static const cd_key_t s_feed_keys[] = {
 	S_SEVERITY(feed_severity, "warning", "of the one finding that says no data came after the last month with some"),
-	{ NULL }
+	{ .key = NULL }
 };
 
 const cd_key_t cfg_findings_keys[] = {
@@ -242,7 +242,7 @@ const cd_key_t cfg_findings_keys[] = {
 	  .def = "", .check = s_check_today, .type_doc = "`YYYY-MM-DD` or `\"\"`", .def_doc = "the host's local date",
 	  .doc = "the date deadlines are read on (replaying history); `BHXH_TODAY` in the aggregate's environment"
 	  " overrides it" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 /* cfg_findings_read - defaults, then what root sets. */

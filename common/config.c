@@ -80,7 +80,7 @@ static const cd_key_t s_unit_keys[] = {
 	  .sub = s_unit_keys, .read = cd_keep_node, .type_doc = "list of units", .def_doc = "none (a leaf)",
 	  .doc = "the units below it, each with these same keys; 16 levels at most. Figures for a unit are"
 	  " computed over its subtree" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 /* s_load_unit - add one org unit and, recursively, its children. */
@@ -175,7 +175,7 @@ static const cd_key_t s_agency_keys[] = {
 	  .type_doc = "`UTF-8`, `WINDOWS-1258`, `TCVN3` or `VISCII`", .def_doc = "`UTF-8`",
 	  .doc = "the encoding of its CSV files" },
 	{ .key = "email", .type = CD_STR, .off = offsetof(cfg_agency_t, email), .doc = "a contact address" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 /* s_read_agencies - the agencies list. */
@@ -322,7 +322,7 @@ static const cd_key_t s_field_keys[] = {
 	{ .key = "max", .type = CD_DOUBLE, .off = offsetof(cfg_field_t, max), .dmin = -9e18, .dmax = 9e18,
 	  .check = s_check_max, .doc = "the largest value accepted; required for `int` (the largest plausible value,"
 	  " so that no accepted number can overflow a sum)" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 /* s_read_fields - a record type's fields. */
@@ -442,7 +442,7 @@ static const cd_key_t s_rtype_keys[] = {
 	  .doc = "the fields that identify a row" },
 	{ .key = "rules", .type = CD_STRS, .off = offsetof(cfg_rtype_t, rules), .noff = offsetof(cfg_rtype_t, nrules),
 	  .check = s_check_rules, .type_doc = "list of rule names (below)", .doc = "cross-field rules checked on each row" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 /* s_read_rtypes - record_types of the schemas file. */
@@ -492,7 +492,7 @@ s_read_rtypes(const cd_key_t *k, const yt_node_t *seq, void *base, cd_ctx_t *cx)
 const cd_key_t config_schema_keys[] = {
 	{ .key = "record_types", .type = CD_CUSTOM, .flags = CD_REQUIRED | CD_LIST, .sub = s_rtype_keys,
 	  .read = s_read_rtypes, .doc = "the record types agencies send" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 /* s_rel_path - a path from the configuration, relative to its directory. */
@@ -650,13 +650,13 @@ static const cd_key_t s_ingest_keys[] = {
 	{ .key = "retention_days", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(config_t, ingest.retention_days),
 	  .def = "90", .min = 0, .max = 36500, .doc = "files in `spool/archive/` and `spool/rejected/` received longer"
 	  " ago are deleted (checked at start and hourly); 0 keeps them forever; see docs/INGEST.md" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 static const cd_key_t s_validate_keys[] = {
 	{ .key = "instances", .type = CD_INT, .off = offsetof(config_t, validate.instances), .def = "1", .min = 1,
 	  .max = 64, .doc = "validation processes run side by side (the supervisor starts them)" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 static const cd_key_t s_aggregate_keys[] = {
@@ -667,7 +667,7 @@ static const cd_key_t s_aggregate_keys[] = {
 	{ .key = "order_wait_s", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(config_t, aggregate.order_wait_s),
 	  .def = "60", .min = 0, .max = 86400, .doc = "how many seconds a complete file waits for an earlier file number"
 	  " that has not arrived (several validators can reorder batches) before it is applied anyway" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 static const cd_key_t s_goal_keys[] = {
@@ -678,7 +678,7 @@ static const cd_key_t s_goal_keys[] = {
 	  .def = "50", .dmin = 0, .dmax = 100, .doc = "the share of the labour force in social insurance by that year" },
 	{ .key = "bhtn_pct", .type = CD_DOUBLE, .flags = CD_RELOAD, .off = offsetof(config_t, goal.bhtn_pct),
 	  .def = "35", .dmin = 0, .dmax = 100, .doc = "the share in unemployment insurance by that year" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 static const cd_key_t s_metrics_keys[] = {
@@ -686,7 +686,7 @@ static const cd_key_t s_metrics_keys[] = {
 	  .type_doc = "`HOST:PORT`", .def_doc = "none (no server)", .doc = "where the supervisor serves `GET /metrics`"
 	  " (Prometheus text) and `GET /healthz`; also `bhxhctl serve-metrics`' default. HOST an IPv4 address or a"
 	  " host name, PORT 1-65535 (see \"metrics\" below)" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 const cd_key_t config_keys[] = {
@@ -719,7 +719,7 @@ const cd_key_t config_keys[] = {
 	  " its rows now belong to (districts merged, say); OLD must not be in the tree and NEW must be; applied when"
 	  " the aggregate starts (\"Tree changes\" in docs/OPERATIONS.md)" },
 	{ .key = "metrics", .type = CD_SECTION, .sub = s_metrics_keys, .doc = "the metrics and health server" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 /* s_cross_check - references between sections. */

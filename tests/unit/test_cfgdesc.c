@@ -33,7 +33,7 @@ typedef struct {
 static const cd_key_t s_inner[] = {
 	{ .key = "depth", .type = CD_INT, .flags = CD_RELOAD, .off = offsetof(toy_t, depth), .def = "2", .min = 1,
 	  .max = 9, .doc = "how deep" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 static const cd_key_t s_toy[] = {
@@ -51,7 +51,7 @@ static const cd_key_t s_toy[] = {
 	  .values = "info|warning", .def = "info", .doc = "a word" },
 	{ .key = "list", .type = CD_STRS, .off = offsetof(toy_t, list), .noff = offsetof(toy_t, nlist), .doc = "a list" },
 	{ .key = "inner", .type = CD_SECTION, .sub = s_inner, .doc = "a section" },
-	{ NULL }
+	{ .key = NULL }
 };
 
 /* s_read - parse text and read it into t with fingerprints into sums. */
