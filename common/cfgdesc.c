@@ -529,7 +529,7 @@ s_read_one(const cd_key_t *k, const char *prefix, const yt_node_t *map, void *ba
 			s_store(k, base, s, iv, dv);
 		}
 	}
-	if (rc == 0 && k->check != NULL) {
+	if (rc == 0 && k->check != NULL && !(cx->inherit && n == NULL)) { /* an inherited value was checked where written */
 		const yt_node_t *outer = cx->map;
 
 		cx->map = map; /* where a check of an absent key reports */

@@ -341,6 +341,23 @@ test_required_values_and_where_problems_are(void **state)
 }
 
 static void
+test_inherited_values_are_checked_once(void **state)
+{
+	yt_diag_t d = { 0 };
+
+	(void)state;
+	/* an unknown label in the root's group_by is said once, where it is written, not again without a
+	 * place for every route that inherits it */
+	assert_null(s_alert("receivers: [{name: op, role: operator}]\n"
+	    "route: {receiver: op, group_by: [x], routes: [{match: {kind: a}}, {match: {kind: b}, routes: [{}]}]}\n", &d));
+	assert_true(s_has(&d, "a.yaml:2:33: group_by: unknown label 'x'"));
+	for (size_t i = 0; d.n != 1 && i < d.n; i++)
+		print_message("  %s\n", d.msgs[i]);
+	assert_int_equal(d.n, 1);
+	yt_diag_free(&d);
+}
+
+static void
 test_documentation(void **state)
 {
 	char *text = NULL;
@@ -377,6 +394,7 @@ main(void)
 		cmocka_unit_test(test_changes_and_swap),
 		cmocka_unit_test(test_shipped_configuration_fingerprints),
 		cmocka_unit_test(test_required_values_and_where_problems_are),
+		cmocka_unit_test(test_inherited_values_are_checked_once),
 		cmocka_unit_test(test_documentation),
 	};
 
