@@ -68,6 +68,8 @@ check_eq "no worker was restarted" "$pid" "$(pid_of aggregate)"
 
 # ---- 3. `at once` and `restart`, as the description says
 ipid=$(pid_of ingest)
+check "bhxhctl's help says a reload takes the keys marked 'at once', not only endpoints" bash -c \
+	"'$CTL' --help 2>&1 | grep -A2 '^  reload ' | tr -s ' \n' ' ' | grep -q 'rereads the configuration: a key marked .at once.'"
 check "the description marks max_file_bytes 'at once' and batch_rows 'restart'" bash -c \
 	"grep -q '^| \`ingest.max_file_bytes\` | .* | at once |' '$ROOT/docs/CONFIGURATION.md' &&
 	 grep -q '^| \`ingest.batch_rows\` | .* | restart |' '$ROOT/docs/CONFIGURATION.md'"
