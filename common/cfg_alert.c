@@ -421,6 +421,8 @@ s_load_route(cfg_alert_t *self, cfg_route_t *r, const cfg_route_t *parent, const
 		yt_diag_add(cx->d, yt_map_get(n, "match"), "match: the root route matches every alert");
 	if (root && yt_map_get(n, "receiver") == NULL)
 		yt_diag_add(cx->d, n, "missing required key 'receiver'");
+	else if (root && yt_is_null(yt_map_get(n, "receiver")))
+		yt_diag_add(cx->d, yt_map_get(n, "receiver"), "receiver: a value is required");
 	ic.inherit = !root; /* a child route starts from its parent's values, not from the defaults */
 	cd_read(s_route_keys, "", n, r, &ic);
 }
@@ -614,7 +616,7 @@ s_check_retry_max(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *c
 
 	if (self->retry.max_ms >= self->retry.initial_ms)
 		return 0;
-	yt_diag_add(cx->d, n, "max: must not be shorter than initial");
+	yt_diag_add(cx->d, n != NULL ? n : cx->map, "max: must not be shorter than initial");
 	return -1;
 }
 
@@ -766,7 +768,7 @@ cfg_alert_t *
 cfg_alert_load(const yt_node_t *root, yt_diag_t *d)
 {
 	yt_diag_t none = { 0 };
-	cd_ctx_t cx = { d != NULL ? d : &none, NULL, NULL, CD_BASE_ALERT, NULL, 0 };
+	cd_ctx_t cx = { d != NULL ? d : &none, NULL, NULL, CD_BASE_ALERT, NULL, 0, NULL };
 	cfg_alert_t *a = cfg_alert_read(root, &cx);
 
 	yt_diag_free(&none);

@@ -263,7 +263,7 @@ cfg_findings_t *
 cfg_findings_load(const yt_node_t *root, yt_diag_t *d)
 {
 	yt_diag_t none = { 0 };
-	cd_ctx_t cx = { d != NULL ? d : &none, NULL, NULL, CD_BASE_FINDINGS, NULL, 0 };
+	cd_ctx_t cx = { d != NULL ? d : &none, NULL, NULL, CD_BASE_FINDINGS, NULL, 0, NULL };
 	cfg_findings_t *f = cfg_findings_read(root, &cx);
 
 	yt_diag_free(&none);

@@ -253,7 +253,7 @@ s_by_value(const cd_key_t *k)
 static int
 s_custom_default(const cd_key_t *k, void *base, cd_ctx_t *cx)
 {
-	cd_ctx_t none = { NULL, NULL, NULL, CD_BASE_MAIN, NULL, 0 };
+	cd_ctx_t none = { NULL, NULL, NULL, CD_BASE_MAIN, NULL, 0, NULL };
 	yt_node_t *def = yt_load_string(k->key, k->def, strlen(k->def), NULL, cx != NULL ? cx->d : NULL);
 	int rc = def != NULL && k->read != NULL ? k->read(k, def, base, cx != NULL ? cx : &none) : -1;
 
@@ -476,7 +476,10 @@ s_read_one(const cd_key_t *k, const char *prefix, const yt_node_t *map, void *ba
 		}
 		break;
 	case CD_STRS:
-		if (req && (n == NULL || yt_is_null(n)) && map != NULL && map->kind == YT_MAP) {
+		if (req && n != NULL && yt_is_null(n)) {
+			yt_diag_add(d, n, "%s: a value is required", k->key);
+			rc = -1;
+		} else if (req && n == NULL && map != NULL && map->kind == YT_MAP) {
 			yt_diag_add(d, map, "missing required key '%s'", k->key);
 			rc = -1;
 		} else {
@@ -499,6 +502,11 @@ s_read_one(const cd_key_t *k, const char *prefix, const yt_node_t *map, void *ba
 		return rc; /* its keys have their own fingerprints */
 	}
 	case CD_CUSTOM:
+		if (req && n != NULL && yt_is_null(n)) {
+			yt_diag_add(d, n, "%s: a value is required", k->key);
+			s_sum(cx, k, prefix, s_node_hash(14695981039346656037ULL, n));
+			return -1;
+		}
 		if (n != NULL && yt_is_null(n))
 			n = NULL;
 		if (req && n == NULL && map != NULL && map->kind == YT_MAP) {
@@ -521,8 +529,13 @@ s_read_one(const cd_key_t *k, const char *prefix, const yt_node_t *map, void *ba
 			s_store(k, base, s, iv, dv);
 		}
 	}
-	if (rc == 0 && k->check != NULL)
+	if (rc == 0 && k->check != NULL && !(cx->inherit && n == NULL)) { /* an inherited value was checked where written */
+		const yt_node_t *outer = cx->map;
+
+		cx->map = map; /* where a check of an absent key reports */
 		rc = k->check(k, n, base, cx);
+		cx->map = outer;
+	}
 	s_sum(cx, k, prefix, s_value_hash(k, base));
 	return rc;
 }
@@ -895,5 +908,5 @@ cd_keep_node(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 cd_ctx_t
 cd_item_ctx(const cd_ctx_t *cx)
 {
-	return (cd_ctx_t){ cx->d, cx->user, NULL, cx->base, NULL, 0 };
+	return (cd_ctx_t){ cx->d, cx->user, NULL, cx->base, NULL, 0, NULL };
 }

@@ -47,7 +47,8 @@ typedef struct cd_ctx cd_ctx_t;
 /* A custom reader: n is the key's value (NULL when absent). 0 or -1. */
 typedef int (*cd_read_fn)(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx);
 /* A further check after the value is read into base; n is the value's node
- * (NULL when absent and defaulted). Adds its own diagnostics; 0 or -1. */
+ * (NULL when absent and defaulted: cx->map is then the map it is absent
+ * from, or NULL). Adds its own diagnostics; 0 or -1. */
 typedef int (*cd_check_fn)(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx);
 
 struct cd_key {
@@ -94,6 +95,7 @@ struct cd_ctx {
 	int base;             /* CD_BASE_* of the structure being read */
 	const char *label;    /* what is being read, for messages ("field 'tax_code'"); NULL: none */
 	int inherit;          /* 1: no defaults, the structure holds what it inherits (a child route) */
+	const yt_node_t *map; /* during a check: the map the key is read from (where to report when the key is absent) */
 };
 
 /* cd_read - set the defaults of t in base, then read map (NULL: absent,

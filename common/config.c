@@ -549,7 +549,7 @@ s_load_findings(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 	config_t *c = base;
 	int failed;
 	yt_node_t *root = s_sub_file(k, base, cx, &failed);
-	cd_ctx_t sub = { cx->d, c, cx->sums, CD_BASE_FINDINGS, NULL, 0 };
+	cd_ctx_t sub = { cx->d, c, cx->sums, CD_BASE_FINDINGS, NULL, 0, NULL };
 
 	if (failed)
 		return -1;
@@ -564,7 +564,7 @@ s_load_alerting(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 	config_t *c = base;
 	int failed;
 	yt_node_t *root = s_sub_file(k, base, cx, &failed);
-	cd_ctx_t sub = { cx->d, c, cx->sums, CD_BASE_ALERT, NULL, 0 };
+	cd_ctx_t sub = { cx->d, c, cx->sums, CD_BASE_ALERT, NULL, 0, NULL };
 
 	if (failed)
 		return -1;
@@ -759,7 +759,7 @@ config_t *
 config_load(const char *path, yt_diag_t *d)
 {
 	config_t *c = xcalloc(1, sizeof(*c));
-	cd_ctx_t cx = { d, c, &c->sums, CD_BASE_MAIN, NULL, 0 };
+	cd_ctx_t cx = { d, c, &c->sums, CD_BASE_MAIN, NULL, 0, NULL };
 	size_t before = d->n;
 	yt_node_t *root;
 	char *tmp;

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include <unistd.h>
 
 static char s_prog[32] = "bhxh";
-static int s_level = LOG_INFO;
+static atomic_int s_level = LOG_INFO; /* set by a reload while other threads (ZAP) log */
 static const char *const s_names[] = { "error", "warn", "info", "debug" };
 
 /* log_init - set the program name and the most verbose level printed. */
@@ -20,7 +21,7 @@ void
 log_init(const char *prog, int level)
 {
 	snprintf(s_prog, sizeof(s_prog), "%s", prog);
-	s_level = level;
+	atomic_store_explicit(&s_level, level, memory_order_relaxed);
 }
 
 /* log_set_level - the most verbose level printed from now on (-1: unchanged). */
@@ -28,7 +29,7 @@ void
 log_set_level(int level)
 {
 	if (level >= 0)
-		s_level = level;
+		atomic_store_explicit(&s_level, level, memory_order_relaxed);
 }
 
 /* log_level_parse - level name to number, -1 when unknown. */
@@ -51,7 +52,7 @@ log_msg(int level, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (level > s_level)
+	if (level > atomic_load_explicit(&s_level, memory_order_relaxed))
 		return;
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);

@@ -111,8 +111,8 @@ struct worker {
 	const char *cfg_path;
 	volatile sig_atomic_t reload; /* SIGHUP: reread the configuration */
 	const cd_sums_t *reload_applied; /* during on_reload: the keys taken */
-	char restart_needed[512];
-	int log_level_fixed;       /* -l LEVEL given: log_level in the file does not apply */  /* keys changed by a reload that wait for a restart */
+	char restart_needed[512];  /* keys changed by a reload that wait for a restart ("a, b") */
+	int log_level_fixed;       /* -l LEVEL given: log_level in the file does not apply */
 	char last_error[512];
 	int64_t last_error_at;     /* unix seconds */
 	char run_state[16];        /* ready, busy, waiting, retrying, degraded */

@@ -1363,8 +1363,9 @@ static const s_cmd_t s_cmds[] = {
 	{ "supervise", "[--only W[,W...]]", "run the supervisor in the foreground (for systemd)", s_cmd_supervise },
 	{ "serve-metrics", "[--listen HOST:PORT]", "serve GET /metrics (Prometheus) and /healthz in the foreground\n"
 	    "for every worker of the configuration (default: metrics.listen)", s_cmd_serve_metrics },
-	{ "reload", "", "every worker of the var dir on this host rereads its endpoints and keys\n"
-	    "and reopens its log file (so does the supervisor, after logrotate)", s_cmd_reload },
+	{ "reload", "", "every worker of the var dir on this host rereads the configuration: a key\n"
+	    "marked `at once` (docs/CONFIGURATION.md) takes effect, any other waits for\n"
+	    "a restart (see status); each reopens its log file (so does the supervisor)", s_cmd_reload },
 	{ "worker", "NAME | --list", "run one worker in this process (for bhxh-worker@NAME.service), or list\n"
 	    "the workers of the configuration (ingest, validate or validate-N, ...)", s_cmd_worker },
 	{ "keygen", "[--dir DIR] NAME...", "a CURVE key pair per name (a worker as it runs, or operator) into\n"

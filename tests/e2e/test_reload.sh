@@ -34,6 +34,8 @@ pid=$(pid_of aggregate)
 
 # ---- 1. a changed threshold
 sed -i '/^behind_target:/,/^$/s/severity: warning/severity: major/' "$VAR/cfg/findings.yaml"
+sed -i 's/^    - { agency: bhxh, type: participant, deadline_day: 20 }$/&\n    - { agency: bhxh, type: labor_force, deadline_day: 20 }/' \
+	"$VAR/cfg/findings.yaml"
 check "the changed configuration is valid" ctl check-config
 check "reload" ctl reload
 check "the new severity takes effect without a restart" wait_for 30 bash -c \
@@ -42,6 +44,8 @@ check_eq "every behind_target finding is major now" "major " "$(severities)"
 check_eq "the aggregate was not restarted" "$pid" "$(pid_of aggregate)"
 check "the aggregate's log says so" grep -q "reload: findings.behind_target.severity changed; in effect now" "$VAR/log/aggregate.log"
 check "...and that it recomputes" grep -q "reload: figures and findings are recomputed under the new settings of $CONFIG" "$VAR/log/aggregate.log"
+check "...and that a new expected submission cannot be checked, as it would at start" grep -q \
+	"findings: expected submission bhxh:labor_force is not a monthly type this agency sends; not checked" "$VAR/log/aggregate.log"
 check "the alert worker hears of the escalations" wait_for 30 at_least 1 escalations
 
 # ---- 2. a broken configuration is refused, work goes on
@@ -64,6 +68,8 @@ check_eq "no worker was restarted" "$pid" "$(pid_of aggregate)"
 
 # ---- 3. `at once` and `restart`, as the description says
 ipid=$(pid_of ingest)
+check "bhxhctl's help says a reload takes the keys marked 'at once', not only endpoints" bash -c \
+	"'$CTL' --help 2>&1 | grep -A2 '^  reload ' | tr -s ' \n' ' ' | grep -q 'rereads the configuration: a key marked .at once.'"
 check "the description marks max_file_bytes 'at once' and batch_rows 'restart'" bash -c \
 	"grep -q '^| \`ingest.max_file_bytes\` | .* | at once |' '$ROOT/docs/CONFIGURATION.md' &&
 	 grep -q '^| \`ingest.batch_rows\` | .* | restart |' '$ROOT/docs/CONFIGURATION.md'"

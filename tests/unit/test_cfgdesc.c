@@ -59,7 +59,7 @@ static int
 s_read(const char *text, toy_t *t, cd_sums_t *sums, yt_diag_t *d)
 {
 	yt_node_t *root = text != NULL ? yt_load_string("t.yaml", text, strlen(text), NULL, d) : NULL;
-	cd_ctx_t cx = { d, NULL, sums, CD_BASE_MAIN, NULL, 0 };
+	cd_ctx_t cx = { d, NULL, sums, CD_BASE_MAIN, NULL, 0, NULL };
 	int rc;
 
 	memset(t, 0, sizeof(*t));
@@ -298,6 +298,65 @@ test_shipped_configuration_fingerprints(void **state)
 	yt_diag_free(&d);
 }
 
+/* s_alert - the alerting file text through cfg_alert_load; problems in d. */
+static cfg_alert_t *
+s_alert(const char *text, yt_diag_t *d)
+{
+	yt_node_t *root = yt_load_string("a.yaml", text, strlen(text), NULL, d);
+	cfg_alert_t *a = root != NULL ? cfg_alert_load(root, d) : NULL;
+
+	yt_free(root);
+	return a;
+}
+
+static void
+test_required_values_and_where_problems_are(void **state)
+{
+	yt_diag_t d = { 0 };
+	cfg_alert_t *a;
+
+	(void)state;
+	/* a required value written as null is missing, said at the value */
+	assert_null(s_alert("receivers: [{name: op, role: operator}]\nroute: {receiver: ~}\n", &d));
+	assert_true(s_has(&d, "a.yaml:2:19: receiver: a value is required"));
+	yt_diag_free(&d);
+	assert_null(s_alert("receivers: ~\nroute: {receiver: op}\n", &d));
+	assert_true(s_has(&d, "a.yaml:1:12: receivers: a value is required"));
+	yt_diag_free(&d);
+	assert_null(s_alert("receivers: [{name: op, role: operator}]\nroute: {receiver: op}\n"
+	    "inhibit: [{source: ~, target: {kind: a}}]\n", &d));
+	assert_true(s_has(&d, "a.yaml:3:20: source: a value is required"));
+	yt_diag_free(&d);
+	/* a child route without a receiver takes its parent's */
+	a = s_alert("receivers: [{name: op, role: operator}, {name: b, role: operator}]\n"
+	    "route: {receiver: b, routes: [{receiver: ~, match: {kind: x}}]}\n", &d);
+	assert_non_null(a);
+	assert_int_equal(a->route.routes[0].receiver, 1);
+	cfg_alert_free(&a);
+	/* a check of keys that are absent says where: retry.max, absent, is shorter than initial */
+	assert_null(s_alert("receivers: [{name: op, role: operator}]\nroute: {receiver: op}\nretry:\n  initial: 20m\n",
+	    &d));
+	assert_true(s_has(&d, "a.yaml:4:3: max: must not be shorter than initial"));
+	yt_diag_free(&d);
+}
+
+static void
+test_inherited_values_are_checked_once(void **state)
+{
+	yt_diag_t d = { 0 };
+
+	(void)state;
+	/* an unknown label in the root's group_by is said once, where it is written, not again without a
+	 * place for every route that inherits it */
+	assert_null(s_alert("receivers: [{name: op, role: operator}]\n"
+	    "route: {receiver: op, group_by: [x], routes: [{match: {kind: a}}, {match: {kind: b}, routes: [{}]}]}\n", &d));
+	assert_true(s_has(&d, "a.yaml:2:33: group_by: unknown label 'x'"));
+	for (size_t i = 0; d.n != 1 && i < d.n; i++)
+		print_message("  %s\n", d.msgs[i]);
+	assert_int_equal(d.n, 1);
+	yt_diag_free(&d);
+}
+
 static void
 test_documentation(void **state)
 {
@@ -334,6 +393,8 @@ main(void)
 		cmocka_unit_test(test_environment_overrides),
 		cmocka_unit_test(test_changes_and_swap),
 		cmocka_unit_test(test_shipped_configuration_fingerprints),
+		cmocka_unit_test(test_required_values_and_where_problems_are),
+		cmocka_unit_test(test_inherited_values_are_checked_once),
 		cmocka_unit_test(test_documentation),
 	};
 

@@ -61,6 +61,8 @@ s_on_reload(worker_t *w, config_t *nc)
 		a->refind = 1;
 		log_info("reload: figures and findings are recomputed under the new settings of %s", w->cfg_path);
 	}
+	if (worker_reloaded(w, "findings.missing_data.expected") || worker_reloaded(w, "findings.low_wage_basis.by_org_unit"))
+		agg_findings_check(w); /* what cannot be checked is said again, as at start */
 	if (nc->nunits != w->config->nunits)
 		log_warn("reload: the org-unit tree changed; it takes effect when the aggregate restarts"
 		    " (check it first: bhxhctl check-config --var-dir)");
