@@ -657,7 +657,8 @@ static const cd_key_t s_ingest_keys[] = {
 
 static const cd_key_t s_validate_keys[] = {
 	{ .key = "instances", .type = CD_INT, .off = offsetof(config_t, validate.instances), .def = "1", .min = 1,
-	  .max = 64, .doc = "validation processes run side by side (the supervisor starts them)" },
+	  .max = 64, .doc = "validation processes run side by side; the supervisor reads it when the pipeline starts"
+	  " (`bhxhctl down`, then `up`), and until then a reload keeps every worker's endpoints as they are" },
 	{ .key = NULL }
 };
 
@@ -687,7 +688,7 @@ static const cd_key_t s_metrics_keys[] = {
 	{ .key = "listen", .type = CD_STR, .off = offsetof(config_t, metrics.listen), .check = s_check_listen,
 	  .type_doc = "`HOST:PORT`", .def_doc = "none (no server)", .doc = "where the supervisor serves `GET /metrics`"
 	  " (Prometheus text) and `GET /healthz`; also `bhxhctl serve-metrics`' default. HOST an IPv4 address or a"
-	  " host name, PORT 1-65535 (see \"metrics\" below)" },
+	  " host name, PORT 1-65535 (see \"metrics\" below); the supervisor reads it when the pipeline starts" },
 	{ .key = NULL }
 };
 

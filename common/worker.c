@@ -654,6 +654,8 @@ s_concerns(const char *name, const char *path)
 		{ "findings.", "aggregate" }, { "alerting.", "alert" },
 	};
 
+	if (strcmp(path, "validate.instances") == 0 || strncmp(path, "metrics.", 8) == 0)
+		return 0; /* the supervisor's: read when the pipeline starts (bhxhctl down, then up) */
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
 		if (strncmp(path, own[i].prefix, strlen(own[i].prefix)) == 0)
 			return strncmp(name, own[i].worker, strlen(own[i].worker)) == 0;
@@ -760,6 +762,14 @@ s_reload(worker_t *w)
 	cd_sums_free(&r.applied);
 	sb_free(&r.restart);
 	old = w->config->endpoints;
+	if (nc->validate.instances != w->config->validate.instances) {
+		/* the supervisor starts the validators: until the pipeline restarts, the
+		 * sockets stay as they are, laid out for the instances running */
+		log_warn("reload: validate.instances changed; the endpoints stay as they are until the pipeline"
+		    " restarts (bhxhctl down, then up)");
+		config_free(&nc);
+		return;
+	}
 	if (cfg_endpoints_same(old, nc->endpoints) && !(w->have_curve && s_load_key(w, nc->endpoints, &key) == 0 &&
 	    memcmp(key.pub, w->curve.pub, 32) != 0)) {
 		log_info("reloaded %s: endpoints and keys unchanged", w->cfg_path);

@@ -73,7 +73,8 @@ check "bhxhctl's help says a reload takes the keys marked 'at once', not only en
 check "the description marks max_file_bytes 'at once' and batch_rows 'restart'" bash -c \
 	"grep -q '^| \`ingest.max_file_bytes\` | .* | at once |' '$ROOT/docs/CONFIGURATION.md' &&
 	 grep -q '^| \`ingest.batch_rows\` | .* | restart |' '$ROOT/docs/CONFIGURATION.md'"
-sed -i -e 's/^  max_file_bytes: .*/  max_file_bytes: 100/' -e 's/^  batch_rows: .*/  batch_rows: 7/' "$CONFIG"
+sed -i -e 's/^  max_file_bytes: .*/  max_file_bytes: 100/' -e 's/^  batch_rows: .*/  batch_rows: 7/' \
+	-e 's/^  instances: .*/  instances: 2/' "$CONFIG"
 grep -q '^  max_file_bytes: 100$' "$CONFIG" || sed -i 's/^ingest:$/ingest:\n  max_file_bytes: 100/' "$CONFIG"
 grep -q '^  batch_rows: 7$' "$CONFIG" || sed -i 's/^ingest:$/ingest:\n  batch_rows: 7/' "$CONFIG"
 check "reload" ctl reload
@@ -81,6 +82,10 @@ check "ingest takes max_file_bytes at once" wait_for 30 grep -q "reload: ingest.
 	"$VAR/log/ingest.log"
 check "...and keeps batch_rows until it restarts" grep -q \
 	"reload: ingest.batch_rows changed; the running value is kept until the worker restarts" "$VAR/log/ingest.log"
+check "a new validate.instances keeps the endpoints until the pipeline restarts" grep -q \
+	"reload: validate.instances changed; the endpoints stay as they are until the pipeline restarts" "$VAR/log/ingest.log"
+check "...and is not listed as a worker's to restart" bash -c \
+	"! '$CTL' --config '$CONFIG' --var-dir '$VAR' status --json | grep -q 'validate.instances'"
 check "status lists the key that waits for a restart" bash -c \
 	"'$CTL' --config '$CONFIG' --var-dir '$VAR' status | grep -q 'ingest: changed by a reload, in effect when it restarts: ingest.batch_rows'"
 check "...in its JSON as well" bash -c "'$CTL' --config '$CONFIG' --var-dir '$VAR' status --json | grep -q '\"restart_needed\":\"ingest.batch_rows\"'"
