@@ -99,7 +99,7 @@ check "two: the first March snapshot was applied before the correction" \
 R=$(latest_receipt bhxh participant_2017-05.csv)
 check_eq "two: every row of the big file is accounted for" "$BIG_ROWS" "$(json_field "$R" rows_read)"
 check "two: rejected rows from all over the file" \
-	bash -c "grep -c E_INSURANCE_NO_FORMAT '$R' | grep -qx $(((ROWS + 1) / 97))"
+	bash -c "grep -c '\"code\": \"E_INSURANCE_NO_FORMAT\", \"message_vi' '$R' | grep -qx $(((ROWS + 1) / 97))"
 check "two: the voluntary/BHTN rule is applied" grep -q E_RULE_VOLUNTARY_BHTN "$R"
 check "two: repeated keys are duplicates" grep -q E_DUPLICATE_KEY "$R"
 check_eq "two: rows_read = rows_applied + rows_rejected" "$(json_field "$R" rows_read)" \
