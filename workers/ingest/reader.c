@@ -379,6 +379,47 @@ s_csv_error(msg_row_t *r, const char *code)
 	s_row_error(r, code, NULL, "dòng không đúng định dạng CSV", "the row is not valid CSV");
 }
 
+/* s_id_width - the fixed number of digits of an identifier type whose codes
+ * may begin with 0 (tax code, social insurance number, citizen ID), else 0:
+ * a unit code is 3 to 12 characters, so zeros a spreadsheet dropped from it
+ * cannot be told. */
+static size_t
+s_id_width(cfg_ftype_t type)
+{
+	switch (type) {
+	case FT_TAX_CODE: return 10;
+	case FT_INSURANCE_NO: return 10;
+	case FT_CITIZEN_ID: return 12;
+	default: return 0;
+	}
+}
+
+/* s_restore_zeros - a workbook cell holding a number (not a date) in a column
+ * of an identifier type of fixed width: the digits with the leading zeros
+ * the spreadsheet dropped put back (300588569 -> 0300588569) into out, and
+ * 1; 0 when the cell is left as it is (text, a date, not whole digits, or
+ * already as long). */
+static int
+s_restore_zeros(const ingest_file_t *f, size_t col, cfg_ftype_t type, const char *cell, size_t len,
+    char *out, size_t outsz)
+{
+	size_t width = s_id_width(type);
+	wb_cell_t c;
+
+	if (width == 0 || len == 0 || len >= width || width >= outsz)
+		return 0;
+	c = wb_cell(f->wb, col);
+	if (c.type != WB_NUMBER || c.is_date)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (cell[i] < '0' || cell[i] > '9')
+			return 0;
+	memset(out, '0', width - len);
+	memcpy(out + width - len, cell, len);
+	out[width] = '\0';
+	return 1;
+}
+
 /* s_fill_row - convert one CSV row into r; returns bytes used. */
 static size_t
 s_fill_row(ingest_file_t *f, const csv_row_t *row, msg_row_t *r)
@@ -405,13 +446,16 @@ s_fill_row(ingest_file_t *f, const csv_row_t *row, msg_row_t *r)
 		int fi = f->colmap[i];
 		const char *cell = row->fields[i];
 		size_t len = row->lens[i];
-		char date[11], *v = NULL;
+		char date[11], digits[16], *v = NULL;
 
 		if (fi < 0)
 			continue;
 		if (f->wb != NULL && wb_date_text(f->wb, i, cell, date) == 0) { /* a date serial: the day it means */
 			cell = date;
 			len = strlen(date);
+		} else if (f->wb != NULL && s_restore_zeros(f, i, rt->fields[fi].type, cell, len, digits, sizeof(digits))) {
+			cell = digits;
+			len = strlen(digits);
 		}
 		if (text_to_utf8_nfc(f->conv, cell, len, &v) != 0) {
 			const char *enc = f->encoding != NULL ? f->encoding : "UTF-8";
