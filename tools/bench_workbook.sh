@@ -8,6 +8,9 @@
 #              (3 unique strings per row: the table goes to disk)
 # Each is read with merged areas filled (-m: one more pass over the sheet, as
 # the ingest worker reads), and the openpyxl one also without (plain).
+# Then the openpyxl workbook goes through a running pipeline (bhxhctl submit
+# --wait): seconds from drop to receipt, rows/s, and the ingest worker's
+# peak RSS (VmHWM) reading it.
 # The target is a peak RSS under 128 MB whatever the row count.
 #
 #   tools/bench_workbook.sh [ROWS]      (default 1000000)
@@ -22,7 +25,7 @@ LIMIT_MB=128
 mkdir -p "$DIR"
 [ -x "$BIN/tests/wbdump" ] || { echo "build first: make all" >&2; exit 1; }
 
-# make_workbooks - participant_ROWS.xlsx (openpyxl) and participant_ROWS_sst.xlsx
+# make_workbooks - participant_v2_ROWS.xlsx (openpyxl) and participant_v2_ROWS_sst.xlsx
 make_workbooks() {
 	/usr/bin/python3 - "$DIR" "$ROWS" <<'EOF'
 import datetime, os, sys, zipfile
@@ -36,11 +39,14 @@ header = ["Mã số BHXH", "Số CCCD", "Mã huyện", "Kỳ", "Loại hình", "
 names = ["Nguyễn Văn Ánh", "Trần Thị Bích", "Lê Hoàng Nam", "Phạm Minh Đức", "Võ Thị Hồng"]
 
 def row(i):
-    return ["06%08d" % i, "0%011d" % (i * 7), "058", "03/2017", "Bắt buộc" if i % 5 else "Tự nguyện",
-            "x" if i % 3 else "", "TA%04d" % (i % 9000), "", "%s %d" % (names[i % 5], i),
+    # valid rows: a citizen ID with Bắc Kạn's province code 006; a voluntary
+    # participant (one in five) has neither a unit nor BHTN
+    vol = i % 5 == 0
+    return ["06%08d" % i, "006%09d" % i, "058", "03/2017", "Tự nguyện" if vol else "Bắt buộc",
+            "" if vol or i % 3 == 0 else "x", "" if vol else "TA%04d" % (i % 9000), "", "%s %d" % (names[i % 5], i),
             datetime.date(1960 + i % 40, 1 + i % 12, 1 + i % 28), 300000000 + i, 4500000 + (i % 1000) * 1000]
 
-path = os.path.join(out, "participant_%d.xlsx" % rows)
+path = os.path.join(out, "participant_v2_%d.xlsx" % rows)
 if not os.path.exists(path):
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("participant")
@@ -58,7 +64,7 @@ if not os.path.exists(path):
     os.rename(path + ".tmp", path)
 
 # the same rows with shared strings: the sheet is streamed into the zip
-path = os.path.join(out, "participant_%d_sst.xlsx" % rows)
+path = os.path.join(out, "participant_v2_%d_sst.xlsx" % rows)
 if not os.path.exists(path):
     NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     strings, index = [], {}
@@ -133,9 +139,38 @@ measure() {
 	[ "$rss" -lt $((LIMIT_MB * 1024)) ] || { echo "$name: peak RSS over $LIMIT_MB MB"; return 1; }
 }
 
+# pipeline FILE - the workbook through a pipeline of its own: drop to receipt, ingest's VmHWM
+pipeline() {
+	local var ctl t0 t1 pid hwm r rows applied
+	var=$(mktemp -d /tmp/bhxh-bench-wbp.XXXXXX)
+	ctl() { "$BIN/bhxhctl" --config config/bhxh.yaml --var-dir "$var" "$@"; }
+	cp "$1" "$var/participant_2017-03.xlsx"
+	if ! ctl up >/dev/null 2>&1; then
+		echo "pipeline: did not start"; rm -rf "$var"; return 1
+	fi
+	pid=$(ctl status --json | grep '"name":"ingest"' | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+	t0=$(date +%s.%N)
+	ctl submit --agency bhxh --wait --timeout 3600 "$var/participant_2017-03.xlsx" >/dev/null 2>&1
+	t1=$(date +%s.%N)
+	hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+	r=$(ls -t "$var"/spool/outbox/bhxh/*-participant_2017-03.xlsx.json 2>/dev/null | head -1)
+	rows=$(sed -n 's/^  "rows_read": \([0-9]*\),*$/\1/p' "$r" 2>/dev/null)
+	applied=$(sed -n 's/^  "rows_applied": \([0-9]*\),*$/\1/p' "$r" 2>/dev/null)
+	ctl down >/dev/null 2>&1
+	rm -rf "$var"
+	if [ -z "$rows" ] || [ -z "$hwm" ]; then
+		echo "pipeline: no receipt or no ingest worker"; return 1
+	fi
+	printf '%-10s %8d rows in %6.2f s  %8.0f rows/s  ingest peak RSS %6.1f MB  (drop to receipt; %d applied)\n' \
+		pipeline "$rows" "$(echo "$t1 - $t0" | bc)" "$(echo "$rows / ($t1 - $t0)" | bc -l)" \
+		"$(awk -v k="$hwm" 'BEGIN { print k / 1024 }')" "$applied"
+	[ "$hwm" -lt $((LIMIT_MB * 1024)) ] || { echo "pipeline: ingest's peak RSS over $LIMIT_MB MB"; return 1; }
+}
+
 make_workbooks || exit 1
 rc=0
-measure openpyxl "$DIR/participant_${ROWS}.xlsx" || rc=1
-measure plain "$DIR/participant_${ROWS}.xlsx" "" || rc=1
-measure shared "$DIR/participant_${ROWS}_sst.xlsx" || rc=1
+measure openpyxl "$DIR/participant_v2_${ROWS}.xlsx" || rc=1
+measure plain "$DIR/participant_v2_${ROWS}.xlsx" "" || rc=1
+measure shared "$DIR/participant_v2_${ROWS}_sst.xlsx" || rc=1
+pipeline "$DIR/participant_v2_${ROWS}.xlsx" || rc=1
 exit $rc
