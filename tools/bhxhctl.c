@@ -34,6 +34,7 @@
 #include "receipt.h"
 #include "report.h"
 #include "supervise.h"
+#include "template.h"
 #include "xalloc.h"
 
 #define PING_TIMEOUT_MS 15000    /* a worker that does not answer "status" in this time is not up */
@@ -1321,6 +1322,110 @@ s_cmd_receipts(int argc, char **argv)
 	return 0;
 }
 
+/* s_rtype_named - the record type named name (its name or a file-name
+ * prefix, such as labour_force), or NULL. */
+static const cfg_rtype_t *
+s_rtype_named(const config_t *c, const char *name)
+{
+	const cfg_rtype_t *rt = config_rtype(c, name);
+
+	for (int i = 0; rt == NULL && i < c->nrtypes; i++)
+		for (int k = 0; k < c->rtypes[i].nprefixes; k++)
+			if (strcmp(c->rtypes[i].prefixes[k], name) == 0)
+				rt = &c->rtypes[i];
+	return rt;
+}
+
+/* s_cmd_template - an empty file of a record type with the accepted
+ * Vietnamese headings and one example row that passes the checks. */
+static int
+s_cmd_template(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' }, { "out", required_argument, NULL, 'o' },
+		{ "agency", required_argument, NULL, 'a' }, { "period", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *format = "csv", *out = NULL, *agency = NULL, *period = NULL;
+	char cfgpath[PATH_MAX], path[PATH_MAX + 16], err[PATH_MAX + 200];
+	const cfg_agency_t *ag = NULL;
+	const cfg_rtype_t *rt;
+	char **values;
+	int opt, rc, year, month;
+	config_t *c;
+
+	optind = 0;
+	while ((opt = s_getopt(argc, argv, "f:o:a:p:", opts)) != -1) {
+		switch (opt) {
+		case 'f': format = optarg; break;
+		case 'o': out = optarg; break;
+		case 'a': agency = optarg; break;
+		case 'p': period = optarg; break;
+		default: return 2;
+		}
+	}
+	if (strcmp(format, "csv") != 0 && strcmp(format, "xlsx") != 0)
+		return s_bad("--format '%s': expected csv or xlsx", format);
+	if (out != NULL && out[0] == '\0')
+		return s_bad("--out: expected a file name");
+	if (period != NULL) {
+		char tail;
+
+		if (sscanf(period, "%4d-%2d%c", &year, &month, &tail) != 2 || strlen(period) != 7 || year < 1900 ||
+		    year > 2100 || month < 1 || month > 12)
+			return s_bad("--period '%s': expected YYYY-MM", period);
+	} else { /* the month agencies usually report: the one before this */
+		time_t now = time(NULL);
+		struct tm tm;
+
+		localtime_r(&now, &tm);
+		year = tm.tm_year + 1900;
+		month = tm.tm_mon; /* 0 in January: December of the year before */
+		if (month == 0) {
+			month = 12;
+			year--;
+		}
+	}
+	if ((rc = s_operands(argc, argv, 1, 1, "TYPE")) != 0)
+		return rc;
+	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
+		return 2;
+	if ((rt = s_rtype_named(c, argv[optind])) == NULL) {
+		fprintf(stderr, "bhxhctl: template: unknown record type '%s'; the types are:", argv[optind]);
+		for (int i = 0; i < c->nrtypes; i++)
+			fprintf(stderr, " %s", c->rtypes[i].name);
+		fprintf(stderr, " (see %s)\n", c->schemas);
+		config_free(&c);
+		return 2;
+	}
+	if (agency != NULL && (ag = config_agency(c, agency)) == NULL) {
+		fprintf(stderr, "bhxhctl: template: unknown agency '%s' (see agencies in %s)\n", agency, cfgpath);
+		config_free(&c);
+		return 2;
+	}
+	if (ag != NULL && !config_agency_allows(ag, rt->name))
+		fprintf(stderr, "bhxhctl: template: note: agency '%s' may not send %s files\n", ag->id, rt->name);
+	snprintf(path, sizeof(path), "%s", out != NULL ? out : "");
+	if (out == NULL)
+		snprintf(path, sizeof(path), "%s_mau.%s", rt->name, format);
+	values = xcalloc((size_t)rt->nfields + 1, sizeof(char *));
+	if (tpl_example(c, ag, rt, year, month, values) != 0)
+		fprintf(stderr, "bhxhctl: template: warning: no example row for %s passes the checks of %s;"
+		    " the example row is only a guide\n", rt->name, c->schemas);
+	rc = 0;
+	if (tpl_write(path, format, rt, values, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bhxhctl: template: %s\n", err);
+		rc = 1;
+	} else {
+		printf("%s: template for %s files (%d columns, headings in Vietnamese, one example row to replace)\n",
+		    path, rt->name, rt->nfields);
+	}
+	tpl_free_values(rt, values);
+	free(values);
+	config_free(&c);
+	return rc;
+}
+
 static int s_cmd_help(int argc, char **argv);
 
 static const s_cmd_t s_cmds[] = {
@@ -1334,6 +1439,12 @@ static const s_cmd_t s_cmds[] = {
 	    "drop files for an agency; with --wait print each receipt and exit 1\n"
 	    "if a file was rejected (refused whole, or no row of it valid; 3 if no\n"
 	    "receipt came within --timeout, default 600 s)", s_cmd_submit },
+	{ "template", "TYPE [--format csv|xlsx] [--out FILE] [--agency ID] [--period YYYY-MM]",
+	    "write an empty file of a record type for an agency to fill: the accepted\n"
+	    "Vietnamese headings and one example row that passes the checks (default\n"
+	    "TYPE_mau.csv or .xlsx here; an existing file is never replaced: exit 1;\n"
+	    "--agency: org units of its area; --period: the example's month, default\n"
+	    "last month; an unknown TYPE lists the types, exit 2)", s_cmd_template },
 	{ "receipts", "[--agency ID] [--last N]", "the newest receipts (default the last 10) in the agencies' outbox folders\n"
 	    "on this host, newest first: when the file was taken, agency, status, file and\n"
 	    "the receipt to read (its JSON twin beside it)", s_cmd_receipts },
