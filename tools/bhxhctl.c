@@ -408,10 +408,12 @@ s_stamp_now(char *buf, size_t size)
 	receipt_name_stamp(buf, size, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }
 
-/* s_drop - the drop protocol: write a hidden temp file in the drop folder,
- * fsync, rename to the final name without replacing anything. */
+/* s_drop - the drop protocol: write a hidden temp file in the drop folder
+ * (incoming/, or check/ for a dry run), fsync, rename to the final name
+ * without replacing anything. */
 static int
-s_drop(const char *agency, const char *file, char *name_out, size_t nsize, char sha[65], char *stamp, size_t ssize)
+s_drop(const char *agency, const char *file, int dry, char *name_out, size_t nsize, char sha[65], char *stamp,
+    size_t ssize)
 {
 	char dir[PATH_MAX + 300], tmp[PATH_MAX + 400], dst[PATH_MAX + 600];
 	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
@@ -421,7 +423,7 @@ s_drop(const char *agency, const char *file, char *name_out, size_t nsize, char 
 		fprintf(stderr, "bhxhctl: %s: %s\n", file, strerror(errno));
 		return -1;
 	}
-	snprintf(dir, sizeof(dir), "%s/spool/incoming/%s", s_var, agency);
+	snprintf(dir, sizeof(dir), "%s/spool/%s/%s", s_var, dry ? "check" : "incoming", agency);
 	if (fs_mkdirs(dir) != 0) {
 		fprintf(stderr, "bhxhctl: %s: %s\n", dir, strerror(errno));
 		goto out;
@@ -477,9 +479,11 @@ s_slurp(const char *path)
 /* s_find_receipt - the receipt of the file dropped at stamp: the earliest JSON
  * receipt in the agency's outbox named at or after stamp (ingest names a
  * receipt by the time it took the file) for this file name and hash (a file
- * refused before it was read has no hash). Its path into out. */
+ * refused before it was read has no hash), a dry run's when dry, else a real
+ * one's. Its path into out. */
 static int
-s_find_receipt(const char *agency, const char *name, const char *sha, const char *stamp, char *out, size_t size)
+s_find_receipt(const char *agency, const char *name, const char *sha, const char *stamp, int dry, char *out,
+    size_t size)
 {
 	char dir[PATH_MAX + 300], want_sha[100], best[64] = "";
 	size_t slen = strlen(stamp);
@@ -504,7 +508,8 @@ s_find_receipt(const char *agency, const char *name, const char *sha, const char
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		txt = s_slurp(path);
 		if (txt != NULL && strstr(txt, want_name.data) &&
-		    (strstr(txt, want_sha) || strstr(txt, "\"sha256\": null"))) {
+		    (strstr(txt, want_sha) || strstr(txt, "\"sha256\": null")) &&
+		    (strstr(txt, "\n  \"dry_run\": true,") != NULL) == (dry != 0)) {
 			snprintf(out, size, "%s", path);
 			snprintf(best, sizeof(best), "%.*s", (int)slen, de->d_name);
 		}
@@ -568,10 +573,10 @@ s_cmd_submit(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "agency", required_argument, NULL, 'a' }, { "wait", no_argument, NULL, 'w' },
 		{ "format", required_argument, NULL, 'f' }, { "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
+		{ "dry-run", no_argument, NULL, 'n' }, { NULL, 0, NULL, 0 }
 	};
 	const char *agency = NULL, *format = "text";
-	int wait = 0, opt, rc = 0, timeout = 600;
+	int wait = 0, opt, rc = 0, timeout = 600, dry = 0;
 	char cfgpath[PATH_MAX];
 	config_t *c;
 
@@ -580,6 +585,7 @@ s_cmd_submit(int argc, char **argv)
 		switch (opt) {
 		case 'a': agency = optarg; break;
 		case 'w': wait = 1; break;
+		case 'n': dry = wait = 1; break; /* a dry run is for its receipt */
 		case 'f': format = optarg; break;
 		case 't':
 			if (s_count_arg(optarg, 1, 86400 * 7, &timeout) != 0)
@@ -607,7 +613,7 @@ s_cmd_submit(int argc, char **argv)
 		time_t start = time(NULL);
 		char *txt;
 
-		if (s_drop(agency, argv[i], name, sizeof(name), sha, stamp, sizeof(stamp)) != 0) {
+		if (s_drop(agency, argv[i], dry, name, sizeof(name), sha, stamp, sizeof(stamp)) != 0) {
 			rc = 1;
 			continue;
 		}
@@ -618,7 +624,7 @@ s_cmd_submit(int argc, char **argv)
 		for (;;) {
 			struct timespec ts = { 0, 50 * 1000 * 1000 };
 
-			if (s_find_receipt(agency, name, sha, stamp, path, sizeof(path)))
+			if (s_find_receipt(agency, name, sha, stamp, dry, path, sizeof(path)))
 				break;
 			if (difftime(time(NULL), start) > timeout) {
 				fprintf(stderr, "bhxhctl: %s: no receipt after %d s; is the pipeline up (bhxhctl status)?\n",
@@ -634,7 +640,9 @@ s_cmd_submit(int argc, char **argv)
 			snprintf(path + strlen(path) - 5, 6, ".txt");
 		txt = s_slurp(path);
 		fputs(txt ? txt : "", stdout);
-		if (txt != NULL && strstr(txt, strcmp(format, "json") == 0 ? "\"status\": \"rejected\"" : "(rejected)"))
+		/* a dry run exits as the real submission would: 1 if it would be rejected */
+		if (txt != NULL && (strstr(txt, strcmp(format, "json") == 0 ? "\"status\": \"rejected\"" : "(rejected)") ||
+		    strstr(txt, "\"would_be\": \"rejected\"")))
 			rc = 1;
 		free(txt);
 	}
@@ -1435,10 +1443,12 @@ static const s_cmd_t s_cmds[] = {
 	{ "status", "[--json]", "each worker's state and why, since when, messages, restarts, last error,\n"
 	    "asked at its control address (remote ones too, 2 s at most);\n"
 	    "exit 1 unless every worker is ready or busy", s_cmd_status },
-	{ "submit", "--agency ID [--wait] [--timeout SEC] [--format json|text] FILE...",
+	{ "submit", "--agency ID [--wait] [--dry-run] [--timeout SEC] [--format json|text] FILE...",
 	    "drop files for an agency; with --wait print each receipt and exit 1\n"
 	    "if a file was rejected (refused whole, or no row of it valid; 3 if no\n"
-	    "receipt came within --timeout, default 600 s)", s_cmd_submit },
+	    "receipt came within --timeout, default 600 s); --dry-run: check each file\n"
+	    "through the pipeline and print the receipt a real submission would get\n"
+	    "(status checked), applying nothing and counting nothing (implies --wait)", s_cmd_submit },
 	{ "template", "TYPE [--format csv|xlsx] [--out FILE] [--agency ID] [--period YYYY-MM]",
 	    "write an empty file of a record type for an agency to fill: the accepted\n"
 	    "Vietnamese headings and one example row that passes the checks (default\n"
