@@ -1324,8 +1324,8 @@ static void test_reject_wrong_types(void **state)
 	wb_head(&b, MSG_T_FILE_END, 1, 9);
 	expect_fail_pad(&b, "file_end: expected array of 10 to 13, got 9");
 
-	wb_head(&b, MSG_T_FILE_END, 1, 13);
-	expect_fail_pad(&b, "file_end: expected array of 10 to 12, got 13");
+	wb_head(&b, MSG_T_FILE_END, 1, 14);
+	expect_fail_pad(&b, "file_end: expected array of 10 to 13, got 14");
 
 	wb_head(&b, MSG_T_BATCH, 1, 8);
 	wb_byte(&b, 0xc0);
