@@ -10,7 +10,9 @@
  * resumes exactly where the last commit left off. The same bytes dropped
  * again by the same agency (same SHA-256) are a repeat: nothing is sent, and
  * the receipt says so. Each file is read in an encoding chosen from its
- * first bytes (text_choose), which its receipt names. */
+ * first bytes (text_choose), which its receipt names. A file dropped into
+ * VAR/spool/check/AGENCY/ instead is a dry run: read and sent the same way,
+ * marked in its FILE_END, answered with a receipt and never applied. */
 #include "ingest.h"
 #include "log.h"
 #include "receipt.h"
