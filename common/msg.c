@@ -28,9 +28,11 @@
  *   MSG_T_FILE_END  [file_id str, file_no uint, agency str, rtype str, name str,
  *                  received_at int, nbatches uint, rows_read uint,
  *                  unknown_columns [str...], abort_code str|nil, encoding str|nil
- *                  (, headings [field str, heading str, ...])]; the 12th
- *                  element (an even count) is written only when not empty;
- *                  the 10-element form without encoding is still read
+ *                  (, headings [field str, heading str, ...] (, dry_run uint 1))];
+ *                  the 12th element (an even count) is written only when not
+ *                  empty or when the 13th is, which is written only for a dry
+ *                  run (an older reader refuses such an end rather than apply
+ *                  it); the 10-element form without encoding is still read
  *   MSG_T_ACK       [ids [uint64...]]
  *   MSG_T_EVENTS    [seq uint, events [event...]]
  *     event       [kind, subject, org_unit, period, severity, state, name
@@ -173,9 +175,9 @@ static int s_put_batch(msgpack_packer *pk, const msg_batch_t *b)
 /* s_put_file_end - pack a MSG_T_FILE_END body. */
 static int s_put_file_end(msgpack_packer *pk, const msg_file_end_t *e)
 {
-	if (e->nheadings % 2 != 0)
+	if (e->nheadings % 2 != 0 || e->dry_run > 1)
 		return -1;
-	if (msgpack_pack_array(pk, e->nheadings > 0 ? 12 : 11) != 0 ||
+	if (msgpack_pack_array(pk, e->dry_run ? 13 : e->nheadings > 0 ? 12 : 11) != 0 ||
 	    s_put_str(pk, e->file_id) == -1 ||
 	    msgpack_pack_uint64(pk, e->file_no) != 0 ||
 	    s_put_str(pk, e->agency) == -1 ||
@@ -188,7 +190,9 @@ static int s_put_file_end(msgpack_packer *pk, const msg_file_end_t *e)
 	    s_put_opt(pk, e->abort_code) == -1 ||
 	    s_put_opt(pk, e->encoding) == -1)
 		return -1;
-	if (e->nheadings > 0 && s_put_strs(pk, e->nheadings, e->headings) == -1)
+	if ((e->nheadings > 0 || e->dry_run) && s_put_strs(pk, e->nheadings, e->headings) == -1)
+		return -1;
+	if (e->dry_run && msgpack_pack_uint8(pk, 1) != 0)
 		return -1;
 	return 0;
 }
@@ -799,8 +803,8 @@ static int s_get_file_end(struct rd *r, msg_file_end_t *e)
 	r->top = "file_end";
 	if (s_get_array(r, 1, &n, NULL, -1) == -1)
 		return -1;
-	if (n < 10 || n > 12)
-		return s_fail(r, NULL, -1, "expected array of 10 to 12, got %u", n);
+	if (n < 10 || n > 13)
+		return s_fail(r, NULL, -1, "expected array of 10 to 13, got %u", n);
 	if (s_get_str(r, 0, &e->file_id, "file_id", -1) == -1 ||
 	    s_get_uint(r, UINT64_MAX, &e->file_no, "file_no", -1) == -1 ||
 	    s_get_str(r, 0, &e->agency, "agency", -1) == -1 ||
@@ -821,6 +825,11 @@ static int s_get_file_end(struct rd *r, msg_file_end_t *e)
 		return -1;
 	if (e->nheadings % 2 != 0)
 		return s_fail(r, "headings", -1, "%u strings are not pairs", e->nheadings);
+	if (n >= 13) {
+		if (s_get_uint(r, 1, &v, "dry_run", -1) == -1)
+			return -1;
+		e->dry_run = (uint8_t)v;
+	}
 	return 0;
 }
 

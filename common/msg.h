@@ -82,6 +82,8 @@ typedef struct {
 	                     * NULL from an older sender */
 	uint32_t nheadings; /* pairs: headings[2i] a field, headings[2i+1] the clerk's heading */
 	char **headings;    /* of its column in the file (as written, NFC); 0 from an older sender */
+	uint8_t dry_run;    /* 1: a dry run (submit --dry-run): check it as if it were applied, render
+	                     * its receipt, apply nothing (status checked) */
 } msg_file_end_t;
 
 typedef struct {
@@ -121,7 +123,7 @@ typedef struct {
 	char *file_id;
 	uint64_t file_no;
 	char *agency;
-	char *status;    /* applied | rejected | quarantined */
+	char *status;    /* applied | rejected | quarantined | checked (a dry run) */
 	char *code;      /* NULL, or the code that says why it was not applied */
 	char *name;      /* the file name as dropped ("" from an older sender) */
 	int64_t stamp;   /* unix microseconds that name the receipt (0 from an older sender) */

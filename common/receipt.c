@@ -235,6 +235,10 @@ receipt_json(sb_t *b, const receipt_t *r)
 	sb_json_str(b, r->sha256);
 	sb_add(b, ",\n  \"status\": ");
 	sb_json_str(b, r->status);
+	if (r->dry_run) {
+		sb_add(b, ",\n  \"dry_run\": true,\n  \"would_be\": ");
+		sb_json_str(b, r->would_be);
+	}
 	sb_add(b, ",\n  \"received_at\": ");
 	sb_json_str(b, when);
 	if (earlier != NULL) {
@@ -407,16 +411,20 @@ void
 receipt_text(sb_t *b, const receipt_t *r)
 {
 	static const struct { const char *status, *vi; } names[] = {
-		{ "applied", "đã áp dụng" }, { "rejected", "bị từ chối" }, { "repeat", "trùng lặp" }
+		{ "applied", "đã áp dụng" }, { "rejected", "bị từ chối" }, { "repeat", "trùng lặp" },
+		{ "checked", "đã kiểm tra, chưa áp dụng" }, { "quarantined", "bị cách ly" }
 	};
-	const char *vi = r->status;
+	const char *vi = r->status, *would_vi = r->would_be != NULL ? r->would_be : "-";
 	char when[32], *file = s_clean(r->file, 1), *earlier = s_clean(r->repeat_of, 1);
 	char *enc = s_clean(r->encoding, 1), *likely = s_clean(r->encoding_likely, 1);
 	uint64_t shown = r->nerrors < RECEIPT_TEXT_MAX_ERRORS ? r->nerrors : RECEIPT_TEXT_MAX_ERRORS;
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcmp(names[i].status, r->status) == 0)
 			vi = names[i].vi;
+		if (r->would_be != NULL && strcmp(names[i].status, r->would_be) == 0)
+			would_vi = names[i].vi;
+	}
 	s_stamp(when, sizeof(when), r->received_at, 0);
 	sb_addf(b, "Biên nhận tệp / File receipt\n"
 	    "Tệp / File:            %s\n"
@@ -426,6 +434,11 @@ receipt_text(sb_t *b, const receipt_t *r)
 	    "SHA-256:               %s\n"
 	    "Kết quả / Status:      %s (%s)\n",
 	    file ? file : "", r->agency, r->type ? r->type : "-", when, r->sha256 ? r->sha256 : "-", vi, r->status);
+	if (r->dry_run)
+		sb_addf(b, "Nếu gửi thật / If sent for real: %s (%s)\n"
+		    "Kiểm tra thử: không có gì được áp dụng, số liệu không đổi, tệp không được tính là đã gửi.\n"
+		    "Dry run: nothing was applied, no figure changed, the file does not count as sent.\n",
+		    would_vi, r->would_be != NULL ? r->would_be : "-");
 	if (earlier != NULL)
 		sb_addf(b, "Trùng với / Repeats:   %s\n", earlier);
 	if (enc != NULL)
@@ -433,9 +446,11 @@ receipt_text(sb_t *b, const receipt_t *r)
 	if (likely != NULL)
 		sb_addf(b, "Bảng mã của tệp có lẽ là / Likely encoding: %s\n", likely);
 	sb_addf(b, "Số dòng đọc / Rows read:          %llu\n"
-	    "Số dòng áp dụng / Rows applied:   %llu\n"
+	    "%s%llu\n"
 	    "Số dòng từ chối / Rows rejected:  %llu (trùng khóa / duplicates: %llu)\n",
-	    (unsigned long long)r->rows_read, (unsigned long long)r->rows_applied,
+	    (unsigned long long)r->rows_read,
+	    r->dry_run ? "Số dòng sẽ áp dụng / Rows that would apply: " : "Số dòng áp dụng / Rows applied:   ",
+	    (unsigned long long)r->rows_applied,
 	    (unsigned long long)r->rows_rejected, (unsigned long long)r->rows_duplicate);
 	s_text_summary(b, r);
 	s_text_columns(b, r);

@@ -40,7 +40,9 @@ typedef struct {
 	const char *agency;
 	const char *type;       /* record type, or NULL when unknown */
 	const char *sha256;
-	const char *status;     /* applied | rejected | repeat */
+	const char *status;     /* applied | rejected | repeat, or checked for a dry run */
+	int dry_run;            /* a dry run: nothing applied; would_be says what a real submission gets */
+	const char *would_be;   /* of a dry run: applied | rejected | repeat | quarantined */
 	const char *repeat_of;  /* earlier file name for a repeat */
 	const char *encoding;   /* the encoding the file was read in, or NULL (not read) */
 	const char *encoding_likely; /* of a file refused for its encoding: the one it is most likely in */

@@ -34,6 +34,7 @@
 #include "receipt.h"
 #include "report.h"
 #include "supervise.h"
+#include "template.h"
 #include "xalloc.h"
 
 #define PING_TIMEOUT_MS 15000    /* a worker that does not answer "status" in this time is not up */
@@ -407,10 +408,12 @@ s_stamp_now(char *buf, size_t size)
 	receipt_name_stamp(buf, size, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }
 
-/* s_drop - the drop protocol: write a hidden temp file in the drop folder,
- * fsync, rename to the final name without replacing anything. */
+/* s_drop - the drop protocol: write a hidden temp file in the drop folder
+ * (incoming/, or check/ for a dry run), fsync, rename to the final name
+ * without replacing anything. */
 static int
-s_drop(const char *agency, const char *file, char *name_out, size_t nsize, char sha[65], char *stamp, size_t ssize)
+s_drop(const char *agency, const char *file, int dry, char *name_out, size_t nsize, char sha[65], char *stamp,
+    size_t ssize)
 {
 	char dir[PATH_MAX + 300], tmp[PATH_MAX + 400], dst[PATH_MAX + 600];
 	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
@@ -420,7 +423,7 @@ s_drop(const char *agency, const char *file, char *name_out, size_t nsize, char 
 		fprintf(stderr, "bhxhctl: %s: %s\n", file, strerror(errno));
 		return -1;
 	}
-	snprintf(dir, sizeof(dir), "%s/spool/incoming/%s", s_var, agency);
+	snprintf(dir, sizeof(dir), "%s/spool/%s/%s", s_var, dry ? "check" : "incoming", agency);
 	if (fs_mkdirs(dir) != 0) {
 		fprintf(stderr, "bhxhctl: %s: %s\n", dir, strerror(errno));
 		goto out;
@@ -476,9 +479,11 @@ s_slurp(const char *path)
 /* s_find_receipt - the receipt of the file dropped at stamp: the earliest JSON
  * receipt in the agency's outbox named at or after stamp (ingest names a
  * receipt by the time it took the file) for this file name and hash (a file
- * refused before it was read has no hash). Its path into out. */
+ * refused before it was read has no hash), a dry run's when dry, else a real
+ * one's. Its path into out. */
 static int
-s_find_receipt(const char *agency, const char *name, const char *sha, const char *stamp, char *out, size_t size)
+s_find_receipt(const char *agency, const char *name, const char *sha, const char *stamp, int dry, char *out,
+    size_t size)
 {
 	char dir[PATH_MAX + 300], want_sha[100], best[64] = "";
 	size_t slen = strlen(stamp);
@@ -503,7 +508,8 @@ s_find_receipt(const char *agency, const char *name, const char *sha, const char
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		txt = s_slurp(path);
 		if (txt != NULL && strstr(txt, want_name.data) &&
-		    (strstr(txt, want_sha) || strstr(txt, "\"sha256\": null"))) {
+		    (strstr(txt, want_sha) || strstr(txt, "\"sha256\": null")) &&
+		    (strstr(txt, "\n  \"dry_run\": true,") != NULL) == (dry != 0)) {
 			snprintf(out, size, "%s", path);
 			snprintf(best, sizeof(best), "%.*s", (int)slen, de->d_name);
 		}
@@ -567,10 +573,10 @@ s_cmd_submit(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "agency", required_argument, NULL, 'a' }, { "wait", no_argument, NULL, 'w' },
 		{ "format", required_argument, NULL, 'f' }, { "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
+		{ "dry-run", no_argument, NULL, 'n' }, { NULL, 0, NULL, 0 }
 	};
 	const char *agency = NULL, *format = "text";
-	int wait = 0, opt, rc = 0, timeout = 600;
+	int wait = 0, opt, rc = 0, timeout = 600, dry = 0;
 	char cfgpath[PATH_MAX];
 	config_t *c;
 
@@ -579,6 +585,7 @@ s_cmd_submit(int argc, char **argv)
 		switch (opt) {
 		case 'a': agency = optarg; break;
 		case 'w': wait = 1; break;
+		case 'n': dry = wait = 1; break; /* a dry run is for its receipt */
 		case 'f': format = optarg; break;
 		case 't':
 			if (s_count_arg(optarg, 1, 86400 * 7, &timeout) != 0)
@@ -606,7 +613,7 @@ s_cmd_submit(int argc, char **argv)
 		time_t start = time(NULL);
 		char *txt;
 
-		if (s_drop(agency, argv[i], name, sizeof(name), sha, stamp, sizeof(stamp)) != 0) {
+		if (s_drop(agency, argv[i], dry, name, sizeof(name), sha, stamp, sizeof(stamp)) != 0) {
 			rc = 1;
 			continue;
 		}
@@ -617,7 +624,7 @@ s_cmd_submit(int argc, char **argv)
 		for (;;) {
 			struct timespec ts = { 0, 50 * 1000 * 1000 };
 
-			if (s_find_receipt(agency, name, sha, stamp, path, sizeof(path)))
+			if (s_find_receipt(agency, name, sha, stamp, dry, path, sizeof(path)))
 				break;
 			if (difftime(time(NULL), start) > timeout) {
 				fprintf(stderr, "bhxhctl: %s: no receipt after %d s; is the pipeline up (bhxhctl status)?\n",
@@ -633,7 +640,9 @@ s_cmd_submit(int argc, char **argv)
 			snprintf(path + strlen(path) - 5, 6, ".txt");
 		txt = s_slurp(path);
 		fputs(txt ? txt : "", stdout);
-		if (txt != NULL && strstr(txt, strcmp(format, "json") == 0 ? "\"status\": \"rejected\"" : "(rejected)"))
+		/* a dry run exits as the real submission would: 1 if it would be rejected */
+		if (txt != NULL && (strstr(txt, strcmp(format, "json") == 0 ? "\"status\": \"rejected\"" : "(rejected)") ||
+		    strstr(txt, "\"would_be\": \"rejected\"")))
 			rc = 1;
 		free(txt);
 	}
@@ -1321,6 +1330,110 @@ s_cmd_receipts(int argc, char **argv)
 	return 0;
 }
 
+/* s_rtype_named - the record type named name (its name or a file-name
+ * prefix, such as labour_force), or NULL. */
+static const cfg_rtype_t *
+s_rtype_named(const config_t *c, const char *name)
+{
+	const cfg_rtype_t *rt = config_rtype(c, name);
+
+	for (int i = 0; rt == NULL && i < c->nrtypes; i++)
+		for (int k = 0; k < c->rtypes[i].nprefixes; k++)
+			if (strcmp(c->rtypes[i].prefixes[k], name) == 0)
+				rt = &c->rtypes[i];
+	return rt;
+}
+
+/* s_cmd_template - an empty file of a record type with the accepted
+ * Vietnamese headings and one example row that passes the checks. */
+static int
+s_cmd_template(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' }, { "out", required_argument, NULL, 'o' },
+		{ "agency", required_argument, NULL, 'a' }, { "period", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *format = "csv", *out = NULL, *agency = NULL, *period = NULL;
+	char cfgpath[PATH_MAX], path[PATH_MAX + 16], err[PATH_MAX + 200];
+	const cfg_agency_t *ag = NULL;
+	const cfg_rtype_t *rt;
+	char **values;
+	int opt, rc, year, month;
+	config_t *c;
+
+	optind = 0;
+	while ((opt = s_getopt(argc, argv, "f:o:a:p:", opts)) != -1) {
+		switch (opt) {
+		case 'f': format = optarg; break;
+		case 'o': out = optarg; break;
+		case 'a': agency = optarg; break;
+		case 'p': period = optarg; break;
+		default: return 2;
+		}
+	}
+	if (strcmp(format, "csv") != 0 && strcmp(format, "xlsx") != 0)
+		return s_bad("--format '%s': expected csv or xlsx", format);
+	if (out != NULL && out[0] == '\0')
+		return s_bad("--out: expected a file name");
+	if (period != NULL) {
+		char tail;
+
+		if (sscanf(period, "%4d-%2d%c", &year, &month, &tail) != 2 || strlen(period) != 7 || year < 1900 ||
+		    year > 2100 || month < 1 || month > 12)
+			return s_bad("--period '%s': expected YYYY-MM", period);
+	} else { /* the month agencies usually report: the one before this */
+		time_t now = time(NULL);
+		struct tm tm;
+
+		localtime_r(&now, &tm);
+		year = tm.tm_year + 1900;
+		month = tm.tm_mon; /* 0 in January: December of the year before */
+		if (month == 0) {
+			month = 12;
+			year--;
+		}
+	}
+	if ((rc = s_operands(argc, argv, 1, 1, "TYPE")) != 0)
+		return rc;
+	if ((c = s_load(cfgpath, sizeof(cfgpath))) == NULL)
+		return 2;
+	if ((rt = s_rtype_named(c, argv[optind])) == NULL) {
+		fprintf(stderr, "bhxhctl: template: unknown record type '%s'; the types are:", argv[optind]);
+		for (int i = 0; i < c->nrtypes; i++)
+			fprintf(stderr, " %s", c->rtypes[i].name);
+		fprintf(stderr, " (see %s)\n", c->schemas);
+		config_free(&c);
+		return 2;
+	}
+	if (agency != NULL && (ag = config_agency(c, agency)) == NULL) {
+		fprintf(stderr, "bhxhctl: template: unknown agency '%s' (see agencies in %s)\n", agency, cfgpath);
+		config_free(&c);
+		return 2;
+	}
+	if (ag != NULL && !config_agency_allows(ag, rt->name))
+		fprintf(stderr, "bhxhctl: template: note: agency '%s' may not send %s files\n", ag->id, rt->name);
+	snprintf(path, sizeof(path), "%s", out != NULL ? out : "");
+	if (out == NULL)
+		snprintf(path, sizeof(path), "%s_mau.%s", rt->name, format);
+	values = xcalloc((size_t)rt->nfields + 1, sizeof(char *));
+	if (tpl_example(c, ag, rt, year, month, values) != 0)
+		fprintf(stderr, "bhxhctl: template: warning: no example row for %s passes the checks of %s;"
+		    " the example row is only a guide\n", rt->name, c->schemas);
+	rc = 0;
+	if (tpl_write(path, format, rt, values, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bhxhctl: template: %s\n", err);
+		rc = 1;
+	} else {
+		printf("%s: template for %s files (%d columns, headings in Vietnamese, one example row to replace)\n",
+		    path, rt->name, rt->nfields);
+	}
+	tpl_free_values(rt, values);
+	free(values);
+	config_free(&c);
+	return rc;
+}
+
 static int s_cmd_help(int argc, char **argv);
 
 static const s_cmd_t s_cmds[] = {
@@ -1330,10 +1443,18 @@ static const s_cmd_t s_cmds[] = {
 	{ "status", "[--json]", "each worker's state and why, since when, messages, restarts, last error,\n"
 	    "asked at its control address (remote ones too, 2 s at most);\n"
 	    "exit 1 unless every worker is ready or busy", s_cmd_status },
-	{ "submit", "--agency ID [--wait] [--timeout SEC] [--format json|text] FILE...",
+	{ "submit", "--agency ID [--wait] [--dry-run] [--timeout SEC] [--format json|text] FILE...",
 	    "drop files for an agency; with --wait print each receipt and exit 1\n"
 	    "if a file was rejected (refused whole, or no row of it valid; 3 if no\n"
-	    "receipt came within --timeout, default 600 s)", s_cmd_submit },
+	    "receipt came within --timeout, default 600 s); --dry-run: check each file\n"
+	    "through the pipeline and print the receipt a real submission would get\n"
+	    "(status checked), applying nothing and counting nothing (implies --wait)", s_cmd_submit },
+	{ "template", "TYPE [--format csv|xlsx] [--out FILE] [--agency ID] [--period YYYY-MM]",
+	    "write an empty file of a record type for an agency to fill: the accepted\n"
+	    "Vietnamese headings and one example row that passes the checks (default\n"
+	    "TYPE_mau.csv or .xlsx here; an existing file is never replaced: exit 1;\n"
+	    "--agency: org units of its area; --period: the example's month, default\n"
+	    "last month; an unknown TYPE lists the types, exit 2)", s_cmd_template },
 	{ "receipts", "[--agency ID] [--last N]", "the newest receipts (default the last 10) in the agencies' outbox folders\n"
 	    "on this host, newest first: when the file was taken, agency, status, file and\n"
 	    "the receipt to read (its JSON twin beside it)", s_cmd_receipts },

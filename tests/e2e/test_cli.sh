@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # every command of `bhxhctl --help`, as typed
-COMMANDS=(up down status submit receipts report check-config "silence add" "silence list" "silence expire"
+COMMANDS=(up down status submit template receipts report check-config "silence add" "silence list" "silence expire"
 	ack "quarantine list" "quarantine retry" "quarantine drop" backup restore supervise serve-metrics reload
 	worker keygen help)
 
@@ -66,6 +66,8 @@ down
 down extra
 status --json
 submit --agency bhxh --wait "$FIX/participant_2017-03.csv"
+submit --agency bhxh --dry-run "$FIX/participant_2017-03.csv"
+template participant --format xlsx --out "$H/participant_mau.xlsx"
 receipts --last 3
 report coverage --format csv
 check-config --var-dir "$VAR"
@@ -88,7 +90,7 @@ keygen --dir "$H/keys" operator
 help down
 EOF
 check_eq "--help created nothing (no backup, keys, dropped file or receipt)" "" \
-	"$(ls -d "$H" 2>/dev/null; find "$VAR/spool/incoming" "$VAR/spool/outbox" -type f)"
+	"$(ls -d "$H" 2>/dev/null; find "$VAR/spool/incoming" "$VAR/spool/check" "$VAR/spool/outbox" -type f)"
 check_eq "--help moved no database aside" "" "$(ls -d "$VAR"/db/pre-restore-* 2>/dev/null)"
 check_eq "...and started no supervisor in the foreground" 0 "$(pgrep -f -c -- "--var-dir $VAR supervise" || true)"
 run silence --help
@@ -126,6 +128,12 @@ submit --agency|option '--agency' needs a value
 submit --agency bhxh|missing FILE
 submit --agency bhxh --timeout soon "$FIX/participant_2017-03.csv"|--timeout 'soon'
 submit --agency bhxh --wait=1 "$FIX/participant_2017-03.csv"|option '--wait' takes no value
+template|missing TYPE
+template participant extra|unexpected argument 'extra'
+template participant --format pdf|--format 'pdf'
+template participant --period 2017-13|--period '2017-13'
+template participant --bogus|unknown option '--bogus'
+submit --agency bhxh --dry-run=1 "$FIX/participant_2017-03.csv"|option '--dry-run' takes no value
 receipts extra|unexpected argument 'extra'
 receipts --last many|--last 'many'
 receipts --last 0|--last '0'
@@ -165,7 +173,7 @@ run
 check_eq "no command: exit 2" 2 "$RC"
 check "...saying so" grep -q 'missing command' <<<"$ERR"
 check_eq "the refused commands created nothing" "" \
-	"$(ls -d "$H" 2>/dev/null; find "$VAR/spool/incoming" "$VAR/spool/outbox" -type f)"
+	"$(ls -d "$H" 2>/dev/null; find "$VAR/spool/incoming" "$VAR/spool/check" "$VAR/spool/outbox" -type f)"
 check "the pipeline still runs after every refusal" running
 
 # --- acting on what does not exist: non-zero, saying so

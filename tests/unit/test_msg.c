@@ -279,6 +279,7 @@ static void msg_equal(const msg_t *a, const msg_t *b)
 		opt_equal(x->abort_code, y->abort_code);
 		opt_equal(x->encoding, y->encoding);
 		strs_equal(x->nheadings, x->headings, y->nheadings, y->headings);
+		assert_int_equal(x->dry_run, y->dry_run);
 		break;
 	}
 	case MSG_T_ACK:
@@ -645,6 +646,16 @@ static void test_batch_many_rows(void **state)
 	msg_free(&m);
 }
 
+/* s_free_strs_of - free a list of strings and empty it. */
+static void s_free_strs_of(uint32_t *n, char ***strs)
+{
+	for (uint32_t i = 0; i < *n; i++)
+		free((*strs)[i]);
+	free(*strs);
+	*strs = NULL;
+	*n = 0;
+}
+
 /* test_file_end_roundtrip - realistic values, then edge values. */
 static void test_file_end_roundtrip(void **state)
 {
@@ -671,6 +682,20 @@ static void test_file_end_roundtrip(void **state)
 	m.u.end.unknown_columns = NULL;
 	m.u.end.nunknown = 0;
 	roundtrip(&m);
+	/* a dry run: the 13th element, with or without headings */
+	m.u.end.dry_run = 1;
+	roundtrip(&m);
+	s_free_strs_of(&m.u.end.nheadings, &m.u.end.headings);
+	roundtrip(&m);
+	m.u.end.dry_run = 2; /* no such flag */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+
+		assert_int_equal(msg_encode(&m, &buf, &len), -1);
+		free(buf);
+	}
+	m.u.end.dry_run = 0;
 	msg_free(&m);
 }
 
@@ -1297,10 +1322,10 @@ static void test_reject_wrong_types(void **state)
 	expect_fail_pad(&b, "ack: expected array");
 
 	wb_head(&b, MSG_T_FILE_END, 1, 9);
-	expect_fail_pad(&b, "file_end: expected array of 10 to 12, got 9");
+	expect_fail_pad(&b, "file_end: expected array of 10 to 13, got 9");
 
-	wb_head(&b, MSG_T_FILE_END, 1, 13);
-	expect_fail_pad(&b, "file_end: expected array of 10 to 12, got 13");
+	wb_head(&b, MSG_T_FILE_END, 1, 14);
+	expect_fail_pad(&b, "file_end: expected array of 10 to 13, got 14");
 
 	wb_head(&b, MSG_T_BATCH, 1, 8);
 	wb_byte(&b, 0xc0);

@@ -557,6 +557,12 @@ agg_apply_file(worker_t *w, const msg_file_end_t *end, agg_result_t *res)
 		s_store_fail(&a, "duplicate check");
 		goto out;
 	}
+	/* a dry run applies its rows as a real file would, up to this point: they
+	 * are rolled back once the receipt is rendered */
+	if (end->dry_run && store_exec(w->store, "SAVEPOINT dry_run") != 0) {
+		s_store_fail(&a, "dry run");
+		goto out;
+	}
 	if (s_prepare_insert(&a) != 0 || s_apply_batches(&a) != 0)
 		goto out;
 	t1 = now_ms();
@@ -579,22 +585,32 @@ agg_apply_file(worker_t *w, const msg_file_end_t *end, agg_result_t *res)
 			a.errors[0] = whole;
 		}
 	}
+	if (end->dry_run) { /* nothing of the rows stays: only the receipt and the outcome */
+		if (a.ins != NULL)
+			sqlite3_reset(a.ins);
+		if (store_exec(w->store, "ROLLBACK TO dry_run; RELEASE dry_run") != 0) {
+			s_store_fail(&a, "dry run");
+			goto out;
+		}
+	}
 	{
 		int none = a.applied == 0 && a.rejected > 0;
+		const char *status = none ? "rejected" : "applied";
 		receipt_t r = { .file = end->name, .agency = end->agency, .type = end->rtype, .sha256 = end->file_id,
-			.encoding = end->encoding, .status = none ? "rejected" : "applied", .received_at = end->received_at,
+			.encoding = end->encoding, .status = end->dry_run ? "checked" : status, .dry_run = end->dry_run,
+			.would_be = end->dry_run ? status : NULL, .received_at = end->received_at,
 			.rows_read = a.applied + a.rejected, .rows_applied = a.applied, .rows_rejected = a.rejected,
 			.rows_duplicate = a.duplicates, .nunknown = (int)end->nunknown, .unknown_columns = end->unknown_columns,
 			.hints = a.cols.hints, .nerrors = a.nerrors, .errors = a.errors };
 
-		if (agg_record_outcome(w, end, &r, none ? "rejected" : "applied", none ? "E_FILE_NO_VALID_ROWS" : NULL,
+		if (agg_record_outcome(w, end, &r, end->dry_run ? "checked" : status, none ? "E_FILE_NO_VALID_ROWS" : NULL,
 		    none ? "no row is valid" : NULL) != 0) {
 			s_store_fail(&a, "recording the file");
 			goto out;
 		}
 		res->none_applied = none;
 	}
-	if (!res->none_applied && agg_recompute(w, end->rtype, a.periods, a.nperiods) != 0) {
+	if (!res->none_applied && !end->dry_run && agg_recompute(w, end->rtype, a.periods, a.nperiods) != 0) {
 		s_store_fail(&a, "recomputing the indicators");
 		goto out;
 	}

@@ -16,7 +16,14 @@
  *                  aggregate.incomplete_timeout_s, they do not fit together,
  *                  or applying it fails in a way trying again cannot change
  *                  (an integer overflow, a constraint). Its staging is kept
- *                  for `bhxhctl quarantine retry`; the operator is told.
+ *                  for `bhxhctl quarantine retry`; the operator is told;
+ *   checked      - a dry run (FILE_END.dry_run): it went every step a real
+ *                  file goes, up to applying its rows in the transaction,
+ *                  which is rolled back to before them once its receipt is
+ *                  rendered; the receipt says what a real submission would
+ *                  have become (would_be). Nothing else is kept, no figure
+ *                  or report changes, the operator is never told, and its
+ *                  staging is dropped as for any ended file.
  * So nothing blocks the line: a part of a file that already ended is
  * acknowledged and dropped, a file that cannot complete is quarantined after
  * its deadline, and a failure of the store itself (busy, full disk, I/O) is
@@ -206,12 +213,12 @@ s_quarantine_event(worker_t *w, const msg_file_end_t *end, const char *state)
 }
 
 /* s_status_word - the FILE_DONE status of an outcome: ingest knows applied,
- * rejected (also superseded and dropped) and quarantined. */
+ * rejected (also superseded and dropped), quarantined and checked. */
 static const char *
 s_status_word(const char *outcome)
 {
-	if (strcmp(outcome, "applied") == 0)
-		return "applied";
+	if (strcmp(outcome, "applied") == 0 || strcmp(outcome, "checked") == 0)
+		return outcome;
 	return strcmp(outcome, "quarantined") == 0 ? "quarantined" : "rejected";
 }
 
@@ -392,12 +399,13 @@ s_end_file(worker_t *w, const msg_file_end_t *end, const char *outcome, const ch
 	char vi[768], en[768];
 	receipt_error_t e = { 0, NULL, code, vi, en, NULL };
 	receipt_t r = { .file = end->name, .agency = end->agency, .type = end->rtype, .sha256 = end->file_id,
-		.encoding = end->encoding,
-		.status = "rejected", .received_at = end->received_at, .rows_read = end->rows_read,
+		.encoding = end->encoding, .status = end->dry_run ? "checked" : "rejected", .dry_run = end->dry_run,
+		.would_be = end->dry_run ? s_status_word(outcome) : NULL, .received_at = end->received_at,
+		.rows_read = end->rows_read,
 		.rows_rejected = end->rows_read, .nunknown = (int)end->nunknown,
 		.unknown_columns = end->unknown_columns, .nerrors = 1, .errors = &e };
 	agg_result_t none = { 0 };
-	int quarantine = strcmp(outcome, "quarantined") == 0, rc;
+	int quarantine = strcmp(outcome, "quarantined") == 0 && !end->dry_run, rc;
 	colhint_t h;
 	char **heading_of = NULL;
 	const cfg_rtype_t *rt = config_rtype(w->config, end->rtype);
@@ -412,7 +420,9 @@ s_end_file(worker_t *w, const msg_file_end_t *end, const char *outcome, const ch
 		free(heading_of);
 		return -1;
 	}
-	rc = agg_record_outcome(w, end, &r, outcome, code, reason);
+	/* a dry run that would be rejected or quarantined is only checked: no
+	 * staging kept, nobody told */
+	rc = agg_record_outcome(w, end, &r, end->dry_run ? "checked" : outcome, code, reason);
 	colhint_free(&h);
 	free(heading_of);
 	if (rc != 0 ||
@@ -421,7 +431,10 @@ s_end_file(worker_t *w, const msg_file_end_t *end, const char *outcome, const ch
 		store_rollback(w->store);
 		return -1;
 	}
-	if (quarantine) {
+	if (end->dry_run) {
+		log_info("file %llu (%s/%s) checked (dry run): would be %s, %s", (unsigned long long)end->file_no,
+		    end->agency, end->name, outcome, code);
+	} else if (quarantine) {
 		a->quarantined++;
 		worker_error(w, "file %llu (%s/%s) quarantined: %s", (unsigned long long)end->file_no, end->agency,
 		    end->name, reason);
@@ -568,6 +581,12 @@ s_try_apply(worker_t *w, const msg_file_end_t *end, int was_quarantined, agg_res
 		res->kind = store_rc_transient(src) ? AGG_TRANSIENT : AGG_PERMANENT;
 		snprintf(res->reason, sizeof(res->reason), "commit failed: %s", sqlite3_errstr(src));
 		rc = -1;
+	}
+	if (rc == 0 && end->dry_run) {
+		log_info("%s/%s: checked (dry run): would apply %llu rows, reject %llu (%llu duplicates); nothing applied",
+		    end->agency, end->name, (unsigned long long)res->applied, (unsigned long long)res->rejected,
+		    (unsigned long long)res->duplicates);
+		return 1;
 	}
 	if (rc == 0 && res->none_applied) {
 		a->rows_rechecked_rejected += res->rechecked;

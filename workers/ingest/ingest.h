@@ -37,6 +37,7 @@ typedef struct {
 	int nunknown;
 	char **unknown;
 	char **headings;          /* per field of rtype: the clerk's heading of its column (NFC), or NULL */
+	int dry;                  /* dropped into check/: a dry run, checked through the pipeline, never applied */
 	uint64_t rows_done;
 	uint32_t nbatches;
 	int64_t last_progress;
@@ -88,11 +89,16 @@ void ingest_abort_current_code(ingest_t *in, const char *code, const char *why);
  * workbook cannot be read on (wb_error(f->wb) says why). */
 int ingest_next_row(ingest_file_t *f, csv_row_t *row);
 
+/* INGEST_DRY_MARK - after the stamp of a dry run's spool name
+ * (STAMP.dry-NAME), so that one taken again after a crash stays a dry run */
+#define INGEST_DRY_MARK ".dry-"
+
 /* ingest_archive - move a sent file from processing/ to archive/ and record it. */
 void ingest_archive(ingest_t *in, int64_t row_id, const char *agency, const char *path, const char *name,
-    int64_t received_at);
+    int64_t received_at, int dry);
 
-/* ingest_refuse - receipt for a file refused whole, then move it to rejected/;
+/* ingest_refuse - receipt for a file refused whole (for a dry run: status
+ * checked, would be rejected), then move it to rejected/;
  * encoding is the one the file was read in and likely the one it most likely
  * is in (E_FILE_ENCODING), each NULL when there is none. cols, when its
  * header was read (else NULL), gives the receipt its unknown columns with the
@@ -101,7 +107,7 @@ void ingest_archive(ingest_t *in, int64_t row_id, const char *agency, const char
  * written (the file stays). */
 int ingest_refuse(ingest_t *in, const char *agency, const char *name, const char *path,
     const char *sha, const char *rtype, int64_t received_at, const char *code, const char *vi, const char *en,
-    const char *encoding, const char *likely, const ingest_file_t *cols);
+    const char *encoding, const char *likely, const ingest_file_t *cols, int dry);
 
 /* ingest_open_header - decide the encoding of f (unless f->encoding is set
  * already: a file resumed), then read and map its header; 0, or -1 with a

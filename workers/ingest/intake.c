@@ -23,12 +23,14 @@
 #define MAX_TAKEN_PER_SCAN 64
 
 /* A repeat: the same bytes from the same agency, applied or still on their
- * way; a file the aggregate rejected or quarantined is no longer one. */
+ * way; a file the aggregate rejected or quarantined is no longer one, and a
+ * dry run never was. */
 static const char *const SQL_BY_SHA =
-	"SELECT name FROM files WHERE sha256 = ? AND agency = ? AND status != 'refused' ORDER BY id LIMIT 1";
+	"SELECT name FROM files WHERE sha256 = ? AND agency = ? AND status != 'refused' AND dry_run = 0"
+	" ORDER BY id LIMIT 1";
 static const char *const SQL_ADD =
-	"INSERT INTO files(sha256, agency, name, path, rtype, received_at, status, size, mtime_ns, encoding)"
-	" VALUES (?,?,?,?,?,?, 'reading', ?, ?, ?)";
+	"INSERT INTO files(sha256, agency, name, path, rtype, received_at, status, size, mtime_ns, encoding, dry_run)"
+	" VALUES (?,?,?,?,?,?, 'reading', ?, ?, ?, ?)";
 
 /* ingest_now_us - wall clock in microseconds. */
 int64_t
@@ -40,17 +42,18 @@ ingest_now_us(void)
 	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-/* s_spool - VAR/spool/STATE/AGENCY[/STAMP-NAME]; a long name is cut (at a
- * character boundary) so that STAMP-NAME fits in a directory entry. */
+/* s_spool - VAR/spool/STATE/AGENCY[/STAMP-NAME], or STAMP.dry-NAME for a
+ * dry run; a long name is cut (at a character boundary) so that STAMP-NAME
+ * fits in a directory entry. */
 static void
 s_spool(const ingest_t *in, char *buf, size_t size, const char *state, const char *agency,
-    int64_t stamp, const char *name)
+    int64_t stamp, const char *name, int dry)
 {
 	if (name == NULL)
 		snprintf(buf, size, "%s/spool/%s/%s", in->w->var_dir, state, agency);
 	else
-		snprintf(buf, size, "%s/spool/%s/%s/%lld-%.*s", in->w->var_dir, state, agency, (long long)stamp,
-		    (int)fs_name_prefix(name, INGEST_NAME_MAX), name);
+		snprintf(buf, size, "%s/spool/%s/%s/%lld%s%.*s", in->w->var_dir, state, agency, (long long)stamp,
+		    dry ? INGEST_DRY_MARK : "-", (int)fs_name_prefix(name, INGEST_NAME_MAX), name);
 }
 
 /* ingest_refuse - a receipt for a file refused whole, then the file moves
@@ -60,10 +63,11 @@ s_spool(const ingest_t *in, char *buf, size_t size, const char *state, const cha
 int
 ingest_refuse(ingest_t *in, const char *agency, const char *name, const char *path, const char *sha,
     const char *rtype, int64_t received_at, const char *code, const char *vi, const char *en,
-    const char *encoding, const char *likely, const ingest_file_t *cols)
+    const char *encoding, const char *likely, const ingest_file_t *cols, int dry)
 {
 	receipt_error_t e = { 0, NULL, code, vi, en, NULL };
-	receipt_t r = { .file = name, .agency = agency, .type = rtype, .sha256 = sha, .status = "rejected",
+	receipt_t r = { .file = name, .agency = agency, .type = rtype, .sha256 = sha,
+		.status = dry ? "checked" : "rejected", .dry_run = dry, .would_be = dry ? "rejected" : NULL,
 		.received_at = received_at, .encoding = encoding, .encoding_likely = likely, .nerrors = 1,
 		.errors = &e };
 	char dst[4600];
@@ -88,10 +92,10 @@ ingest_refuse(ingest_t *in, const char *agency, const char *name, const char *pa
 		in->refusals_failing = 1;
 		return -1;
 	}
-	s_spool(in, dst, sizeof(dst), "rejected", agency, received_at, name);
+	s_spool(in, dst, sizeof(dst), "rejected", agency, received_at, name, dry);
 	if (path != NULL && fs_move(path, dst) != 0 && errno != ENOENT)
 		worker_error(in->w, "cannot move %s/%s to rejected/: %s", agency, name, strerror(errno));
-	log_info("%s/%s: rejected (%s)", agency, name, code);
+	log_info("%s/%s: %s (%s)", agency, name, dry ? "checked (dry run), would be rejected" : "rejected", code);
 	in->files_refused++;
 	return 0;
 }
@@ -149,10 +153,11 @@ s_earlier(ingest_t *in, const char *agency, const char *sha, char *buf, size_t s
  * stays if the receipt cannot be written, and is taken again later). */
 static void
 s_repeat(ingest_t *in, const cfg_agency_t *ag, const cfg_rtype_t *rt, const char *name, const char *path,
-    const char *sha, const char *earlier, int64_t received_at)
+    const char *sha, const char *earlier, int64_t received_at, int dry)
 {
 	receipt_t r = { .file = name, .agency = ag->id, .type = rt->name, .sha256 = sha,
-		.status = "repeat", .repeat_of = earlier, .received_at = received_at };
+		.status = dry ? "checked" : "repeat", .dry_run = dry, .would_be = dry ? "repeat" : NULL,
+		.repeat_of = earlier, .received_at = received_at };
 	char dst[4600];
 
 	if (receipt_write(in->w->var_dir, &r, NULL, 0) != 0) {
@@ -161,10 +166,10 @@ s_repeat(ingest_t *in, const cfg_agency_t *ag, const cfg_rtype_t *rt, const char
 		in->refusals_failing = 1;
 		return;
 	}
-	s_spool(in, dst, sizeof(dst), "archive", ag->id, received_at, name);
+	s_spool(in, dst, sizeof(dst), "archive", ag->id, received_at, name, dry);
 	if (fs_move(path, dst) != 0 && errno != ENOENT)
 		worker_error(in->w, "cannot move %s/%s to archive/: %s", ag->id, name, strerror(errno));
-	log_info("%s/%s: repeat of %s", ag->id, name, earlier);
+	log_info("%s/%s: %srepeat of %s", ag->id, name, dry ? "checked (dry run), would be a " : "", earlier);
 	in->files_repeat++;
 }
 
@@ -228,7 +233,7 @@ s_type(ingest_t *in, const cfg_agency_t *ag, const char *name, const cfg_rtype_t
  * file the agency may not send is refused as that, never called a repeat. */
 static int
 s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path, int64_t received_at,
-    const struct stat *seen)
+    const struct stat *seen, int dry)
 {
 	char sha[65] = "", earlier[1024], vi[1024], en[1024];
 	const char *code = NULL;
@@ -244,7 +249,7 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 			close(fd);
 		ingest_refuse(in, ag->id, name, path, NULL, NULL, received_at, "E_FILE_CHANGED",
 		    "tệp đã bị thay đổi hoặc không mở được trong khi nhận; hãy gửi lại",
-		    "the file changed or could not be opened while it was taken; drop it again", NULL, NULL, NULL);
+		    "the file changed or could not be opened while it was taken; drop it again", NULL, NULL, NULL, dry);
 		return 0;
 	}
 	if (s_sha256(fd, sha) != 0) {
@@ -255,13 +260,13 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 	if ((code = s_type(in, ag, name, &rt, vi, en, sizeof(vi))) != NULL) {
 		close(fd);
 		ingest_refuse(in, ag->id, name, path, sha, rt != NULL ? rt->name : NULL, received_at, code, vi, en,
-		    NULL, NULL, NULL);
+		    NULL, NULL, NULL, dry);
 		return 0;
 	}
 	switch (s_earlier(in, ag->id, sha, earlier, sizeof(earlier))) {
 	case 1:
 		close(fd);
-		s_repeat(in, ag, rt, name, path, sha, earlier, received_at);
+		s_repeat(in, ag, rt, name, path, sha, earlier, received_at, dry);
 		return 0;
 	case -1:
 		close(fd);
@@ -278,8 +283,10 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 	f->received_at = received_at;
 	memcpy(f->sha, sha, sizeof(sha));
 	f->rtype = rt;
+	f->dry = dry;
 	if (ingest_open_header(f, &code, vi, en, sizeof(vi)) != 0) {
-		ingest_refuse(in, ag->id, name, path, sha, rt->name, received_at, code, vi, en, f->encoding, f->likely, f);
+		ingest_refuse(in, ag->id, name, path, sha, rt->name, received_at, code, vi, en, f->encoding, f->likely, f,
+		    dry);
 		in->cur = f;
 		ingest_close_current(in);
 		return 0;
@@ -296,14 +303,15 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 	sqlite3_bind_int64(q, 7, (sqlite3_int64)st.st_size);
 	sqlite3_bind_int64(q, 8, (sqlite3_int64)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
 	sqlite3_bind_text(q, 9, f->encoding, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 10, dry);
 	if (store_step_done(in->w->store, q) != 0)
 		goto dbfail;
 	f->row_id = sqlite3_last_insert_rowid(store_db(in->w->store));
 	in->cur = f;
 	in->files_taken++;
-	log_info("%s/%s: taken as %s in %s (%lld bytes, sha256 %.12s)", ag->id, name, f->rtype->name,
+	log_info("%s/%s: taken as %s in %s (%lld bytes, sha256 %.12s)%s", ag->id, name, f->rtype->name,
 	    f->encoding != NULL ? f->encoding : "a workbook",
-	    (long long)f->size, sha);
+	    (long long)f->size, sha, dry ? ", a dry run" : "");
 	return 1;
 dbfail:
 	worker_error(in->w, "%s/%s: cannot record the file", ag->id, name);
@@ -312,36 +320,38 @@ dbfail:
 	return 0;
 }
 
-/* s_candidate - one entry of a drop folder; 1 if it became the current file. */
+/* s_candidate - one entry of a drop folder (check/ for a dry run); 1 if it
+ * became the current file. */
 static int
-s_candidate(ingest_t *in, const cfg_agency_t *ag, const char *name)
+s_candidate(ingest_t *in, const cfg_agency_t *ag, const char *name, int dry)
 {
 	char src[4400], dst[4600], vi[512], en[512];
 	int64_t received_at = ingest_now_us();
 	const char *code;
 	struct stat st;
 
-	s_spool(in, src, sizeof(src), "incoming", ag->id, 0, NULL);
+	s_spool(in, src, sizeof(src), dry ? "check" : "incoming", ag->id, 0, NULL, 0);
 	snprintf(src + strlen(src), sizeof(src) - strlen(src), "/%s", name);
 	if (lstat(src, &st) != 0)
 		return 0; /* gone meanwhile */
 	code = s_gate(in, &st, vi, en, sizeof(vi));
 	if (code != NULL) {
-		ingest_refuse(in, ag->id, name, src, NULL, NULL, received_at, code, vi, en, NULL, NULL, NULL);
+		ingest_refuse(in, ag->id, name, src, NULL, NULL, received_at, code, vi, en, NULL, NULL, NULL, dry);
 		return 0;
 	}
-	s_spool(in, dst, sizeof(dst), "processing", ag->id, received_at, name);
+	s_spool(in, dst, sizeof(dst), "processing", ag->id, received_at, name, dry);
 	if (fs_move(src, dst) != 0) {
 		worker_error(in->w, "cannot move %s/%s to processing/: %s", ag->id, name, strerror(errno));
 		return 0;
 	}
-	return s_take(in, ag, name, dst, received_at, &st);
+	return s_take(in, ag, name, dst, received_at, &st, dry);
 }
 
 typedef struct {
 	const cfg_agency_t *ag;
 	char *name;
 	struct timespec mtime;
+	int dry;
 } s_cand_t;
 
 /* s_cand_cmp - oldest first, then by name. */
@@ -359,8 +369,8 @@ s_cand_cmp(const void *a, const void *b)
 
 static void s_adopt_orphans(ingest_t *in);
 
-/* ingest_scan - files left in processing/ first, then every drop folder,
- * candidates oldest first. */
+/* ingest_scan - files left in processing/ first, then every drop folder
+ * (incoming/ and the dry runs' check/), candidates oldest first. */
 void
 ingest_scan(ingest_t *in)
 {
@@ -372,13 +382,14 @@ ingest_scan(ingest_t *in)
 	if (in->cur != NULL)
 		return;
 
-	for (int i = 0; i < in->w->config->nagencies; i++) {
-		const cfg_agency_t *ag = &in->w->config->agencies[i];
+	for (int i = 0; i < 2 * in->w->config->nagencies; i++) {
+		const cfg_agency_t *ag = &in->w->config->agencies[i / 2];
+		int dry = i % 2;
 		char dir[4200];
 		struct dirent *de;
 		DIR *d;
 
-		s_spool(in, dir, sizeof(dir), "incoming", ag->id, 0, NULL);
+		s_spool(in, dir, sizeof(dir), dry ? "check" : "incoming", ag->id, 0, NULL, 0);
 		if ((d = opendir(dir)) == NULL)
 			continue;
 		while ((de = readdir(d)) != NULL) {
@@ -392,14 +403,14 @@ ingest_scan(ingest_t *in)
 				cap = cap ? cap * 2 : 16;
 				c = xrealloc(c, cap * sizeof(*c));
 			}
-			c[n++] = (s_cand_t){ ag, xstrdup(de->d_name), st.st_mtim };
+			c[n++] = (s_cand_t){ ag, xstrdup(de->d_name), st.st_mtim, dry };
 		}
 		closedir(d);
 	}
 	if (n > 0)
 		qsort(c, n, sizeof(*c), s_cand_cmp);
 	for (size_t i = 0, taken = 0; i < n && in->cur == NULL && taken < MAX_TAKEN_PER_SCAN; i++, taken++)
-		s_candidate(in, c[i].ag, c[i].name);
+		s_candidate(in, c[i].ag, c[i].name, c[i].dry);
 	if (n > 0 && in->cur == NULL && !in->refusals_failing)
 		in->scan_due = 1; /* more may remain (not while receipts fail: the rescan timer retries) */
 	for (size_t i = 0; i < n; i++)
@@ -440,6 +451,7 @@ s_resume_file(ingest_t *in, sqlite3_stmt *st)
 	f->nbatches = (uint32_t)sqlite3_column_int64(st, 8);
 	f->size = (off_t)sqlite3_column_int64(st, 10);
 	f->mtime_ns = sqlite3_column_int64(st, 11);
+	f->dry = sqlite3_column_int(st, 13);
 	/* read on in the encoding it was begun in; a file begun by a version that
 	 * did not record it was read in the agency's declared one */
 	f->encoding = text_encoding_canonical(sqlite3_column_type(st, 12) == SQLITE_TEXT ?
@@ -477,23 +489,26 @@ s_adopt_orphans(ingest_t *in)
 		struct dirent *de;
 		DIR *d;
 
-		s_spool(in, dir, sizeof(dir), "processing", ag->id, 0, NULL);
+		s_spool(in, dir, sizeof(dir), "processing", ag->id, 0, NULL, 0);
 		if ((d = opendir(dir)) == NULL)
 			continue;
 		while (in->cur == NULL && (de = readdir(d)) != NULL) {
 			sqlite3_stmt *st;
 			const char *dash = strchr(de->d_name, '-');
-			int known;
+			char *after;
+			int known, dry;
 
 			if (de->d_name[0] == '.' || dash == NULL)
 				continue;
+			strtoll(de->d_name, &after, 10);
+			dry = strncmp(after, INGEST_DRY_MARK, strlen(INGEST_DRY_MARK)) == 0; /* STAMP.dry-NAME */
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 			st = store_stmt(in->w->store, "SELECT 1 FROM files WHERE path = ?");
 			sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
 			known = sqlite3_step(st) == SQLITE_ROW;
 			sqlite3_reset(st);
 			if (!known)
-				s_take(in, ag, dash + 1, path, strtoll(de->d_name, NULL, 10), NULL);
+				s_take(in, ag, dash + 1, path, strtoll(de->d_name, NULL, 10), NULL, dry);
 		}
 		closedir(d);
 	}
@@ -505,7 +520,7 @@ ingest_resume(ingest_t *in)
 {
 	sqlite3_stmt *st = store_stmt(in->w->store,
 	    "SELECT id, sha256, agency, name, path, rtype, received_at, rows_done, nbatches, status, "
-	    "coalesce(size, -1), coalesce(mtime_ns, -1), encoding "
+	    "coalesce(size, -1), coalesce(mtime_ns, -1), encoding, dry_run "
 	    "FROM files WHERE status = 'reading' OR path LIKE '%/spool/processing/%' ORDER BY id");
 
 	if (st == NULL)
@@ -514,7 +529,7 @@ ingest_resume(ingest_t *in)
 		if (strcmp((const char *)sqlite3_column_text(st, 9), "reading") != 0) {
 			ingest_archive(in, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 2),
 			    (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 3),
-			    sqlite3_column_int64(st, 6));
+			    sqlite3_column_int64(st, 6), sqlite3_column_int(st, 13));
 			continue;
 		}
 		if (in->cur == NULL)
@@ -529,12 +544,12 @@ ingest_resume(ingest_t *in)
 /* ingest_archive - move a sent file from processing/ to archive/ and record it. */
 void
 ingest_archive(ingest_t *in, int64_t row_id, const char *agency, const char *path, const char *name,
-    int64_t received_at)
+    int64_t received_at, int dry)
 {
 	char dst[4600];
 	sqlite3_stmt *st;
 
-	s_spool(in, dst, sizeof(dst), "archive", agency, received_at, name);
+	s_spool(in, dst, sizeof(dst), "archive", agency, received_at, name, dry);
 	if (fs_move(path, dst) != 0 && errno != ENOENT) {
 		worker_error(in->w, "cannot archive %s: %s", path, strerror(errno));
 		return;
@@ -548,8 +563,9 @@ ingest_archive(ingest_t *in, int64_t row_id, const char *agency, const char *pat
 }
 
 /* s_received_s - when an archived or rejected entry was received: the stamp
- * its name starts with (STAMP-NAME, unix microseconds), or its mtime when the
- * name has none; the later of the two, so nothing goes early. */
+ * its name starts with (STAMP-NAME or STAMP.dry-NAME, unix microseconds), or
+ * its mtime when the name has none; the later of the two, so nothing goes
+ * early. */
 static time_t
 s_received_s(const char *name, const struct stat *st)
 {
@@ -557,7 +573,8 @@ s_received_s(const char *name, const struct stat *st)
 	long long us = strtoll(name, &end, 10);
 	time_t t = st->st_mtime;
 
-	if (end != name && *end == '-' && us > 0 && (time_t)(us / 1000000) > t)
+	if (end != name && (*end == '-' || strncmp(end, INGEST_DRY_MARK, strlen(INGEST_DRY_MARK)) == 0) && us > 0 &&
+	    (time_t)(us / 1000000) > t)
 		t = (time_t)(us / 1000000);
 	return t;
 }
@@ -579,7 +596,7 @@ ingest_expire(ingest_t *in)
 			struct dirent *de;
 			DIR *d;
 
-			s_spool(in, dir, sizeof(dir), states[s], in->w->config->agencies[i].id, 0, NULL);
+			s_spool(in, dir, sizeof(dir), states[s], in->w->config->agencies[i].id, 0, NULL, 0);
 			if ((d = opendir(dir)) == NULL)
 				continue;
 			while ((de = readdir(d)) != NULL) {

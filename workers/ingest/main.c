@@ -10,7 +10,9 @@
  * resumes exactly where the last commit left off. The same bytes dropped
  * again by the same agency (same SHA-256) are a repeat: nothing is sent, and
  * the receipt says so. Each file is read in an encoding chosen from its
- * first bytes (text_choose), which its receipt names. */
+ * first bytes (text_choose), which its receipt names. A file dropped into
+ * VAR/spool/check/AGENCY/ instead is a dry run: read and sent the same way,
+ * marked in its FILE_END, answered with a receipt and never applied. */
 #include "ingest.h"
 #include "log.h"
 #include "receipt.h"
@@ -52,7 +54,10 @@ static const char *const s_migrations[] = {
 	"ALTER TABLE files ADD COLUMN outcome_code TEXT;",
 	/* 3: the encoding each file is read in, decided once from its first
 	 * bytes, so that a file resumed after a restart reads on in it */
-	"ALTER TABLE files ADD COLUMN encoding TEXT;"
+	"ALTER TABLE files ADD COLUMN encoding TEXT;",
+	/* 4: a dry run (dropped into check/): read and checked like any file,
+	 * answered with a receipt, never applied and never a repeat's original */
+	"ALTER TABLE files ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;"
 };
 
 /* s_ingest_init - directories, inotify watches, and resume of an unfinished file. */
@@ -68,7 +73,7 @@ s_init(worker_t *w)
 	in->w = w;
 	in->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	for (int i = 0; i < w->config->nagencies; i++) {
-		static const char *const dirs[] = { "incoming", "processing", "archive", "rejected", "outbox" };
+		static const char *const dirs[] = { "incoming", "check", "processing", "archive", "rejected", "outbox" };
 		const char *id = w->config->agencies[i].id;
 
 		for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
@@ -78,12 +83,13 @@ s_init(worker_t *w)
 				return -1;
 			}
 		}
-		snprintf(path, sizeof(path), "%s/spool/incoming/%s", w->var_dir, id);
 		/* a rename in or a writer's close: no IN_CREATE, which would show a
 		 * file copied in place before it is whole; links and FIFOs are found
-		 * by the periodic rescan */
-		if (in->inotify_fd >= 0)
+		 * by the periodic rescan. check/ is the drop folder of dry runs. */
+		for (int k = 0; k < 2 && in->inotify_fd >= 0; k++) {
+			snprintf(path, sizeof(path), "%s/spool/%s/%s", w->var_dir, k == 0 ? "incoming" : "check", id);
 			inotify_add_watch(in->inotify_fd, path, IN_MOVED_TO | IN_CLOSE_WRITE);
+		}
 	}
 	snprintf(path, sizeof(path), "%s/spool/tmp", w->var_dir);
 	fs_mkdirs(path);
@@ -213,7 +219,7 @@ s_on_message(worker_t *w, const msg_t *m)
 		return 0;
 	}
 	if (strcmp(d->status, "applied") != 0 && strcmp(d->status, "rejected") != 0 &&
-	    strcmp(d->status, "quarantined") != 0) {
+	    strcmp(d->status, "quarantined") != 0 && strcmp(d->status, "checked") != 0) {
 		w->bad_msgs++;
 		log_warn("dropped a file outcome with status '%.20s'", d->status);
 		return 0;
@@ -224,7 +230,9 @@ s_on_message(worker_t *w, const msg_t *m)
 	    " AND agency = ? AND status != 'reading'");
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, strcmp(d->status, "applied") == 0 ? "applied" : "refused", -1, SQLITE_STATIC);
+	/* a dry run ends checked (it never counts as a repeat's original either way) */
+	sqlite3_bind_text(st, 1, strcmp(d->status, "applied") == 0 ? "applied" : strcmp(d->status, "checked") == 0 ?
+	    "checked" : "refused", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, d->code, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)d->file_no);
 	sqlite3_bind_text(st, 4, d->file_id, -1, SQLITE_STATIC);
@@ -286,7 +294,7 @@ s_fini(worker_t *w)
 static const struct worker_ops s_ops = {
 	.name = "ingest",
 	.migrations = s_migrations,
-	.nmigrations = 3,
+	.nmigrations = 4,
 	.input = "ingest",
 	.outputs = { "validate" },
 	.init = s_init,

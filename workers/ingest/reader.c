@@ -550,7 +550,7 @@ s_put_end(ingest_t *in, const char *abort_code)
 		.name = f->name, .received_at = f->received_at, .nbatches = f->nbatches,
 		.rows_read = f->rows_done, .nunknown = (uint32_t)f->nunknown, .unknown_columns = f->unknown,
 		.abort_code = (char *)abort_code, .encoding = (char *)f->encoding, .nheadings = npairs,
-		.headings = pairs };
+		.headings = pairs, .dry_run = (uint8_t)(f->dry != 0) };
 	rc = outbox_put(in->w->outbox, &m);
 	free(pairs);
 	return rc;
@@ -584,7 +584,7 @@ ingest_abort_current_code(ingest_t *in, const char *code, const char *why)
 	if (store_step_done(in->w->store, st) != 0 || store_commit(in->w->store) != 0)
 		goto fail;
 	log_warn("%s/%s: %s; it is rejected whole", f->agency->id, f->name, why);
-	ingest_archive(in, f->row_id, f->agency->id, f->path, f->name, f->received_at);
+	ingest_archive(in, f->row_id, f->agency->id, f->path, f->name, f->received_at, f->dry);
 	ingest_close_current(in);
 	return;
 fail:
@@ -672,7 +672,7 @@ ingest_step(ingest_t *in)
 	if (eof) {
 		log_info("%s/%s: %llu rows sent in %u batches", f->agency->id, f->name,
 		    (unsigned long long)f->rows_done, f->nbatches);
-		ingest_archive(in, f->row_id, f->agency->id, f->path, f->name, f->received_at);
+		ingest_archive(in, f->row_id, f->agency->id, f->path, f->name, f->received_at, f->dry);
 		ingest_close_current(in);
 		in->scan_due = 1;
 	}
