@@ -14,6 +14,10 @@
 #           var P          P is the var dir
 #           exit N: TEXT   a command containing TEXT exits N (default 0)
 #           not TEXT (WHY) a command containing TEXT is not run (make -n instead)
+#           cwd            run the block in a fresh folder of its own (commands that
+#                          write files where they run, as a clerk's would), the
+#                          configuration given by BHXH_CONFIG
+#           file NAME=SRC  with cwd: the repository's SRC copied there as NAME
 #
 # The blocks run in document order (README.md, then docs/*.md) from the
 # repository root in one var dir, BHXH_VAR_DIR (and VAR) pointing at it and
@@ -99,7 +103,8 @@ for f in files:
         os.makedirs(d)
         clauses = [c.strip() for c in mark.split(";")]
         mode = clauses[0]
-        subst, expect, skip_text, makes = [], [], [], []
+        subst, expect, skip_text, makes, files = [], [], [], [], []
+        cwd = None
         if mode.startswith("skip"):
             if not re.match(r"^skip \(.+\)$", mode):
                 problem("%s: skip needs a reason: skip (WHY)" % where)
@@ -128,6 +133,15 @@ for f in files:
                 expect.append((t, int(code)))
             elif re.match(r"^not .+ \(.+\)$", c):
                 skip_text.append(c[4:c.rindex(" (")])
+            elif c == "cwd" or (c.startswith("file ") and "=" in c):
+                cwd = os.path.join(tmproot, "cwd-%03d" % n)
+                os.makedirs(cwd, exist_ok=True)
+                if c.startswith("file "):
+                    name, src = c[5:].split("=", 1)
+                    if "/" in name or not os.path.isfile(os.path.join(root, src)):
+                        problem("%s: file %s=%s: a plain name and a file of the repository" % (where, name, src))
+                    else:
+                        shutil.copyfile(os.path.join(root, src), os.path.join(cwd, name))
             else:
                 problem("%s: unknown doc-test clause '%s'" % (where, c))
         subst.sort(key=lambda s: -len(s[0]))
@@ -154,6 +168,8 @@ for f in files:
             if re.match(r"^make\s.*\b[A-Z_]+=", first):
                 makes.append("%s\tvars\t%s" % (label, first.split("#")[0].rstrip()))
         with open(os.path.join(d, "run.sh"), "w") as w:
+            if cwd is not None:
+                w.write('cd "%s" || exit 1\nexport BHXH_CONFIG="%s"\n' % (cwd, os.path.join(root, "config", "bhxh.yaml")))
             w.write("".join(run))
         with open(os.path.join(d, "cmds"), "w") as w:
             w.write("".join(l + "\n" for l in cmdlist))
