@@ -117,8 +117,13 @@ check "... saying which file does not match" grep -q "validate.db does not match
 check "... and nothing changed" test -z "$(ls -A "$VAR/db" 2>/dev/null)"
 
 cp -r "$BASE/bk2" "$BASE/corrupt"
-pages=$(($(stat -c %s "$BASE/corrupt/aggregate.db") / 4096))
-dd if=/dev/urandom of="$BASE/corrupt/aggregate.db" bs=4096 seek=$((pages / 2)) count=3 conv=notrunc 2>/dev/null
+# garbage over a page in use (the root of the biggest table), not over a page
+# that may be free: integrity_check must see it whatever the layout
+psize=$(sqlite3 "$BASE/corrupt/aggregate.db" "PRAGMA page_size")
+root=$(sqlite3 "$BASE/corrupt/aggregate.db" "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'participant'")
+check "the page to spoil is known" test -n "$root" -a -n "$psize"
+head -c "$psize" /dev/zero | tr '\0' '\377' |
+	dd of="$BASE/corrupt/aggregate.db" bs="$psize" seek=$((root - 1)) count=1 conv=notrunc 2>/dev/null
 newsha=$(sha256sum "$BASE/corrupt/aggregate.db" | cut -d' ' -f1)
 sed -i "s/\(\"worker\":\"aggregate\".*\"sha256\":\"\)[0-9a-f]*/\1$newsha/" "$BASE/corrupt/manifest.json"
 out=$(ctl restore "$BASE/corrupt" 2>&1)
