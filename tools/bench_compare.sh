@@ -36,7 +36,7 @@ CACHE=${BENCH_CACHE:-build/bench-cache}
 TMPBASE=${BENCH_TMPDIR:-/tmp}
 case "$SCALE" in
 national) ROWS=${BENCH_ROWS:-18000000}; TYPES=participant,labor_force,target,enterprise,insured_unit,tax_employer
-	NEED_GB=${BENCH_NEED_GB:-10} ;;
+	NEED_GB=${BENCH_NEED_GB:-15} ;;
 province) ROWS=${BENCH_ROWS:-1000000}; TYPES=participant,labor_force,target
 	NEED_GB=${BENCH_NEED_GB:-0} ;;
 *) echo "bench_compare: BENCH_SCALE '$SCALE': expected province or national"; exit 2 ;;
