@@ -7,7 +7,7 @@
 #   make test-multihost  the pipeline over hosts in network namespaces of this machine
 #                 (root; prints "# skipped" where namespaces are not allowed)
 #   make asan     the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make bench    benchmarks (print numbers)
+#   make bench    benchmarks (print numbers); BENCH=compare runs only tools/bench_compare.sh
 #   make docs     rewrite the key reference of docs/CONFIGURATION.md from the code's description
 #   make install  programs, configuration, systemd units, logrotate file (PREFIX, DESTDIR; see the end)
 #   make fuzz     build the libFuzzer harnesses tests/fuzz/fuzz_*.c with clang and run
@@ -28,6 +28,8 @@ RUN_DEBS  := build-essential pkg-config libzmq3-dev libmsgpack-dev libyaml-dev l
              libzip-dev libexpat1-dev libfreexl-dev
 TEST_DEBS := $(RUN_DEBS) libcmocka-dev python3-aiosmtpd chromium openssl iproute2 curl \
              python3-openpyxl python3-xlwt
+# BENCH_DEBS are added for `make bench` (the baselines of tools/bench_compare.sh).
+BENCH_DEBS := $(RUN_DEBS) python3-pandas
 # FUZZ_DEBS are added for `make fuzz` (clang with libFuzzer).
 FUZZ_DEBS := $(RUN_DEBS) clang libclang-rt-14-dev
 
@@ -155,8 +157,11 @@ asan: test-deps
 	@BHXH_BIN=bin-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  tests/run-all.sh
 
-bench: all
-	@tools/bench.sh
+# BENCH=NAME[,NAME...] runs only tools/bench_NAME.sh (make bench BENCH=compare)
+bench:
+	$(call install-debs,$(BENCH_DEBS))
+	@$(MAKE) --no-print-directory all
+	@BENCH="$(BENCH)" tools/bench.sh
 
 # Fuzzing: each harness is built by clang with the common/*.c sources it
 # needs compiled in (instrumented; not libcommon.a, which gcc builds without
