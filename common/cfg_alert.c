@@ -501,37 +501,22 @@ static const cd_key_t s_receiver_keys[] = {
 	{ .key = NULL }
 };
 
-/* s_read_receivers - the receivers list (one operator receiver without an alerting file). */
+/* s_keep_receiver - a receiver read has a name. */
+static int
+s_keep_receiver(void *item, const yt_node_t *n, cd_ctx_t *cx, void *owner)
+{
+	return ((cfg_receiver_t *)item)->name != NULL ? 0 : -1;
+}
+
+/* s_read_receivers - the receivers list. */
 static int
 s_read_receivers(const cd_key_t *k, const yt_node_t *seq, void *base, cd_ctx_t *cx)
 {
 	cfg_alert_t *self = base;
-	cd_ctx_t ic = cd_item_ctx(cx);
-	size_t before = cx->d->n;
+	const cd_items_t spec = { &self->receivers, &self->nreceivers, sizeof(cfg_receiver_t), "receiver",
+		"name, role, ...", 0, self, s_keep_receiver };
 
-	if (seq == NULL)
-		return 0;
-	if (seq->kind != YT_SEQ) {
-		yt_diag_add(cx->d, seq, "receivers: expected a list");
-		return -1;
-	}
-	self->receivers = xcalloc(seq->n + 1, sizeof(*self->receivers));
-	for (size_t i = 0; i < seq->n; i++) {
-		const yt_node_t *n = seq->items[i];
-		cfg_receiver_t *r = &self->receivers[self->nreceivers];
-
-		if (n->kind != YT_MAP) {
-			yt_diag_add(cx->d, n, "a receiver must be a map");
-			continue;
-		}
-		cd_read(s_receiver_keys, "", n, r, &ic);
-		if (r->name == NULL) {
-			cd_free(s_receiver_keys, r);
-			continue;
-		}
-		self->nreceivers++;
-	}
-	return cx->d->n > before ? -1 : 0;
+	return cd_read_items(k, seq, cx, &spec);
 }
 
 static const cd_key_t s_inhibit_keys[] = {
@@ -546,35 +531,27 @@ static const cd_key_t s_inhibit_keys[] = {
 	{ .key = NULL }
 };
 
+/* s_keep_inhibit - an inhibit rule read: its equal labels are labels. */
+static int
+s_keep_inhibit(void *item, const yt_node_t *n, cd_ctx_t *cx, void *owner)
+{
+	cfg_inhibit_t *r = item;
+
+	for (int j = 0; j < r->nequal; j++)
+		if (!alert_label_known(r->equal[j]))
+			yt_diag_add(cx->d, yt_map_get(n, "equal"), "equal: unknown label '%s'", r->equal[j]);
+	return 0;
+}
+
 /* s_read_inhibit - inhibition rules. */
 static int
 s_read_inhibit(const cd_key_t *k, const yt_node_t *seq, void *base, cd_ctx_t *cx)
 {
 	cfg_alert_t *self = base;
-	cd_ctx_t ic = cd_item_ctx(cx);
-	size_t before = cx->d->n;
+	const cd_items_t spec = { &self->inhibit, &self->ninhibit, sizeof(cfg_inhibit_t), "inhibit rule",
+		"source, target, equal", 0, self, s_keep_inhibit };
 
-	if (seq == NULL)
-		return 0;
-	if (seq->kind != YT_SEQ) {
-		yt_diag_add(cx->d, seq, "inhibit: expected a list");
-		return -1;
-	}
-	self->inhibit = xcalloc(seq->n + 1, sizeof(*self->inhibit));
-	for (size_t i = 0; i < seq->n; i++) {
-		const yt_node_t *n = seq->items[i];
-		cfg_inhibit_t *r = &self->inhibit[self->ninhibit++];
-
-		if (n->kind != YT_MAP) {
-			yt_diag_add(cx->d, n, "an inhibit rule must be a map");
-			continue;
-		}
-		cd_read(s_inhibit_keys, "", n, r, &ic);
-		for (int j = 0; j < r->nequal; j++)
-			if (!alert_label_known(r->equal[j]))
-				yt_diag_add(cx->d, yt_map_get(n, "equal"), "equal: unknown label '%s'", r->equal[j]);
-	}
-	return cx->d->n > before ? -1 : 0;
+	return cd_read_items(k, seq, cx, &spec);
 }
 
 /* s_check_ca - smtp.ca_file: an absolute path that can be read. */

@@ -112,38 +112,24 @@ static const cd_key_t s_expected_keys[] = {
 	{ .key = NULL }
 };
 
+/* s_keep_expected - an expected submission read names its agency and type. */
+static int
+s_keep_expected(void *item, const yt_node_t *n, cd_ctx_t *cx, void *owner)
+{
+	cfg_expected_t *e = item;
+
+	return e->agency != NULL && e->type != NULL && e->deadline_day > 0 ? 0 : -1;
+}
+
 /* s_read_expected - missing_data.expected: [{ agency, type, deadline_day }] */
 static int
 s_read_expected(const cd_key_t *k, const yt_node_t *seq, void *base, cd_ctx_t *cx)
 {
 	cfg_findings_t *f = base;
-	cd_ctx_t ic = cd_item_ctx(cx);
-	int rc = 0;
+	const cd_items_t spec = { &f->expected, &f->nexpected, sizeof(cfg_expected_t), "expected submission",
+		"agency, type, deadline_day", 0, f, s_keep_expected };
 
-	if (seq == NULL)
-		return 0;
-	if (seq->kind != YT_SEQ) {
-		yt_diag_add(cx->d, seq, "expected: expected a list of { agency, type, deadline_day }");
-		return -1;
-	}
-	f->expected = xcalloc(seq->n ? seq->n : 1, sizeof(*f->expected));
-	for (size_t i = 0; i < seq->n; i++) {
-		const yt_node_t *it = seq->items[i];
-		cfg_expected_t *e = &f->expected[f->nexpected];
-
-		if (it->kind != YT_MAP) {
-			yt_diag_add(cx->d, it, "expected: expected { agency, type, deadline_day }");
-			rc = -1;
-			continue;
-		}
-		if (cd_read(s_expected_keys, "", it, e, &ic) != 0 || e->agency == NULL || e->type == NULL) {
-			cd_free(s_expected_keys, e);
-			rc = -1;
-			continue;
-		}
-		f->nexpected++;
-	}
-	return rc;
+	return cd_read_items(k, seq, cx, &spec);
 }
 
 /* s_check_today - `today`: a real date YYYY-MM-DD, or empty for the local date. */

@@ -910,3 +910,45 @@ cd_item_ctx(const cd_ctx_t *cx)
 {
 	return (cd_ctx_t){ cx->d, cx->user, NULL, cx->base, NULL, 0, NULL };
 }
+
+/* cd_read_items - a list of items, each read with k->sub, then kept or dropped. */
+int
+cd_read_items(const cd_key_t *k, const yt_node_t *seq, cd_ctx_t *cx, const cd_items_t *spec)
+{
+	cd_ctx_t ic = cd_item_ctx(cx);
+	size_t before = cx->d != NULL ? cx->d->n : 0;
+	char label[120], *arr;
+
+	if (seq == NULL)
+		return 0;
+	if (seq->kind != YT_SEQ) {
+		yt_diag_add(cx->d, seq, "%s: expected a list", k->key);
+		return -1;
+	}
+	arr = xcalloc(seq->n + 1, spec->size);
+	memcpy(spec->arrp, &arr, sizeof(arr));
+	for (size_t i = 0; i < seq->n; i++) {
+		const yt_node_t *n = seq->items[i], *name = yt_map_get(n, "name");
+		void *item = arr + (size_t)*spec->n * spec->size;
+
+		if (n->kind != YT_MAP) {
+			yt_diag_add(cx->d, n, "expected a mapping (%s %s: %s)", strchr("aeiou", spec->what[0]) ? "an" : "a",
+			    spec->what, spec->keys);
+			continue;
+		}
+		ic.label = NULL;
+		if (spec->labelled) {
+			snprintf(label, sizeof(label), "%s '%.80s'", spec->what, name != NULL && name->kind == YT_SCALAR ?
+			    name->scalar : "?");
+			ic.label = label;
+		}
+		cd_read(k->sub, "", n, item, &ic);
+		if (spec->keep != NULL && spec->keep(item, n, cx, spec->owner) != 0) {
+			cd_free(k->sub, item);
+			memset(item, 0, spec->size);
+			continue;
+		}
+		(*spec->n)++;
+	}
+	return cx->d != NULL && cx->d->n > before ? -1 : 0;
+}

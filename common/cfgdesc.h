@@ -112,6 +112,24 @@ int cd_keep_node(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx
  * list's own fingerprint covers its items). */
 cd_ctx_t cd_item_ctx(const cd_ctx_t *cx);
 
+/* How cd_read_items reads a list into an array of items. */
+typedef struct {
+	void *arrp;          /* the address of the owner's pointer to the array (set before reading) */
+	int *n;              /* the owner's count of items kept (counts up while reading) */
+	size_t size;         /* bytes of one item */
+	const char *what;    /* an item in messages: "agency", "field" */
+	const char *keys;    /* what an item holds, for the message on one that is not a mapping */
+	int labelled;        /* messages about an item start "WHAT 'NAME'" (its name key) */
+	void *owner;         /* the structure holding the list, for keep */
+	/* keep - after reading an item: 0 keeps it, -1 drops it (freed with k->sub). NULL: keep all */
+	int (*keep)(void *item, const yt_node_t *n, cd_ctx_t *cx, void *owner);
+} cd_items_t;
+
+/* cd_read_items - read the list seq (NULL: absent, nothing done) item by item
+ * with the table k->sub into a zeroed array of seq->n + 1 items; 0, or -1 when
+ * anything was reported. */
+int cd_read_items(const cd_key_t *k, const yt_node_t *seq, cd_ctx_t *cx, const cd_items_t *spec);
+
 /* cd_defaults - only the defaults of t (and of its sections) into base. */
 void cd_defaults(const cd_key_t *t, void *base);
 

@@ -180,47 +180,33 @@ static const cd_key_t s_agency_keys[] = {
 	{ .key = NULL }
 };
 
+/* s_keep_agency - an agency read: it has an id, unique and of folder-safe
+ * characters; its name defaults to its id. */
+static int
+s_keep_agency(void *item, const yt_node_t *n, cd_ctx_t *cx, void *owner)
+{
+	cfg_agency_t *a = item;
+
+	if (a->id == NULL)
+		return -1;
+	if (config_agency(owner, a->id) != NULL)
+		yt_diag_add(cx->d, yt_map_get(n, "id"), "agencies: id '%s' appears twice", a->id);
+	if (strspn(a->id, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(a->id))
+		yt_diag_add(cx->d, yt_map_get(n, "id"), "agencies: id '%s': use a-z, 0-9, '_' and '-' only", a->id);
+	if (a->name == NULL)
+		a->name = xstrdup(a->id);
+	return 0;
+}
+
 /* s_read_agencies - the agencies list. */
 static int
 s_read_agencies(const cd_key_t *k, const yt_node_t *seq, void *base, cd_ctx_t *cx)
 {
 	config_t *c = base;
-	cd_ctx_t ic = cd_item_ctx(cx);
-	yt_diag_t *d = cx->d;
-	size_t before = d->n;
+	const cd_items_t spec = { &c->agencies, &c->nagencies, sizeof(cfg_agency_t), "agency", "id, name, types", 0,
+		c, s_keep_agency };
 
-	if (seq == NULL)
-		return 0;
-	if (seq->kind != YT_SEQ) {
-		yt_diag_add(d, seq, "agencies: expected a list");
-		return -1;
-	}
-	c->agencies = xcalloc(seq->n + 1, sizeof(cfg_agency_t));
-	for (size_t i = 0; i < seq->n; i++) {
-		const yt_node_t *n = seq->items[i];
-		cfg_agency_t *a = &c->agencies[c->nagencies];
-
-		if (n->kind != YT_MAP) {
-			yt_diag_add(d, n, "agencies: expected a map with id, name, types");
-			continue;
-		}
-		cd_read(s_agency_keys, "", n, a, &ic);
-		if (a->id == NULL) {
-			cd_free(s_agency_keys, a);
-			continue;
-		}
-		if (config_agency(c, a->id) != NULL)
-			yt_diag_add(d, yt_map_get(n, "id"), "agencies: id '%s' appears twice", a->id);
-		for (const char *p = a->id; *p; p++)
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')) {
-				yt_diag_add(d, yt_map_get(n, "id"), "agencies: id '%s': use a-z, 0-9, '_' and '-' only", a->id);
-				break;
-			}
-		if (a->name == NULL)
-			a->name = xstrdup(a->id);
-		c->nagencies++;
-	}
-	return d->n > before ? -1 : 0;
+	return cd_read_items(k, seq, cx, &spec);
 }
 
 /* s_fold_add - add a folded alias to a field's match list. */
@@ -246,16 +232,6 @@ s_check_ident(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 	yt_diag_add(cx->d, n, "%s: a name is [a-z_][a-z0-9_]* of at most %d characters (it names a table or"
 	    " a column)", cx->label != NULL ? cx->label : name, CONFIG_IDENT_MAX);
 	return -1;
-}
-
-/* s_label - "record type 'NAME'" from an item's name, for its messages. */
-static const char *
-s_label(const yt_node_t *n, const char *what, char *buf, size_t size)
-{
-	const yt_node_t *v = yt_map_get(n, "name");
-
-	snprintf(buf, size, "%s '%.80s'", what, v != NULL && v->kind == YT_SCALAR ? v->scalar : "?");
-	return buf;
 }
 
 /* s_check_min, s_check_max - note that a bound was given. */
@@ -327,52 +303,42 @@ static const cd_key_t s_field_keys[] = {
 	{ .key = NULL }
 };
 
+/* s_keep_field - a field read: its checks across keys, its folded headings,
+ * and a name unique in its record type. */
+static int
+s_keep_field(void *item, const yt_node_t *n, cd_ctx_t *cx, void *owner)
+{
+	cfg_rtype_t *t = owner;
+	cfg_field_t *f = item;
+	yt_diag_t *d = cx->d;
+
+	if (f->name == NULL)
+		f->name = xstrdup("?");
+	if (f->type == FT_INT && !f->has_max && yt_map_get(n, "type") != NULL)
+		yt_diag_add(d, n, "field '%s': an int field needs a max (the largest plausible value), so that"
+		    " no accepted number can overflow a sum", f->name);
+	if (f->has_min && f->has_max && f->min > f->max)
+		yt_diag_add(d, n, "field '%s': min is above max", f->name);
+	if (f->type == FT_ENUM && f->values == NULL)
+		yt_diag_add(d, n, "field '%s': an enum needs 'values'", f->name);
+	s_fold_add(f, f->name);
+	for (int j = 0; j < f->naliases; j++)
+		s_fold_add(f, f->aliases[j]);
+	for (int j = 0; j < t->nfields; j++)
+		if (strcmp(t->fields[j].name, f->name) == 0)
+			yt_diag_add(d, n, "record type '%s': field '%s' appears twice", t->name ? t->name : "?", f->name);
+	return 0;
+}
+
 /* s_read_fields - a record type's fields. */
 static int
 s_read_fields(const cd_key_t *k, const yt_node_t *fields, void *base, cd_ctx_t *cx)
 {
 	cfg_rtype_t *t = base;
-	cd_ctx_t ic = cd_item_ctx(cx);
-	yt_diag_t *d = cx->d;
-	size_t before = d->n;
+	const cd_items_t spec = { &t->fields, &t->nfields, sizeof(cfg_field_t), "field", "name, type, ...", 1, t,
+		s_keep_field };
 
-	if (fields == NULL)
-		return 0;
-	if (fields->kind != YT_SEQ) {
-		yt_diag_add(d, fields, "fields: expected a list");
-		return -1;
-	}
-	t->fields = xcalloc(fields->n + 1, sizeof(cfg_field_t));
-	for (size_t i = 0; i < fields->n; i++) {
-		const yt_node_t *n = fields->items[i];
-		cfg_field_t *f = &t->fields[t->nfields];
-
-		char label[120];
-
-		if (n->kind != YT_MAP) {
-			yt_diag_add(d, n, "expected a mapping (a field: name, type, ...)");
-			continue;
-		}
-		ic.label = s_label(n, "field", label, sizeof(label));
-		cd_read(s_field_keys, "", n, f, &ic);
-		if (f->name == NULL)
-			f->name = xstrdup("?");
-		if (f->type == FT_INT && !f->has_max && yt_map_get(n, "type") != NULL)
-			yt_diag_add(d, n, "field '%s': an int field needs a max (the largest plausible value), so that"
-			    " no accepted number can overflow a sum", f->name);
-		if (f->has_min && f->has_max && f->min > f->max)
-			yt_diag_add(d, n, "field '%s': min is above max", f->name);
-		if (f->type == FT_ENUM && f->values == NULL)
-			yt_diag_add(d, n, "field '%s': an enum needs 'values'", f->name);
-		s_fold_add(f, f->name);
-		for (int j = 0; j < f->naliases; j++)
-			s_fold_add(f, f->aliases[j]);
-		for (int j = 0; j < t->nfields; j++)
-			if (strcmp(t->fields[j].name, f->name) == 0)
-				yt_diag_add(d, n, "record type '%s': field '%s' appears twice", t->name ? t->name : "?", f->name);
-		t->nfields++;
-	}
-	return d->n > before ? -1 : 0;
+	return cd_read_items(k, fields, cx, &spec);
 }
 
 /* s_read_key - a record type's key: field names into field indexes. */
@@ -447,48 +413,37 @@ static const cd_key_t s_rtype_keys[] = {
 	{ .key = NULL }
 };
 
+/* s_keep_rtype - a record type read: its prefixes (its name when none) and
+ * a name unique in the schemas. */
+static int
+s_keep_rtype(void *item, const yt_node_t *n, cd_ctx_t *cx, void *owner)
+{
+	config_t *c = owner;
+	cfg_rtype_t *t = item;
+
+	if (t->name == NULL)
+		t->name = xstrdup("?");
+	if (t->nprefixes == 0) {
+		free(t->prefixes); /* none given: the name is the prefix */
+		t->prefixes = xcalloc(2, sizeof(char *));
+		t->prefixes[0] = xstrdup(t->name);
+		t->nprefixes = 1;
+	}
+	for (int j = 0; j < c->nrtypes; j++)
+		if (strcmp(c->rtypes[j].name, t->name) == 0)
+			yt_diag_add(cx->d, n, "record type '%s' appears twice", t->name);
+	return 0;
+}
+
 /* s_read_rtypes - record_types of the schemas file. */
 static int
 s_read_rtypes(const cd_key_t *k, const yt_node_t *seq, void *base, cd_ctx_t *cx)
 {
 	config_t *c = base;
-	cd_ctx_t ic = cd_item_ctx(cx);
-	yt_diag_t *d = cx->d;
-	size_t before = d->n;
+	const cd_items_t spec = { &c->rtypes, &c->nrtypes, sizeof(cfg_rtype_t), "record type",
+		"name, apply, key, fields, ...", 1, c, s_keep_rtype };
 
-	if (seq == NULL)
-		return 0;
-	if (seq->kind != YT_SEQ) {
-		yt_diag_add(d, seq, "record_types: expected a list");
-		return -1;
-	}
-	c->rtypes = xcalloc(seq->n + 1, sizeof(cfg_rtype_t));
-	for (size_t i = 0; i < seq->n; i++) {
-		const yt_node_t *n = seq->items[i];
-		cfg_rtype_t *t = &c->rtypes[c->nrtypes];
-
-		char label[120];
-
-		if (n->kind != YT_MAP) {
-			yt_diag_add(d, n, "expected a mapping (a record type: name, apply, key, fields, ...)");
-			continue;
-		}
-		ic.label = s_label(n, "record type", label, sizeof(label));
-		cd_read(s_rtype_keys, "", n, t, &ic);
-		if (t->name == NULL)
-			t->name = xstrdup("?");
-		if (t->nprefixes == 0) {
-			free(t->prefixes); /* none given: the name is the prefix */
-			t->prefixes = xcalloc(2, sizeof(char *));
-			t->prefixes[0] = xstrdup(t->name);
-			t->nprefixes = 1;
-		}
-		for (int j = 0; j < c->nrtypes; j++)
-			if (strcmp(c->rtypes[j].name, t->name) == 0)
-				yt_diag_add(d, n, "record type '%s' appears twice", t->name);
-		c->nrtypes++;
-	}
-	return d->n > before ? -1 : 0;
+	return cd_read_items(k, seq, cx, &spec);
 }
 
 const cd_key_t config_schema_keys[] = {
@@ -542,35 +497,25 @@ s_load_schemas(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 	return rc;
 }
 
-/* s_load_findings, s_load_alerting - the findings and alerting files (built-in defaults without one). */
+/* s_load_sub - the findings or the alerting file, as k names (the built-in
+ * defaults without one), read with its own table. */
 static int
-s_load_findings(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
+s_load_sub(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 {
 	config_t *c = base;
-	int failed;
+	int failed, findings = strcmp(k->key, "findings") == 0;
 	yt_node_t *root = s_sub_file(k, base, cx, &failed);
-	cd_ctx_t sub = { cx->d, c, cx->sums, CD_BASE_FINDINGS, NULL, 0, NULL };
+	cd_ctx_t sub = { cx->d, c, cx->sums, findings ? CD_BASE_FINDINGS : CD_BASE_ALERT, NULL, 0, NULL };
+	int ok;
 
 	if (failed)
 		return -1;
-	c->findings = cfg_findings_read(root, &sub);
+	if (findings)
+		ok = (c->findings = cfg_findings_read(root, &sub)) != NULL;
+	else
+		ok = (c->alert = cfg_alert_read(root, &sub)) != NULL;
 	yt_free(root);
-	return c->findings != NULL ? 0 : -1;
-}
-
-static int
-s_load_alerting(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
-{
-	config_t *c = base;
-	int failed;
-	yt_node_t *root = s_sub_file(k, base, cx, &failed);
-	cd_ctx_t sub = { cx->d, c, cx->sums, CD_BASE_ALERT, NULL, 0, NULL };
-
-	if (failed)
-		return -1;
-	c->alert = cfg_alert_read(root, &sub);
-	yt_free(root);
-	return c->alert != NULL ? 0 : -1;
+	return ok ? 0 : -1;
 }
 
 /* s_read_endpoints - the endpoints section (cfg_endpoints.c), after validate.instances. */
@@ -701,11 +646,11 @@ const cd_key_t config_keys[] = {
 	{ .key = "schemas", .type = CD_STR, .flags = CD_REQUIRED, .off = offsetof(config_t, schemas),
 	  .check = s_load_schemas, .type_doc = "path", .doc = "the record types file (below), relative to this file" },
 	{ .key = "findings", .type = CD_STR, .flags = CD_RELOAD | CD_OWN, .off = offsetof(config_t, findings_path),
-	  .check = s_load_findings, .type_doc = "path", .def_doc = "built-in defaults", .doc = "thresholds and"
+	  .check = s_load_sub, .type_doc = "path", .def_doc = "built-in defaults", .doc = "thresholds and"
 	  " severities of findings (below), relative to this file; on reload each of its keys is taken as its own"
 	  " row below says" },
 	{ .key = "alerting", .type = CD_STR, .flags = CD_RELOAD | CD_OWN, .off = offsetof(config_t, alerting_path),
-	  .check = s_load_alerting, .type_doc = "path", .def_doc = "built-in defaults", .doc = "receivers and routing of"
+	  .check = s_load_sub, .type_doc = "path", .def_doc = "built-in defaults", .doc = "receivers and routing of"
 	  " notices (below), relative to this file; on reload each of its keys is taken as its own row below says" },
 	{ .key = "ingest", .type = CD_SECTION, .sub = s_ingest_keys, .doc = "reading files" },
 	{ .key = "validate", .type = CD_SECTION, .sub = s_validate_keys, .doc = "checking rows" },

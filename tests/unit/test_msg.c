@@ -758,7 +758,7 @@ static void test_file_end_layout(void **state)
 	assert_string_equal(m.u.end.encoding, "TCVN3");
 	msg_free(&m);
 	wb_free(&b);
-	/* 12 elements are refused */
+	/* a 12th element that is not a list of headings is refused */
 	wb_head(&b, MSG_T_FILE_END, 9, 12);
 	wb_str(&b, "abc");
 	wb_uint(&b, 1);
