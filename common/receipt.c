@@ -480,7 +480,7 @@ s_csv_cell(sb_t *b, const char *s)
 {
 	char *clean = s_clean(s != NULL ? s : "", 0);
 
-	sb_add(b, ",\"");
+	sb_add(b, "\t\"");
 	if (clean[0] != '\0' && strchr("=+-@\t\r", clean[0]) != NULL)
 		sb_add(b, "'");
 	for (const char *p = clean; *p; p++) {
@@ -502,8 +502,8 @@ receipt_csv(sb_t *b, const receipt_t *r)
 		n += r->errors[i].line > 0;
 	if (n == 0)
 		return 0;
-	sb_add(b, "\xEF\xBB\xBF" "dòng / line,\"cột / column\",\"trường / field\",\"mã lỗi / code\","
-	    "\"thông báo / message (vi)\",\"message (en)\"\r\n");
+	sb_add(b, "\xEF\xBB\xBF" "dòng / line\t\"cột / column\"\t\"trường / field\"\t\"mã lỗi / code\"\t"
+	    "\"thông báo / message (vi)\"\t\"message (en)\"\r\n");
 	for (uint64_t i = 0; i < r->nerrors; i++) {
 		const receipt_error_t *e = &r->errors[i];
 
@@ -542,6 +542,56 @@ s_agency_ok(const char *a)
 	return n > 0 && n <= 64 && strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
+/* s_utf16le - the CSV as a spreadsheet opens it whatever its locale's list
+ * separator: UTF-16LE with its byte order mark (a UTF-8 BOM in u8 dropped).
+ * u8 is valid UTF-8 (every cell went through s_clean). Returns the bytes
+ * (malloc'd) and their count in *n. */
+static char *
+s_utf16le(const char *u8, size_t *n)
+{
+	const unsigned char *p = (const unsigned char *)u8;
+	size_t len = strlen(u8), o = 2;
+	unsigned char *out = xmalloc(2 * len + 4);
+
+	if (out == NULL)
+		return NULL;
+	out[0] = 0xFF;
+	out[1] = 0xFE;
+	if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
+		p += 3;
+	while (*p) {
+		uint32_t c;
+		int k;
+
+		if (*p < 0x80) {
+			c = *p;
+			k = 0;
+		} else if ((*p & 0xE0) == 0xC0) {
+			c = *p & 0x1F;
+			k = 1;
+		} else if ((*p & 0xF0) == 0xE0) {
+			c = *p & 0x0F;
+			k = 2;
+		} else {
+			c = *p & 0x07;
+			k = 3;
+		}
+		p++;
+		for (; k > 0 && (*p & 0xC0) == 0x80; k--, p++)
+			c = (c << 6) | (*p & 0x3F);
+		if (c >= 0x10000) { /* a surrogate pair */
+			c -= 0x10000;
+			out[o++] = (unsigned char)((0xD800 | (c >> 10)) & 0xFF);
+			out[o++] = (unsigned char)((0xD800 | (c >> 10)) >> 8);
+			c = 0xDC00 | (c & 0x3FF);
+		}
+		out[o++] = (unsigned char)(c & 0xFF);
+		out[o++] = (unsigned char)(c >> 8);
+	}
+	*n = o;
+	return (char *)out;
+}
+
 /* receipt_write_rendered - text, CSV, then JSON, each atomically, named by
  * time and file name, so that a reader waiting for the JSON finds the others too. */
 int
@@ -568,8 +618,15 @@ receipt_write_rendered(const char *var_dir, const char *agency, const char *file
 	if (fs_write_atomic(path, text, strlen(text)) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s-%s.errors.csv", dir, stamp, base);
-	if (csv != NULL && csv[0] != '\0' && fs_write_atomic(path, csv, strlen(csv)) != 0)
-		return -1;
+	if (csv != NULL && csv[0] != '\0') {
+		size_t n;
+		char *u16 = s_utf16le(csv, &n);
+		int rc = u16 != NULL ? fs_write_atomic(path, u16, n) : -1;
+
+		free(u16);
+		if (rc != 0)
+			return -1;
+	}
 	snprintf(path, sizeof(path), "%s/%s-%s.json", dir, stamp, base);
 	return fs_write_atomic(path, json, strlen(json));
 }
@@ -691,7 +748,7 @@ s_fit_csv(sb_t *b, size_t max)
 	}
 	for (const char *p = b->data + cut; (p = strstr(p, "\r\n")) != NULL; p += 2)
 		omitted++;
-	snprintf(tail, sizeof(tail), ",\"\",\"\",\"\",\"… %llu lỗi nữa không được liệt kê: biên nhận quá lớn để gửi\","
+	snprintf(tail, sizeof(tail), "\t\"\"\t\"\"\t\"\"\t\"… %llu lỗi nữa không được liệt kê: biên nhận quá lớn để gửi\"\t"
 	    "\"%llu more errors not listed: the receipt was too large to send\"\r\n",
 	    (unsigned long long)omitted, (unsigned long long)omitted);
 	sb_init(&n);

@@ -79,7 +79,10 @@ void receipt_json(sb_t *b, const receipt_t *r);
 void receipt_text(sb_t *b, const receipt_t *r);
 
 /* receipt_csv - the errors of rejected rows (line > 0) as CSV for a
- * spreadsheet: UTF-8 with a BOM, CRLF, a header row, one record per error
+ * spreadsheet: tab-separated, every text cell quoted, UTF-8 with a BOM
+ * (receipt_write_rendered writes it as UTF-16LE with its BOM, which Excel
+ * opens into columns whatever the list separator of its locale), CRLF, a
+ * header row, one record per error
  * (line, column heading, field, code, Vietnamese and English message); a
  * cell that starts with = + - @ (or a tab or CR) is prefixed with ' so that
  * no spreadsheet reads it as a formula. Appends nothing and returns 0 when

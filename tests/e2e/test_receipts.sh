@@ -66,7 +66,7 @@ check "text: the summary comes before the errors" \
 	bash -c '[ "$(grep -n "^Tóm tắt lỗi" "$1" | cut -d: -f1)" -lt "$(grep -n "^Lỗi / Errors" "$1" | cut -d: -f1)" ]' _ "$t"
 check_eq "CSV: both errors of line 3" "3,Kỳ,period,E_PERIOD_FORMAT|3,Tổng quỹ lương,wage_fund,E_MONEY_FORMAT" \
 	"$(python3 -c 'import csv, sys
-rows = list(csv.reader(open(sys.argv[1], encoding="utf-8-sig", newline="")))
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-16", newline=""), delimiter="\t"))
 print("|".join(",".join(r[:4]) for r in rows[1:]))' "$(csv_of "$r")")"
 
 # --- every row rejected: the snapshot in place stays -------------------------
@@ -117,15 +117,16 @@ check "...the text stays short" test "$(stat -c %s "$t")" -lt 100000
 check "...the summary counts the code over the whole file" grep -q "^  E_INSURANCE_NO_FORMAT  *$N  mã số BHXH không gồm đúng 10 chữ số$" "$t"
 check "...with its first lines" grep -qF 'dòng/lines 2, 3, 4, 5, 6, …' "$t"
 c=$(csv_of "$r")
-check "CSV: starts with a UTF-8 BOM" bash -c '[ "$(head -c 3 "$1" | od -An -tx1 | tr -d " ")" = efbbbf ]' _ "$c"
+check "CSV: UTF-16LE with its BOM, tab-separated (Excel opens it into columns whatever its list separator)" \
+	bash -c '[ "$(head -c 4 "$1" | od -An -tx1 | tr -d " ")" = fffe6400 ]' _ "$c"
 check_eq "CSV: python's csv module reads a header and one row per rejected row" "$N 6 2 Mã số BHXH insurance_no E_INSURANCE_NO_FORMAT" \
 	"$(python3 -c 'import csv, sys
-rows = list(csv.reader(open(sys.argv[1], encoding="utf-8-sig", newline="")))
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-16", newline=""), delimiter="\t"))
 body = rows[1:]
 assert all(len(r) == 6 for r in rows), "ragged"
 print(len(body), len(rows[0]), body[0][0], body[0][1], body[0][2], body[0][3])' "$c")"
 check "CSV: no cell starts with a formula character" python3 -c 'import csv, sys
-for r in csv.reader(open(sys.argv[1], encoding="utf-8-sig", newline="")):
+for r in csv.reader(open(sys.argv[1], encoding="utf-16", newline=""), delimiter="\t"):
     assert not any(c[:1] in ("=", "+", "-", "@") for c in r), r' "$c"
 
 finish

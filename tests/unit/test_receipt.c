@@ -213,7 +213,7 @@ test_fit_cuts_errors(void **state)
 	assert_int_equal(j.len + t.len + c.len, before);
 	assert_int_equal(receipt_fit(&j, &t, &c, 60000), 1);
 	assert_true(j.len + t.len + c.len <= 60000);
-	assert_non_null(strstr(c.data, "\r\n2,\"\",\"tax_code\",\"E_TAX_CODE\""));
+	assert_non_null(strstr(c.data, "\r\n2\t\"\"\t\"tax_code\"\t\"E_TAX_CODE\""));
 	assert_non_null(strstr(c.data, "more errors not listed: the receipt was too large to send\"\r\n"));
 	assert_non_null(strstr(j.data, "\"file\": \"participant_2017-03.csv\""));
 	assert_non_null(strstr(j.data, "{\"line\": 2, "));
@@ -350,16 +350,19 @@ test_csv_rows(void **state)
 	sb_init(&b);
 	assert_int_equal(receipt_csv(&b, &r), 1);
 	assert_true(memcmp(b.data, "\xEF\xBB\xBF", 3) == 0);
-	assert_non_null(strstr(b.data, "\r\n2,\"Tổng quỹ lương\",\"wage_fund\",\"E_MONEY_FORMAT\",\"'@SUM(A1), \"\"quoted\"\"\nnext\",\"'-bad amount\"\r\n"));
-	assert_non_null(strstr(b.data, "\r\n3,\"Kỳ\",\"period\",\"E_PERIOD_FORMAT\",\"kỳ sai\",\"bad period\"\r\n"));
+	assert_non_null(strstr(b.data, "\r\n2\t\"Tổng quỹ lương\"\t\"wage_fund\"\t\"E_MONEY_FORMAT\"\t\"'@SUM(A1), \"\"quoted\"\"\nnext\"\t\"'-bad amount\"\r\n"));
+	assert_non_null(strstr(b.data, "\r\n3\t\"Kỳ\"\t\"period\"\t\"E_PERIOD_FORMAT\"\t\"kỳ sai\"\t\"bad period\"\r\n"));
 	assert_null(strstr(b.data, "E_FILE_NO_VALID_ROWS"));
 	assert_non_null(mkdtemp(tmpl));
-	snprintf(path, sizeof(path), "%s/r.csv", tmpl);
-	assert_non_null(fp = fopen(path, "w"));
-	fwrite(b.data, 1, b.len, fp);
+	/* as the receipt writer puts it on disk: UTF-16LE with its BOM, which Excel opens into columns */
+	assert_int_equal(receipt_write_rendered(tmpl, "bhxh", "p.csv", 0, "{}\n", "t\n", b.data, NULL, 0), 0);
+	snprintf(path, sizeof(path), "%s/spool/outbox/bhxh/19700101T000000.000000Z-p.csv.errors.csv", tmpl);
+	assert_non_null(fp = fopen(path, "rb"));
+	assert_int_equal(fgetc(fp), 0xFF);
+	assert_int_equal(fgetc(fp), 0xFE);
 	fclose(fp);
 	snprintf(cmd, sizeof(cmd), "! command -v python3 >/dev/null || python3 -c 'import csv,sys\n"
-	    "rows = list(csv.reader(open(sys.argv[1], encoding=\"utf-8-sig\", newline=\"\")))\n"
+	    "rows = list(csv.reader(open(sys.argv[1], encoding=\"utf-16\", newline=\"\"), delimiter=\"\\t\"))\n"
 	    "assert len(rows) == 5 and all(len(x) == 6 for x in rows), rows\n"
 	    "assert rows[2][4].startswith(\"\\x27@\"), rows[2]\n' '%s'", path);
 	assert_int_equal(system(cmd), 0);
