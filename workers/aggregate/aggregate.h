@@ -120,6 +120,22 @@ int agg_findings(worker_t *w, int full);
 	" UNION ALL SELECT (SELECT MIN(period) FROM " t " WHERE period > d.p) FROM d WHERE d.p IS NOT NULL)" \
 	" SELECT p AS period FROM d WHERE p IS NOT NULL)"
 
+/* Participants are kept in the table person (apply.c, migration 8): the
+ * period as the integer YYYYMM, codes as numbers of the table code. These
+ * turn one form into the other in SQL (NULL stays NULL). */
+#define AGG_PINT(x) "(CAST(substr(" x ", 1, 4) AS INTEGER) * 100 + CAST(substr(" x ", 6, 2) AS INTEGER))"
+#define AGG_PTEXT(x) "(CASE WHEN (" x ") IS NULL THEN NULL ELSE printf('%04d-%02d', (" x ") / 100, (" x ") % 100) END)"
+
+/* The distinct periods of person, as YYYY-MM, one index seek each. */
+#define AGG_PERSON_PERIODS "(SELECT " AGG_PTEXT("d.p") " AS period FROM (WITH RECURSIVE d(p) AS" \
+	" (SELECT MIN(period) FROM person UNION ALL SELECT (SELECT MIN(period) FROM person WHERE period > d.p)" \
+	" FROM d WHERE d.p IS NOT NULL) SELECT p FROM d WHERE p IS NOT NULL) d)"
+
+/* Bits of person.flags. */
+#define AGG_F_COMPULSORY 1
+#define AGG_F_VOLUNTARY 2
+#define AGG_F_BHTN 4
+
 /* agg_findings_check - log configuration the findings cannot use. */
 void agg_findings_check(worker_t *w);
 

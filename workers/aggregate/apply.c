@@ -133,9 +133,43 @@ const char *const aggregate_migrations[] = {
 	"ALTER TABLE finding ADD COLUMN status TEXT NOT NULL DEFAULT 'final';"
 	"ALTER TABLE finding_state ADD COLUMN since TEXT;",
 	/* 7: receipts carry a CSV of the rejected rows beside the JSON and the text */
-	"ALTER TABLE files ADD COLUMN receipt_csv TEXT;"
+	"ALTER TABLE files ADD COLUMN receipt_csv TEXT;",
+	/* 8: participants in compact form (docs/PERFORMANCE.md, "Storage"): one
+	 * B-tree in the order coverage is counted in, integers for the period
+	 * (YYYYMM) and the insurance number, codes (agency, unit, org unit,
+	 * collection agent) as numbers of the code table, the scheme and BHTN as
+	 * bits; no citizen ID (no indicator or finding reads it) and no file per
+	 * row (snapshot_src names the file of each agency's period). The view
+	 * participant shows the rows as before, for people reading the database. */
+	"CREATE TABLE code (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE);"
+	"INSERT OR IGNORE INTO code(code) SELECT agency FROM participant UNION SELECT org_unit FROM participant"
+	"  UNION SELECT unit_code FROM participant UNION SELECT agent_code FROM participant WHERE agent_code IS NOT NULL;"
+	"CREATE TABLE person (period INTEGER NOT NULL, insurance_no INTEGER NOT NULL, unit INTEGER NOT NULL,"
+	"  agency INTEGER NOT NULL, org INTEGER NOT NULL, flags INTEGER NOT NULL, agent INTEGER,"
+	"  PRIMARY KEY (period, insurance_no, unit, agency)) WITHOUT ROWID;"
+	"INSERT INTO person SELECT " AGG_PINT("p.period") ", CAST(p.insurance_no AS INTEGER),"
+	"  (SELECT id FROM code WHERE code = p.unit_code), (SELECT id FROM code WHERE code = p.agency),"
+	"  (SELECT id FROM code WHERE code = p.org_unit),"
+	"  (p.scheme = 'compulsory') | ((p.scheme = 'voluntary') << 1) | ((coalesce(p.unemployment, 0) <> 0) << 2),"
+	"  (SELECT id FROM code WHERE code = p.agent_code) FROM participant p ORDER BY 1, 2, 3, 4;"
+	"DROP TABLE participant;"
+	"CREATE VIEW participant AS SELECT a.code AS agency,"
+	"  (SELECT f.file_id FROM snapshot_src s JOIN files f ON f.file_no = s.file_no WHERE s.agency = a.code"
+	"    AND s.rtype = 'participant' AND s.period = " AGG_PTEXT("p.period") " LIMIT 1) AS file_id,"
+	"  printf('%010d', p.insurance_no) AS insurance_no, o.code AS org_unit, " AGG_PTEXT("p.period") " AS period,"
+	"  CASE p.flags & 3 WHEN 1 THEN 'compulsory' WHEN 2 THEN 'voluntary' ELSE '' END AS scheme,"
+	"  (p.flags >> 2) & 1 AS unemployment, u.code AS unit_code, g.code AS agent_code"
+	"  FROM person p JOIN code a ON a.id = p.agency JOIN code o ON o.id = p.org JOIN code u ON u.id = p.unit"
+	"  LEFT JOIN code g ON g.id = p.agent;"
 };
-const int aggregate_nmigrations = 7;
+const int aggregate_nmigrations = 8;
+
+/* The numbers of codes met in one file: an open-addressing table. */
+typedef struct {
+	char **code;
+	int64_t *id;
+	size_t cap, n;
+} s_codes_t;
 
 typedef struct {
 	worker_t *w;
@@ -154,6 +188,14 @@ typedef struct {
 	uint64_t applied, duplicates, rejected, rechecked;
 	char **heading_of;    /* per field: the clerk's heading (the end's strings), or NULL */
 	colhint_t cols;       /* the clerk's headings and hints for the receipt */
+	/* participants (the table person): the rows are loaded into temp.pload
+	 * as they are checked, then sorted by key once: duplicates found and the
+	 * rows written in the table's order (s_person_flush) */
+	int person;
+	int f_ins, f_org, f_scheme, f_unemp, f_unit, f_agent; /* field indexes, -1 if absent */
+	int64_t agency_id;
+	s_codes_t codes;      /* code -> number, for this file (dropped with its transaction) */
+	sqlite3_stmt *load;
 } s_apply_t;
 
 /* s_fail - a failure of the apply: transient if the store says so. Returns -1. */
@@ -269,6 +311,13 @@ s_add_error(s_apply_t *a, uint64_t line, const char *field, const char *code, co
 	}
 }
 
+/* s_period_int - YYYY-MM as the integer YYYYMM. */
+static int64_t
+s_period_int(const char *p)
+{
+	return (int64_t)atoi(p) * 100 + atoi(p + 5);
+}
+
 /* s_clear_period - a snapshot's first row of a period deletes the old
  * snapshot of that agency, type and period, unless a newer file has already
  * replaced it: then this file is superseded and must not apply at all. */
@@ -298,11 +347,19 @@ s_clear_period(s_apply_t *a, const char *period)
 	sqlite3_reset(st);
 	a->periods = xrealloc(a->periods, sizeof(char *) * (size_t)(a->nperiods + 1));
 	a->periods[a->nperiods++] = xstrdup(period);
-	snprintf(sql, sizeof(sql), "DELETE FROM \"%s\" WHERE agency = ? AND period = ?", a->rt->name);
+	if (a->person)
+		snprintf(sql, sizeof(sql), "DELETE FROM person WHERE agency = ? AND period = ?");
+	else
+		snprintf(sql, sizeof(sql), "DELETE FROM \"%s\" WHERE agency = ? AND period = ?", a->rt->name);
 	if (sqlite3_prepare_v2(store_db(a->w->store), sql, -1, &st, NULL) != SQLITE_OK)
 		return s_fail(a, 1, "cannot clear %s: %s", a->rt->name, sqlite3_errmsg(store_db(a->w->store)));
-	sqlite3_bind_text(st, 1, a->end->agency, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
+	if (a->person) {
+		sqlite3_bind_int64(st, 1, a->agency_id);
+		sqlite3_bind_int64(st, 2, s_period_int(period));
+	} else {
+		sqlite3_bind_text(st, 1, a->end->agency, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
+	}
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -378,6 +435,223 @@ s_bind_value(sqlite3_stmt *st, int p, const cfg_field_t *f, const char *v)
 	}
 }
 
+/* s_hash - FNV-1a of a string. */
+static uint64_t
+s_hash(const char *v)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *v; v++)
+		h = (h ^ (unsigned char)*v) * 1099511628211ULL;
+	return h;
+}
+
+/* s_codes_free - forget the numbers of a file's codes. */
+static void
+s_codes_free(s_codes_t *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		free(c->code[i]);
+	free(c->code);
+	free(c->id);
+	memset(c, 0, sizeof(*c));
+}
+
+/* s_code_id - the number of a code in the table code, added if new (inside
+ * the file's transaction); -1 on a store failure. */
+static int64_t
+s_code_id(s_apply_t *a, const char *v)
+{
+	s_codes_t *c = &a->codes;
+	sqlite3_stmt *st;
+	size_t i;
+	int64_t id = -1;
+
+	if (c->n * 2 >= c->cap) {
+		s_codes_t bigger = { .cap = c->cap ? c->cap * 2 : 1024 };
+
+		bigger.code = xcalloc(bigger.cap, sizeof(char *));
+		bigger.id = xcalloc(bigger.cap, sizeof(int64_t));
+		for (size_t k = 0; k < c->cap; k++) {
+			if (c->code[k] == NULL)
+				continue;
+			for (i = s_hash(c->code[k]) & (bigger.cap - 1); bigger.code[i] != NULL; i = (i + 1) & (bigger.cap - 1))
+				;
+			bigger.code[i] = c->code[k];
+			bigger.id[i] = c->id[k];
+			bigger.n++;
+		}
+		free(c->code);
+		free(c->id);
+		*c = bigger;
+	}
+	for (i = s_hash(v) & (c->cap - 1); c->code[i] != NULL; i = (i + 1) & (c->cap - 1))
+		if (strcmp(c->code[i], v) == 0)
+			return c->id[i];
+	st = store_stmt(a->w->store, "SELECT id FROM code WHERE code = ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, v, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (id < 0) {
+		st = store_stmt(a->w->store, "INSERT INTO code(code) VALUES (?)");
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, v, -1, SQLITE_STATIC);
+		if (store_step_done(a->w->store, st) != 0)
+			return -1;
+		id = sqlite3_last_insert_rowid(store_db(a->w->store));
+	}
+	c->code[i] = xstrdup(v);
+	c->id[i] = id;
+	c->n++;
+	return id;
+}
+
+/* s_person_prepare - the participant fields the table person keeps, and the
+ * temporary table the file's rows are loaded into. The key must be the
+ * table's (insurance number, period, unit code): duplicates are found in its
+ * order. */
+static int
+s_person_prepare(s_apply_t *a)
+{
+	const cfg_rtype_t *rt = a->rt;
+	int ki = config_field_index(rt, "insurance_no"), ku = config_field_index(rt, "unit_code");
+
+	a->person = 1;
+	a->f_ins = ki;
+	a->f_org = config_field_index(rt, "org_unit");
+	a->f_scheme = config_field_index(rt, "scheme");
+	a->f_unemp = config_field_index(rt, "unemployment");
+	a->f_unit = ku;
+	a->f_agent = config_field_index(rt, "agent_code");
+	if (ki < 0 || a->f_org < 0 || a->period_field < 0 || rt->nkey != 3 ||
+	    !((rt->key[0] == ki || rt->key[1] == ki || rt->key[2] == ki) &&
+	    (rt->key[0] == a->period_field || rt->key[1] == a->period_field || rt->key[2] == a->period_field) &&
+	    (ku < 0 || rt->key[0] == ku || rt->key[1] == ku || rt->key[2] == ku)))
+		return s_fail(a, 1, "the participant record type must have the fields insurance_no, org_unit and period,"
+		    " and the key insurance_no, period, unit_code");
+	if ((a->agency_id = s_code_id(a, a->end->agency)) < 0)
+		return s_store_fail(a, "codes");
+	if (store_exec(a->w->store, "CREATE TEMP TABLE IF NOT EXISTS pload (period INTEGER, ins INTEGER, unit INTEGER,"
+	    " org INTEGER, flags INTEGER, agent INTEGER, line INTEGER); DELETE FROM temp.pload;") != 0)
+		return s_store_fail(a, "loading");
+	a->load = store_stmt(a->w->store, "INSERT INTO temp.pload VALUES (?, ?, ?, ?, ?, ?, ?)");
+	return a->load == NULL ? s_store_fail(a, "loading") : 0;
+}
+
+/* s_person_load - a checked participant row into temp.pload. */
+static int
+s_person_load(s_apply_t *a, char *const *out, uint32_t line)
+{
+	const char *scheme = a->f_scheme >= 0 ? out[a->f_scheme] : "";
+	const char *agent = a->f_agent >= 0 ? out[a->f_agent] : "";
+	int64_t unit = s_code_id(a, a->f_unit >= 0 ? out[a->f_unit] : ""), org = s_code_id(a, out[a->f_org]);
+	int64_t agent_id = agent[0] != '\0' ? s_code_id(a, agent) : 0;
+	int flags = (strcmp(scheme, "compulsory") == 0 ? AGG_F_COMPULSORY : 0) |
+	    (strcmp(scheme, "voluntary") == 0 ? AGG_F_VOLUNTARY : 0) |
+	    (a->f_unemp >= 0 && out[a->f_unemp][0] != '\0' && strtoll(out[a->f_unemp], NULL, 10) != 0 ? AGG_F_BHTN : 0);
+
+	if (unit < 0 || org < 0 || agent_id < 0)
+		return s_store_fail(a, "codes");
+	sqlite3_bind_int64(a->load, 1, s_period_int(out[a->period_field]));
+	sqlite3_bind_int64(a->load, 2, strtoll(out[a->f_ins], NULL, 10));
+	sqlite3_bind_int64(a->load, 3, unit);
+	sqlite3_bind_int64(a->load, 4, org);
+	sqlite3_bind_int(a->load, 5, flags);
+	if (agent[0] != '\0')
+		sqlite3_bind_int64(a->load, 6, agent_id);
+	else
+		sqlite3_bind_null(a->load, 6);
+	sqlite3_bind_int64(a->load, 7, line);
+	return store_step_done(a->w->store, a->load) == 0 ? 0 : s_store_fail(a, "loading");
+}
+
+/* s_error_cmp - errors by line, then in the order they were found. */
+static int
+s_error_cmp(const void *x, const void *y)
+{
+	const receipt_error_t *p = x, *q = y;
+
+	if (p->line != q->line)
+		return p->line < q->line ? -1 : 1;
+	return p < q ? -1 : p > q;
+}
+
+/* s_person_flush - the loaded rows sorted by key (SQLite's sorter: bounded
+ * memory, spilling to temporary files): the first row of each key by line
+ * is written to person, in the table's order; a later one is a duplicate
+ * naming it. Then every error back in line order. */
+static int
+s_person_flush(s_apply_t *a)
+{
+	sqlite3_stmt *q = store_stmt(a->w->store, "SELECT period, ins, unit, org, flags, agent, line FROM temp.pload"
+	    " ORDER BY period, ins, unit, line");
+	sqlite3_stmt *ins = store_stmt(a->w->store, "INSERT INTO person VALUES (?, ?, ?, ?, ?, ?, ?)");
+	uint64_t before = a->nerrors;
+	int64_t kp = -1, ki = -1, ku = -1, first = 0;
+	const char *keyfield = a->rt->fields[a->rt->key[0]].name;
+	int step, rc = 0;
+
+	if (q == NULL || ins == NULL)
+		return s_store_fail(a, "writing the participants");
+	while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t p = sqlite3_column_int64(q, 0), i = sqlite3_column_int64(q, 1), u = sqlite3_column_int64(q, 2);
+		int64_t line = sqlite3_column_int64(q, 6);
+
+		a->res->line = (uint32_t)line;
+		if (p == kp && i == ki && u == ku) {
+			char vi[160], en[160];
+
+			snprintf(vi, sizeof(vi), "trùng khóa với dòng %lld; chỉ dòng đầu tiên được dùng", (long long)first);
+			snprintf(en, sizeof(en), "same key as line %lld; only the first row is used", (long long)first);
+			s_add_error(a, (uint64_t)line, keyfield, "E_DUPLICATE_KEY", vi, en);
+			a->duplicates++;
+			a->rejected++;
+			continue;
+		}
+		kp = p, ki = i, ku = u, first = line;
+		sqlite3_bind_int64(ins, 1, p);
+		sqlite3_bind_int64(ins, 2, i);
+		sqlite3_bind_int64(ins, 3, u);
+		sqlite3_bind_int64(ins, 4, a->agency_id);
+		sqlite3_bind_int64(ins, 5, sqlite3_column_int64(q, 3));
+		sqlite3_bind_int64(ins, 6, sqlite3_column_int64(q, 4));
+		if (sqlite3_column_type(q, 5) == SQLITE_NULL)
+			sqlite3_bind_null(ins, 7);
+		else
+			sqlite3_bind_int64(ins, 7, sqlite3_column_int64(q, 5));
+		step = sqlite3_step(ins);
+		sqlite3_reset(ins);
+		if (step != SQLITE_DONE)
+			rc = s_fail(a, !store_rc_transient(step), "insert into person failed at line %lld: %s",
+			    (long long)line, sqlite3_errstr(step));
+		else
+			a->applied++;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = s_fail(a, !store_rc_transient(step), "sorting the participants: %s", sqlite3_errstr(step));
+	sqlite3_reset(q);
+	if (rc == 0 && store_exec(a->w->store, "DELETE FROM temp.pload;") != 0)
+		rc = s_store_fail(a, "loading");
+	if (rc == 0 && a->nerrors > before) {
+		/* the duplicates came in key order: merge them into the line order of
+		 * the errors found before (a row has errors of one kind or the other) */
+		receipt_error_t *m = xcalloc((size_t)a->nerrors, sizeof(*m));
+		uint64_t x = 0, y = before, o = 0;
+
+		qsort(a->errors + before, (size_t)(a->nerrors - before), sizeof(*a->errors), s_error_cmp);
+		while (x < before || y < a->nerrors)
+			m[o++] = y >= a->nerrors || (x < before && a->errors[x].line <= a->errors[y].line)
+			    ? a->errors[x++] : a->errors[y++];
+		memcpy(a->errors, m, (size_t)a->nerrors * sizeof(*m));
+		free(m);
+	}
+	return rc;
+}
+
 /* s_apply_row - one row validate passed: checked again against the schema,
  * the tree and the agency's rights (whatever the sender claims), then the
  * duplicate check, snapshot clearing and the insert. */
@@ -405,6 +679,13 @@ s_apply_row(s_apply_t *a, const msg_row_t *r)
 		a->rechecked++;
 		free(out);
 		return 0;
+	}
+	if (a->person) { /* duplicates are found once all rows are in (s_person_flush) */
+		if (a->period_field >= 0 && s_clear_period(a, out[a->period_field]) != 0)
+			rc = -1;
+		else
+			rc = s_person_load(a, out, r->line);
+		goto done;
 	}
 	first = s_first_line(a, out);
 	if (first < 0) {
@@ -439,6 +720,7 @@ s_apply_row(s_apply_t *a, const msg_row_t *r)
 		else
 			a->applied++;
 	}
+done:
 	for (int i = 0; i < a->rt->nfields; i++)
 		free(out[i]);
 	free(out);
@@ -529,6 +811,9 @@ s_apply_free(s_apply_t *a)
 	free(a->bindmap);
 	if (a->ins != NULL)
 		sqlite3_finalize(a->ins);
+	if (a->load != NULL)
+		sqlite3_reset(a->load);
+	s_codes_free(&a->codes);
 	colhint_free(&a->cols);
 	free(a->heading_of);
 }
@@ -563,7 +848,9 @@ agg_apply_file(worker_t *w, const msg_file_end_t *end, agg_result_t *res)
 		s_store_fail(&a, "dry run");
 		goto out;
 	}
-	if (s_prepare_insert(&a) != 0 || s_apply_batches(&a) != 0)
+	if (strcmp(a.rt->name, "participant") == 0 ? s_person_prepare(&a) != 0 : s_prepare_insert(&a) != 0)
+		goto out;
+	if (s_apply_batches(&a) != 0 || (a.person && s_person_flush(&a) != 0))
 		goto out;
 	t1 = now_ms();
 	if (a.applied + a.rejected != end->rows_read)

@@ -209,11 +209,11 @@ s_dirty(worker_t *w, const char *rtype, char *const *periods, int nperiods, int 
 		return -1;
 	if (*full && store_exec(w->store,
 	    "INSERT OR IGNORE INTO temp.dirty SELECT 'unit', period FROM " AGG_PERIODS("insured_unit") ";"
-	    "INSERT OR IGNORE INTO temp.dirty SELECT 'participant', period FROM " AGG_PERIODS("participant") ";") != 0)
+	    "INSERT OR IGNORE INTO temp.dirty SELECT 'participant', period FROM " AGG_PERSON_PERIODS ";") != 0)
 		return -1;
 	if ((*full || strcmp(rtype, "participant") == 0 || strcmp(rtype, "collection_agent") == 0) &&
 	    store_exec(w->store,
-	    "INSERT OR IGNORE INTO temp.dirty SELECT 'agent', period FROM " AGG_PERIODS("participant") ";") != 0)
+	    "INSERT OR IGNORE INTO temp.dirty SELECT 'agent', period FROM " AGG_PERSON_PERIODS ";") != 0)
 		return -1;
 	return 0;
 }
@@ -260,7 +260,7 @@ s_count_row(s_count_t *k, int u, int compulsory, int bhtn)
 }
 
 /* s_count_period - the coverage counts of one period for every unit: one
- * pass over the period's rows in person order (index participant_period_person,
+ * pass over the period's rows in person order (the order of the table person,
  * no sort); each person counts once in every unit whose subtree holds one of
  * the person's rows, as compulsory there if any such row is compulsory, and
  * for BHTN if any such row has unemployment. Rows of units not in the tree
@@ -272,7 +272,9 @@ s_count_period(worker_t *w, const char *period)
 	int nu = c->nunits, rc = -1, any = 0;
 	s_count_t k = { .nunits = nu, .gen = 1 };
 	int *parent = xcalloc((size_t)nu + 1, sizeof(int));
-	char *prev = NULL;
+	struct { int64_t id; int ord; } *orgs = xcalloc((size_t)nu + 1, sizeof(*orgs));
+	int norgs = 0, have_prev = 0;
+	int64_t prev = 0;
 	sqlite3_stmt *st;
 
 	k.parent = parent;
@@ -283,29 +285,49 @@ s_count_period(worker_t *w, const char *period)
 	k.fc = xcalloc((size_t)nu + 1, 1);
 	k.fb = xcalloc((size_t)nu + 1, 1);
 	k.reached = xcalloc((size_t)nu + 1, sizeof(int));
-	if (parent == NULL || k.n == NULL || k.comp == NULL || k.bhtn == NULL || k.stamp == NULL || k.fc == NULL ||
+	if (parent == NULL || orgs == NULL || k.n == NULL || k.comp == NULL || k.bhtn == NULL || k.stamp == NULL || k.fc == NULL ||
 	    k.fb == NULL || k.reached == NULL)
 		goto out;
 	for (int u = 0; u < nu; u++)
 		parent[u] = c->units[u].parent;
-	st = store_stmt(w->store,
-	    "SELECT p.insurance_no, u.ord, p.scheme = 'compulsory', p.unemployment = 1"
-	    " FROM participant p JOIN unit u ON u.code = p.org_unit WHERE p.period = ? ORDER BY p.insurance_no");
+	/* the org units' numbers in the code table -> the units' places */
+	st = store_stmt(w->store, "SELECT c.id, u.ord FROM unit u JOIN code c ON c.code = u.code ORDER BY c.id");
 	if (st == NULL)
 		goto out;
-	sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && norgs < nu) {
+		orgs[norgs].id = sqlite3_column_int64(st, 0);
+		orgs[norgs++].ord = sqlite3_column_int(st, 1);
+	}
+	sqlite3_reset(st);
+	/* the period's rows in the table's own order: by insurance number */
+	st = store_stmt(w->store, "SELECT insurance_no, org, flags FROM person WHERE period = ?");
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)atoi(period) * 100 + atoi(period + 5));
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *ins = (const char *)sqlite3_column_text(st, 0);
-		int u = sqlite3_column_int(st, 1);
+		int64_t ins = sqlite3_column_int64(st, 0), org = sqlite3_column_int64(st, 1);
+		int flags = sqlite3_column_int(st, 2), u = -1, lo = 0, hi = norgs - 1;
 
-		if (ins == NULL || u < 0 || u >= nu)
-			continue;
-		if (prev == NULL || strcmp(prev, ins) != 0) {
-			s_count_person(&k);
-			free(prev);
-			prev = xstrdup(ins);
+		while (lo <= hi) {
+			int mid = lo + (hi - lo) / 2;
+
+			if (orgs[mid].id == org) {
+				u = orgs[mid].ord;
+				break;
+			}
+			if (orgs[mid].id < org)
+				lo = mid + 1;
+			else
+				hi = mid - 1;
 		}
-		s_count_row(&k, u, sqlite3_column_int(st, 2), sqlite3_column_int(st, 3));
+		if (u < 0 || u >= nu)
+			continue;
+		if (!have_prev || prev != ins) {
+			s_count_person(&k);
+			prev = ins;
+			have_prev = 1;
+		}
+		s_count_row(&k, u, (flags & AGG_F_COMPULSORY) != 0, (flags & AGG_F_BHTN) != 0);
 		any = 1;
 	}
 	sqlite3_reset(st);
@@ -323,7 +345,7 @@ s_count_period(worker_t *w, const char *period)
 		rc = store_step_done(w->store, st);
 	}
 out:
-	free(prev);
+	free(orgs);
 	free(parent);
 	free(k.n);
 	free(k.comp);

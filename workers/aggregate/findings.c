@@ -135,10 +135,11 @@ s_prepare(worker_t *w, int full)
 	    "INSERT INTO temp.ins SELECT parent, period, MAX(n) FROM (SELECT agency, substr(tax_code,1,10) AS parent,"
 	    "  period, SUM(insured_count) AS n FROM insured_unit WHERE period IN " DIRTY("employer")
 	    "  GROUP BY 1, 2, 3) GROUP BY parent, period;"
-	    "INSERT INTO temp.pperiods SELECT period, " MONTH("period") " FROM " AGG_PERIODS("participant") ";"
-	    "INSERT OR IGNORE INTO agent_month SELECT agent_code, " MONTH("period") " FROM participant"
-	    "  WHERE period IN " DIRTY("participant") " AND scheme = 'voluntary' AND agent_code IS NOT NULL"
-	    "  AND agent_code <> '';");
+	    "INSERT INTO temp.pperiods SELECT period, " MONTH("period") " FROM " AGG_PERSON_PERIODS ";"
+	    "INSERT OR IGNORE INTO agent_month SELECT g.code, (p.period / 100) * 12 + p.period % 100 - 1"
+	    "  FROM person p JOIN code g ON g.id = p.agent"
+	    "  WHERE p.period IN (SELECT " AGG_PINT("period") " FROM temp.dirty WHERE what = 'participant')"
+	    "  AND p.flags & 3 = 2 AND g.code <> '';");
 }
 
 /* s_employers - not_enrolled and under_declared. */
@@ -613,7 +614,7 @@ static int
 s_missing(worker_t *w)
 {
 	const cfg_findings_t *f = w->config->findings;
-	sqlite3_stmt *st = store_stmt(w->store, "SELECT MIN(p) FROM (SELECT MIN(period) AS p FROM participant"
+	sqlite3_stmt *st = store_stmt(w->store, "SELECT MIN(p) FROM (SELECT " AGG_PTEXT("(SELECT MIN(period) FROM person)") " AS p"
 	    " UNION ALL SELECT MIN(period) FROM insured_unit UNION ALL SELECT MIN(period) FROM tax_employer)");
 	long today = agg_today(w->config);
 	int first = -1, lastdata = -1;
@@ -626,7 +627,7 @@ s_missing(worker_t *w)
 		first = atoi(p) * 12 + atoi(p + 5) - 1;
 	}
 	sqlite3_reset(st);
-	st = store_stmt(w->store, "SELECT MAX(p) FROM (SELECT MAX(period) AS p FROM participant"
+	st = store_stmt(w->store, "SELECT MAX(p) FROM (SELECT " AGG_PTEXT("(SELECT MAX(period) FROM person)") " AS p"
 	    " UNION ALL SELECT MAX(period) FROM insured_unit UNION ALL SELECT MAX(period) FROM tax_employer)");
 	if (st == NULL)
 		return -1;

@@ -9,7 +9,10 @@
  * (flow.c). */
 #include "aggregate.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 
@@ -34,6 +37,29 @@ s_on_message(worker_t *w, const msg_t *m)
 
 /* s_init - org units into the database, receipts an older version left
  * unsent, fresh reports. */
+/* s_sorting - a file's rows are sorted in temporary tables (apply.c): on
+ * disk, not in memory, so memory stays flat whatever a file's size, in
+ * VAR/db/tmp (mode 0700: the rows are personal data; SQLite unlinks each
+ * file as it opens it), with one helper thread for the sorter. */
+static int
+s_sorting(worker_t *w)
+{
+	char dir[4096], sql[4200];
+
+	snprintf(dir, sizeof(dir), "%s/db/tmp", w->var_dir);
+	if ((mkdir(dir, 0700) != 0 && errno != EEXIST) || strchr(dir, '\'') != NULL) {
+		log_error("cannot create %s for sorting: %s", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA temp_store = FILE; PRAGMA threads = 1; PRAGMA temp_store_directory = '%s';",
+	    dir);
+	if (store_exec(w->store, sql) != 0) {
+		log_error("cannot set up sorting in %s: %s", dir, store_last_msg(w->store));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 s_init(worker_t *w)
 {
@@ -41,6 +67,8 @@ s_init(worker_t *w)
 
 	w->state = a;
 	a->started_s = (int64_t)time(NULL);
+	if (s_sorting(w) != 0)
+		return -1;
 	agg_findings_check(w);
 	if (agg_units_sync(w) != 0)
 		return -1;

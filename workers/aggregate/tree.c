@@ -26,7 +26,7 @@
 
 /* The tables whose rows carry an org unit, and the codes history holds. */
 #define S_HISTORY_CODES \
-	"SELECT org_unit AS code, 'participant' AS t FROM participant" \
+	"SELECT c.code AS code, 'participant' AS t FROM person p JOIN code c ON c.id = p.org" \
 	" UNION ALL SELECT org_unit, 'insured_unit' FROM insured_unit" \
 	" UNION ALL SELECT org_unit, 'enterprise' FROM enterprise" \
 	" UNION ALL SELECT org_unit, 'collection_agent' FROM collection_agent" \
@@ -41,7 +41,7 @@ long long
 agg_tree_moves(worker_t *w)
 {
 	const config_t *c = w->config;
-	static const char *const records[] = { "participant", "insured_unit", "enterprise", "collection_agent" };
+	static const char *const records[] = { "insured_unit", "enterprise", "collection_agent" };
 	long long moved = 0;
 	char sql[512];
 
@@ -68,6 +68,13 @@ agg_tree_moves(worker_t *w)
 	if (store_exec(w->store, "INSERT OR IGNORE INTO temp.tree_moved SELECT m.new FROM temp.moves m"
 	    " WHERE m.old IN (SELECT code FROM (" S_HISTORY_CODES ") UNION SELECT org_unit FROM finding_state);") != 0)
 		return -1;
+	/* participants: their org unit is a number of the code table */
+	if (store_exec(w->store, "INSERT OR IGNORE INTO code(code) SELECT new FROM temp.moves;"
+	    "UPDATE person SET org = (SELECT n.id FROM temp.moves m JOIN code o ON o.code = m.old"
+	    "  JOIN code n ON n.code = m.new WHERE o.id = person.org)"
+	    " WHERE org IN (SELECT o.id FROM temp.moves m JOIN code o ON o.code = m.old);") != 0)
+		return -1;
+	moved += sqlite3_changes(store_db(w->store));
 	for (size_t t = 0; t < sizeof(records) / sizeof(records[0]); t++) {
 		snprintf(sql, sizeof(sql), "UPDATE %s SET org_unit = (SELECT new FROM temp.moves WHERE old = %s.org_unit)"
 		    " WHERE org_unit IN (SELECT old FROM temp.moves);", records[t], records[t]);
