@@ -53,8 +53,22 @@ old_versions=$(versions)
 rm -f "$VAR"/v/spool/outbox/bhxh/*-participant_2017-04.csv.*
 sqlite3 "$VAR/v/db/aggregate.db" "UPDATE files SET receipt_written = 0 WHERE name = 'participant_2017-04.csv'"
 
+# the participants as the old table holds them (this build keeps them in
+# compact form, without citizen IDs, and shows them through a view)
+prows() { sqlite3 "$VAR/v/db/aggregate.db" "SELECT agency, file_id, period, insurance_no, org_unit, scheme,
+	coalesce(unemployment, 0), unit_code, agent_code FROM participant ORDER BY agency, period, insurance_no, unit_code"; }
+prows >"$VAR/old.participants"
+old_cid=$(sqlite3 "$VAR/v/db/aggregate.db" "SELECT count(citizen_id) FROM participant")
+
 # this build on the same var dir
 check "this build starts on $TAG's var dir" nctl up
+prows >"$VAR/new.participants"
+check "the old var dir held participants, citizen IDs among them ($(wc -l <"$VAR/old.participants") rows, $old_cid IDs)" \
+	test "$(wc -l <"$VAR/old.participants")" -gt 10 -a "$old_cid" -gt 0
+check_files_eq "every participant row is carried to the compact table, as it was" "$VAR/old.participants" "$VAR/new.participants"
+check_eq "no citizen ID is kept" "0 0" "$(sqlite3 "$VAR/v/db/aggregate.db" "SELECT count(*) FROM sqlite_master
+	WHERE name = 'participant' AND type = 'table'") $(sqlite3 "$VAR/v/db/aggregate.db" "SELECT count(*) FROM
+	pragma_table_info('person') WHERE name LIKE '%citizen%'")"
 check_eq "schema versions (ingest validate aggregate alert) are this build's after the migrations (from $old_versions)" \
     "$new_versions" "$(versions)"
 reports nctl "$VAR/new"

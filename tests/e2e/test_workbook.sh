@@ -69,8 +69,10 @@ check_eq "a tax code stored as the number 300500003 reads 0300500003" "Công ty 
 check_eq "a date cell is the day it shows" "2010-01-03" "$(q "SELECT registered_on FROM enterprise WHERE tax_code = '0300500003'")"
 check_eq "a date cell shown as mm/yyyy is the period; formulas give their cached values" "2017-03 11 400000" \
 	"$(q "SELECT period || ' ' || bhtn_count || ' ' || arrears FROM insured_unit WHERE unit_code = 'DV0101'")"
-check_eq "an .xls social insurance number and citizen ID stored as numbers get their zeros back" "001090000000" \
-	"$(q "SELECT citizen_id FROM participant WHERE insurance_no = '0600009100'")"
+# the citizen ID (001090000000, stored as a number) must be 12 digits to pass:
+# the row is applied only if its zeros came back; the aggregate does not keep it
+check_eq "an .xls social insurance number and citizen ID stored as numbers get their zeros back" "1 0" \
+	"$(q "SELECT count(*) FROM participant WHERE insurance_no = '0600009100'") $(q "SELECT count(*) FROM pragma_table_info('person') WHERE name LIKE '%citizen%'")"
 # the instructions sheet comes first and has no such header: read, it would refuse the file
 check_eq "the sheet named insured_unit was read, not the first one" 8 \
 	"$(q "SELECT count(*) FROM insured_unit WHERE period = '2017-03' AND unit_code LIKE 'DV01%'")"

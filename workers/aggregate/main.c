@@ -57,7 +57,36 @@ s_sorting(worker_t *w)
 		log_error("cannot set up sorting in %s: %s", dir, store_last_msg(w->store));
 		return -1;
 	}
+	/* the pages a file's staging took are given back to the disk once the
+	 * file has ended (s_compact); a database made before this needs one
+	 * rewrite for that (as large as itself, free on the disk) */
+	if (store_int(w->store, "PRAGMA auto_vacuum", -1) == 0) {
+		long long mb = store_int(w->store, "PRAGMA page_count", 0) * store_int(w->store, "PRAGMA page_size", 0) >> 20;
+		int64_t t0 = now_ms();
+
+		if (store_exec(w->store, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM;") != 0)
+			log_warn("the database (%lld MB) could not be rewritten to give free space back to the disk: %s;"
+			    " it keeps working as it is and tries again at the next start", mb, store_last_msg(w->store));
+		else if (mb > 0)
+			log_info("the database (%lld MB) was rewritten once, so that the space of ended files returns to the"
+			    " disk: now %lld MB, in %lld ms", mb, store_int(w->store, "PRAGMA page_count", 0) *
+			    store_int(w->store, "PRAGMA page_size", 0) >> 20, (long long)(now_ms() - t0));
+	}
 	return 0;
+}
+
+/* s_compact - once no file is staged, the free pages (the staging of the
+ * files that ended) go back to the disk when they are many: the database
+ * holds what it keeps, not the largest file it ever took. */
+static void
+s_compact(worker_t *w)
+{
+	long long pages = store_int(w->store, "PRAGMA page_count", 0), fl = store_int(w->store, "PRAGMA freelist_count", 0);
+
+	if (fl < 2048 || fl * 8 < pages || store_int(w->store, "SELECT EXISTS (SELECT 1 FROM stage_batch)", 1) != 0)
+		return;
+	if (store_exec(w->store, "PRAGMA incremental_vacuum;") != 0)
+		log_warn("could not give %lld free pages back to the disk: %s", fl, store_last_msg(w->store));
 }
 
 static int
@@ -171,9 +200,10 @@ s_on_tick(worker_t *w)
 		return 1;
 	}
 	if (a->dirty && now >= a->next_report_try) {
-		if (agg_write_reports(w) == 0 && agg_send_summary(w) == 0)
+		if (agg_write_reports(w) == 0 && agg_send_summary(w) == 0) {
 			a->dirty = 0;
-		else
+			s_compact(w);
+		} else
 			a->next_report_try = now + REPORT_RETRY_MS;
 	}
 	s_state(w, now);
