@@ -15,6 +15,7 @@ struct store {
 	int last_rc;
 	char last_msg[200];
 	int nstmts;
+	uint64_t rollbacks;
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
@@ -178,6 +179,7 @@ store_commit(store_t *self)
 void
 store_rollback(store_t *self)
 {
+	self->rollbacks++;
 	if (!sqlite3_get_autocommit(self->db))
 		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -246,4 +248,11 @@ store_int(store_t *self, const char *sql, long long dflt)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
+}
+
+/* store_rollbacks - how many times store_rollback was called. */
+uint64_t
+store_rollbacks(const store_t *self)
+{
+	return self->rollbacks;
 }

@@ -8,6 +8,7 @@
 #define BHXH_STORE_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 typedef struct store store_t;
 
@@ -54,5 +55,10 @@ int store_rc_transient(int rc);
 
 /* store_int - run a one-value query (no parameters); the value, or dflt. */
 long long store_int(store_t *self, const char *sql, long long dflt);
+
+/* store_rollbacks - how many transactions store_rollback ended (or found
+ * ended by SQLite itself): state kept beside the database by a caller is
+ * stale once this changes. */
+uint64_t store_rollbacks(const store_t *self);
 
 #endif

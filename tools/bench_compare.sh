@@ -173,7 +173,10 @@ base=$(grep -F "/$(basename "$P"): taken" "$VAR/log/ingest.log" | tail -1)
 sent=$(grep -F "/$(basename "$P"): $ROWS rows sent" "$VAR/log/ingest.log" | tail -1)
 applied=$(grep -F "bhxh/$(basename "$P"): applied" "$VAR/log/aggregate.log" | tail -1)
 ing0=$(iso2epoch "${base%% *}") ing1=$(iso2epoch "${sent%% *}") agg1=$(iso2epoch "${applied%% *}")
-apply_ms=$(echo "$applied" | sed -n 's/.* in \([0-9]*\) ms$/\1/p')
+apply_ms=$(echo "$applied" | sed -n 's/.* in \([0-9]*\) ms (.*/\1/p')
+sort_ms=$(echo "$applied" | sed -n 's/.* \([0-9]*\) ms sorting and writing.*/\1/p')
+case "$applied" in *"checked as its batches arrived"*) early="the rows checked and loaded as their batches arrived" ;;
+*) early="the rows checked and loaded from staging after the file's end" ;; esac
 read -r val0 val1 < <(awk -v n="$ROWS" -v a="$agg1" '{ t[NR] = $1; v[NR] = $2; m[NR] = $3 }
 	END { for (i = 1; i <= NR; i++) if (t[i] < a) last = m[i]
 	      for (i = 1; i <= NR; i++) { if (v[i] > v[NR] - n && !s) s = t[i]; if (m[i] >= last && !e) e = t[i] }
@@ -398,7 +401,8 @@ echo "pipeline stages of the participant file (they overlap: ingest, validate an
 stage ingest "$(echo "$ing1 - $ing0" | bc)" "ingest.log: taken .. all rows sent"
 stage validate "$( [ -n "$val1" ] && echo "$val1 - $val0" | bc)" "first row checked (validate.status) .. last batch at the aggregate (aggregate.status), +-0.1 s"
 stage aggregate "$(echo "$agg1 - ${val1:-$ing1}" | bc)" "last batch at the aggregate .. aggregate.log applied (apply, recompute, commit)"
-stage "  apply" "$(echo "${apply_ms:-0} / 1000" | bc -l)" "aggregate.log 'in N ms': the rows into the tables"
+stage "  apply" "$(echo "${apply_ms:-0} / 1000" | bc -l)" "aggregate.log 'in N ms': the rows into the tables ($early)"
+stage "    sort" "$(echo "${sort_ms:-0} / 1000" | bc -l)" "aggregate.log 'N ms sorting and writing': sorted by key, duplicates out, written in order"
 stage report "$(echo "$t1 - $agg1" | bc)" "applied .. coverage.csv holds $PERIOD"
 stage total "$(echo "$t1 - $ing0" | bc)" "taken .. report (the table's wall time also has submit's copy and the labour-force files)"
 echo "pipeline workers (VmHWM from /proc/PID/status; database after the pipeline stopped):"

@@ -22,8 +22,12 @@ typedef struct {
 	uint32_t line;          /* the row being applied when it failed */
 	uint64_t applied, rejected, duplicates, rechecked;
 	int none_applied;       /* AGG_APPLIED: rows, none valid: recorded as rejected (E_FILE_NO_VALID_ROWS) */
-	int64_t apply_ms;
+	int64_t apply_ms;       /* the rows into the tables (from the first batch, or from the end if taken early) */
+	int64_t sort_ms;        /* of which participants sorted and written */
+	int early;              /* its batches were checked and loaded as they arrived */
 } agg_result_t;
+
+struct agg_early;
 
 /* The aggregate worker's own state. */
 typedef struct {
@@ -38,6 +42,7 @@ typedef struct {
 	int head_waits;         /* the head of the line is waiting (the state says why) */
 	uint64_t late_resends, bad_msgs_files, rows_rechecked_rejected, quarantined, applied;
 	int refind;             /* new thresholds (a reload): recompute the findings */
+	struct agg_early *early; /* the participant file being taken as its batches arrive (apply.c) */
 	long long unknown_units; /* codes history holds that the tree lacks (no move given) */
 	char unknown_codes[200];
 } agg_t;
@@ -69,6 +74,20 @@ int agg_tree_check(worker_t *w, char *const *args, int nargs, sb_t *out);
  * transaction; a part of a file that already ended (applied, rejected) is
  * acknowledged and dropped. 0, or -1 on a store failure. */
 int agg_stage(worker_t *w, const msg_t *m);
+
+/* agg_early_batch - a participant batch just staged, inside the burst's
+ * transaction: checked and loaded at once when its file is being taken
+ * early (apply.c); never fails: the file is applied from staging instead. */
+void agg_early_batch(worker_t *w, const msg_batch_t *b);
+
+/* agg_early_drop - after a reload: the file taken early is applied from staging. */
+void agg_early_drop(worker_t *w);
+
+/* agg_early_free - forget the file taken early (the worker stops). */
+void agg_early_free(worker_t *w);
+
+/* agg_early_ended - the file ended (any outcome): forget it if taken early. */
+void agg_early_ended(worker_t *w, uint64_t file_no, const char *file_id);
 
 /* agg_apply_ready - take the next staged file in file order: apply it,
  * reject it, or quarantine it; 1 if a file ended, 0 if none was ready or it

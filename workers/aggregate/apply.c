@@ -196,7 +196,56 @@ typedef struct {
 	int64_t agency_id;
 	s_codes_t codes;      /* code -> number, for this file (dropped with its transaction) */
 	sqlite3_stmt *load;
+	int early;            /* loading batches as they arrive (struct agg_early): no end yet */
+	int t;                /* which temporary table: S_LOAD_EARLY or S_LOAD_END */
+	char **eperiods;      /* early: the periods met, cleared when the file is applied */
+	int neperiods;
 } s_apply_t;
+
+/* The rows of a file are loaded into one of two temporary tables: one for
+ * the file taken early, batch by batch as they arrive (struct agg_early),
+ * one for a file applied from its staging at its end. */
+enum { S_LOAD_EARLY, S_LOAD_END };
+static const char *const s_sql_create[2] = {
+	"CREATE TEMP TABLE IF NOT EXISTS pload_early (period INTEGER, ins INTEGER, unit INTEGER, org INTEGER,"
+	" flags INTEGER, agent INTEGER, line INTEGER); DELETE FROM temp.pload_early;",
+	"CREATE TEMP TABLE IF NOT EXISTS pload (period INTEGER, ins INTEGER, unit INTEGER, org INTEGER,"
+	" flags INTEGER, agent INTEGER, line INTEGER); DELETE FROM temp.pload;",
+};
+static const char *const s_sql_load[2] = {
+	"INSERT INTO temp.pload_early VALUES (?, ?, ?, ?, ?, ?, ?)",
+	"INSERT INTO temp.pload VALUES (?, ?, ?, ?, ?, ?, ?)",
+};
+static const char *const s_sql_sorted[2] = {
+	"SELECT period, ins, unit, org, flags, agent, line FROM temp.pload_early ORDER BY period, ins, unit, line",
+	"SELECT period, ins, unit, org, flags, agent, line FROM temp.pload ORDER BY period, ins, unit, line",
+};
+static const char *const s_sql_count[2] = {
+	"SELECT count(*) FROM temp.pload_early",
+	"SELECT count(*) FROM temp.pload",
+};
+static const char *const s_sql_empty[2] = { "DELETE FROM temp.pload_early;", "DELETE FROM temp.pload;" };
+
+/* A participant file taken batch by batch as its batches arrive, before its
+ * end: each batch checked and loaded while ingest and validate still work
+ * on the next ones, so that at the end only the sort and the write remain.
+ * Nothing of it is durable: staging stays the record of the file, and the
+ * file is applied from its staging as before whenever this is not whole and
+ * current (a restart, a transaction rolled back, a reload, another file in
+ * the way, a batch that does not fit). */
+struct agg_early {
+	uint64_t file_no;
+	char *file_id, *agency, *rtype;
+	uint32_t nfields;
+	char **fields;
+	uint64_t rollbacks;   /* the store's count when it began: any rollback since spoils it */
+	unsigned char *seen;  /* seq -> taken */
+	uint32_t capseen, nseen;
+	uint64_t rows;        /* rows loaded into temp.pload_early */
+	int spoiled;          /* this file is applied from its staging */
+	agg_result_t res;
+	s_apply_t a;
+};
 
 /* s_fail - a failure of the apply: transient if the store says so. Returns -1. */
 static int
@@ -533,12 +582,11 @@ s_person_prepare(s_apply_t *a)
 	    (ku < 0 || rt->key[0] == ku || rt->key[1] == ku || rt->key[2] == ku)))
 		return s_fail(a, 1, "the participant record type must have the fields insurance_no, org_unit and period,"
 		    " and the key insurance_no, period, unit_code");
-	if ((a->agency_id = s_code_id(a, a->end->agency)) < 0)
+	if (!a->early && (a->agency_id = s_code_id(a, a->end->agency)) < 0)
 		return s_store_fail(a, "codes");
-	if (store_exec(a->w->store, "CREATE TEMP TABLE IF NOT EXISTS pload (period INTEGER, ins INTEGER, unit INTEGER,"
-	    " org INTEGER, flags INTEGER, agent INTEGER, line INTEGER); DELETE FROM temp.pload;") != 0)
+	if (store_exec(a->w->store, s_sql_create[a->t]) != 0)
 		return s_store_fail(a, "loading");
-	a->load = store_stmt(a->w->store, "INSERT INTO temp.pload VALUES (?, ?, ?, ?, ?, ?, ?)");
+	a->load = store_stmt(a->w->store, s_sql_load[a->t]);
 	return a->load == NULL ? s_store_fail(a, "loading") : 0;
 }
 
@@ -569,15 +617,20 @@ s_person_load(s_apply_t *a, char *const *out, uint32_t line)
 	return store_step_done(a->w->store, a->load) == 0 ? 0 : s_store_fail(a, "loading");
 }
 
+/* An error's line and its place in the order it was found. */
+typedef struct {
+	uint64_t line, i;
+} s_error_ord_t;
+
 /* s_error_cmp - errors by line, then in the order they were found. */
 static int
 s_error_cmp(const void *x, const void *y)
 {
-	const receipt_error_t *p = x, *q = y;
+	const s_error_ord_t *p = x, *q = y;
 
 	if (p->line != q->line)
 		return p->line < q->line ? -1 : 1;
-	return p < q ? -1 : p > q;
+	return p->i < q->i ? -1 : p->i > q->i;
 }
 
 /* s_person_flush - the loaded rows sorted by key (SQLite's sorter: bounded
@@ -587,10 +640,9 @@ s_error_cmp(const void *x, const void *y)
 static int
 s_person_flush(s_apply_t *a)
 {
-	sqlite3_stmt *q = store_stmt(a->w->store, "SELECT period, ins, unit, org, flags, agent, line FROM temp.pload"
-	    " ORDER BY period, ins, unit, line");
+	sqlite3_stmt *q = store_stmt(a->w->store, s_sql_sorted[a->t]);
 	sqlite3_stmt *ins = store_stmt(a->w->store, "INSERT INTO person VALUES (?, ?, ?, ?, ?, ?, ?)");
-	uint64_t before = a->nerrors;
+	uint64_t before = 0;
 	int64_t kp = -1, ki = -1, ku = -1, first = 0;
 	const char *keyfield = a->rt->fields[a->rt->key[0]].name;
 	int step, rc = 0;
@@ -634,22 +686,37 @@ s_person_flush(s_apply_t *a)
 	if (rc == 0 && step != SQLITE_DONE)
 		rc = s_fail(a, !store_rc_transient(step), "sorting the participants: %s", sqlite3_errstr(step));
 	sqlite3_reset(q);
-	if (rc == 0 && store_exec(a->w->store, "DELETE FROM temp.pload;") != 0)
+	if (rc == 0 && store_exec(a->w->store, s_sql_empty[a->t]) != 0)
 		rc = s_store_fail(a, "loading");
-	if (rc == 0 && a->nerrors > before) {
-		/* the duplicates came in key order: merge them into the line order of
-		 * the errors found before (a row has errors of one kind or the other) */
+	if (rc == 0 && a->nerrors > 1) {
+		/* the duplicates came in key order, and batches taken early in the
+		 * order they arrived: every error back in line order, the errors of
+		 * one line in the order they were found */
+		s_error_ord_t *o = xcalloc((size_t)a->nerrors, sizeof(*o));
 		receipt_error_t *m = xcalloc((size_t)a->nerrors, sizeof(*m));
-		uint64_t x = 0, y = before, o = 0;
 
-		qsort(a->errors + before, (size_t)(a->nerrors - before), sizeof(*a->errors), s_error_cmp);
-		while (x < before || y < a->nerrors)
-			m[o++] = y >= a->nerrors || (x < before && a->errors[x].line <= a->errors[y].line)
-			    ? a->errors[x++] : a->errors[y++];
+		for (uint64_t i = 0; i < a->nerrors; i++)
+			o[i] = (s_error_ord_t){ a->errors[i].line, i };
+		qsort(o, (size_t)a->nerrors, sizeof(*o), s_error_cmp);
+		for (uint64_t i = 0; i < a->nerrors; i++)
+			m[i] = a->errors[o[i].i];
 		memcpy(a->errors, m, (size_t)a->nerrors * sizeof(*m));
 		free(m);
+		free(o);
 	}
+	(void)before;
 	return rc;
+}
+
+/* s_early_period - a period met in a file taken early: cleared at its end. */
+static void
+s_early_period(s_apply_t *a, const char *period)
+{
+	for (int i = 0; i < a->neperiods; i++)
+		if (strcmp(a->eperiods[i], period) == 0)
+			return;
+	a->eperiods = xrealloc(a->eperiods, sizeof(char *) * (size_t)(a->neperiods + 1));
+	a->eperiods[a->neperiods++] = xstrdup(period);
 }
 
 /* s_apply_row - one row validate passed: checked again against the schema,
@@ -681,10 +748,13 @@ s_apply_row(s_apply_t *a, const msg_row_t *r)
 		return 0;
 	}
 	if (a->person) { /* duplicates are found once all rows are in (s_person_flush) */
-		if (a->period_field >= 0 && s_clear_period(a, out[a->period_field]) != 0)
+		if (a->early)
+			s_early_period(a, out[a->period_field]);
+		else if (s_clear_period(a, out[a->period_field]) != 0) {
 			rc = -1;
-		else
-			rc = s_person_load(a, out, r->line);
+			goto done;
+		}
+		rc = s_person_load(a, out, r->line);
 		goto done;
 	}
 	first = s_first_line(a, out);
@@ -740,6 +810,28 @@ s_batch_matches(const s_apply_t *a, const msg_batch_t *b)
 	return 1;
 }
 
+/* s_apply_batch_rows - the rows of one batch: validate's errors kept for
+ * the receipt, the others checked again and applied (or loaded). */
+static int
+s_apply_batch_rows(s_apply_t *a, const msg_batch_t *b)
+{
+	int rc = 0;
+
+	for (uint32_t i = 0; i < b->nrows && rc == 0; i++) {
+		const msg_row_t *r = &b->rows[i];
+
+		if (r->err_code != NULL) {
+			s_add_error(a, r->line, r->err_field, r->err_code, r->err_vi, r->err_en);
+			for (uint32_t k = 0; k < r->nmore && k < MSG_ROW_MAX_MORE; k++)
+				s_add_error(a, r->line, r->more[k].field, r->more[k].code, r->more[k].vi, r->more[k].en);
+			a->rejected++;
+		} else {
+			rc = s_apply_row(a, r);
+		}
+	}
+	return rc;
+}
+
 /* s_apply_batches - every batch of the file, in order. */
 static int
 s_apply_batches(s_apply_t *a)
@@ -775,18 +867,7 @@ s_apply_batches(s_apply_t *a)
 			return s_fail(a, 1, "batch %u of %u belongs to another agency, type or schema", seq + 1,
 			    a->end->nbatches);
 		}
-		for (uint32_t i = 0; i < m.u.batch.nrows && rc == 0; i++) {
-			const msg_row_t *r = &m.u.batch.rows[i];
-
-			if (r->err_code != NULL) {
-				s_add_error(a, r->line, r->err_field, r->err_code, r->err_vi, r->err_en);
-				for (uint32_t k = 0; k < r->nmore && k < MSG_ROW_MAX_MORE; k++)
-					s_add_error(a, r->line, r->more[k].field, r->more[k].code, r->more[k].vi, r->more[k].en);
-				a->rejected++;
-			} else {
-				rc = s_apply_row(a, r);
-			}
-		}
+		rc = s_apply_batch_rows(a, &m.u.batch);
 		msg_free(&m);
 		if (rc != 0)
 			return -1;
@@ -814,8 +895,252 @@ s_apply_free(s_apply_t *a)
 	if (a->load != NULL)
 		sqlite3_reset(a->load);
 	s_codes_free(&a->codes);
+	for (int i = 0; i < a->neperiods; i++)
+		free(a->eperiods[i]);
+	free(a->eperiods);
 	colhint_free(&a->cols);
 	free(a->heading_of);
+}
+
+/* s_early_fields - the batch has the record type's fields, in its order. */
+static int
+s_early_fields(const cfg_rtype_t *rt, const msg_batch_t *b)
+{
+	if (b->nfields != (uint32_t)rt->nfields)
+		return 0;
+	for (int i = 0; i < rt->nfields; i++)
+		if (strcmp(b->fields[i], rt->fields[i].name) != 0)
+			return 0;
+	return 1;
+}
+
+/* s_early_spoil - the file taken early is applied from its staging after all:
+ * what was loaded is let go, the file is remembered so as not to begin again. */
+static void
+s_early_spoil(worker_t *w, struct agg_early *e)
+{
+	if (e->spoiled)
+		return;
+	e->spoiled = 1;
+	s_apply_free(&e->a);
+	memset(&e->a, 0, sizeof(e->a));
+	store_exec(w->store, s_sql_empty[S_LOAD_EARLY]); /* best effort: emptied again when the next begins */
+}
+
+/* agg_early_free - forget the file taken early. */
+void
+agg_early_free(worker_t *w)
+{
+	agg_t *ag = w->state;
+	struct agg_early *e = ag != NULL ? ag->early : NULL;
+
+	if (e == NULL)
+		return;
+	s_early_spoil(w, e);
+	free(e->file_id);
+	free(e->agency);
+	free(e->rtype);
+	for (uint32_t i = 0; i < e->nfields; i++)
+		free(e->fields[i]);
+	free(e->fields);
+	free(e->seen);
+	free(e);
+	ag->early = NULL;
+}
+
+/* agg_early_drop - a reload: the file taken early (checked under the old
+ * configuration) is applied from its staging at its end. */
+void
+agg_early_drop(worker_t *w)
+{
+	agg_t *ag = w->state;
+
+	if (ag != NULL && ag->early != NULL)
+		s_early_spoil(w, ag->early);
+}
+
+/* agg_early_ended - the file (file_no, file_id) ended: forget it if it was
+ * the one taken early. */
+void
+agg_early_ended(worker_t *w, uint64_t file_no, const char *file_id)
+{
+	agg_t *ag = w->state;
+
+	if (ag != NULL && ag->early != NULL && ag->early->file_no == file_no && strcmp(ag->early->file_id, file_id) == 0)
+		agg_early_free(w);
+}
+
+/* agg_early_batch - a participant batch just staged (inside the burst's
+ * transaction): checked and loaded now if its file is the one taken early,
+ * or begins it when it is the first part of a file staged and no other is
+ * being taken. Any trouble spoils it: the file is then applied from its
+ * staging at its end, as every file was before. */
+void
+agg_early_batch(worker_t *w, const msg_batch_t *b)
+{
+	agg_t *ag = w->state;
+	struct agg_early *e = ag != NULL ? ag->early : NULL;
+	const cfg_rtype_t *rt;
+	const cfg_agency_t *agc;
+
+	if (e != NULL && (e->file_no != b->file_no || strcmp(e->file_id, b->file_id) != 0)) {
+		/* another file: the one taken early may have ended without being
+		 * applied (agg_early_ended is told of every end; this is a guard) */
+		sqlite3_stmt *st = store_stmt(w->store, "SELECT 1 FROM files WHERE file_no = ? AND file_id = ?");
+		int ended;
+
+		if (st == NULL)
+			return;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)e->file_no);
+		sqlite3_bind_text(st, 2, e->file_id, -1, SQLITE_STATIC);
+		ended = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_reset(st);
+		if (!ended)
+			return;
+		agg_early_free(w);
+		e = NULL;
+	}
+	if (ag == NULL)
+		return;
+	if (e == NULL) {
+		sqlite3_stmt *st;
+		int parts = -1;
+
+		rt = config_rtype(w->config, b->rtype);
+		agc = config_agency(w->config, b->agency);
+		if (rt == NULL || agc == NULL || strcmp(rt->name, "participant") != 0 || !s_early_fields(rt, b))
+			return;
+		st = store_stmt(w->store, "SELECT count(*) FROM stage_batch WHERE file_no = ? AND file_id = ?");
+		if (st == NULL)
+			return;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)b->file_no);
+		sqlite3_bind_text(st, 2, b->file_id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			parts = sqlite3_column_int(st, 0);
+		sqlite3_reset(st);
+		if (parts != 1)
+			return; /* not its first part staged: it is applied from its staging */
+		e = xcalloc(1, sizeof(*e));
+		e->file_no = b->file_no;
+		e->file_id = xstrdup(b->file_id);
+		e->agency = xstrdup(b->agency);
+		e->rtype = xstrdup(b->rtype);
+		e->nfields = b->nfields;
+		e->fields = xcalloc(b->nfields + 1, sizeof(char *));
+		for (uint32_t i = 0; i < b->nfields; i++)
+			e->fields[i] = xstrdup(b->fields[i]);
+		e->rollbacks = store_rollbacks(w->store);
+		e->a = (s_apply_t){ .w = w, .rt = rt, .ag = agc, .res = &e->res, .early = 1, .t = S_LOAD_EARLY,
+			.period_field = config_field_index(rt, "period") };
+		ag->early = e;
+		if (s_person_prepare(&e->a) != 0) {
+			s_early_spoil(w, e);
+			return;
+		}
+	}
+	if (e->spoiled)
+		return;
+	if (store_rollbacks(w->store) != e->rollbacks || strcmp(e->agency, b->agency) != 0 ||
+	    strcmp(e->rtype, b->rtype) != 0 || !s_early_fields(e->a.rt, b) || b->seq >= 10000000u) {
+		s_early_spoil(w, e);
+		return;
+	}
+	if (b->seq >= e->capseen) {
+		uint32_t cap = e->capseen ? e->capseen : 1024;
+
+		while (cap <= b->seq)
+			cap *= 2;
+		e->seen = xrealloc(e->seen, cap);
+		memset(e->seen + e->capseen, 0, cap - e->capseen);
+		e->capseen = cap;
+	}
+	if (e->seen[b->seq])
+		return; /* staged once already: taken */
+	if (s_apply_batch_rows(&e->a, b) != 0) {
+		s_early_spoil(w, e);
+		return;
+	}
+	e->seen[b->seq] = 1;
+	e->nseen++;
+	e->rows += b->nrows;
+}
+
+/* s_early_take - the file being applied was taken early, whole, under this
+ * configuration and with no rollback since: its loaded rows, errors and
+ * periods become the application's. 1 if taken, 0 if not (the file is applied
+ * from its staging). */
+static int
+s_early_take(s_apply_t *a)
+{
+	agg_t *ag = a->w->state;
+	struct agg_early *e = ag != NULL ? ag->early : NULL;
+	uint64_t loaded;
+
+	if (e == NULL || e->spoiled || e->file_no != a->end->file_no || strcmp(e->file_id, a->end->file_id) != 0)
+		return 0;
+	if (store_rollbacks(a->w->store) != e->rollbacks || e->nseen != a->end->nbatches ||
+	    e->capseen < a->end->nbatches || strcmp(e->agency, a->end->agency) != 0 ||
+	    strcmp(e->rtype, a->end->rtype) != 0 || e->a.rt != a->rt || e->a.ag != a->ag) {
+		s_early_spoil(a->w, e);
+		return 0;
+	}
+	for (uint32_t i = 0; i < a->end->nbatches; i++)
+		if (!e->seen[i]) {
+			s_early_spoil(a->w, e);
+			return 0;
+		}
+	/* the rows loaded are the rows counted (the table is not durable: any
+	 * doubt, and the staging decides) */
+	loaded = (uint64_t)store_int(a->w->store, s_sql_count[S_LOAD_EARLY], -1);
+	if (loaded != e->rows - e->a.rejected) {
+		log_warn("file %llu: %llu rows loaded early, %llu expected; applied from its staging",
+		    (unsigned long long)e->file_no, (unsigned long long)loaded,
+		    (unsigned long long)(e->rows - e->a.rejected));
+		s_early_spoil(a->w, e);
+		return 0;
+	}
+	a->person = 1;
+	a->t = S_LOAD_EARLY;
+	a->f_ins = e->a.f_ins;
+	a->f_org = e->a.f_org;
+	a->f_scheme = e->a.f_scheme;
+	a->f_unemp = e->a.f_unemp;
+	a->f_unit = e->a.f_unit;
+	a->f_agent = e->a.f_agent;
+	a->errors = e->a.errors;
+	a->nerrors = e->a.nerrors;
+	a->caperrors = e->a.caperrors;
+	a->rejected = e->a.rejected;
+	a->rechecked = e->a.rechecked;
+	a->codes = e->a.codes;
+	a->eperiods = e->a.eperiods;
+	a->neperiods = e->a.neperiods;
+	memset(&e->a, 0, sizeof(e->a));
+	e->spoiled = 1; /* taken: nothing left to let go */
+	/* the clerk's headings are known now */
+	for (uint64_t i = 0; i < a->nerrors; i++)
+		if (a->errors[i].field != NULL && a->errors[i].column == NULL && a->cols.column_of != NULL) {
+			int fi = config_field_index(a->rt, a->errors[i].field);
+
+			a->errors[i].column = fi >= 0 ? a->cols.column_of[fi] : NULL;
+		}
+	return 1;
+}
+
+/* s_person_begin - the participants of the file: taken early (the periods
+ * met are cleared now, in the file's transaction), or loaded from staging. */
+static int
+s_person_begin(s_apply_t *a, int *taken)
+{
+	*taken = s_early_take(a);
+	if (!*taken)
+		return s_person_prepare(a);
+	if ((a->agency_id = s_code_id(a, a->end->agency)) < 0)
+		return s_store_fail(a, "codes");
+	for (int i = 0; i < a->neperiods; i++)
+		if (s_clear_period(a, a->eperiods[i]) != 0)
+			return -1;
+	return 0;
 }
 
 /* agg_apply_file - apply the complete staged file whose end is end, inside
@@ -823,9 +1148,9 @@ s_apply_free(s_apply_t *a)
 int
 agg_apply_file(worker_t *w, const msg_file_end_t *end, agg_result_t *res)
 {
-	s_apply_t a = { .w = w, .end = end, .res = res, .period_field = -1 };
-	int64_t t0 = now_ms(), t1;
-	int rc = -1;
+	s_apply_t a = { .w = w, .end = end, .res = res, .period_field = -1, .t = S_LOAD_END };
+	int64_t t0 = now_ms(), t1, t2;
+	int rc = -1, early = 0;
 
 	memset(res, 0, sizeof(*res));
 	a.rt = config_rtype(w->config, end->rtype);
@@ -848,11 +1173,14 @@ agg_apply_file(worker_t *w, const msg_file_end_t *end, agg_result_t *res)
 		s_store_fail(&a, "dry run");
 		goto out;
 	}
-	if (strcmp(a.rt->name, "participant") == 0 ? s_person_prepare(&a) != 0 : s_prepare_insert(&a) != 0)
+	if (strcmp(a.rt->name, "participant") == 0 ? s_person_begin(&a, &early) != 0 : s_prepare_insert(&a) != 0)
 		goto out;
-	if (s_apply_batches(&a) != 0 || (a.person && s_person_flush(&a) != 0))
+	if (!early && s_apply_batches(&a) != 0)
 		goto out;
 	t1 = now_ms();
+	if (a.person && s_person_flush(&a) != 0)
+		goto out;
+	t2 = now_ms();
 	if (a.applied + a.rejected != end->rows_read)
 		log_warn("file %llu: rows read %llu but applied %llu + rejected %llu", (unsigned long long)end->file_no,
 		    (unsigned long long)end->rows_read, (unsigned long long)a.applied, (unsigned long long)a.rejected);
@@ -906,11 +1234,14 @@ agg_apply_file(worker_t *w, const msg_file_end_t *end, agg_result_t *res)
 	res->rejected = a.rejected;
 	res->duplicates = a.duplicates;
 	res->rechecked = a.rechecked;
-	res->apply_ms = t1 - t0;
+	res->apply_ms = t2 - t0;
+	res->sort_ms = t2 - t1;
+	res->early = early;
 	rc = 0;
 out:
 	if (rc != 0 && res->kind == AGG_APPLIED)
 		res->kind = AGG_TRANSIENT;
 	s_apply_free(&a);
+	agg_early_ended(w, end->file_no, end->file_id); /* applied or not, it is taken from staging if tried again */
 	return rc;
 }

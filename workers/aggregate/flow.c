@@ -149,7 +149,11 @@ agg_stage(worker_t *w, const msg_t *m)
 		sqlite3_bind_int64(st, 3, s_now_s());
 		sqlite3_bind_blob(st, 4, buf, (int)len, free);
 	}
-	return store_step_done(w->store, st);
+	if (store_step_done(w->store, st) != 0)
+		return -1;
+	if (batch && sqlite3_changes(store_db(w->store)) == 1)
+		agg_early_batch(w, &m->u.batch); /* a participant file is checked and loaded as it arrives */
+	return 0;
 }
 
 /* agg_next_change - bump and return meta.change_seq (0 on a store failure). */
@@ -273,6 +277,8 @@ agg_record_outcome(worker_t *w, const msg_file_end_t *end, const receipt_t *r, c
 {
 	int have_receipt = r != NULL && config_agency(w->config, end->agency) != NULL;
 	int quarantined = strcmp(outcome, "quarantined") == 0;
+
+	agg_early_ended(w, end->file_no, end->file_id);
 	sqlite3_stmt *st = store_stmt(w->store,
 	    "INSERT OR REPLACE INTO files(file_no, file_id, agency, rtype, name, received_at, applied_at, rows_read,"
 	    " rows_applied, rows_rejected, rows_duplicate, receipt, receipt_text, receipt_written, outcome, code,"
@@ -602,10 +608,11 @@ s_try_apply(worker_t *w, const msg_file_end_t *end, int was_quarantined, agg_res
 		a->applied++;
 		a->rows_rechecked_rejected += res->rechecked;
 		a->dirty = 1;
-		log_info("%s/%s: applied %llu rows, rejected %llu (%llu duplicates%s) in %lld ms",
-		    end->agency, end->name, (unsigned long long)res->applied, (unsigned long long)res->rejected,
-		    (unsigned long long)res->duplicates, res->rechecked ? ", some refused on a second check" : "",
-		    (long long)res->apply_ms);
+		log_info("%s/%s: applied %llu rows, rejected %llu (%llu duplicates%s) in %lld ms (%s%lld ms sorting and"
+		    " writing participants)", end->agency, end->name, (unsigned long long)res->applied,
+		    (unsigned long long)res->rejected, (unsigned long long)res->duplicates,
+		    res->rechecked ? ", some refused on a second check" : "", (long long)res->apply_ms,
+		    res->early ? "checked as its batches arrived; " : "", (long long)res->sort_ms);
 		if (res->rechecked > 0)
 			log_warn("file %llu: %llu rows that validate passed fail the aggregate's own check (forged or"
 			    " inconsistent batches?)", (unsigned long long)end->file_no, (unsigned long long)res->rechecked);

@@ -35,8 +35,6 @@ s_on_message(worker_t *w, const msg_t *m)
 	return 0;
 }
 
-/* s_init - org units into the database, receipts an older version left
- * unsent, fresh reports. */
 /* s_sorting - a file's rows are sorted in temporary tables (apply.c): on
  * disk, not in memory, so memory stays flat whatever a file's size, in
  * VAR/db/tmp (mode 0700: the rows are personal data; SQLite unlinks each
@@ -89,6 +87,8 @@ s_compact(worker_t *w)
 		log_warn("could not give %lld free pages back to the disk: %s", fl, store_last_msg(w->store));
 }
 
+/* s_init - org units into the database, receipts an older version left
+ * unsent, fresh reports. */
 static int
 s_init(worker_t *w)
 {
@@ -114,6 +114,7 @@ s_on_reload(worker_t *w, config_t *nc)
 {
 	agg_t *a = w->state;
 
+	agg_early_drop(w); /* a file being taken early was checked under the old configuration */
 	if (worker_reloaded(w, "findings.") || worker_reloaded(w, "goal.")) {
 		a->refind = 1;
 		log_info("reload: figures and findings are recomputed under the new settings of %s", w->cfg_path);
@@ -324,6 +325,7 @@ s_control(worker_t *w, const char *cmd, char *const *args, int nargs, sb_t *out)
 static void
 s_fini(worker_t *w)
 {
+	agg_early_free(w);
 	free(w->state);
 	w->state = NULL;
 }
