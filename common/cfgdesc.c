@@ -1,6 +1,7 @@
 /* cfgdesc - read, fingerprint, compare and document configuration keys from
  * one table per file (see cfgdesc.h). */
 #include "cfgdesc.h"
+#include "fsutil.h"
 #include "xalloc.h"
 
 #include <ctype.h>
@@ -292,19 +293,6 @@ cd_check_keys(const cd_key_t *t, const yt_node_t *map, yt_diag_t *d)
 	return yt_check_keys(map, names, d);
 }
 
-/* s_fnv - FNV-1a over bytes, continuing from h. */
-static uint64_t
-s_fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* s_node_hash - a node's content (kinds, keys, scalars; not the marks). */
 static uint64_t
 s_node_hash(uint64_t h, const yt_node_t *n)
@@ -312,17 +300,17 @@ s_node_hash(uint64_t h, const yt_node_t *n)
 	unsigned char kind;
 
 	if (n == NULL || yt_is_null(n))
-		return s_fnv(h, "\0", 1);
+		return fs_fnv1a(h, "\0", 1);
 	kind = (unsigned char)(n->kind + 1);
-	h = s_fnv(h, &kind, 1);
+	h = fs_fnv1a(h, &kind, 1);
 	if (n->kind == YT_SCALAR)
-		return s_fnv(h, n->scalar, strlen(n->scalar) + 1);
+		return fs_fnv1a(h, n->scalar, strlen(n->scalar) + 1);
 	for (size_t i = 0; i < n->n; i++) {
 		if (n->kind == YT_MAP)
 			h = s_node_hash(h, n->keys[i]);
 		h = s_node_hash(h, n->items[i]);
 	}
-	return s_fnv(h, "\x7f", 1);
+	return fs_fnv1a(h, "\x7f", 1);
 }
 
 /* s_value_hash - the value of a plain key as read into base. */
@@ -330,32 +318,32 @@ static uint64_t
 s_value_hash(const cd_key_t *k, void *base)
 {
 	void *p = s_member(base, k->off);
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t h = FS_FNV1A_INIT;
 	const char *s;
 
 	switch (k->type) {
 	case CD_STR:
 		s = k->bufsz > 0 ? (const char *)p : *(char **)p;
-		return s == NULL ? s_fnv(h, "\1", 1) : s_fnv(h, s, strlen(s) + 1);
+		return s == NULL ? fs_fnv1a(h, "\1", 1) : fs_fnv1a(h, s, strlen(s) + 1);
 	case CD_ENUM:
 		if (k->bufsz > 0)
-			return s_fnv(h, p, strlen(p) + 1);
-		return s_fnv(h, p, sizeof(int));
+			return fs_fnv1a(h, p, strlen(p) + 1);
+		return fs_fnv1a(h, p, sizeof(int));
 	case CD_INT:
 	case CD_BOOL:
-		return s_fnv(h, p, sizeof(int));
+		return fs_fnv1a(h, p, sizeof(int));
 	case CD_LLONG:
 	case CD_DURATION:
-		return s_fnv(h, p, sizeof(long long));
+		return fs_fnv1a(h, p, sizeof(long long));
 	case CD_DOUBLE:
-		return s_fnv(h, p, sizeof(double));
+		return fs_fnv1a(h, p, sizeof(double));
 	case CD_STRS: {
 		char **v = *(char ***)p;
 		int n = k->noff ? *(int *)s_member(base, k->noff) : 0;
 
 		for (int i = 0; v != NULL && i < n; i++)
-			h = s_fnv(h, v[i], strlen(v[i]) + 1);
-		return s_fnv(h, &n, sizeof(n));
+			h = fs_fnv1a(h, v[i], strlen(v[i]) + 1);
+		return fs_fnv1a(h, &n, sizeof(n));
 	}
 	default:
 		return h;
@@ -504,7 +492,7 @@ s_read_one(const cd_key_t *k, const char *prefix, const yt_node_t *map, void *ba
 	case CD_CUSTOM:
 		if (req && n != NULL && yt_is_null(n)) {
 			yt_diag_add(d, n, "%s: a value is required", k->key);
-			s_sum(cx, k, prefix, s_node_hash(14695981039346656037ULL, n));
+			s_sum(cx, k, prefix, s_node_hash(FS_FNV1A_INIT, n));
 			return -1;
 		}
 		if (n != NULL && yt_is_null(n))
@@ -518,7 +506,7 @@ s_read_one(const cd_key_t *k, const char *prefix, const yt_node_t *map, void *ba
 		} else if (k->read != NULL) {
 			rc = k->read(k, n, base, cx);
 		}
-		s_sum(cx, k, prefix, s_node_hash(14695981039346656037ULL, n));
+		s_sum(cx, k, prefix, s_node_hash(FS_FNV1A_INIT, n));
 		return rc;
 	}
 	if (k->env != NULL && (s = getenv(k->env)) != NULL && (k->type == CD_STR || s[0] != '\0')) {
