@@ -254,7 +254,7 @@ s_by_value(const cd_key_t *k)
 static int
 s_custom_default(const cd_key_t *k, void *base, cd_ctx_t *cx)
 {
-	cd_ctx_t none = { NULL, NULL, NULL, CD_BASE_MAIN, NULL, 0, NULL };
+	cd_ctx_t none = { NULL, NULL, NULL, CD_BASE_MAIN, NULL, 0, NULL, 0 };
 	yt_node_t *def = yt_load_string(k->key, k->def, strlen(k->def), NULL, cx != NULL ? cx->d : NULL);
 	int rc = def != NULL && k->read != NULL ? k->read(k, def, base, cx != NULL ? cx : &none) : -1;
 
@@ -350,6 +350,14 @@ s_value_hash(const cd_key_t *k, void *base)
 	}
 }
 
+/* s_readby - who reads key k (CD_BY_*): its own readers, else those of what
+ * it is read within (cx->readby), else every worker. */
+static int
+s_readby(const cd_key_t *k, const cd_ctx_t *cx)
+{
+	return k->readby != 0 ? k->readby : cx->readby != 0 ? cx->readby : CD_BY_WORKERS;
+}
+
 /* s_sum - record a key's fingerprint. */
 static void
 s_sum(cd_ctx_t *cx, const cd_key_t *k, const char *prefix, uint64_t h)
@@ -371,6 +379,7 @@ s_sum(cd_ctx_t *cx, const cd_key_t *k, const char *prefix, uint64_t h)
 	e = &s->v[s->n++];
 	e->k = k;
 	e->base = cx->base;
+	e->readby = s_readby(k, cx);
 	e->h = h;
 	snprintf(e->path, sizeof(e->path), "%s%s", prefix, k->key);
 }
@@ -476,6 +485,7 @@ s_read_one(const cd_key_t *k, const char *prefix, const yt_node_t *map, void *ba
 		break;
 	case CD_SECTION: {
 		const yt_node_t *m = NULL;
+		int outer = cx->readby;
 		char pre[96];
 
 		rc = yt_get_map(map, k->key, req, &m, d);
@@ -483,9 +493,11 @@ s_read_one(const cd_key_t *k, const char *prefix, const yt_node_t *map, void *ba
 		if (rc == 0) {
 			if (m != NULL)
 				rc = cd_check_keys(k->sub, m, d);
+			cx->readby = s_readby(k, cx); /* its keys are read by whoever reads the section */
 			for (const cd_key_t *s2 = k->sub; s2->key != NULL; s2++)
 				if (s_read_one(s2, pre, m, base, cx) != 0)
 					rc = -1;
+			cx->readby = outer;
 		}
 		return rc; /* its keys have their own fingerprints */
 	}
@@ -863,6 +875,15 @@ s_check(const cd_key_t *t, const cd_key_t **stack, int depth, char *why, size_t 
 			snprintf(why, whysz, "%s: CD_OWN without CD_RELOAD", t->key);
 			return -1;
 		}
+		if ((t->flags & CD_LAYOUT) && (t->flags & CD_RELOAD)) {
+			snprintf(why, whysz, "%s: CD_LAYOUT with CD_RELOAD (the sockets stay as they are until a restart)",
+			    t->key);
+			return -1;
+		}
+		if (t->readby & ~(CD_BY_WORKERS | CD_BY_SUPERVISOR)) {
+			snprintf(why, whysz, "%s: read by %#x, not a set of CD_BY_*", t->key, (unsigned)t->readby);
+			return -1;
+		}
 		if ((t->flags & CD_RELOAD) && !(t->flags & CD_OWN) && t->type == CD_CUSTOM && t->size == 0) {
 			snprintf(why, whysz, "%s: reloadable, but neither swappable (size) nor applied by its worker (CD_OWN)",
 			    t->key);
@@ -896,7 +917,7 @@ cd_keep_node(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 cd_ctx_t
 cd_item_ctx(const cd_ctx_t *cx)
 {
-	return (cd_ctx_t){ cx->d, cx->user, NULL, cx->base, NULL, 0, NULL };
+	return (cd_ctx_t){ cx->d, cx->user, NULL, cx->base, NULL, 0, NULL, cx->readby };
 }
 
 /* cd_read_items - a list of items, each read with k->sub, then kept or dropped. */
