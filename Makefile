@@ -175,9 +175,9 @@ FUZZ_SRC_msg    := common/msg.c common/xalloc.c
 FUZZ_SRC_csv    := common/csv.c common/xalloc.c
 FUZZ_SRC_text   := common/text.c common/xalloc.c
 FUZZ_SRC_workbook := common/workbook.c common/xalloc.c
-FUZZ_SRC_yaml   := common/xalloc.c common/yamltree.c common/cfgdesc.c common/config.c common/text.c common/cfg_findings.c common/cfg_alert.c common/cfg_endpoints.c common/fieldcheck.c
+FUZZ_SRC_yaml   := common/xalloc.c common/fsutil.c common/yamltree.c common/cfgdesc.c common/config.c common/text.c common/cfg_findings.c common/cfg_alert.c common/cfg_endpoints.c common/fieldcheck.c
 FUZZ_SRC_fields := $(FUZZ_SRC_yaml) common/rowcheck.c
-FUZZ_SRC_writers := $(FUZZ_SRC_yaml) common/fsutil.c common/receipt.c common/workbook.c common/report.c common/dashboard.c common/kinds.c workers/alert/format.c
+FUZZ_SRC_writers := $(FUZZ_SRC_yaml) common/receipt.c common/workbook.c common/report.c common/dashboard.c common/kinds.c workers/alert/format.c
 
 $(BIN)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard common/*.c common/*.h)
 	@mkdir -p $(BIN)/fuzz

@@ -745,7 +745,7 @@ cfg_alert_t *
 cfg_alert_load(const yt_node_t *root, yt_diag_t *d)
 {
 	yt_diag_t none = { 0 };
-	cd_ctx_t cx = { d != NULL ? d : &none, NULL, NULL, CD_BASE_ALERT, NULL, 0, NULL };
+	cd_ctx_t cx = { d != NULL ? d : &none, NULL, NULL, CD_BASE_ALERT, NULL, 0, NULL, 0 };
 	cfg_alert_t *a = cfg_alert_read(root, &cx);
 
 	yt_diag_free(&none);

@@ -249,7 +249,7 @@ cfg_findings_t *
 cfg_findings_load(const yt_node_t *root, yt_diag_t *d)
 {
 	yt_diag_t none = { 0 };
-	cd_ctx_t cx = { d != NULL ? d : &none, NULL, NULL, CD_BASE_FINDINGS, NULL, 0, NULL };
+	cd_ctx_t cx = { d != NULL ? d : &none, NULL, NULL, CD_BASE_FINDINGS, NULL, 0, NULL, 0 };
 	cfg_findings_t *f = cfg_findings_read(root, &cx);
 
 	yt_diag_free(&none);

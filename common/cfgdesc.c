@@ -1,6 +1,7 @@
 /* cfgdesc - read, fingerprint, compare and document configuration keys from
  * one table per file (see cfgdesc.h). */
 #include "cfgdesc.h"
+#include "fsutil.h"
 #include "xalloc.h"
 
 #include <ctype.h>
@@ -253,7 +254,7 @@ s_by_value(const cd_key_t *k)
 static int
 s_custom_default(const cd_key_t *k, void *base, cd_ctx_t *cx)
 {
-	cd_ctx_t none = { NULL, NULL, NULL, CD_BASE_MAIN, NULL, 0, NULL };
+	cd_ctx_t none = { NULL, NULL, NULL, CD_BASE_MAIN, NULL, 0, NULL, 0 };
 	yt_node_t *def = yt_load_string(k->key, k->def, strlen(k->def), NULL, cx != NULL ? cx->d : NULL);
 	int rc = def != NULL && k->read != NULL ? k->read(k, def, base, cx != NULL ? cx : &none) : -1;
 
@@ -292,19 +293,6 @@ cd_check_keys(const cd_key_t *t, const yt_node_t *map, yt_diag_t *d)
 	return yt_check_keys(map, names, d);
 }
 
-/* s_fnv - FNV-1a over bytes, continuing from h. */
-static uint64_t
-s_fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* s_node_hash - a node's content (kinds, keys, scalars; not the marks). */
 static uint64_t
 s_node_hash(uint64_t h, const yt_node_t *n)
@@ -312,17 +300,17 @@ s_node_hash(uint64_t h, const yt_node_t *n)
 	unsigned char kind;
 
 	if (n == NULL || yt_is_null(n))
-		return s_fnv(h, "\0", 1);
+		return fs_fnv1a(h, "\0", 1);
 	kind = (unsigned char)(n->kind + 1);
-	h = s_fnv(h, &kind, 1);
+	h = fs_fnv1a(h, &kind, 1);
 	if (n->kind == YT_SCALAR)
-		return s_fnv(h, n->scalar, strlen(n->scalar) + 1);
+		return fs_fnv1a(h, n->scalar, strlen(n->scalar) + 1);
 	for (size_t i = 0; i < n->n; i++) {
 		if (n->kind == YT_MAP)
 			h = s_node_hash(h, n->keys[i]);
 		h = s_node_hash(h, n->items[i]);
 	}
-	return s_fnv(h, "\x7f", 1);
+	return fs_fnv1a(h, "\x7f", 1);
 }
 
 /* s_value_hash - the value of a plain key as read into base. */
@@ -330,36 +318,44 @@ static uint64_t
 s_value_hash(const cd_key_t *k, void *base)
 {
 	void *p = s_member(base, k->off);
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t h = FS_FNV1A_INIT;
 	const char *s;
 
 	switch (k->type) {
 	case CD_STR:
 		s = k->bufsz > 0 ? (const char *)p : *(char **)p;
-		return s == NULL ? s_fnv(h, "\1", 1) : s_fnv(h, s, strlen(s) + 1);
+		return s == NULL ? fs_fnv1a(h, "\1", 1) : fs_fnv1a(h, s, strlen(s) + 1);
 	case CD_ENUM:
 		if (k->bufsz > 0)
-			return s_fnv(h, p, strlen(p) + 1);
-		return s_fnv(h, p, sizeof(int));
+			return fs_fnv1a(h, p, strlen(p) + 1);
+		return fs_fnv1a(h, p, sizeof(int));
 	case CD_INT:
 	case CD_BOOL:
-		return s_fnv(h, p, sizeof(int));
+		return fs_fnv1a(h, p, sizeof(int));
 	case CD_LLONG:
 	case CD_DURATION:
-		return s_fnv(h, p, sizeof(long long));
+		return fs_fnv1a(h, p, sizeof(long long));
 	case CD_DOUBLE:
-		return s_fnv(h, p, sizeof(double));
+		return fs_fnv1a(h, p, sizeof(double));
 	case CD_STRS: {
 		char **v = *(char ***)p;
 		int n = k->noff ? *(int *)s_member(base, k->noff) : 0;
 
 		for (int i = 0; v != NULL && i < n; i++)
-			h = s_fnv(h, v[i], strlen(v[i]) + 1);
-		return s_fnv(h, &n, sizeof(n));
+			h = fs_fnv1a(h, v[i], strlen(v[i]) + 1);
+		return fs_fnv1a(h, &n, sizeof(n));
 	}
 	default:
 		return h;
 	}
+}
+
+/* s_readby - who reads key k (CD_BY_*): its own readers, else those of what
+ * it is read within (cx->readby), else every worker. */
+static int
+s_readby(const cd_key_t *k, const cd_ctx_t *cx)
+{
+	return k->readby != 0 ? k->readby : cx->readby != 0 ? cx->readby : CD_BY_WORKERS;
 }
 
 /* s_sum - record a key's fingerprint. */
@@ -383,6 +379,7 @@ s_sum(cd_ctx_t *cx, const cd_key_t *k, const char *prefix, uint64_t h)
 	e = &s->v[s->n++];
 	e->k = k;
 	e->base = cx->base;
+	e->readby = s_readby(k, cx);
 	e->h = h;
 	snprintf(e->path, sizeof(e->path), "%s%s", prefix, k->key);
 }
@@ -488,6 +485,7 @@ s_read_one(const cd_key_t *k, const char *prefix, const yt_node_t *map, void *ba
 		break;
 	case CD_SECTION: {
 		const yt_node_t *m = NULL;
+		int outer = cx->readby;
 		char pre[96];
 
 		rc = yt_get_map(map, k->key, req, &m, d);
@@ -495,16 +493,18 @@ s_read_one(const cd_key_t *k, const char *prefix, const yt_node_t *map, void *ba
 		if (rc == 0) {
 			if (m != NULL)
 				rc = cd_check_keys(k->sub, m, d);
+			cx->readby = s_readby(k, cx); /* its keys are read by whoever reads the section */
 			for (const cd_key_t *s2 = k->sub; s2->key != NULL; s2++)
 				if (s_read_one(s2, pre, m, base, cx) != 0)
 					rc = -1;
+			cx->readby = outer;
 		}
 		return rc; /* its keys have their own fingerprints */
 	}
 	case CD_CUSTOM:
 		if (req && n != NULL && yt_is_null(n)) {
 			yt_diag_add(d, n, "%s: a value is required", k->key);
-			s_sum(cx, k, prefix, s_node_hash(14695981039346656037ULL, n));
+			s_sum(cx, k, prefix, s_node_hash(FS_FNV1A_INIT, n));
 			return -1;
 		}
 		if (n != NULL && yt_is_null(n))
@@ -518,7 +518,7 @@ s_read_one(const cd_key_t *k, const char *prefix, const yt_node_t *map, void *ba
 		} else if (k->read != NULL) {
 			rc = k->read(k, n, base, cx);
 		}
-		s_sum(cx, k, prefix, s_node_hash(14695981039346656037ULL, n));
+		s_sum(cx, k, prefix, s_node_hash(FS_FNV1A_INIT, n));
 		return rc;
 	}
 	if (k->env != NULL && (s = getenv(k->env)) != NULL && (k->type == CD_STR || s[0] != '\0')) {
@@ -875,6 +875,15 @@ s_check(const cd_key_t *t, const cd_key_t **stack, int depth, char *why, size_t 
 			snprintf(why, whysz, "%s: CD_OWN without CD_RELOAD", t->key);
 			return -1;
 		}
+		if ((t->flags & CD_LAYOUT) && (t->flags & CD_RELOAD)) {
+			snprintf(why, whysz, "%s: CD_LAYOUT with CD_RELOAD (the sockets stay as they are until a restart)",
+			    t->key);
+			return -1;
+		}
+		if (t->readby & ~(CD_BY_WORKERS | CD_BY_SUPERVISOR)) {
+			snprintf(why, whysz, "%s: read by %#x, not a set of CD_BY_*", t->key, (unsigned)t->readby);
+			return -1;
+		}
 		if ((t->flags & CD_RELOAD) && !(t->flags & CD_OWN) && t->type == CD_CUSTOM && t->size == 0) {
 			snprintf(why, whysz, "%s: reloadable, but neither swappable (size) nor applied by its worker (CD_OWN)",
 			    t->key);
@@ -908,7 +917,7 @@ cd_keep_node(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 cd_ctx_t
 cd_item_ctx(const cd_ctx_t *cx)
 {
-	return (cd_ctx_t){ cx->d, cx->user, NULL, cx->base, NULL, 0, NULL };
+	return (cd_ctx_t){ cx->d, cx->user, NULL, cx->base, NULL, 0, NULL, cx->readby };
 }
 
 /* cd_read_items - a list of items, each read with k->sub, then kept or dropped. */

@@ -8,7 +8,8 @@
  *     every problem reported at once with file:line:column;
  *   - fingerprints what was read (cd_sums_t), so that a reload can tell
  *     which keys changed and apply those marked CD_RELOAD (cd_changes,
- *     cd_swap) while reporting the others as needing a restart;
+ *     cd_swap) while reporting the others as needing a restart of the
+ *     workers that read them (readby);
  *   - writes the key reference of docs/CONFIGURATION.md (cd_doc, through
  *     `bhxh-cfgdoc`).
  * Lists and trees (org_units, agencies, routes ...) are read by their own
@@ -40,6 +41,21 @@ typedef enum {
 #define CD_RELOAD   2  /* a reload applies a change while the workers run */
 #define CD_OWN      4  /* with CD_RELOAD: applied by the worker's own code, not swapped by cd_swap */
 #define CD_LIST     8  /* CD_CUSTOM: a list of items described by sub (docs: key[].item) */
+#define CD_LAYOUT  16  /* the workers' sockets are laid out by it (the endpoints are checked against
+                        * it): while a reload finds it changed, every worker keeps its sockets as
+                        * they are, until the pipeline restarts; not with CD_RELOAD */
+
+/* Who reads a key (cd_key_t.readby): the workers that take its value when
+ * they start, or the supervisor, which takes it when the pipeline starts
+ * (`bhxhctl down`, then `up`). A changed key that waits for a restart is
+ * listed (`bhxhctl status`) under each worker that reads it, and under none
+ * when only the supervisor does. */
+#define CD_BY_INGEST     1
+#define CD_BY_VALIDATE   2  /* every instance */
+#define CD_BY_AGGREGATE  4
+#define CD_BY_ALERT      8
+#define CD_BY_WORKERS    (CD_BY_INGEST | CD_BY_VALIDATE | CD_BY_AGGREGATE | CD_BY_ALERT)
+#define CD_BY_SUPERVISOR 16
 
 typedef struct cd_key cd_key_t;
 typedef struct cd_ctx cd_ctx_t;
@@ -54,7 +70,10 @@ typedef int (*cd_check_fn)(const cd_key_t *k, const yt_node_t *n, void *base, cd
 struct cd_key {
 	const char *key;
 	cd_type_t type;
-	int flags;            /* CD_REQUIRED, CD_RELOAD, CD_OWN, CD_LIST */
+	int flags;            /* CD_REQUIRED, CD_RELOAD, CD_OWN, CD_LIST, CD_LAYOUT */
+	int readby;           /* CD_BY_*: who reads it; 0: as the section it is in (a key naming a file,
+	                       * findings or alerting, says it for the file's keys); at the top of
+	                       * bhxh.yaml, every worker (CD_BY_WORKERS) */
 	size_t off;           /* offsetof() the member in the structure read into */
 	size_t size;          /* CD_CUSTOM: bytes at off that cd_swap exchanges (0: not swappable) */
 	size_t noff;          /* CD_STRS, and CD_CUSTOM arrays: offsetof() the int count; 0: none */
@@ -80,6 +99,7 @@ typedef struct {
 	const cd_key_t *k;
 	int base;             /* CD_BASE_* */
 	char path[96];        /* "ingest.batch_rows", "findings.arrears" */
+	int readby;           /* CD_BY_*: who reads the key (never 0) */
 	uint64_t h;           /* fingerprint of the value read (or the default) */
 } cd_sum_t;
 
@@ -96,6 +116,7 @@ struct cd_ctx {
 	const char *label;    /* what is being read, for messages ("field 'tax_code'"); NULL: none */
 	int inherit;          /* 1: no defaults, the structure holds what it inherits (a child route) */
 	const yt_node_t *map; /* during a check: the map the key is read from (where to report when the key is absent) */
+	int readby;           /* CD_BY_* of the keys that do not say (their section's or file's); 0: every worker */
 };
 
 /* cd_read - set the defaults of t in base, then read map (NULL: absent,

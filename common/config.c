@@ -505,7 +505,8 @@ s_load_sub(const cd_key_t *k, const yt_node_t *n, void *base, cd_ctx_t *cx)
 	config_t *c = base;
 	int failed, findings = strcmp(k->key, "findings") == 0;
 	yt_node_t *root = s_sub_file(k, base, cx, &failed);
-	cd_ctx_t sub = { cx->d, c, cx->sums, findings ? CD_BASE_FINDINGS : CD_BASE_ALERT, NULL, 0, NULL };
+	cd_ctx_t sub = { cx->d, c, cx->sums, findings ? CD_BASE_FINDINGS : CD_BASE_ALERT, NULL, 0, NULL,
+		k->readby != 0 ? k->readby : cx->readby }; /* the file's keys are read by whoever reads k */
 	int ok;
 
 	if (failed)
@@ -601,8 +602,9 @@ static const cd_key_t s_ingest_keys[] = {
 };
 
 static const cd_key_t s_validate_keys[] = {
-	{ .key = "instances", .type = CD_INT, .off = offsetof(config_t, validate.instances), .def = "1", .min = 1,
-	  .max = 64, .doc = "validation processes run side by side; the supervisor reads it when the pipeline starts"
+	{ .key = "instances", .type = CD_INT, .flags = CD_LAYOUT, .readby = CD_BY_SUPERVISOR,
+	  .off = offsetof(config_t, validate.instances), .def = "1", .min = 1, .max = 64,
+	  .doc = "validation processes run side by side; the supervisor reads it when the pipeline starts"
 	  " (`bhxhctl down`, then `up`), and until then a reload keeps every worker's endpoints as they are" },
 	{ .key = NULL }
 };
@@ -646,15 +648,18 @@ const cd_key_t config_keys[] = {
 	{ .key = "schemas", .type = CD_STR, .flags = CD_REQUIRED, .off = offsetof(config_t, schemas),
 	  .check = s_load_schemas, .type_doc = "path", .doc = "the record types file (below), relative to this file" },
 	{ .key = "findings", .type = CD_STR, .flags = CD_RELOAD | CD_OWN, .off = offsetof(config_t, findings_path),
-	  .check = s_load_sub, .type_doc = "path", .def_doc = "built-in defaults", .doc = "thresholds and"
-	  " severities of findings (below), relative to this file; on reload each of its keys is taken as its own"
-	  " row below says" },
+	  .readby = CD_BY_AGGREGATE, .check = s_load_sub, .type_doc = "path", .def_doc = "built-in defaults",
+	  .doc = "thresholds and severities of findings (below), relative to this file; on reload each of its keys"
+	  " is taken as its own row below says" },
 	{ .key = "alerting", .type = CD_STR, .flags = CD_RELOAD | CD_OWN, .off = offsetof(config_t, alerting_path),
-	  .check = s_load_sub, .type_doc = "path", .def_doc = "built-in defaults", .doc = "receivers and routing of"
-	  " notices (below), relative to this file; on reload each of its keys is taken as its own row below says" },
-	{ .key = "ingest", .type = CD_SECTION, .sub = s_ingest_keys, .doc = "reading files" },
-	{ .key = "validate", .type = CD_SECTION, .sub = s_validate_keys, .doc = "checking rows" },
-	{ .key = "aggregate", .type = CD_SECTION, .sub = s_aggregate_keys, .doc = "applying files" },
+	  .readby = CD_BY_ALERT, .check = s_load_sub, .type_doc = "path", .def_doc = "built-in defaults",
+	  .doc = "receivers and routing of notices (below), relative to this file; on reload each of its keys is"
+	  " taken as its own row below says" },
+	{ .key = "ingest", .type = CD_SECTION, .readby = CD_BY_INGEST, .sub = s_ingest_keys, .doc = "reading files" },
+	{ .key = "validate", .type = CD_SECTION, .readby = CD_BY_VALIDATE, .sub = s_validate_keys,
+	  .doc = "checking rows" },
+	{ .key = "aggregate", .type = CD_SECTION, .readby = CD_BY_AGGREGATE, .sub = s_aggregate_keys,
+	  .doc = "applying files" },
 	{ .key = "goal", .type = CD_SECTION, .sub = s_goal_keys, .doc = "the goal path where no target row applies" },
 	{ .key = "log_level", .type = CD_ENUM, .flags = CD_RELOAD, .off = offsetof(config_t, log_level),
 	  .bufsz = sizeof(((config_t *)0)->log_level), .values = "error|warn|info|debug", .def = "info",
@@ -666,7 +671,8 @@ const cd_key_t config_keys[] = {
 	  .def_doc = "none", .doc = "codes history holds that `org_units` no longer has, each with the unit of the tree"
 	  " its rows now belong to (districts merged, say); OLD must not be in the tree and NEW must be; applied when"
 	  " the aggregate starts (\"Tree changes\" in docs/OPERATIONS.md)" },
-	{ .key = "metrics", .type = CD_SECTION, .sub = s_metrics_keys, .doc = "the metrics and health server" },
+	{ .key = "metrics", .type = CD_SECTION, .readby = CD_BY_SUPERVISOR, .sub = s_metrics_keys,
+	  .doc = "the metrics and health server" },
 	{ .key = NULL }
 };
 
@@ -705,7 +711,7 @@ config_t *
 config_load(const char *path, yt_diag_t *d)
 {
 	config_t *c = xcalloc(1, sizeof(*c));
-	cd_ctx_t cx = { d, c, &c->sums, CD_BASE_MAIN, NULL, 0, NULL };
+	cd_ctx_t cx = { d, c, &c->sums, CD_BASE_MAIN, NULL, 0, NULL, 0 };
 	size_t before = d->n;
 	yt_node_t *root;
 	char *tmp;

@@ -56,18 +56,6 @@ static const char *const s_scheme_color[2] = { "#1f4e9c", "#0e7c6b" };
 /* ---- small helpers ---- */
 
 static uint64_t
-s_fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-static uint64_t
 s_mix(uint64_t x)
 {
 	x += 0x9e3779b97f4a7c15ULL;
@@ -79,8 +67,8 @@ s_mix(uint64_t x)
 static uint64_t
 s_hstr(uint64_t h, const char *s)
 {
-	h = s_fnv(h, s ? s : "\x01", s ? strlen(s) : 1);
-	return s_fnv(h, "", 1);
+	h = fs_fnv1a(h, s ? s : "\x01", s ? strlen(s) : 1);
+	return fs_fnv1a(h, "", 1);
 }
 
 /* s_unit_find - index of a unit code, -1 if not in the tree. */
@@ -91,7 +79,7 @@ s_unit_find(const dash_t *d, const char *code)
 
 	if (code == NULL || d->hcap == 0)
 		return -1;
-	h = s_hstr(14695981039346656037ULL, code);
+	h = s_hstr(FS_FNV1A_INIT, code);
 	for (int i = (int)(h % (uint64_t)d->hcap);; i = (i + 1) % d->hcap) {
 		if (d->hidx[i] < 0)
 			return -1;
@@ -244,7 +232,7 @@ static void
 s_fp_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	uint64_t *acc = sqlite3_aggregate_context(ctx, sizeof(uint64_t));
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t h = FS_FNV1A_INIT;
 
 	if (acc == NULL)
 		return;
@@ -252,12 +240,12 @@ s_fp_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		int t = sqlite3_value_type(argv[i]);
 		const unsigned char *s;
 
-		h = s_fnv(h, &t, sizeof(t));
+		h = fs_fnv1a(h, &t, sizeof(t));
 		if (t == SQLITE_NULL)
 			continue;
 		s = sqlite3_value_text(argv[i]);
-		h = s_fnv(h, s ? (const char *)s : "", (size_t)sqlite3_value_bytes(argv[i]));
-		h = s_fnv(h, "", 1);
+		h = fs_fnv1a(h, s ? (const char *)s : "", (size_t)sqlite3_value_bytes(argv[i]));
+		h = fs_fnv1a(h, "", 1);
 	}
 	*acc += s_mix(h);
 }
@@ -347,7 +335,7 @@ dash_open(sqlite3 *db, const config_t *c, const dash_opts_t *o)
 	for (int i = 0; i < d->hcap; i++)
 		d->hidx[i] = -1;
 	for (int i = 0; i < d->n; i++) {
-		uint64_t h = s_hstr(14695981039346656037ULL, c->units[i].code);
+		uint64_t h = s_hstr(FS_FNV1A_INIT, c->units[i].code);
 		int k = (int)(h % (uint64_t)d->hcap);
 
 		while (d->hidx[k] >= 0)
@@ -943,7 +931,7 @@ s_ids_has(const s_ids_t *ids, const char *s)
 
 	if (ids->cap == 0)
 		return 0;
-	h = s_hstr(14695981039346656037ULL, s);
+	h = s_hstr(FS_FNV1A_INIT, s);
 	for (int i = (int)(h % (uint64_t)ids->cap);; i = (i + 1) % ids->cap) {
 		if (ids->s[i] == NULL)
 			return 0;
@@ -966,7 +954,7 @@ s_ids_add(s_ids_t *ids, const char *s)
 
 		for (int k = 0; k < ids->cap; k++)
 			if (ids->s[k] != NULL) {
-				h = s_hstr(14695981039346656037ULL, ids->s[k]);
+				h = s_hstr(FS_FNV1A_INIT, ids->s[k]);
 				for (i = (int)(h % (uint64_t)g.cap); g.s[i] != NULL; i = (i + 1) % g.cap)
 					;
 				g.s[i] = ids->s[k];
@@ -975,7 +963,7 @@ s_ids_add(s_ids_t *ids, const char *s)
 		free(ids->s);
 		*ids = g;
 	}
-	h = s_hstr(14695981039346656037ULL, s);
+	h = s_hstr(FS_FNV1A_INIT, s);
 	for (i = (int)(h % (uint64_t)ids->cap); ids->s[i] != NULL; i = (i + 1) % ids->cap)
 		;
 	ids->s[i] = xstrdup(s);
@@ -1321,7 +1309,7 @@ static int
 s_prints(dash_t *d, uint64_t *fp, uint64_t *global)
 {
 	const config_t *c = d->c;
-	uint64_t g = 14695981039346656037ULL, *cov = xcalloc((size_t)d->n + 1, sizeof(uint64_t));
+	uint64_t g = FS_FNV1A_INIT, *cov = xcalloc((size_t)d->n + 1, sizeof(uint64_t));
 	uint64_t *fnd = xcalloc((size_t)d->n + 1, sizeof(uint64_t));
 	char buf[128];
 	sqlite3_stmt *st;

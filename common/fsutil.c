@@ -1,4 +1,4 @@
-/* fsutil - durable file operations and a string buffer (see fsutil.h). */
+/* fsutil - durable file operations, a string buffer and FNV-1a (see fsutil.h). */
 #include "fsutil.h"
 #include "xalloc.h"
 
@@ -278,4 +278,17 @@ sb_csv_field(sb_t *b, const char *s)
 		sb_addn(b, p, 1);
 	}
 	sb_add(b, "\"");
+}
+
+/* fs_fnv1a - FNV-1a over bytes, continuing from h. */
+uint64_t
+fs_fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
 }

@@ -1,10 +1,12 @@
 /* fsutil - durable file operations: make directories, write a file atomically
- * (temp file, fsync, rename, fsync of the directory), and a growable string
- * buffer with JSON/CSV escaping for the files the pipeline writes. */
+ * (temp file, fsync, rename, fsync of the directory), a growable string
+ * buffer with JSON/CSV escaping for the files the pipeline writes, and the
+ * 64-bit FNV-1a hash its fingerprints are made with. */
 #ifndef BHXH_FSUTIL_H
 #define BHXH_FSUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* fs_mkdirs - mkdir -p with mode 0750; 0 or -1. */
 int fs_mkdirs(const char *path);
@@ -25,6 +27,14 @@ int fs_move(const char *src, const char *dst);
 /* fs_name_prefix - how many bytes of name to keep so that at most max bytes
  * remain without cutting a UTF-8 character. */
 size_t fs_name_prefix(const char *name, size_t max);
+
+/* FS_FNV1A_INIT - the offset basis a 64-bit FNV-1a hash starts from. */
+#define FS_FNV1A_INIT 14695981039346656037ULL
+
+/* fs_fnv1a - 64-bit FNV-1a over n bytes at p, continuing from h
+ * (FS_FNV1A_INIT for a new hash). Not cryptographic: for fingerprints and
+ * hash tables, never against an adversary. */
+uint64_t fs_fnv1a(uint64_t h, const void *p, size_t n);
 
 typedef struct {
 	char *data;

@@ -633,6 +633,7 @@ typedef struct {
 	config_t *nc;
 	cd_sums_t applied;   /* copies of the new fingerprints of the keys applied */
 	sb_t restart;        /* "key, key" that need a restart */
+	char layout[96];     /* a changed key the sockets are laid out by (CD_LAYOUT), or "" */
 } s_reload_t;
 
 /* s_reload_base - the structure a fingerprint's key was read into. */
@@ -642,24 +643,24 @@ s_reload_base(config_t *c, int base)
 	return base == CD_BASE_FINDINGS ? (void *)c->findings : base == CD_BASE_ALERT ? (void *)c->alert : (void *)c;
 }
 
-/* s_concerns - 1 if a key's path is read by the worker called name: a
- * worker's own section (ingest., validate., aggregate.) and the files only
- * one worker reads (findings.: the aggregate; alerting.: the alert worker)
- * concern that worker alone; anything else concerns every worker. */
+/* s_concerns - 1 if the worker called name ("validate-2" is a validator) is
+ * among readby, the readers the description gives a key (CD_BY_*); a worker
+ * of another name reads only what every worker reads. A key only the
+ * supervisor reads concerns no worker: it is read when the pipeline starts
+ * (bhxhctl down, then up). */
 static int
-s_concerns(const char *name, const char *path)
+s_concerns(const char *name, int readby)
 {
-	static const struct { const char *prefix, *worker; } own[] = {
-		{ "ingest.", "ingest" }, { "validate.", "validate" }, { "aggregate.", "aggregate" },
-		{ "findings.", "aggregate" }, { "alerting.", "alert" },
+	static const struct { const char *name; int by; } workers[] = {
+		{ "ingest", CD_BY_INGEST }, { "validate", CD_BY_VALIDATE }, { "aggregate", CD_BY_AGGREGATE },
+		{ "alert", CD_BY_ALERT },
 	};
+	int me = CD_BY_WORKERS;
 
-	if (strcmp(path, "validate.instances") == 0 || strncmp(path, "metrics.", 8) == 0)
-		return 0; /* the supervisor's: read when the pipeline starts (bhxhctl down, then up) */
-	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-		if (strncmp(path, own[i].prefix, strlen(own[i].prefix)) == 0)
-			return strncmp(name, own[i].worker, strlen(own[i].worker)) == 0;
-	return 1;
+	for (size_t i = 0; i < sizeof(workers) / sizeof(workers[0]); i++)
+		if (strncmp(name, workers[i].name, strlen(workers[i].name)) == 0)
+			me = workers[i].by;
+	return (readby & me) == me;
 }
 
 /* s_reload_change - one key whose value differs: a key the description marks
@@ -671,8 +672,10 @@ s_reload_change(const cd_sum_t *was, const cd_sum_t *now, void *arg)
 	s_reload_t *r = arg;
 	cd_sum_t *e;
 
+	if ((now->k->flags & CD_LAYOUT) && r->layout[0] == '\0')
+		snprintf(r->layout, sizeof(r->layout), "%s", now->path);
 	if (!(now->k->flags & CD_RELOAD)) {
-		if (!s_concerns(r->w->name, now->path))
+		if (!s_concerns(r->w->name, now->readby))
 			return;
 		log_warn("reload: %s changed; the running value is kept until the worker restarts", now->path);
 		sb_addf(&r->restart, "%s%s", r->restart.len > 0 ? ", " : "", now->path);
@@ -762,11 +765,12 @@ s_reload(worker_t *w)
 	cd_sums_free(&r.applied);
 	sb_free(&r.restart);
 	old = w->config->endpoints;
-	if (nc->validate.instances != w->config->validate.instances) {
-		/* the supervisor starts the validators: until the pipeline restarts, the
-		 * sockets stay as they are, laid out for the instances running */
-		log_warn("reload: validate.instances changed; the endpoints stay as they are until the pipeline"
-		    " restarts (bhxhctl down, then up)");
+	if (r.layout[0] != '\0') {
+		/* the supervisor starts the workers by it (validate.instances): until
+		 * the pipeline restarts, the sockets stay as they are, laid out for
+		 * what runs */
+		log_warn("reload: %s changed; the endpoints stay as they are until the pipeline"
+		    " restarts (bhxhctl down, then up)", r.layout);
 		config_free(&nc);
 		return;
 	}

@@ -59,7 +59,7 @@ static int
 s_read(const char *text, toy_t *t, cd_sums_t *sums, yt_diag_t *d)
 {
 	yt_node_t *root = text != NULL ? yt_load_string("t.yaml", text, strlen(text), NULL, d) : NULL;
-	cd_ctx_t cx = { d, NULL, sums, CD_BASE_MAIN, NULL, 0, NULL };
+	cd_ctx_t cx = { d, NULL, sums, CD_BASE_MAIN, NULL, 0, NULL, 0 };
 	int rc;
 
 	memset(t, 0, sizeof(*t));
@@ -104,6 +104,10 @@ test_a_bad_table_is_caught(void **state)
 	static const cd_key_t env_on_int[] = { { .key = "n", .type = CD_INT, .env = "X", .doc = "d" }, { .key = NULL } };
 	static const cd_key_t unswappable[] = {
 		{ .key = "x", .type = CD_CUSTOM, .flags = CD_RELOAD, .read = cd_keep_node, .doc = "d" }, { .key = NULL } };
+	static const cd_key_t layout_reloaded[] = {
+		{ .key = "n", .type = CD_INT, .flags = CD_RELOAD | CD_LAYOUT, .doc = "d" }, { .key = NULL } };
+	static const cd_key_t unknown_reader[] = {
+		{ .key = "n", .type = CD_INT, .readby = 64, .doc = "d" }, { .key = NULL } };
 	char why[300];
 
 	(void)state;
@@ -112,6 +116,8 @@ test_a_bad_table_is_caught(void **state)
 	assert_int_equal(cd_check_table(no_doc, why, sizeof(why)), -1);
 	assert_int_equal(cd_check_table(env_on_int, why, sizeof(why)), -1);
 	assert_int_equal(cd_check_table(unswappable, why, sizeof(why)), -1);
+	assert_int_equal(cd_check_table(layout_reloaded, why, sizeof(why)), -1);
+	assert_int_equal(cd_check_table(unknown_reader, why, sizeof(why)), -1);
 }
 
 static void
@@ -265,6 +271,48 @@ test_changes_and_swap(void **state)
 	yt_diag_free(&d);
 }
 
+/* who reads a key: its own readby, else its section's, else the context's
+ * (the file's), else every worker */
+static void
+test_readers(void **state)
+{
+	static const cd_key_t inner[] = {
+		{ .key = "a", .type = CD_INT, .off = offsetof(toy_t, n), .doc = "d" },
+		{ .key = "b", .type = CD_INT, .readby = CD_BY_SUPERVISOR, .off = offsetof(toy_t, depth), .doc = "d" },
+		{ .key = NULL } };
+	static const cd_key_t t[] = {
+		{ .key = "top", .type = CD_BOOL, .off = offsetof(toy_t, on), .doc = "d" },
+		{ .key = "own", .type = CD_SECTION, .readby = CD_BY_INGEST | CD_BY_VALIDATE, .sub = inner, .doc = "d" },
+		{ .key = "plain", .type = CD_SECTION, .sub = inner, .doc = "d" },
+		{ .key = NULL } };
+	static const char *const paths[] = { "top", "own.a", "own.b", "plain.a", "plain.b" };
+	static const int workers[] = { CD_BY_WORKERS, CD_BY_INGEST | CD_BY_VALIDATE, CD_BY_SUPERVISOR, CD_BY_WORKERS,
+		CD_BY_SUPERVISOR };
+	static const int in_file[] = { CD_BY_ALERT, CD_BY_INGEST | CD_BY_VALIDATE, CD_BY_SUPERVISOR, CD_BY_ALERT,
+		CD_BY_SUPERVISOR };
+	yt_diag_t d = { 0 };
+	char why[300];
+	toy_t toy;
+
+	(void)state;
+	assert_int_equal(cd_check_table(t, why, sizeof(why)), 0);
+	for (int file = 0; file < 2; file++) {
+		cd_sums_t sums = { 0 };
+		cd_ctx_t cx = { &d, NULL, &sums, CD_BASE_MAIN, NULL, 0, NULL, file ? CD_BY_ALERT : 0 };
+
+		memset(&toy, 0, sizeof(toy));
+		assert_int_equal(cd_read(t, "", NULL, &toy, &cx), 0);
+		assert_int_equal(sums.n, 5);
+		for (size_t i = 0; i < sums.n; i++) {
+			assert_string_equal(sums.v[i].path, paths[i]);
+			assert_int_equal(sums.v[i].readby, file ? in_file[i] : workers[i]);
+		}
+		assert_int_equal(cx.readby, file ? CD_BY_ALERT : 0); /* as it was after the sections */
+		cd_sums_free(&sums);
+	}
+	yt_diag_free(&d);
+}
+
 static void
 test_shipped_configuration_fingerprints(void **state)
 {
@@ -392,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_every_problem_at_once),
 		cmocka_unit_test(test_environment_overrides),
 		cmocka_unit_test(test_changes_and_swap),
+		cmocka_unit_test(test_readers),
 		cmocka_unit_test(test_shipped_configuration_fingerprints),
 		cmocka_unit_test(test_required_values_and_where_problems_are),
 		cmocka_unit_test(test_inherited_values_are_checked_once),

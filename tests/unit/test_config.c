@@ -20,6 +20,7 @@
 #include "shipped.h"
 
 #include "bus.h"
+#include "cfgdesc.h"
 #include "config.h"
 
 /* A main configuration whose schema is schemas.yaml beside it. */
@@ -934,6 +935,62 @@ test_metrics_listen(void **state)
 	assert_int_equal(config_listen_ok("[::1]:9464"), 0);
 }
 
+/* s_sum - the fingerprint of path in c, or NULL. */
+static const cd_sum_t *
+s_sum(const config_t *c, const char *path)
+{
+	for (size_t i = 0; i < c->sums.n; i++)
+		if (strcmp(c->sums.v[i].path, path) == 0)
+			return &c->sums.v[i];
+	return NULL;
+}
+
+/* who reads each key of the shipped files: a worker's own section that
+ * worker, the findings file the aggregate, the alerting file the alert
+ * worker, validate.instances and metrics the supervisor, the rest every
+ * worker; only validate.instances lays the sockets out */
+static void
+test_shipped_readers(void **state)
+{
+	static const struct { const char *path; int by; } want[] = {
+		{ "org_units", CD_BY_WORKERS }, { "agencies", CD_BY_WORKERS }, { "schemas", CD_BY_WORKERS },
+		{ "schemas.record_types", CD_BY_WORKERS }, { "log_level", CD_BY_WORKERS },
+		{ "org_unit_moves", CD_BY_WORKERS }, { "goal.year", CD_BY_WORKERS },
+		{ "ingest.batch_rows", CD_BY_INGEST }, { "validate.instances", CD_BY_SUPERVISOR },
+		{ "aggregate.order_wait_s", CD_BY_AGGREGATE }, { "metrics.listen", CD_BY_SUPERVISOR },
+		{ "findings", CD_BY_AGGREGATE }, { "findings.behind_target.severity", CD_BY_AGGREGATE },
+		{ "alerting", CD_BY_ALERT }, { "alerting.smtp.url", CD_BY_ALERT }, { "alerting.receivers", CD_BY_ALERT },
+	};
+	char path[PATH_MAX + 32];
+	yt_diag_t d = { 0 };
+	config_t *c;
+	(void)state;
+
+	shipped_path(path, sizeof(path), "bhxh.yaml");
+	c = config_load(path, &d);
+	assert_non_null(c);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const cd_sum_t *s = s_sum(c, want[i].path);
+
+		if (s == NULL)
+			fail_msg("%s: no fingerprint", want[i].path);
+		if (s->readby != want[i].by)
+			fail_msg("%s: read by %#x, expected %#x", want[i].path, (unsigned)s->readby, (unsigned)want[i].by);
+	}
+	for (size_t i = 0; i < c->sums.n; i++) {
+		const cd_sum_t *s = &c->sums.v[i];
+
+		assert_int_not_equal(s->readby, 0);
+		assert_int_equal(!!(s->k->flags & CD_LAYOUT), strcmp(s->path, "validate.instances") == 0);
+		if (strncmp(s->path, "findings.", 9) == 0)
+			assert_int_equal(s->readby, CD_BY_AGGREGATE);
+		if (strncmp(s->path, "alerting.", 9) == 0)
+			assert_int_equal(s->readby, CD_BY_ALERT);
+	}
+	config_free(&c);
+	yt_diag_free(&d);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
 
 int
@@ -941,6 +998,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shipped),
+		cmocka_unit_test(test_shipped_readers),
 		T(test_minimal_ok),
 		T(test_schema_empty_prefixes),
 		T(test_schema_unknown_type),

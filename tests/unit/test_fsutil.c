@@ -2,7 +2,7 @@
  * (common/fsutil.c): fs_mkdirs, fs_write_atomic / fs_replace (content, mode,
  * no temp file left, the old content kept on every failure, a concurrent
  * reader never sees half a file), fs_move, fs_fsync_dir, fs_name_prefix on
- * UTF-8, and sb_* growth and escaping. */
+ * UTF-8, sb_* growth and escaping, and fs_fnv1a. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -690,6 +690,18 @@ test_sb_csv_field(void **state)
 	sb_free(&b);
 }
 
+/* test_fnv1a - the published 64-bit FNV-1a values; a hash continued over
+ * two pieces is the hash of the whole. */
+static void
+test_fnv1a(void **state)
+{
+	(void)state;
+	assert_true(fs_fnv1a(FS_FNV1A_INIT, "", 0) == 0xcbf29ce484222325ULL);
+	assert_true(fs_fnv1a(FS_FNV1A_INIT, "a", 1) == 0xaf63dc4c8601ec8cULL);
+	assert_true(fs_fnv1a(FS_FNV1A_INIT, "foobar", 6) == 0x85944171f73967e8ULL);
+	assert_true(fs_fnv1a(fs_fnv1a(FS_FNV1A_INIT, "foo", 3), "bar", 3) == 0x85944171f73967e8ULL);
+}
+
 int
 main(void)
 {
@@ -711,6 +723,7 @@ main(void)
 		cmocka_unit_test(test_sb_addf_long),
 		cmocka_unit_test(test_sb_json_str),
 		cmocka_unit_test(test_sb_csv_field),
+		cmocka_unit_test(test_fnv1a),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,16 +98,16 @@ void ingest_archive(ingest_t *in, int64_t row_id, const char *agency, const char
     int64_t received_at, int dry);
 
 /* ingest_refuse - receipt for a file refused whole (for a dry run: status
- * checked, would be rejected), then move it to rejected/;
- * encoding is the one the file was read in and likely the one it most likely
- * is in (E_FILE_ENCODING), each NULL when there is none. cols, when its
- * header was read (else NULL), gives the receipt its unknown columns with the
- * closest accepted headings and, for E_HEADER_MISSING_COLUMN, the headings
- * accepted for each missing field. 0, or -1 if the receipt could not be
- * written (the file stays). */
+ * checked, would be rejected), then move it to rejected/. cols is the file
+ * as far as it was opened (else NULL, for a file refused before): the
+ * receipt gives the encoding it was read in and the one it is most likely
+ * in (E_FILE_ENCODING), when they are known, and, when its header was read,
+ * its unknown columns with the closest accepted headings and, for
+ * E_HEADER_MISSING_COLUMN, the headings accepted for each missing field. 0,
+ * or -1 if the receipt could not be written (the file stays). */
 int ingest_refuse(ingest_t *in, const char *agency, const char *name, const char *path,
     const char *sha, const char *rtype, int64_t received_at, const char *code, const char *vi, const char *en,
-    const char *encoding, const char *likely, const ingest_file_t *cols, int dry);
+    const ingest_file_t *cols, int dry);
 
 /* ingest_open_header - decide the encoding of f (unless f->encoding is set
  * already: a file resumed), then read and map its header; 0, or -1 with a

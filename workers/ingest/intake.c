@@ -63,13 +63,13 @@ s_spool(const ingest_t *in, char *buf, size_t size, const char *state, const cha
 int
 ingest_refuse(ingest_t *in, const char *agency, const char *name, const char *path, const char *sha,
     const char *rtype, int64_t received_at, const char *code, const char *vi, const char *en,
-    const char *encoding, const char *likely, const ingest_file_t *cols, int dry)
+    const ingest_file_t *cols, int dry)
 {
 	receipt_error_t e = { 0, NULL, code, vi, en, NULL };
 	receipt_t r = { .file = name, .agency = agency, .type = rtype, .sha256 = sha,
 		.status = dry ? "checked" : "rejected", .dry_run = dry, .would_be = dry ? "rejected" : NULL,
-		.received_at = received_at, .encoding = encoding, .encoding_likely = likely, .nerrors = 1,
-		.errors = &e };
+		.received_at = received_at, .encoding = cols != NULL ? cols->encoding : NULL,
+		.encoding_likely = cols != NULL ? cols->likely : NULL, .nerrors = 1, .errors = &e };
 	char dst[4600];
 	colhint_t h = { 0 };
 	int rc;
@@ -249,7 +249,7 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 			close(fd);
 		ingest_refuse(in, ag->id, name, path, NULL, NULL, received_at, "E_FILE_CHANGED",
 		    "tệp đã bị thay đổi hoặc không mở được trong khi nhận; hãy gửi lại",
-		    "the file changed or could not be opened while it was taken; drop it again", NULL, NULL, NULL, dry);
+		    "the file changed or could not be opened while it was taken; drop it again", NULL, dry);
 		return 0;
 	}
 	if (s_sha256(fd, sha) != 0) {
@@ -260,7 +260,7 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 	if ((code = s_type(in, ag, name, &rt, vi, en, sizeof(vi))) != NULL) {
 		close(fd);
 		ingest_refuse(in, ag->id, name, path, sha, rt != NULL ? rt->name : NULL, received_at, code, vi, en,
-		    NULL, NULL, NULL, dry);
+		    NULL, dry);
 		return 0;
 	}
 	switch (s_earlier(in, ag->id, sha, earlier, sizeof(earlier))) {
@@ -285,8 +285,7 @@ s_take(ingest_t *in, const cfg_agency_t *ag, const char *name, const char *path,
 	f->rtype = rt;
 	f->dry = dry;
 	if (ingest_open_header(f, &code, vi, en, sizeof(vi)) != 0) {
-		ingest_refuse(in, ag->id, name, path, sha, rt->name, received_at, code, vi, en, f->encoding, f->likely, f,
-		    dry);
+		ingest_refuse(in, ag->id, name, path, sha, rt->name, received_at, code, vi, en, f, dry);
 		in->cur = f;
 		ingest_close_current(in);
 		return 0;
@@ -336,7 +335,7 @@ s_candidate(ingest_t *in, const cfg_agency_t *ag, const char *name, int dry)
 		return 0; /* gone meanwhile */
 	code = s_gate(in, &st, vi, en, sizeof(vi));
 	if (code != NULL) {
-		ingest_refuse(in, ag->id, name, src, NULL, NULL, received_at, code, vi, en, NULL, NULL, NULL, dry);
+		ingest_refuse(in, ag->id, name, src, NULL, NULL, received_at, code, vi, en, NULL, dry);
 		return 0;
 	}
 	s_spool(in, dst, sizeof(dst), "processing", ag->id, received_at, name, dry);
