@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "colhint.h"
+#include "fsutil.h"
 #include "log.h"
 #include "outbox.h"
 #include "receipt.h"
@@ -484,15 +485,11 @@ s_bind_value(sqlite3_stmt *st, int p, const cfg_field_t *f, const char *v)
 	}
 }
 
-/* s_hash - FNV-1a of a string. */
+/* s_hash - a code's place in the table. */
 static uint64_t
 s_hash(const char *v)
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *v; v++)
-		h = (h ^ (unsigned char)*v) * 1099511628211ULL;
-	return h;
+	return fs_fnv1a(FS_FNV1A_INIT, v, strlen(v));
 }
 
 /* s_codes_free - forget the numbers of a file's codes. */
