@@ -37,6 +37,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -958,10 +959,22 @@ static int s_fold(const char *s, size_t n, char *dst, size_t dsz)
 
 	if (n > S_FOLD_MAX)
 		return -1;
-	r = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &m,
-	    UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD);
-	if (r < 0)
-		return -1;
+	for (k = 0; k < n && (unsigned char)s[k] < 0x80 && s[k] != '\0'; k++)
+		;
+	if (k == n) { /* ASCII: folding is lower case (no marks, no decomposition) */
+		m = malloc(n + 1);
+		if (m == NULL)
+			return -1;
+		for (k = 0; k < n; k++)
+			m[k] = (utf8proc_uint8_t)(s[k] >= 'A' && s[k] <= 'Z' ? s[k] - 'A' + 'a' : s[k]);
+		m[n] = '\0';
+		r = (utf8proc_ssize_t)n;
+	} else {
+		r = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &m,
+		    UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD);
+		if (r < 0)
+			return -1;
+	}
 	while (i < r) {
 		if ((k = s_space_len((const char *)m + i, (size_t)(r - i))) > 0) {
 			gap = j > 0;
@@ -988,12 +1001,29 @@ static int s_fold(const char *s, size_t n, char *dst, size_t dsz)
 	return 0;
 }
 
-/* s_fold_eq - 1 if word folds to the already folded f */
+/* s_fold_eq - 1 if word folds to the already folded f. The words are the
+ * schema's values and aliases, the same on every row: their folded forms are
+ * remembered (per thread), each entry checked against the word itself, so a
+ * reload that frees and reuses the memory finds no stale entry. */
 static int s_fold_eq(const char *f, const char *word)
 {
+	static __thread struct {
+		const char *p;
+		char word[48], folded[S_FOLD_MAX * 2];
+		int ok;
+	} cache[64];
+	size_t len = strlen(word), h = ((uintptr_t)word >> 3) & 63;
 	char g[S_FOLD_MAX * 2];
 
-	return s_fold(word, strlen(word), g, sizeof(g)) == 0 && strcmp(f, g) == 0;
+	if (len < sizeof(cache[0].word)) {
+		if (cache[h].p != word || strcmp(cache[h].word, word) != 0) {
+			cache[h].p = word;
+			memcpy(cache[h].word, word, len + 1);
+			cache[h].ok = s_fold(word, len, cache[h].folded, sizeof(cache[h].folded)) == 0;
+		}
+		return cache[h].ok && strcmp(f, cache[h].folded) == 0;
+	}
+	return s_fold(word, len, g, sizeof(g)) == 0 && strcmp(f, g) == 0;
 }
 
 /* s_in_list - 1 if the folded f is one of the words */
@@ -1063,6 +1093,9 @@ int fc_enum(const char *in, const char *const *canon, const char *const *const *
 	const char *s = s_trim(in, &n);
 	char v[S_ECHO_SZ], f[S_FOLD_MAX * 2], list[200];
 
+	for (i = 0; canon != NULL && canon[i] != NULL; i++) /* a canonical value as it is (a checked row) */
+		if (strlen(canon[i]) == n && memcmp(canon[i], s, n) == 0)
+			return s_put(out, outsz, canon[i], n, err);
 	if (canon != NULL && s_fold(s, n, f, sizeof(f)) == 0) {
 		for (i = 0; canon[i] != NULL; i++) {
 			if (s_fold_eq(f, canon[i]))

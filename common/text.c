@@ -161,6 +161,17 @@ s_nfc(const char *in, size_t len)
 		return NULL;
 	if (len == 0)
 		return xstrdup("");
+	{ /* ASCII is its own NFC: most fields are codes and numbers */
+		size_t i = 0;
+		char *c;
+
+		while (i < len && (unsigned char)in[i] < 0x80)
+			i++;
+		if (i == len && (c = xcalloc(1, len + 1)) != NULL) {
+			memcpy(c, in, len);
+			return c;
+		}
+	}
 	n = utf8proc_map((const utf8proc_uint8_t *)in, (utf8proc_ssize_t)len, &nfc,
 	    UTF8PROC_STABLE | UTF8PROC_COMPOSE);
 	if (n < 0)

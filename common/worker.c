@@ -935,6 +935,10 @@ worker_main(int argc, char **argv, const struct worker_ops *ops)
 	int check = 0, opt, rc = 1;
 	char path[4096];
 
+	/* no memory statistics: they take a global mutex on every allocation
+	 * SQLite makes, and nothing reads them */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+
 	umask(027);
 	notify_init(1); /* NOTIFY_SOCKET and the watchdog, when run by systemd */
 	while ((opt = getopt_long(argc, argv, "c:v:i:l:kh", opts, NULL)) != -1) {
