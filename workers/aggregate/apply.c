@@ -217,9 +217,17 @@ static const char *const s_sql_load[2] = {
 	"INSERT INTO temp.pload_early VALUES (?, ?, ?, ?, ?, ?, ?)",
 	"INSERT INTO temp.pload VALUES (?, ?, ?, ?, ?, ?, ?)",
 };
-static const char *const s_sql_sorted[2] = {
-	"SELECT period, ins, unit, org, flags, agent, line FROM temp.pload_early ORDER BY period, ins, unit, line",
-	"SELECT period, ins, unit, org, flags, agent, line FROM temp.pload ORDER BY period, ins, unit, line",
+static const char *const s_sql_insert[2] = {
+	"INSERT OR IGNORE INTO person SELECT period, ins, unit, ?1, org, flags, agent FROM temp.pload_early"
+	" ORDER BY period, ins, unit, line",
+	"INSERT OR IGNORE INTO person SELECT period, ins, unit, ?1, org, flags, agent FROM temp.pload"
+	" ORDER BY period, ins, unit, line",
+};
+static const char *const s_sql_dups[2] = {
+	"SELECT line, first FROM (SELECT line, first_value(line) OVER (PARTITION BY period, ins, unit ORDER BY line)"
+	" AS first FROM temp.pload_early) WHERE line <> first",
+	"SELECT line, first FROM (SELECT line, first_value(line) OVER (PARTITION BY period, ins, unit ORDER BY line)"
+	" AS first FROM temp.pload) WHERE line <> first",
 };
 static const char *const s_sql_count[2] = {
 	"SELECT count(*) FROM temp.pload_early",
@@ -637,21 +645,31 @@ s_error_cmp(const void *x, const void *y)
 static int
 s_person_flush(s_apply_t *a)
 {
-	sqlite3_stmt *q = store_stmt(a->w->store, s_sql_sorted[a->t]);
-	sqlite3_stmt *ins = store_stmt(a->w->store, "INSERT INTO person VALUES (?, ?, ?, ?, ?, ?, ?)");
-	uint64_t before = 0;
-	int64_t kp = -1, ki = -1, ku = -1, first = 0;
+	sqlite3_stmt *ins = store_stmt(a->w->store, s_sql_insert[a->t]), *q;
 	const char *keyfield = a->rt->fields[a->rt->key[0]].name;
+	long long loaded = store_int(a->w->store, s_sql_count[a->t], -1);
+	uint64_t inserted, dups = 0;
 	int step, rc = 0;
 
-	if (q == NULL || ins == NULL)
+	if (ins == NULL || loaded < 0)
 		return s_store_fail(a, "writing the participants");
-	while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t p = sqlite3_column_int64(q, 0), i = sqlite3_column_int64(q, 1), u = sqlite3_column_int64(q, 2);
-		int64_t line = sqlite3_column_int64(q, 6);
-
-		a->res->line = (uint32_t)line;
-		if (p == kp && i == ki && u == ku) {
+	/* in key order, and within a key by line: the first row of each key is
+	 * written, a later one ignored (the key is the table's: the agency's
+	 * period was cleared, so nothing else can conflict) */
+	sqlite3_bind_int64(ins, 1, a->agency_id);
+	step = sqlite3_step(ins);
+	sqlite3_reset(ins);
+	if (step != SQLITE_DONE)
+		return s_fail(a, !store_rc_transient(step), "writing the participants: %s", sqlite3_errstr(step));
+	inserted = (uint64_t)sqlite3_changes(store_db(a->w->store));
+	a->applied += inserted;
+	if (inserted < (uint64_t)loaded) {
+		/* duplicates (rare): a second pass names them and their first line */
+		q = store_stmt(a->w->store, s_sql_dups[a->t]);
+		if (q == NULL)
+			return s_store_fail(a, "finding duplicates");
+		while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+			int64_t line = sqlite3_column_int64(q, 0), first = sqlite3_column_int64(q, 1);
 			char vi[160], en[160];
 
 			snprintf(vi, sizeof(vi), "trùng khóa với dòng %lld; chỉ dòng đầu tiên được dùng", (long long)first);
@@ -659,32 +677,17 @@ s_person_flush(s_apply_t *a)
 			s_add_error(a, (uint64_t)line, keyfield, "E_DUPLICATE_KEY", vi, en);
 			a->duplicates++;
 			a->rejected++;
-			continue;
+			dups++;
 		}
-		kp = p, ki = i, ku = u, first = line;
-		sqlite3_bind_int64(ins, 1, p);
-		sqlite3_bind_int64(ins, 2, i);
-		sqlite3_bind_int64(ins, 3, u);
-		sqlite3_bind_int64(ins, 4, a->agency_id);
-		sqlite3_bind_int64(ins, 5, sqlite3_column_int64(q, 3));
-		sqlite3_bind_int64(ins, 6, sqlite3_column_int64(q, 4));
-		if (sqlite3_column_type(q, 5) == SQLITE_NULL)
-			sqlite3_bind_null(ins, 7);
-		else
-			sqlite3_bind_int64(ins, 7, sqlite3_column_int64(q, 5));
-		step = sqlite3_step(ins);
-		sqlite3_reset(ins);
+		sqlite3_reset(q);
 		if (step != SQLITE_DONE)
-			rc = s_fail(a, !store_rc_transient(step), "insert into person failed at line %lld: %s",
-			    (long long)line, sqlite3_errstr(step));
-		else
-			a->applied++;
+			return s_fail(a, !store_rc_transient(step), "finding duplicates: %s", sqlite3_errstr(step));
 	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = s_fail(a, !store_rc_transient(step), "sorting the participants: %s", sqlite3_errstr(step));
-	sqlite3_reset(q);
-	if (rc == 0 && store_exec(a->w->store, s_sql_empty[a->t]) != 0)
-		rc = s_store_fail(a, "loading");
+	if (inserted + dups != (uint64_t)loaded)
+		return s_fail(a, 1, "participants: %lld rows loaded, %llu written and %llu duplicates", loaded,
+		    (unsigned long long)inserted, (unsigned long long)dups);
+	if (store_exec(a->w->store, s_sql_empty[a->t]) != 0)
+		return s_store_fail(a, "loading");
 	if (rc == 0 && a->nerrors > 1) {
 		/* the duplicates came in key order, and batches taken early in the
 		 * order they arrived: every error back in line order, the errors of
@@ -701,7 +704,6 @@ s_person_flush(s_apply_t *a)
 		free(m);
 		free(o);
 	}
-	(void)before;
 	return rc;
 }
 
