@@ -159,10 +159,13 @@ if [ -n "$PERFPID" ]; then kill -INT "$PERFPID" 2>/dev/null; wait "$PERFPID" 2>/
 PIPE_S=$(echo "$t1 - $t0" | bc)
 cut -d, -f1-9 "$VAR/reports/coverage.csv" | grep ",$PERIOD," | LC_ALL=C sort >"$W/pipeline.csv"
 
-declare -A HWM
+declare -A HWM CPU
 PIPE_RSS=0
+TICK=$(getconf CLK_TCK)
 for w in ingest validate aggregate alert; do
 	HWM[$w]=$(awk '/^VmHWM/ { print $2 }' "/proc/${PID[$w]:-0}/status" 2>/dev/null)
+	# CPU seconds (user + system) since the worker started, its own threads included
+	CPU[$w]=$(sed 's/.*) //' "/proc/${PID[$w]:-0}/stat" 2>/dev/null | awk -v t="$TICK" '{ printf "%.2f", ($12 + $13) / t }')
 	PIPE_RSS=$((PIPE_RSS + ${HWM[$w]:-0}))
 done
 
@@ -405,10 +408,11 @@ stage "  apply" "$(echo "${apply_ms:-0} / 1000" | bc -l)" "aggregate.log 'in N m
 stage "    sort" "$(echo "${sort_ms:-0} / 1000" | bc -l)" "aggregate.log 'N ms sorting and writing': sorted by key, duplicates out, written in order"
 stage report "$(echo "$t1 - $agg1" | bc)" "applied .. coverage.csv holds $PERIOD"
 stage total "$(echo "$t1 - $ing0" | bc)" "taken .. report (the table's wall time also has submit's copy and the labour-force files)"
-echo "pipeline workers (VmHWM from /proc/PID/status; database after the pipeline stopped):"
+echo "pipeline workers (VmHWM and CPU seconds from /proc/PID/status and stat, all the run's files; database after the pipeline stopped):"
 for w in ingest validate aggregate alert; do
-	printf '  %-10s pid %-8s peak RSS %7s MB   db/%s.db %9s bytes (%s B/row)\n' "$w" "${PID[$w]:-?}" \
-	    "$(fmt "$(echo "${HWM[$w]:-0} / 1024" | bc -l)" 1)" "$w" "${DBB[$w]}" "$(fmt "$(echo "${DBB[$w]} / $ROWS" | bc -l)" 1)"
+	printf '  %-10s pid %-8s peak RSS %7s MB  CPU %6s s   db/%s.db %9s bytes (%s B/row)\n' "$w" "${PID[$w]:-?}" \
+	    "$(fmt "$(echo "${HWM[$w]:-0} / 1024" | bc -l)" 1)" "${CPU[$w]:-?}" "$w" "${DBB[$w]}" \
+	    "$(fmt "$(echo "${DBB[$w]} / $ROWS" | bc -l)" 1)"
 done
 echo "  spool (the files kept by ingest): $SPOOL_MB MB"
 if [ -n "${BENCH_PERF:-}" ] && [ -s "$W/perf.data" ]; then
