@@ -25,6 +25,8 @@
 #   BENCH_TMPDIR=DIR     where the temporary directory goes (default /tmp)
 #   BENCH_CACHE=DIR      where @duckdb/node-api is installed (default build/bench-cache)
 #   BENCH_KEEP=1         keep the temporary directory
+#   BENCH_VALIDATORS=N   run N validation processes (validate.instances; default
+#                        as configured, 1)
 set -u
 cd "$(dirname "$0")/.."
 BIN=${BHXH_BIN:-bin}
@@ -65,6 +67,14 @@ fi
 
 W=$(mktemp -d "$TMPBASE/bhxh-cmp.XXXXXX") || exit 1
 VAR=$W/var
+if [ -n "${BENCH_VALIDATORS:-}" ]; then
+	# the configuration with N validation processes; its other files by absolute path
+	cdir=$(cd "$(dirname "$CONFIG")" && pwd)
+	sed -e "s/^\(  instances:\) *[0-9]*/\1 $BENCH_VALIDATORS/" \
+	    -e "s|^\(schemas\|findings\|alerting\): *\([^/][^ ]*\)|\1: $cdir/\2|" "$CONFIG" >"$W/bhxh.yaml"
+	CONFIG=$W/bhxh.yaml
+	echo "validation processes: $BENCH_VALIDATORS"
+fi
 DATA=$W/data
 ctl() { "$BIN/bhxhctl" --config "$CONFIG" --var-dir "$VAR" "$@"; }
 POLLER= PERFPID=

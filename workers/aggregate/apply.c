@@ -197,6 +197,13 @@ typedef struct {
 	int64_t agency_id;
 	s_codes_t codes;      /* code -> number, for this file (dropped with its transaction) */
 	sqlite3_stmt *load;
+	/* other record types: the rows are loaded into temp.gload and written
+	 * sorted by the table's key at the end (s_generic_flush), unless the
+	 * table's key is not made of the record's key (then row by row) */
+	int sorted;
+	sqlite3_stmt *gload;
+	int *order, norder;   /* bound columns in the table's primary key order */
+	int *keypos, nkeypos; /* bound columns of the record's key */
 	int early;            /* loading batches as they arrive (struct agg_early): no end yet */
 	int t;                /* which temporary table: S_LOAD_EARLY or S_LOAD_END */
 	char **eperiods;      /* early: the periods met, cleared when the file is applied */
@@ -343,6 +350,173 @@ s_prepare_insert(s_apply_t *a)
 	if (rc != SQLITE_OK)
 		return s_fail(a, 1, "no table for record type '%s': %s", a->rt->name, sqlite3_errmsg(db));
 	return 0;
+}
+
+/* s_bound_pos - the bound column holding the table column name, or -1. */
+static int
+s_bound_pos(const s_apply_t *a, const char *name)
+{
+	for (int p = 0; p < a->nbind; p++) {
+		int fi = a->bindmap[p];
+		const char *n = fi == -1 ? "agency" : fi == -2 ? "file_id" : a->rt->fields[fi].name;
+
+		if (strcmp(n, name) == 0)
+			return p;
+	}
+	return -1;
+}
+
+/* s_generic_prepare - after s_prepare_insert: the sorted load, when the
+ * table's primary key is made of the record's key (and the agency): then
+ * rows of one key are neighbours in key order and the first by line wins. */
+static int
+s_generic_prepare(s_apply_t *a)
+{
+	sqlite3 *db = store_db(a->w->store);
+	sqlite3_stmt *st;
+	char sql[200];
+	sb_t b;
+	int ok = 1, rc;
+
+	a->order = xcalloc((size_t)a->nbind + 1, sizeof(int));
+	a->keypos = xcalloc((size_t)a->rt->nkey + 1, sizeof(int));
+	for (int k = 0; k < a->rt->nkey; k++)
+		if ((a->keypos[a->nkeypos++] = s_bound_pos(a, a->rt->fields[a->rt->key[k]].name)) < 0)
+			ok = 0;
+	snprintf(sql, sizeof(sql), "SELECT name FROM pragma_table_info('%s') WHERE pk > 0 ORDER BY pk", a->rt->name);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return s_fail(a, 1, "no table for record type '%s': %s", a->rt->name, sqlite3_errmsg(db));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *col = (const char *)sqlite3_column_text(st, 0);
+		int p = s_bound_pos(a, col), inkey = strcmp(col, "agency") == 0;
+
+		for (int k = 0; k < a->nkeypos; k++)
+			inkey |= a->keypos[k] == p;
+		if (p < 0 || !inkey)
+			ok = 0;
+		else
+			a->order[a->norder++] = p;
+	}
+	sqlite3_finalize(st);
+	if (!ok || a->norder == 0)
+		return 0; /* row by row, with the duplicate check in temp.seen */
+	sb_init(&b);
+	sb_add(&b, "DROP TABLE IF EXISTS temp.gload; CREATE TEMP TABLE gload (");
+	for (int p = 0; p < a->nbind; p++)
+		sb_addf(&b, "c%d, ", p);
+	sb_add(&b, "line INTEGER);");
+	rc = store_exec(a->w->store, b.data);
+	sb_free(&b);
+	if (rc != 0)
+		return s_store_fail(a, "loading");
+	sb_init(&b);
+	sb_add(&b, "INSERT INTO temp.gload VALUES (");
+	for (int p = 0; p <= a->nbind; p++)
+		sb_add(&b, p ? ", ?" : "?");
+	sb_add(&b, ")");
+	rc = sqlite3_prepare_v2(db, b.data, -1, &a->gload, NULL);
+	sb_free(&b);
+	if (rc != SQLITE_OK)
+		return s_fail(a, 1, "cannot load %s: %s", a->rt->name, sqlite3_errmsg(db));
+	a->sorted = 1;
+	return 0;
+}
+
+/* s_bind_row - the bound columns of a checked row, into st from parameter 1. */
+static void
+s_bind_value(sqlite3_stmt *st, int p, const cfg_field_t *f, const char *v);
+
+static void
+s_bind_row(s_apply_t *a, sqlite3_stmt *st, char *const *out)
+{
+	for (int p = 0; p < a->nbind; p++) {
+		int fi = a->bindmap[p];
+
+		if (fi == -1)
+			sqlite3_bind_text(st, p + 1, a->end->agency, -1, SQLITE_STATIC);
+		else if (fi == -2)
+			sqlite3_bind_text(st, p + 1, a->end->file_id, -1, SQLITE_STATIC);
+		else
+			s_bind_value(st, p + 1, &a->rt->fields[fi], out[fi]);
+	}
+}
+
+static void s_add_error(s_apply_t *a, uint64_t line, const char *field, const char *code, const char *vi,
+    const char *en);
+
+/* s_generic_flush - the loaded rows in the table's key order, by line within
+ * a key: the first row of a key is written (INSERT OR REPLACE: an upsert
+ * type replaces what earlier files sent), a later one is a duplicate naming
+ * it. */
+static int
+s_generic_flush(s_apply_t *a)
+{
+	sqlite3 *db = store_db(a->w->store);
+	sqlite3_stmt *q;
+	char **prev = xcalloc((size_t)a->nkeypos + 1, sizeof(char *));
+	int64_t first = 0;
+	int step, rc = 0, have = 0;
+	sb_t b;
+
+	sb_init(&b);
+	sb_add(&b, "SELECT * FROM temp.gload ORDER BY ");
+	for (int i = 0; i < a->norder; i++)
+		sb_addf(&b, "c%d, ", a->order[i]);
+	sb_add(&b, "line");
+	step = sqlite3_prepare_v2(db, b.data, -1, &q, NULL);
+	sb_free(&b);
+	if (step != SQLITE_OK) {
+		free(prev);
+		return s_fail(a, !store_rc_transient(step), "sorting %s: %s", a->rt->name, sqlite3_errmsg(db));
+	}
+	while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t line = sqlite3_column_int64(q, a->nbind);
+		int same = have;
+
+		a->res->line = (uint32_t)line;
+		for (int k = 0; k < a->nkeypos && same; k++) {
+			const char *v = (const char *)sqlite3_column_text(q, a->keypos[k]);
+
+			same = (v == NULL && prev[k] == NULL) || (v != NULL && prev[k] != NULL && strcmp(v, prev[k]) == 0);
+		}
+		if (same) {
+			char vi[160], en[160];
+
+			snprintf(vi, sizeof(vi), "trùng khóa với dòng %lld; chỉ dòng đầu tiên được dùng", (long long)first);
+			snprintf(en, sizeof(en), "same key as line %lld; only the first row is used", (long long)first);
+			s_add_error(a, (uint64_t)line, a->rt->fields[a->rt->key[0]].name, "E_DUPLICATE_KEY", vi, en);
+			a->duplicates++;
+			a->rejected++;
+			continue;
+		}
+		for (int k = 0; k < a->nkeypos; k++) {
+			const char *v = (const char *)sqlite3_column_text(q, a->keypos[k]);
+
+			free(prev[k]);
+			prev[k] = v != NULL ? xstrdup(v) : NULL;
+		}
+		have = 1;
+		first = line;
+		sqlite3_reset(a->ins);
+		for (int p = 0; p < a->nbind; p++)
+			sqlite3_bind_value(a->ins, p + 1, sqlite3_column_value(q, p));
+		step = sqlite3_step(a->ins);
+		sqlite3_reset(a->ins);
+		if (step != SQLITE_DONE)
+			rc = s_fail(a, !store_rc_transient(step), "insert into %s failed at line %lld: %s", a->rt->name,
+			    (long long)line, sqlite3_errmsg(db));
+		else
+			a->applied++;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = s_fail(a, !store_rc_transient(step), "sorting %s: %s", a->rt->name, sqlite3_errstr(step));
+	sqlite3_finalize(q);
+	for (int k = 0; k < a->nkeypos; k++)
+		free(prev[k]);
+	free(prev);
+	if (rc == 0 && store_exec(a->w->store, "DELETE FROM temp.gload;") != 0)
+		rc = s_store_fail(a, "loading");
+	return rc;
 }
 
 /* s_add_error - remember a rejected row for the receipt. */
@@ -688,23 +862,30 @@ s_person_flush(s_apply_t *a)
 		    (unsigned long long)inserted, (unsigned long long)dups);
 	if (store_exec(a->w->store, s_sql_empty[a->t]) != 0)
 		return s_store_fail(a, "loading");
-	if (rc == 0 && a->nerrors > 1) {
-		/* the duplicates came in key order, and batches taken early in the
-		 * order they arrived: every error back in line order, the errors of
-		 * one line in the order they were found */
-		s_error_ord_t *o = xcalloc((size_t)a->nerrors, sizeof(*o));
-		receipt_error_t *m = xcalloc((size_t)a->nerrors, sizeof(*m));
-
-		for (uint64_t i = 0; i < a->nerrors; i++)
-			o[i] = (s_error_ord_t){ a->errors[i].line, i };
-		qsort(o, (size_t)a->nerrors, sizeof(*o), s_error_cmp);
-		for (uint64_t i = 0; i < a->nerrors; i++)
-			m[i] = a->errors[o[i].i];
-		memcpy(a->errors, m, (size_t)a->nerrors * sizeof(*m));
-		free(m);
-		free(o);
-	}
 	return rc;
+}
+
+/* s_errors_sort - the duplicates came in key order, and batches taken early
+ * in the order they arrived: every error back in line order, the errors of
+ * one line in the order they were found. */
+static void
+s_errors_sort(s_apply_t *a)
+{
+	s_error_ord_t *o;
+	receipt_error_t *m;
+
+	if (a->nerrors < 2)
+		return;
+	o = xcalloc((size_t)a->nerrors, sizeof(*o));
+	m = xcalloc((size_t)a->nerrors, sizeof(*m));
+	for (uint64_t i = 0; i < a->nerrors; i++)
+		o[i] = (s_error_ord_t){ a->errors[i].line, i };
+	qsort(o, (size_t)a->nerrors, sizeof(*o), s_error_cmp);
+	for (uint64_t i = 0; i < a->nerrors; i++)
+		m[i] = a->errors[o[i].i];
+	memcpy(a->errors, m, (size_t)a->nerrors * sizeof(*m));
+	free(m);
+	free(o);
 }
 
 /* s_early_period - a period met in a file taken early: cleared at its end. */
@@ -756,6 +937,23 @@ s_apply_row(s_apply_t *a, const msg_row_t *r)
 		rc = s_person_load(a, out, r->line);
 		goto done;
 	}
+	if (a->sorted) { /* duplicates are found once all rows are in (s_generic_flush) */
+		int step;
+
+		if (a->rt->apply == APPLY_SNAPSHOT && a->period_field >= 0 && s_clear_period(a, out[a->period_field]) != 0) {
+			rc = -1;
+			goto done;
+		}
+		sqlite3_reset(a->gload);
+		s_bind_row(a, a->gload, out);
+		sqlite3_bind_int64(a->gload, a->nbind + 1, r->line);
+		step = sqlite3_step(a->gload);
+		sqlite3_reset(a->gload);
+		if (step != SQLITE_DONE)
+			rc = s_fail(a, !store_rc_transient(step), "loading %s failed at line %u: %s", a->rt->name, r->line,
+			    sqlite3_errstr(step));
+		goto done;
+	}
 	first = s_first_line(a, out);
 	if (first < 0) {
 		rc = -1;
@@ -772,16 +970,7 @@ s_apply_row(s_apply_t *a, const msg_row_t *r)
 		int step;
 
 		sqlite3_reset(a->ins);
-		for (int p = 0; p < a->nbind; p++) {
-			int fi = a->bindmap[p];
-
-			if (fi == -1)
-				sqlite3_bind_text(a->ins, p + 1, a->end->agency, -1, SQLITE_STATIC);
-			else if (fi == -2)
-				sqlite3_bind_text(a->ins, p + 1, a->end->file_id, -1, SQLITE_STATIC);
-			else
-				s_bind_value(a->ins, p + 1, &a->rt->fields[fi], out[fi]);
-		}
+		s_bind_row(a, a->ins, out);
 		step = sqlite3_step(a->ins);
 		if (step != SQLITE_DONE)
 			rc = s_fail(a, !store_rc_transient(step), "insert into %s failed at line %u: %s",
@@ -889,6 +1078,10 @@ s_apply_free(s_apply_t *a)
 		free(a->periods[i]);
 	free(a->periods);
 	free(a->bindmap);
+	free(a->order);
+	free(a->keypos);
+	if (a->gload != NULL)
+		sqlite3_finalize(a->gload);
 	if (a->ins != NULL)
 		sqlite3_finalize(a->ins);
 	if (a->load != NULL)
@@ -1172,13 +1365,15 @@ agg_apply_file(worker_t *w, const msg_file_end_t *end, agg_result_t *res)
 		s_store_fail(&a, "dry run");
 		goto out;
 	}
-	if (strcmp(a.rt->name, "participant") == 0 ? s_person_begin(&a, &early) != 0 : s_prepare_insert(&a) != 0)
+	if (strcmp(a.rt->name, "participant") == 0 ? s_person_begin(&a, &early) != 0
+	    : (s_prepare_insert(&a) != 0 || s_generic_prepare(&a) != 0))
 		goto out;
 	if (!early && s_apply_batches(&a) != 0)
 		goto out;
 	t1 = now_ms();
-	if (a.person && s_person_flush(&a) != 0)
+	if ((a.person && s_person_flush(&a) != 0) || (a.sorted && s_generic_flush(&a) != 0))
 		goto out;
+	s_errors_sort(&a);
 	t2 = now_ms();
 	if (a.applied + a.rejected != end->rows_read)
 		log_warn("file %llu: rows read %llu but applied %llu + rejected %llu", (unsigned long long)end->file_no,
