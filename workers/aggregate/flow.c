@@ -609,7 +609,7 @@ s_try_apply(worker_t *w, const msg_file_end_t *end, int was_quarantined, agg_res
 		a->rows_rechecked_rejected += res->rechecked;
 		a->dirty = 1;
 		log_info("%s/%s: applied %llu rows, rejected %llu (%llu duplicates%s) in %lld ms (%s%lld ms sorting and"
-		    " writing participants)", end->agency, end->name, (unsigned long long)res->applied,
+		    " writing)", end->agency, end->name, (unsigned long long)res->applied,
 		    (unsigned long long)res->rejected, (unsigned long long)res->duplicates,
 		    res->rechecked ? ", some refused on a second check" : "", (long long)res->apply_ms,
 		    res->early ? "checked as its batches arrived; " : "", (long long)res->sort_ms);
