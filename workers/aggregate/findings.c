@@ -42,11 +42,11 @@
 /* org unit and name of a 10-digit parent: enterprise registry, else an insured unit */
 #define PARENT_ORG(x) "COALESCE((SELECT e.org_unit FROM enterprise e WHERE e.tax_code >= " x \
 	" AND e.tax_code < " x " || '.' ORDER BY e.tax_code LIMIT 1)," \
-	" (SELECT i.org_unit FROM insured_unit i WHERE substr(i.tax_code,1,10) = " x \
+	" (SELECT i.org_unit FROM insured_unit i INDEXED BY insured_unit_parent WHERE substr(i.tax_code,1,10) = +(" x ")" \
 	" ORDER BY i.period DESC, i.unit_code LIMIT 1), '')"
 #define PARENT_NAME(x) "COALESCE((SELECT e.name FROM enterprise e WHERE e.tax_code >= " x \
 	" AND e.tax_code < " x " || '.' ORDER BY e.tax_code LIMIT 1)," \
-	" (SELECT i.name FROM insured_unit i WHERE substr(i.tax_code,1,10) = " x \
+	" (SELECT i.name FROM insured_unit i INDEXED BY insured_unit_parent WHERE substr(i.tax_code,1,10) = +(" x ")" \
 	" ORDER BY i.period DESC, i.unit_code LIMIT 1), '')"
 #define CLASS(t) "(CASE WHEN " t ".kind = 'missing_data' THEN " t ".kind || ':' || " t ".subject ELSE " t ".kind END)"
 
@@ -799,7 +799,7 @@ s_send(worker_t *w, s_events_t *e)
 	" WHEN s.kind IN ('feed_stopped', 'quarantined_file') THEN 'remedied'" \
 	" WHEN k.period IS NULL OR k.period <= s.last_period THEN 'no_longer_found'" \
 	" WHEN s.kind IN ('not_enrolled', 'under_declared') AND EXISTS (SELECT 1 FROM insured_unit i" \
-	"  WHERE substr(i.tax_code, 1, 10) = s.subject AND i.period = k.period)" \
+	"  WHERE substr(i.tax_code, 1, 10) = +(s.subject) AND i.period = k.period)" \
 	"  AND EXISTS (SELECT 1 FROM tax_employer t WHERE t.period = k.period AND t.tax_code >= s.subject" \
 	"  AND t.tax_code < s.subject || '.' AND t.status = 'operating') THEN 'remedied'" \
 	" WHEN s.kind = 'unregistered' AND EXISTS (SELECT 1 FROM enterprise e WHERE e.tax_code >= s.subject" \
