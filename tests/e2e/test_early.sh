@@ -100,8 +100,8 @@ msgs_in() { sed -n 's/.*"msgs_in":\([0-9]*\).*/\1/p' "$VAR/run/$1.status" 2>/dev
 took_batches() { [ "$(msgs_in "$1")" -gt 10 ] 2>/dev/null; }
 # applied_line NAME - the aggregate's log line for the file applied
 applied_line() { grep -F "bhxh/$1: applied " "$VAR/log/aggregate.log" | tail -1; }
-taken_early() { applied_line "$1" | grep -q "ms (checked as its batches arrived; [0-9]* ms sorting and writing participants)$"; }
-from_staging() { applied_line "$1" | grep -q " ms ([0-9]* ms sorting and writing participants)$"; }
+taken_early() { applied_line "$1" | grep -q "ms (checked as its batches arrived; [0-9]* ms sorting and writing)$"; }
+from_staging() { applied_line "$1" | grep -q " ms ([0-9]* ms sorting and writing)$"; }
 restarts() { grep -c 'restarting' "$VAR/log/supervisor.log" 2>/dev/null; }
 # real_receipt NAME - the receipt of the real (not dry) submission of NAME (one a run)
 real_receipt() {

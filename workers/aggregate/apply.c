@@ -205,6 +205,11 @@ typedef struct {
 	int *order, norder;   /* bound columns in the table's primary key order */
 	int *keypos, nkeypos; /* bound columns of the record's key */
 	int early;            /* loading batches as they arrive (struct agg_early): no end yet */
+	/* early: codes new to the table get numbers from next_id on, written to
+	 * the table only in the file's own transaction (s_early_codes) */
+	int64_t first_id, next_id;
+	char **newcode;
+	size_t nnew;
 	int t;                /* which temporary table: S_LOAD_EARLY or S_LOAD_END */
 	char **eperiods;      /* early: the periods met, cleared when the file is applied */
 	int neperiods;
@@ -723,7 +728,13 @@ s_code_id(s_apply_t *a, const char *v)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		id = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	if (id < 0) {
+	if (id < 0 && a->early) {
+		/* a number of its own, not written yet: a file taken early may never
+		 * be applied (a dry run, superseded), and then leaves nothing */
+		id = a->next_id++;
+		a->newcode = xrealloc(a->newcode, sizeof(char *) * (a->nnew + 1));
+		a->newcode[a->nnew++] = xstrdup(v);
+	} else if (id < 0) {
 		st = store_stmt(a->w->store, "INSERT INTO code(code) VALUES (?)");
 		if (st == NULL)
 			return -1;
@@ -1090,6 +1101,9 @@ s_apply_free(s_apply_t *a)
 	for (int i = 0; i < a->neperiods; i++)
 		free(a->eperiods[i]);
 	free(a->eperiods);
+	for (size_t i = 0; i < a->nnew; i++)
+		free(a->newcode[i]);
+	free(a->newcode);
 	colhint_free(&a->cols);
 	free(a->heading_of);
 }
@@ -1178,14 +1192,16 @@ agg_early_batch(worker_t *w, const msg_batch_t *b)
 	if (e != NULL && (e->file_no != b->file_no || strcmp(e->file_id, b->file_id) != 0)) {
 		/* another file: the one taken early may have ended without being
 		 * applied (agg_early_ended is told of every end; this is a guard) */
-		sqlite3_stmt *st = store_stmt(w->store, "SELECT 1 FROM files WHERE file_no = ? AND file_id = ?");
+		sqlite3_stmt *st = store_stmt(w->store, "SELECT EXISTS (SELECT 1 FROM files WHERE file_no = ?1 AND"
+		    " file_id = ?2) OR NOT EXISTS (SELECT 1 FROM stage_batch WHERE file_no = ?1 AND file_id = ?2)");
 		int ended;
 
+		/* ... or its staging was dropped (its end never came) */
 		if (st == NULL)
 			return;
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)e->file_no);
 		sqlite3_bind_text(st, 2, e->file_id, -1, SQLITE_STATIC);
-		ended = sqlite3_step(st) == SQLITE_ROW;
+		ended = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
 		sqlite3_reset(st);
 		if (!ended)
 			return;
@@ -1225,7 +1241,8 @@ agg_early_batch(worker_t *w, const msg_batch_t *b)
 		e->a = (s_apply_t){ .w = w, .rt = rt, .ag = agc, .res = &e->res, .early = 1, .t = S_LOAD_EARLY,
 			.period_field = config_field_index(rt, "period") };
 		ag->early = e;
-		if (s_person_prepare(&e->a) != 0) {
+		e->a.first_id = e->a.next_id = store_int(w->store, "SELECT coalesce(max(id), 0) + 1 FROM code", -1);
+		if (e->a.first_id <= 0 || s_person_prepare(&e->a) != 0) {
 			s_early_spoil(w, e);
 			return;
 		}
@@ -1283,6 +1300,12 @@ s_early_take(s_apply_t *a)
 		}
 	/* the rows loaded are the rows counted (the table is not durable: any
 	 * doubt, and the staging decides) */
+	/* the numbers given to new codes must still be free (no other file added
+	 * codes since) */
+	if (e->a.nnew > 0 && store_int(a->w->store, "SELECT coalesce(max(id), 0) FROM code", -1) >= e->a.first_id) {
+		s_early_spoil(a->w, e);
+		return 0;
+	}
 	loaded = (uint64_t)store_int(a->w->store, s_sql_count[S_LOAD_EARLY], -1);
 	if (loaded != e->rows - e->a.rejected) {
 		log_warn("file %llu: %llu rows loaded early, %llu expected; applied from its staging",
@@ -1307,6 +1330,10 @@ s_early_take(s_apply_t *a)
 	a->codes = e->a.codes;
 	a->eperiods = e->a.eperiods;
 	a->neperiods = e->a.neperiods;
+	a->first_id = e->a.first_id;
+	a->next_id = e->a.next_id;
+	a->newcode = e->a.newcode;
+	a->nnew = e->a.nnew;
 	memset(&e->a, 0, sizeof(e->a));
 	e->spoiled = 1; /* taken: nothing left to let go */
 	/* the clerk's headings are known now */
@@ -1327,6 +1354,17 @@ s_person_begin(s_apply_t *a, int *taken)
 	*taken = s_early_take(a);
 	if (!*taken)
 		return s_person_prepare(a);
+	/* the codes met first in this file, under the numbers its rows carry */
+	for (size_t i = 0; i < a->nnew; i++) {
+		sqlite3_stmt *st = store_stmt(a->w->store, "INSERT INTO code(id, code) VALUES (?, ?)");
+
+		if (st == NULL)
+			return s_store_fail(a, "codes");
+		sqlite3_bind_int64(st, 1, a->first_id + (int64_t)i);
+		sqlite3_bind_text(st, 2, a->newcode[i], -1, SQLITE_STATIC);
+		if (store_step_done(a->w->store, st) != 0)
+			return s_store_fail(a, "codes");
+	}
 	if ((a->agency_id = s_code_id(a, a->end->agency)) < 0)
 		return s_store_fail(a, "codes");
 	for (int i = 0; i < a->neperiods; i++)
