@@ -111,6 +111,11 @@ read -r LD LO <<<"$(csv_form "$L")"
 
 # --- the pipeline -----------------------------------------------------------------
 ctl up >/dev/null || { echo "bench_compare: the pipeline did not start"; exit 1; }
+# the workers' pids from the supervisor's status file (a busy worker may not
+# answer `status` in time)
+declare -A PID
+while read -r name pid; do PID[$name]=$pid; done < <(tr '{' '\n' <"$VAR/run/supervisor.status" |
+	sed -n 's/.*"name":"\([^"]*\)","pid":\([0-9]*\).*/\1 \2/p')
 if [ "$SCALE" = national ]; then
 	t=$(now)
 	ctl submit --agency skhdt --wait --timeout 7200 "$DATA"/enterprise_*.csv >/dev/null &&
@@ -121,9 +126,6 @@ if [ "$SCALE" = national ]; then
 	    "($(awk '$3 ~ /^(enterprise|insured_unit|tax_employer)$/ { s += $4 } END { print s }' "$DATA/expected.txt") rows)" \
 	    "applied in $(fmt "$(echo "$(now) - $t" | bc)" 1) s (not in the table)"
 fi
-declare -A PID
-while read -r name pid; do PID[$name]=$pid; done < <(ctl status --json |
-	sed -n 's/.*"name":"\([^"]*\)","pid":\([0-9]*\).*/\1 \2/p')
 
 # the workers' status files, every 0.1 s: when validate checked the rows, and
 # when the last checked batch reached the aggregate (the status file is
@@ -195,8 +197,17 @@ read -r val0 val1 < <(awk -v n="$ROWS" -v a="$agg1" '{ t[NR] = $1; v[NR] = $2; m
 	      for (i = 1; i <= NR; i++) { if (v[i] > v[NR] - n && !s) s = t[i]; if (m[i] >= last && !e) e = t[i] }
 	      print s, e }' "$W/poll.tsv")
 
-# stop the pipeline (its databases are checkpointed), then their sizes
+# once the aggregate has given its staging's pages back (within 120 s, after
+# the timed part), stop the pipeline (its databases are checkpointed), then
+# their sizes
+free_pages() { sqlite3 -cmd '.timeout 5000' "$VAR/db/aggregate.db" 'PRAGMA freelist_count' 2>/dev/null | tail -1; }
+for _ in $(seq 1200); do
+	fp=$(free_pages) pc=$(sqlite3 -cmd '.timeout 5000' "$VAR/db/aggregate.db" 'PRAGMA page_count' 2>/dev/null | tail -1)
+	[ -n "$fp" ] && [ -n "$pc" ] && { [ "$fp" -lt 2048 ] || [ $((fp * 8)) -lt "$pc" ]; } && break
+	sleep 0.1
+done
 ctl down >/dev/null 2>&1
+AGG_FREE_MB=$(( $(free_pages || echo 0) * 4096 / 1048576 ))
 declare -A DBB
 PIPE_DB=0
 for w in ingest validate aggregate alert; do
@@ -424,7 +435,7 @@ for w in ingest validate aggregate alert; do
 	    "$(fmt "$(echo "${HWM[$w]:-0} / 1024" | bc -l)" 1)" "${CPU[$w]:-?}" "$w" "${DBB[$w]}" \
 	    "$(fmt "$(echo "${DBB[$w]} / $ROWS" | bc -l)" 1)"
 done
-echo "  spool (the files kept by ingest): $SPOOL_MB MB"
+echo "  spool (the files kept by ingest): $SPOOL_MB MB; free pages left in aggregate.db at the stop: $AGG_FREE_MB MB"
 if [ -n "${BENCH_PERF:-}" ] && [ -s "$W/perf.data" ]; then
 	echo
 	echo "perf (cpu-clock, aggregate worker, during the files; top symbols by self time):"
