@@ -21,7 +21,7 @@ timed() {
 	t1=$(date +%s.%N)
 	line=$(grep -F "/$(basename "$2"): applied" "$VAR"/log/aggregate.log | tail -1)
 	printf '%-46s %6.2f s submit to receipt; aggregate: %s\n' "$3" "$(echo "$t1 - $t0" | bc)" \
-	    "$(echo "$line" | sed -n 's/.*: \(applied [0-9]* rows\).* in \([0-9]*\) ms (recompute and commit \([0-9]*\) ms).*/\1 in \2 ms, recompute+commit \3 ms/p')"
+	    "$(echo "$line" | sed -n 's/.*: \(applied [0-9]* rows\).* in \([0-9]*\) ms (\(.*\))$/\1 in \2 ms (\3)/p')"
 }
 
 "$BIN/bhxh-gen" labor_force --year 2017 --value 200000 >"$VAR/labor_force_2017.csv"
