@@ -32,6 +32,7 @@
 
 #define BURST 64           /* messages taken per transaction */
 #define RESEND_MS 3000     /* an unacknowledged message is resent after this */
+#define IN_RETRY_MS 500    /* a burst that could not be stored: its messages are taken again after this */
 
 static worker_t *s_self;
 
@@ -805,7 +806,7 @@ s_reload(worker_t *w)
 static void
 s_loop(worker_t *w)
 {
-	int64_t last_status = 0;
+	int64_t last_status = 0, in_pause_until = 0;
 	uint64_t last_in = 0, last_out = 0;
 	long long last_pending = 0;
 	int again = 1, tick = w->ops->tick_ms;
@@ -824,7 +825,10 @@ s_loop(worker_t *w)
 
 		items[n] = (zmq_pollitem_t){ w->ctl, 0, ZMQ_POLLIN, 0 };
 		ctl_i = n++;
-		if (w->in != NULL) {
+		/* after a burst that could not be stored (a full disk, say), the
+		 * messages waiting stay queued for a while: polled at once, they
+		 * would be tried again thousands of times a second */
+		if (w->in != NULL && now_ms() >= in_pause_until) {
 			items[n] = (zmq_pollitem_t){ w->in, 0, ZMQ_POLLIN, 0 };
 			in_i = n++;
 		}
@@ -848,9 +852,14 @@ s_loop(worker_t *w)
 		for (int o = 0; o < w->nout; o++)
 			if (items[out_i[o]].revents & ZMQ_POLLIN)
 				s_take_acks(w, o);
-		if (in_i >= 0 && (items[in_i].revents & ZMQ_POLLIN))
-			while (!w->stop && s_take_burst(w) == BURST)
+		if (in_i >= 0 && (items[in_i].revents & ZMQ_POLLIN)) {
+			int taken = 0;
+
+			while (!w->stop && (taken = s_take_burst(w)) == BURST)
 				;
+			if (taken < 0)
+				in_pause_until = now_ms() + IN_RETRY_MS;
+		}
 		if (fd_i >= 0 && (items[fd_i].revents & ZMQ_POLLIN) && w->ops->on_fd)
 			w->ops->on_fd(w);
 		again = w->ops->on_tick ? w->ops->on_tick(w) : 0;

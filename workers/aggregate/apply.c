@@ -231,15 +231,15 @@ static const char *const s_sql_load[2] = {
 };
 static const char *const s_sql_insert[2] = {
 	"INSERT OR IGNORE INTO person SELECT period, ins, unit, ?1, org, flags, agent FROM temp.pload_early"
-	" ORDER BY period, ins, unit, line",
+	" ORDER BY period, ins, unit, line, rowid",
 	"INSERT OR IGNORE INTO person SELECT period, ins, unit, ?1, org, flags, agent FROM temp.pload"
-	" ORDER BY period, ins, unit, line",
+	" ORDER BY period, ins, unit, line, rowid",
 };
 static const char *const s_sql_dups[2] = {
-	"SELECT line, first FROM (SELECT line, first_value(line) OVER (PARTITION BY period, ins, unit ORDER BY line)"
-	" AS first FROM temp.pload_early) WHERE line <> first",
-	"SELECT line, first FROM (SELECT line, first_value(line) OVER (PARTITION BY period, ins, unit ORDER BY line)"
-	" AS first FROM temp.pload) WHERE line <> first",
+	"SELECT line, first FROM (SELECT line, rowid AS r, first_value(line) OVER k AS first, first_value(rowid) OVER k AS fr"
+	" FROM temp.pload_early WINDOW k AS (PARTITION BY period, ins, unit ORDER BY line, rowid)) WHERE r <> fr",
+	"SELECT line, first FROM (SELECT line, rowid AS r, first_value(line) OVER k AS first, first_value(rowid) OVER k AS fr"
+	" FROM temp.pload WINDOW k AS (PARTITION BY period, ins, unit ORDER BY line, rowid)) WHERE r <> fr",
 };
 static const char *const s_sql_count[2] = {
 	"SELECT count(*) FROM temp.pload_early",
@@ -825,8 +825,9 @@ s_error_cmp(const void *x, const void *y)
 
 /* s_person_flush - the loaded rows sorted by key (SQLite's sorter: bounded
  * memory, spilling to temporary files): the first row of each key by line
- * is written to person, in the table's order; a later one is a duplicate
- * naming it. Then every error back in line order. */
+ * (rows claiming the same line: the first loaded) is written to person, in
+ * the table's order; a later one is a duplicate naming it. Then every error
+ * back in line order. */
 static int
 s_person_flush(s_apply_t *a)
 {
