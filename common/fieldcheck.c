@@ -1093,9 +1093,6 @@ int fc_enum(const char *in, const char *const *canon, const char *const *const *
 	const char *s = s_trim(in, &n);
 	char v[S_ECHO_SZ], f[S_FOLD_MAX * 2], list[200];
 
-	for (i = 0; canon != NULL && canon[i] != NULL; i++) /* a canonical value as it is (a checked row) */
-		if (strlen(canon[i]) == n && memcmp(canon[i], s, n) == 0)
-			return s_put(out, outsz, canon[i], n, err);
 	if (canon != NULL && s_fold(s, n, f, sizeof(f)) == 0) {
 		for (i = 0; canon[i] != NULL; i++) {
 			if (s_fold_eq(f, canon[i]))
