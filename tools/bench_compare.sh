@@ -114,6 +114,10 @@ ctl up >/dev/null || { echo "bench_compare: the pipeline did not start"; exit 1;
 # the workers' pids from the supervisor's status file (a busy worker may not
 # answer `status` in time)
 declare -A PID
+for _ in $(seq 100); do
+	grep -q '"name":"alert","pid":[1-9]' "$VAR/run/supervisor.status" 2>/dev/null && break
+	sleep 0.1
+done
 while read -r name pid; do PID[$name]=$pid; done < <(tr '{' '\n' <"$VAR/run/supervisor.status" |
 	sed -n 's/.*"name":"\([^"]*\)","pid":\([0-9]*\).*/\1 \2/p')
 if [ "$SCALE" = national ]; then
