@@ -71,7 +71,7 @@ if [ -n "${BENCH_VALIDATORS:-}" ]; then
 	# the configuration with N validation processes; its other files by absolute path
 	cdir=$(cd "$(dirname "$CONFIG")" && pwd)
 	sed -e "s/^\(  instances:\) *[0-9]*/\1 $BENCH_VALIDATORS/" \
-	    -e "s|^\(schemas\|findings\|alerting\): *\([^/][^ ]*\)|\1: $cdir/\2|" "$CONFIG" >"$W/bhxh.yaml"
+	    -e "s#^\(schemas\|findings\|alerting\): *\([^/][^ ]*\)#\1: $cdir/\2#" "$CONFIG" >"$W/bhxh.yaml"
 	CONFIG=$W/bhxh.yaml
 	echo "validation processes: $BENCH_VALIDATORS"
 fi
@@ -118,8 +118,10 @@ for _ in $(seq 100); do
 	grep -q '"name":"alert","pid":[1-9]' "$VAR/run/supervisor.status" 2>/dev/null && break
 	sleep 0.1
 done
-while read -r name pid; do PID[$name]=$pid; done < <(tr '{' '\n' <"$VAR/run/supervisor.status" |
+WORKERS=
+while read -r name pid; do PID[$name]=$pid; WORKERS="$WORKERS $name"; done < <(tr '{' '\n' <"$VAR/run/supervisor.status" |
 	sed -n 's/.*"name":"\([^"]*\)","pid":\([0-9]*\).*/\1 \2/p')
+[ -n "$WORKERS" ] || WORKERS="ingest validate aggregate alert"
 if [ "$SCALE" = national ]; then
 	t=$(now)
 	ctl submit --agency skhdt --wait --timeout 7200 "$DATA"/enterprise_*.csv >/dev/null &&
@@ -140,12 +142,15 @@ run, out = sys.argv[1], sys.argv[2]
 with open(out, "w", buffering=1) as f:
     while True:
         vals = []
-        for name, key in (("validate", "rows_checked"), ("aggregate", "msgs_in")):
-            try:
-                with open(f"{run}/{name}.status") as s:
-                    vals.append(json.load(s).get(key, 0))
-            except (OSError, ValueError):
-                vals.append(-1)
+        for names, key in ((("validate", "validate-1", "validate-2"), "rows_checked"), (("aggregate",), "msgs_in")):
+            total = -1
+            for name in names:  # with several validators: the sum of their counts
+                try:
+                    with open(f"{run}/{name}.status") as s:
+                        total = max(total, 0) + json.load(s).get(key, 0)
+                except (OSError, ValueError):
+                    pass
+            vals.append(total)
         f.write(f"{time.time():.3f}\t{vals[0]}\t{vals[1]}\n")
         time.sleep(0.1)
 EOF
@@ -178,7 +183,7 @@ cut -d, -f1-9 "$VAR/reports/coverage.csv" | grep ",$PERIOD," | LC_ALL=C sort >"$
 declare -A HWM CPU
 PIPE_RSS=0
 TICK=$(getconf CLK_TCK)
-for w in ingest validate aggregate alert; do
+for w in $WORKERS; do
 	HWM[$w]=$(awk '/^VmHWM/ { print $2 }' "/proc/${PID[$w]:-0}/status" 2>/dev/null)
 	# CPU seconds (user + system) since the worker started, its own threads included
 	CPU[$w]=$(sed 's/.*) //' "/proc/${PID[$w]:-0}/stat" 2>/dev/null | awk -v t="$TICK" '{ printf "%.2f", ($12 + $13) / t }')
@@ -214,7 +219,7 @@ ctl down >/dev/null 2>&1
 AGG_FREE_MB=$(( $(free_pages || echo 0) * 4096 / 1048576 ))
 declare -A DBB
 PIPE_DB=0
-for w in ingest validate aggregate alert; do
+for w in $WORKERS; do
 	DBB[$w]=$(stat -c %s "$VAR/db/$w.db" 2>/dev/null || echo 0)
 	PIPE_DB=$((PIPE_DB + DBB[$w]))
 done
@@ -406,7 +411,7 @@ row() { # NAME SECONDS RSS_KB DISK_BYTES RATIO CHECK
 	[ -n "$4" ] && disk=$(fmt "$(echo "$4 / $ROWS" | bc -l)" 0)
 	printf '%-9s %9s %11s %12s %12s %9s  %s\n' "$1" "${2:+$(fmt "$2" 2)}" "$rps" "$rss" "$disk" "$5" "$6"
 }
-row pipeline "$PIPE_S" "$PIPE_RSS" "$PIPE_DB" 1.00 "report written (sum of the 4 workers' VmHWM, db/*.db)"
+row pipeline "$PIPE_S" "$PIPE_RSS" "$PIPE_DB" 1.00 "report written (sum of the workers' VmHWM, db/*.db)"
 for b in sqlite3 pandas duckdb; do
 	if [ -z "${B_S[$b]:-}" ]; then
 		echo "$b: ${B_NOTE[$b]}"
@@ -434,7 +439,7 @@ stage "    sort" "$(echo "${sort_ms:-0} / 1000" | bc -l)" "aggregate.log 'N ms s
 stage report "$(echo "$t1 - $agg1" | bc)" "applied .. coverage.csv holds $PERIOD"
 stage total "$(echo "$t1 - $ing0" | bc)" "taken .. report (the table's wall time also has submit's copy and the labour-force files)"
 echo "pipeline workers (VmHWM and CPU seconds from /proc/PID/status and stat, all the run's files; database after the pipeline stopped):"
-for w in ingest validate aggregate alert; do
+for w in $WORKERS; do
 	printf '  %-10s pid %-8s peak RSS %7s MB  CPU %6s s   db/%s.db %9s bytes (%s B/row)\n' "$w" "${PID[$w]:-?}" \
 	    "$(fmt "$(echo "${HWM[$w]:-0} / 1024" | bc -l)" 1)" "${CPU[$w]:-?}" "$w" "${DBB[$w]}" \
 	    "$(fmt "$(echo "${DBB[$w]} / $ROWS" | bc -l)" 1)"
