@@ -850,6 +850,18 @@ config_field_index(const cfg_rtype_t *t, const char *name)
 	return -1;
 }
 
+/* config_fields_are - see config.h. */
+int
+config_fields_are(const cfg_rtype_t *t, char *const *names, uint32_t n)
+{
+	if (n != (uint32_t)t->nfields)
+		return 0;
+	for (int i = 0; i < t->nfields; i++)
+		if (strcmp(names[i], t->fields[i].name) != 0)
+			return 0;
+	return 1;
+}
+
 int
 config_agency_allows(const cfg_agency_t *a, const char *rtype)
 {

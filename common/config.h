@@ -131,6 +131,9 @@ int config_unit_index(const config_t *c, const char *code);
 const cfg_agency_t *config_agency(const config_t *c, const char *id);
 const cfg_rtype_t *config_rtype(const config_t *c, const char *name);
 int config_field_index(const cfg_rtype_t *t, const char *name);
+
+/* config_fields_are - the n names are the record type's fields, in its order. */
+int config_fields_are(const cfg_rtype_t *t, char *const *names, uint32_t n);
 int config_agency_allows(const cfg_agency_t *a, const char *rtype);
 
 /* config_unit_within - 1 if unit index u is root or lies in root's subtree. */

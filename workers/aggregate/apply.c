@@ -1001,13 +1001,8 @@ done:
 static int
 s_batch_matches(const s_apply_t *a, const msg_batch_t *b)
 {
-	if (strcmp(b->agency, a->end->agency) != 0 || strcmp(b->rtype, a->end->rtype) != 0 ||
-	    b->nfields != (uint32_t)a->rt->nfields)
-		return 0;
-	for (int i = 0; i < a->rt->nfields; i++)
-		if (strcmp(b->fields[i], a->rt->fields[i].name) != 0)
-			return 0;
-	return 1;
+	return strcmp(b->agency, a->end->agency) == 0 && strcmp(b->rtype, a->end->rtype) == 0 &&
+	    config_fields_are(a->rt, b->fields, b->nfields);
 }
 
 /* s_apply_batch_rows - the rows of one batch: validate's errors kept for
@@ -1109,18 +1104,6 @@ s_apply_free(s_apply_t *a)
 	free(a->heading_of);
 }
 
-/* s_early_fields - the batch has the record type's fields, in its order. */
-static int
-s_early_fields(const cfg_rtype_t *rt, const msg_batch_t *b)
-{
-	if (b->nfields != (uint32_t)rt->nfields)
-		return 0;
-	for (int i = 0; i < rt->nfields; i++)
-		if (strcmp(b->fields[i], rt->fields[i].name) != 0)
-			return 0;
-	return 1;
-}
-
 /* s_early_spoil - the file taken early is applied from its staging after all:
  * what was loaded is let go, the file is remembered so as not to begin again. */
 static void
@@ -1217,7 +1200,7 @@ agg_early_batch(worker_t *w, const msg_batch_t *b)
 
 		rt = config_rtype(w->config, b->rtype);
 		agc = config_agency(w->config, b->agency);
-		if (rt == NULL || agc == NULL || strcmp(rt->name, "participant") != 0 || !s_early_fields(rt, b))
+		if (rt == NULL || agc == NULL || strcmp(rt->name, "participant") != 0 || !config_fields_are(rt, b->fields, b->nfields))
 			return;
 		st = store_stmt(w->store, "SELECT count(*) FROM stage_batch WHERE file_no = ? AND file_id = ?");
 		if (st == NULL)
@@ -1251,7 +1234,7 @@ agg_early_batch(worker_t *w, const msg_batch_t *b)
 	if (e->spoiled)
 		return;
 	if (store_rollbacks(w->store) != e->rollbacks || strcmp(e->agency, b->agency) != 0 ||
-	    strcmp(e->rtype, b->rtype) != 0 || !s_early_fields(e->a.rt, b) || b->seq >= 10000000u) {
+	    strcmp(e->rtype, b->rtype) != 0 || !config_fields_are(e->a.rt, b->fields, b->nfields) || b->seq >= 10000000u) {
 		s_early_spoil(w, e);
 		return;
 	}

@@ -97,18 +97,6 @@ s_check_row(worker_t *w, const cfg_agency_t *ag, const cfg_rtype_t *rt, msg_row_
 	free(out);
 }
 
-/* s_fields_match - the batch's fields are the schema's, in order. */
-static int
-s_fields_match(const cfg_rtype_t *rt, const msg_batch_t *b)
-{
-	if (b->nfields != (uint32_t)rt->nfields)
-		return 0;
-	for (int i = 0; i < rt->nfields; i++)
-		if (strcmp(b->fields[i], rt->fields[i].name) != 0)
-			return 0;
-	return 1;
-}
-
 /* s_count - per-type statistics (for operators). */
 static int
 s_count(worker_t *w, const char *rtype, uint32_t rows, uint32_t rejected)
@@ -169,7 +157,7 @@ s_on_message(worker_t *w, const msg_t *in)
 	}
 	rt = config_rtype(w->config, m.u.batch.rtype);
 	ag = config_agency(w->config, m.u.batch.agency);
-	if (rt == NULL || ag == NULL || !s_fields_match(rt, &m.u.batch)) {
+	if (rt == NULL || ag == NULL || !config_fields_are(rt, m.u.batch.fields, m.u.batch.nfields)) {
 		log_warn("a batch of unknown type, agency or fields (%.40s/%.40s): rejected whole; configurations differ?",
 		    m.u.batch.agency, m.u.batch.rtype);
 		rejected = s_reject_all(&m.u.batch, "E_INTERNAL",
