@@ -1200,7 +1200,8 @@ agg_early_batch(worker_t *w, const msg_batch_t *b)
 
 		rt = config_rtype(w->config, b->rtype);
 		agc = config_agency(w->config, b->agency);
-		if (rt == NULL || agc == NULL || strcmp(rt->name, "participant") != 0 || !config_fields_are(rt, b->fields, b->nfields))
+		if (rt == NULL || agc == NULL || strcmp(rt->name, "participant") != 0 ||
+		    !config_fields_are(rt, b->fields, b->nfields))
 			return;
 		st = store_stmt(w->store, "SELECT count(*) FROM stage_batch WHERE file_no = ? AND file_id = ?");
 		if (st == NULL)

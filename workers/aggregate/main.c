@@ -45,7 +45,11 @@ s_sorting(worker_t *w)
 	char dir[4096], sql[4200];
 
 	snprintf(dir, sizeof(dir), "%s/db/tmp", w->var_dir);
-	if ((mkdir(dir, 0700) != 0 && errno != EEXIST) || strchr(dir, '\'') != NULL) {
+	if (strchr(dir, '\'') != NULL) {
+		log_error("the var dir's path holds a quote ('), which the sorting space's path may not: %s", dir);
+		return -1;
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		log_error("cannot create %s for sorting: %s", dir, strerror(errno));
 		return -1;
 	}
