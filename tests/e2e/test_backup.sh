@@ -120,7 +120,7 @@ cp -r "$BASE/bk2" "$BASE/corrupt"
 # garbage over a page in use (the root of the biggest table), not over a page
 # that may be free: integrity_check must see it whatever the layout
 psize=$(sqlite3 "$BASE/corrupt/aggregate.db" "PRAGMA page_size")
-root=$(sqlite3 "$BASE/corrupt/aggregate.db" "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'participant'")
+root=$(sqlite3 "$BASE/corrupt/aggregate.db" "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'person'")
 check "the page to spoil is known" test -n "$root" -a -n "$psize"
 head -c "$psize" /dev/zero | tr '\0' '\377' |
 	dd of="$BASE/corrupt/aggregate.db" bs="$psize" seek=$((root - 1)) count=1 conv=notrunc 2>/dev/null
