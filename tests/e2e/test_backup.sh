@@ -109,8 +109,11 @@ check_eq "backup with the pipeline down: exit 1" 1 "$?"
 check "... naming each worker that does not answer" bash -c "grep -q 'ingest: does not answer' <<<'$out' && grep -q 'alert: does not answer' <<<'$out'"
 
 cp -r "$BASE/bk2" "$BASE/bad-sha"
-sed -i 's/\("worker":"validate".*"sha256":"\)[0-9a-f]/\10/' "$BASE/bad-sha/manifest.json"
-sed -i 's/\("worker":"validate".*"sha256":"\)00/\11/' "$BASE/bad-sha/manifest.json"
+# the first hex digit of validate's checksum changed: 0 -> 1, anything else -> 0
+sed -i -e 's/\("worker":"validate".*"sha256":"\)0/\1X/' -e 's/\("worker":"validate".*"sha256":"\)[1-9a-f]/\10/' \
+	-e 's/\("worker":"validate".*"sha256":"\)X/\11/' "$BASE/bad-sha/manifest.json"
+check "... the manifest's checksum of validate.db is now wrong" test "$(sed -n 's/.*"worker":"validate"[^}]*"sha256":"\([0-9a-f]*\)".*/\1/p' "$BASE/bad-sha/manifest.json")" != \
+	"$(sha256sum "$BASE/bad-sha/validate.db" | cut -d' ' -f1)"
 out=$(ctl restore "$BASE/bad-sha" 2>&1)
 check_eq "restore with a wrong checksum: exit 1" 1 "$?"
 check "... saying which file does not match" grep -q "validate.db does not match the manifest" <<<"$out"
