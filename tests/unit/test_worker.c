@@ -685,6 +685,19 @@ test_second_worker_locked(void **state)
 		waitpid(second, NULL, 0);
 		fail_msg("the second worker did not exit");
 	}
+	if (!WIFEXITED(status)) { /* say why: the signal, and what the worker logged */
+		char logp[128], line[512];
+		FILE *lf;
+
+		snprintf(logp, sizeof(logp), "%s/t2.log", f->var);
+		fprintf(stderr, "the second worker ended by signal %d; its log:\n",
+		    WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+		if ((lf = fopen(logp, "r")) != NULL) {
+			while (fgets(line, sizeof(line), lf) != NULL)
+				fputs(line, stderr);
+			fclose(lf);
+		}
+	}
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), WORKER_EXIT_LOCKED);
 	st = s_status(f);
