@@ -449,6 +449,20 @@ s_bind_row(s_apply_t *a, sqlite3_stmt *st, char *const *out)
 static void s_add_error(s_apply_t *a, uint64_t line, const char *field, const char *code, const char *vi,
     const char *en);
 
+/* s_duplicate - the row at line repeats the key of the row at first: rejected,
+ * naming it (under the key's first field). */
+static void
+s_duplicate(s_apply_t *a, uint64_t line, int64_t first)
+{
+	char vi[160], en[160];
+
+	snprintf(vi, sizeof(vi), "trùng khóa với dòng %lld; chỉ dòng đầu tiên được dùng", (long long)first);
+	snprintf(en, sizeof(en), "same key as line %lld; only the first row is used", (long long)first);
+	s_add_error(a, line, a->rt->fields[a->rt->key[0]].name, "E_DUPLICATE_KEY", vi, en);
+	a->duplicates++;
+	a->rejected++;
+}
+
 /* s_generic_flush - the loaded rows in the table's key order, by line within
  * a key: the first row of a key is written (INSERT OR REPLACE: an upsert
  * type replaces what earlier files sent), a later one is a duplicate naming
@@ -485,13 +499,7 @@ s_generic_flush(s_apply_t *a)
 			same = (v == NULL && prev[k] == NULL) || (v != NULL && prev[k] != NULL && strcmp(v, prev[k]) == 0);
 		}
 		if (same) {
-			char vi[160], en[160];
-
-			snprintf(vi, sizeof(vi), "trùng khóa với dòng %lld; chỉ dòng đầu tiên được dùng", (long long)first);
-			snprintf(en, sizeof(en), "same key as line %lld; only the first row is used", (long long)first);
-			s_add_error(a, (uint64_t)line, a->rt->fields[a->rt->key[0]].name, "E_DUPLICATE_KEY", vi, en);
-			a->duplicates++;
-			a->rejected++;
+			s_duplicate(a, (uint64_t)line, first);
 			continue;
 		}
 		for (int k = 0; k < a->nkeypos; k++) {
@@ -832,7 +840,6 @@ static int
 s_person_flush(s_apply_t *a)
 {
 	sqlite3_stmt *ins = store_stmt(a->w->store, s_sql_insert[a->t]), *q;
-	const char *keyfield = a->rt->fields[a->rt->key[0]].name;
 	long long loaded = store_int(a->w->store, s_sql_count[a->t], -1);
 	uint64_t inserted, dups = 0;
 	int step, rc = 0;
@@ -855,14 +862,7 @@ s_person_flush(s_apply_t *a)
 		if (q == NULL)
 			return s_store_fail(a, "finding duplicates");
 		while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-			int64_t line = sqlite3_column_int64(q, 0), first = sqlite3_column_int64(q, 1);
-			char vi[160], en[160];
-
-			snprintf(vi, sizeof(vi), "trùng khóa với dòng %lld; chỉ dòng đầu tiên được dùng", (long long)first);
-			snprintf(en, sizeof(en), "same key as line %lld; only the first row is used", (long long)first);
-			s_add_error(a, (uint64_t)line, keyfield, "E_DUPLICATE_KEY", vi, en);
-			a->duplicates++;
-			a->rejected++;
+			s_duplicate(a, (uint64_t)sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1));
 			dups++;
 		}
 		sqlite3_reset(q);
@@ -917,7 +917,7 @@ s_early_period(s_apply_t *a, const char *period)
 static int
 s_apply_row(s_apply_t *a, const msg_row_t *r)
 {
-	char **out, vi[160], en[160];
+	char **out;
 	const char *bad = NULL;
 	fc_error_t err = { 0 };
 	int64_t first;
@@ -970,11 +970,7 @@ s_apply_row(s_apply_t *a, const msg_row_t *r)
 	if (first < 0) {
 		rc = -1;
 	} else if (first > 0) {
-		snprintf(vi, sizeof(vi), "trùng khóa với dòng %lld; chỉ dòng đầu tiên được dùng", (long long)first);
-		snprintf(en, sizeof(en), "same key as line %lld; only the first row is used", (long long)first);
-		s_add_error(a, r->line, a->rt->fields[a->rt->key[0]].name, "E_DUPLICATE_KEY", vi, en);
-		a->duplicates++;
-		a->rejected++;
+		s_duplicate(a, r->line, first);
 	} else if (a->rt->apply == APPLY_SNAPSHOT && a->period_field >= 0 &&
 	    s_clear_period(a, out[a->period_field]) != 0) {
 		rc = -1;
