@@ -206,7 +206,7 @@ typedef struct {
 	int *keypos, nkeypos; /* bound columns of the record's key */
 	int early;            /* loading batches as they arrive (struct agg_early): no end yet */
 	/* early: codes new to the table get numbers from next_id on, written to
-	 * the table only in the file's own transaction (s_early_codes) */
+	 * the table only in the file's own transaction (s_person_begin) */
 	int64_t first_id, next_id;
 	char **newcode;
 	size_t nnew;
@@ -257,8 +257,6 @@ static const char *const s_sql_empty[2] = { "DELETE FROM temp.pload_early;", "DE
 struct agg_early {
 	uint64_t file_no;
 	char *file_id, *agency, *rtype;
-	uint32_t nfields;
-	char **fields;
 	uint64_t rollbacks;   /* the store's count when it began: any rollback since spoils it */
 	unsigned char *seen;  /* seq -> taken */
 	uint32_t capseen, nseen;
@@ -1126,9 +1124,6 @@ agg_early_free(worker_t *w)
 	free(e->file_id);
 	free(e->agency);
 	free(e->rtype);
-	for (uint32_t i = 0; i < e->nfields; i++)
-		free(e->fields[i]);
-	free(e->fields);
 	free(e->seen);
 	free(e);
 	ag->early = NULL;
@@ -1214,10 +1209,6 @@ agg_early_batch(worker_t *w, const msg_batch_t *b)
 		e->file_id = xstrdup(b->file_id);
 		e->agency = xstrdup(b->agency);
 		e->rtype = xstrdup(b->rtype);
-		e->nfields = b->nfields;
-		e->fields = xcalloc(b->nfields + 1, sizeof(char *));
-		for (uint32_t i = 0; i < b->nfields; i++)
-			e->fields[i] = xstrdup(b->fields[i]);
 		e->rollbacks = store_rollbacks(w->store);
 		e->a = (s_apply_t){ .w = w, .rt = rt, .ag = agc, .res = &e->res, .early = 1, .t = S_LOAD_EARLY,
 			.period_field = config_field_index(rt, "period") };
